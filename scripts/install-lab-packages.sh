@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Debian packages the namespace tests and the bench use as real peers. Needs root.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+  iproute2 iptables knockd openssh-server openssh-client tcpdump netcat-openbsd iputils-ping hyperfine procps

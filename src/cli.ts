@@ -1,0 +1,82 @@
+// The command line: yargs declares and parses; the chosen command runs after parsing.
+import yargs from 'yargs';
+import { commands } from './commands/index.js';
+import { Context, type GlobalArgs, type Services } from './context.js';
+import { KnockError, UsageError } from './errors.js';
+import type { Io } from './io.js';
+
+declare const __KNOCK_VERSION__: string | undefined;
+export const VERSION = typeof __KNOCK_VERSION__ === 'string' ? __KNOCK_VERSION__ : '0.0.0-dev';
+
+const EXAMPLES: [string, string][] = [
+  ['knock myserver', "fire myserver's open sequence"],
+  ['knock close myserver', 'fire its close sequence'],
+  ['knock -d 50 -v host.example 7000 8000:udp 9000 icmp:64', 'ad-hoc knocks, 50 ms apart (knock(1) style)'],
+  ['knock --dry-run myserver', 'show the address and each knock with its offset; send nothing'],
+  ['knock list --json', 'the profiles as JSON'],
+];
+
+export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, args: GlobalArgs) => void) {
+  let parser = yargs()
+    .scriptName('knock')
+    .usage('$0 [command] [options]\n\nPort knocking: exactly one packet per knock, in order, on time.')
+    .option('config', { type: 'string', describe: 'profile store to use (default: $KNOCK_CONFIG, then the usual search)', requiresArg: true, global: true })
+    .option('json', { type: 'boolean', describe: 'results as JSON on stdout', global: true })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing but errors', global: true })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'show each knock as it is sent', global: true })
+    .option('4', { type: 'boolean', describe: 'IPv4 only', global: true })
+    .option('6', { type: 'boolean', describe: 'IPv6 only', global: true })
+    .conflicts('4', '6');
+  for (const command of commands) {
+    parser = parser.command(
+      command.command as string | string[],
+      command.describe as string,
+      (y) => (command.builder ? command.builder(y) : y),
+      (argv) => onCommand((ctx) => command.run(argv as never, ctx), argv as GlobalArgs),
+    );
+  }
+  for (const [cmd, text] of EXAMPLES) parser = parser.example(cmd, text);
+  return parser
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(VERSION)
+    .epilog('Exit status: 0 sent, 1 runtime failure (resolve, send, connect), 2 usage or configuration error.')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+}
+
+/** Runs the command line and returns the exit code. Never exits; never throws for a user's mistake. */
+export async function run(argv: string[], io: Io, services: Services = {}): Promise<number> {
+  let chosen: { run: (ctx: Context) => Promise<number>; args: GlobalArgs } | undefined;
+  let output = '';
+  try {
+    buildParser((runCommand, args) => {
+      chosen = { run: runCommand, args };
+    }).parse(argv, {}, (_error, _argv, text) => {
+      output = text;
+    });
+    if (output) io.stdout.write(output.endsWith('\n') ? output : output + '\n');
+    if (!chosen) return 0;
+    return await chosen.run(new Context(io, chosen.args, services));
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+export function reportError(error: unknown, io: Io): number {
+  if (error instanceof KnockError) {
+    io.stderr.write(`knock: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof Error && error.name === 'YError') {
+    io.stderr.write(`knock: ${error.message}\n`);
+    return 2;
+  }
+  // A bug, not a user's mistake: the stack helps us fix it.
+  io.stderr.write(`knock: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 70;
+}

@@ -1,0 +1,6 @@
+// Every command, in the order --help lists them. Subcommand names win over profile names.
+import type { Command } from './command.js';
+import { closeCommand, defaultCommand, openCommand } from './knock.js';
+import { listCommand } from './list.js';
+
+export const commands: Command[] = [openCommand, closeCommand, listCommand, defaultCommand];

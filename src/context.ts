@@ -1,0 +1,67 @@
+// What every command handler gets: the process's io, the global options, and lazily loaded
+// profile store and ssh config, so a command reads only what it needs.
+import { loadStore } from './config-store.js';
+import type { Clock } from './clock.js';
+import type { Io } from './io.js';
+import type { ProfileStore } from './profiles.js';
+import type { FamilyOption, Lookup } from './resolve.js';
+import { SshConfig } from './ssh-config.js';
+import type { Transport } from './transport.js';
+
+export interface GlobalArgs {
+  config?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  '4'?: boolean;
+  '6'?: boolean;
+}
+
+/** Side effects below the command line, replaceable in tests. */
+export interface Services {
+  transport?: Transport;
+  clock?: Clock;
+  lookup?: Lookup;
+}
+
+export class Context {
+  private storePromise: Promise<ProfileStore> | undefined;
+  readonly ssh: SshConfig;
+
+  constructor(
+    readonly io: Io,
+    readonly args: GlobalArgs,
+    readonly services: Services = {},
+  ) {
+    this.ssh = SshConfig.forHome(io.homedir);
+  }
+
+  store(): Promise<ProfileStore> {
+    this.storePromise ??= loadStore(this.args.config, this.io);
+    return this.storePromise;
+  }
+
+  get family(): FamilyOption {
+    return this.args['4'] ? 4 : this.args['6'] ? 6 : 0;
+  }
+
+  /** A result line on stdout (not with --json or -q). */
+  out(line: string): void {
+    if (!this.args.json && !this.args.quiet) this.io.stdout.write(line.endsWith('\n') ? line : line + '\n');
+  }
+
+  /** A machine-readable result on stdout. */
+  json(value: unknown): void {
+    this.io.stdout.write(JSON.stringify(value) + '\n');
+  }
+
+  /** A warning on stderr (not with -q). */
+  warn(message: string): void {
+    if (!this.args.quiet) this.io.stderr.write(`knock: warning: ${message}\n`);
+  }
+
+  /** A diagnostic on stderr, only with -v. */
+  debug(message: string): void {
+    if (this.args.verbose && !this.args.quiet) this.io.stderr.write(message.endsWith('\n') ? message : message + '\n');
+  }
+}

@@ -1,0 +1,52 @@
+// Sends a plan (or prints it for --dry-run) and reports the result as text or JSON.
+import type { Context } from './context.js';
+import { executePlan, type KnockReport } from './execute.js';
+import { formatKnock } from './knocks.js';
+import { formatPlan, planDurationMs, planToJson, type KnockPlan } from './plan.js';
+
+export interface SendOptions {
+  dryRun?: boolean;
+  /** Proxy mode: stdout is the connection, so nothing but errors may be written. */
+  silent?: boolean;
+}
+
+export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptions = {}): Promise<KnockReport | undefined> {
+  if (plan.seqTimeout !== undefined && planDurationMs(plan) > plan.seqTimeout * 1000) {
+    ctx.warn(`the ${plan.action} sequence of '${plan.profile}' takes ${planDurationMs(plan)} ms, longer than its seq_timeout of ${plan.seqTimeout} s`);
+  }
+  if (options.dryRun) {
+    if (ctx.args.json) ctx.json({ ...planToJson(plan), dryRun: true });
+    else ctx.io.stdout.write(formatPlan(plan));
+    return undefined;
+  }
+  const report = await executePlan(plan, {
+    ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
+    ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
+  });
+  report.knocks.forEach((k, i) => {
+    ctx.debug(`knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address} at +${k.sentMs.toFixed(2)} ms: ${k.result}`);
+    if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
+  });
+  if (options.silent) return report;
+  if (ctx.args.json) {
+    const json = planToJson(plan);
+    ctx.json({
+      ...json,
+      dryRun: false,
+      elapsedMs: round(report.elapsedMs),
+      knocks: report.knocks.map((k, i) => ({
+        ...(json.knocks as object[])[i],
+        sentMs: round(k.sentMs),
+        result: k.result,
+        ...(k.detail ? { detail: k.detail } : {}),
+      })),
+    });
+  } else {
+    const who = plan.profile ? `${plan.action === 'close' ? 'closed' : 'knocked'} ${plan.profile}` : `knocked ${plan.host}`;
+    const via = plan.host === plan.address ? '' : ` (${plan.address})`;
+    ctx.out(`${who}${via}: ${report.knocks.length} knocks in ${report.elapsedMs.toFixed(1)} ms`);
+  }
+  return report;
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;

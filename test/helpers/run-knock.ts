@@ -1,0 +1,81 @@
+// Runs the built bin/knock as a child process with a temporary HOME, as a user would.
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const KNOCK_BIN = path.join(ROOT, 'bin', 'knock');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  input?: string;
+  timeoutMs?: number;
+  /** Run inside a network namespace (`ip netns exec NAME`). */
+  netns?: string;
+}
+
+/** A throwaway HOME with XDG_CONFIG_HOME inside it; `writeConfig` puts a store in place. */
+export class TempHome {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'knock-home-'));
+  readonly configDir = path.join(this.dir, '.config', 'knock');
+
+  get env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: this.dir, XDG_CONFIG_HOME: path.join(this.dir, '.config'), NO_COLOR: '1' };
+    delete env.KNOCK_CONFIG;
+    return env;
+  }
+
+  /** Writes $XDG_CONFIG_HOME/knock/config.yaml (mode 0600) and returns its path. */
+  writeConfig(text: string, name = 'config.yaml'): string {
+    mkdirSync(this.configDir, { recursive: true });
+    const file = path.join(this.configDir, name);
+    writeFileSync(file, text, { mode: 0o600 });
+    return file;
+  }
+
+  writeFile(relative: string, text: string, mode = 0o600): string {
+    const file = path.join(this.dir, relative);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text, { mode });
+    return file;
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function runKnock(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const [command, argv] = options.netns
+    ? ['ip', ['netns', 'exec', options.netns, process.execPath, KNOCK_BIN, ...args]]
+    : [process.execPath, [KNOCK_BIN, ...args]];
+  return runProcess(command, argv, options);
+}
+
+export function runProcess(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const spawnOptions: SpawnOptions = { env: options.env ?? process.env, cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] };
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, spawnOptions);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin!.end(options.input ?? '');
+  });
+}
