@@ -2,5 +2,6 @@
 import type { Command } from './command.js';
 import { closeCommand, defaultCommand, openCommand } from './knock.js';
 import { listCommand } from './list.js';
+import { serveCommand } from './serve.js';
 
-export const commands: Command[] = [openCommand, closeCommand, listCommand, defaultCommand];
+export const commands: Command[] = [openCommand, closeCommand, listCommand, serveCommand, defaultCommand];

@@ -1,0 +1,111 @@
+// knock serve PROFILE | --knockd-conf FILE: a minimal knock server for trying profiles and clients.
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import type { Context, GlobalArgs } from '../context.js';
+import { ConfigError, UsageError, reasonOf } from '../errors.js';
+import { parseKnockdConf } from '../knockd-conf.js';
+import { doorsFromKnockdConf, doorsFromProfile, type DoorPlan } from '../serve/doors.js';
+import { formatEventText } from '../serve/events.js';
+import { parseGuard } from '../serve/guard.js';
+import { ServeSession, systemServeDeps, type ServeDeps } from '../serve/session.js';
+import { defineCommand } from './command.js';
+
+interface ServeArgs {
+  profile?: string;
+  bind: string;
+  onOpen?: string;
+  onClose?: string;
+  guard?: string;
+  knockdConf?: string;
+  skipIcmp?: boolean;
+}
+
+/** Where serve waits for its end: SIGINT/SIGTERM by default, replaceable in tests. */
+export type StopSignal = (stop: () => void) => () => void;
+
+export const processSignals: StopSignal = (stop) => {
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return () => {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  };
+};
+
+async function loadDoors(args: ServeArgs & GlobalArgs, ctx: Context): Promise<{ plan: DoorPlan; what: string }> {
+  if (args.knockdConf !== undefined) {
+    if (args.profile !== undefined) throw new UsageError(`give a profile or --knockd-conf, not both ('${args.profile}' and ${args.knockdConf})`);
+    if (args.skipIcmp) throw new UsageError('--skip-icmp applies to profiles; knockd.conf has no ICMP knocks');
+    const file = path.resolve(ctx.io.cwd, args.knockdConf);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`cannot read ${file}: ${reasonOf(error)}`);
+    }
+    return { plan: doorsFromKnockdConf(parseKnockdConf(text, file)), what: file };
+  }
+  if (args.profile === undefined) throw new UsageError('knock serve needs a PROFILE (or --knockd-conf FILE)');
+  const store = await ctx.store();
+  const profile = store.profiles.get(args.profile);
+  if (!profile) {
+    const names = [...store.profiles.keys()];
+    const where = store.file ?? 'the profile store (none found)';
+    throw new ConfigError(`no profile '${args.profile}' in ${where}${names.length ? ` (profiles: ${names.join(', ')})` : ''}`);
+  }
+  return { plan: doorsFromProfile(profile, { skipIcmp: Boolean(args.skipIcmp) }), what: `profile '${profile.name}'` };
+}
+
+export function serveWith(deps: ServeDeps, signals: StopSignal) {
+  return async (args: ServeArgs & GlobalArgs, ctx: Context): Promise<number> => {
+    if (net.isIP(args.bind) === 0) throw new UsageError(`--bind '${args.bind}' is not an IP address`);
+    const guard = args.guard !== undefined ? parseGuard(args.guard) : undefined;
+    const { plan } = await loadDoors(args, ctx);
+    for (const warning of plan.warnings) ctx.warn(warning);
+
+    const session = new ServeSession(
+      {
+        doors: plan.doors,
+        bind: args.bind,
+        env: ctx.io.env,
+        ...(args.onOpen !== undefined ? { onOpen: args.onOpen } : {}),
+        ...(args.onClose !== undefined ? { onClose: args.onClose } : {}),
+        ...(guard ? { guard } : {}),
+      },
+      deps,
+      (event) => (args.json ? ctx.json(event) : ctx.out(formatEventText(event))),
+      (message) => ctx.warn(message),
+    );
+    // Signals first, so a SIGTERM during start-up is not the default (killing) action.
+    let stopRequested!: () => void;
+    const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+    const release = signals(() => stopRequested());
+    try {
+      await session.start();
+      await stopped;
+    } finally {
+      release();
+      await session.stop();
+    }
+    return 0;
+  };
+}
+
+export const serveCommand = defineCommand<ServeArgs>({
+  command: 'serve [profile]',
+  describe: "listen for a profile's knocks (or a knockd.conf's) and report them; no root needed",
+  builder: (yargs: Argv<GlobalArgs>) =>
+    yargs
+      .positional('profile', { type: 'string', describe: 'the profile whose open (and close) sequence to serve' })
+      .option('bind', { type: 'string', default: '127.0.0.1', describe: 'address to listen on', requiresArg: true })
+      .option('on-open', { type: 'string', describe: 'shell command run when a source completes the open sequence; %IP% is its address', requiresArg: true })
+      .option('on-close', { type: 'string', describe: 'shell command run when a source completes the close sequence; %IP% is its address', requiresArg: true })
+      .option('guard', { type: 'string', describe: 'PORT:TARGET_HOST:TARGET_PORT: forward PORT to the target only for sources that opened', requiresArg: true })
+      .option('knockd-conf', { type: 'string', describe: "serve every section of a knockd.conf (its sequences, seq_timeout and commands)", requiresArg: true })
+      .option('skip-icmp', { type: 'boolean', describe: 'serve a profile with ICMP knocks without them (they cannot be received without raw sockets)' })
+      .example('knock serve myserver --json', "print each knock on myserver's ports as JSON")
+      .example("knock serve myserver --guard 2222:127.0.0.1:22", 'let ssh through port 2222 only after the open sequence'),
+  run: serveWith(systemServeDeps, processSignals),
+});

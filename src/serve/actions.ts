@@ -1,0 +1,57 @@
+// --on-open / --on-close and knockd.conf commands: %IP% replaced by the knocking address.
+//
+// The address is substituted literally, as knockd does, but only after a strict check: it must be
+// an IP literal (net.isIP) made of hex digits, dots and colons only, none of which a shell treats
+// specially. Literal substitution keeps knockd.conf commands working as written, including
+// '%IP%' inside single quotes, where a "$KNOCK_IP" reference would not expand. The command also
+// gets KNOCK_IP (and KNOCK_DOOR) in its environment for scripts that prefer that.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { RuntimeError } from '../errors.js';
+
+export interface ActionRequest {
+  /** The command as the user wrote it, %IP% already replaced. */
+  command: string;
+  env: Record<string, string>;
+}
+
+export interface RunningAction {
+  /** The exit code, or -1 when the command could not start. */
+  exit: Promise<number>;
+  /** Stop waiting for it: knock serve may exit while the command still runs (as knockd's do). */
+  release(): void;
+}
+
+export type ActionRunner = (request: ActionRequest) => RunningAction;
+
+/** Throws unless `address` is an IP literal of the safe characters. */
+export function checkAddress(address: string): string {
+  if (net.isIP(address) === 0 || !/^[0-9A-Fa-f.:]+$/.test(address)) {
+    throw new RuntimeError(`refusing to put '${address}' into a command: not a plain IP address`);
+  }
+  return address;
+}
+
+export function substituteIp(command: string, address: string): string {
+  const ip = checkAddress(address);
+  return command.replace(/%IP%/g, ip);
+}
+
+export function prepareAction(command: string, address: string, door: string, env: NodeJS.ProcessEnv): ActionRequest {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
+  return { command: substituteIp(command, address), env: { ...clean, KNOCK_IP: checkAddress(address), KNOCK_DOOR: door } };
+}
+
+/**
+ * The real runner: the platform shell (sh -c, or cmd.exe on Windows), as knockd's system().
+ * Its stdout and stderr go to our stderr, so that stdout carries only events.
+ */
+export const shellRunner: ActionRunner = (request) => {
+  const child = spawn(request.command, { shell: true, stdio: ['ignore', 2, 2], env: request.env });
+  const exit = new Promise<number>((resolve) => {
+    child.once('error', () => resolve(-1));
+    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : -1)));
+  });
+  return { exit, release: () => child.unref() };
+};

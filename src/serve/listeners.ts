@@ -1,0 +1,85 @@
+// Real sockets for knock serve: one TCP listener or UDP socket per knock port, with bind errors
+// turned into messages that name the protocol, address and port.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { RuntimeError, reasonOf } from '../errors.js';
+import type { DoorKnock } from './doors.js';
+
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/** "::ffff:127.0.0.1" (a dual-stack socket's view of an IPv4 peer) is 127.0.0.1. */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return '';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1]! : address;
+}
+
+export const hostPort = (host: string, port: number): string => (net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`);
+
+export function bindError(error: unknown, proto: string, host: string, port: number): RuntimeError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `${proto} ${hostPort(host, port)}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new RuntimeError(`cannot listen on ${where}: port ${port} is already in use`);
+    case 'EACCES':
+      return new RuntimeError(
+        port < 1024
+          ? `cannot listen on ${where}: permission denied (port ${port} is below 1024: that needs root or CAP_NET_BIND_SERVICE)`
+          : `cannot listen on ${where}: permission denied`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new RuntimeError(`cannot listen on ${where}: ${host} is not an address of this machine`);
+    default:
+      return new RuntimeError(`cannot listen on ${where}: ${reasonOf(error)}`);
+  }
+}
+
+/** Listens for knocks on one port: onKnock(source address) per connection or datagram. */
+export type ListenKnock = (knock: DoorKnock, host: string, onKnock: (src: string) => void) => Promise<Closable>;
+
+export const listenKnock: ListenKnock = (knock, host, onKnock) => (knock.proto === 'tcp' ? listenTcp(host, knock.port, onKnock) : listenUdp(host, knock.port, onKnock));
+
+/**
+ * A TCP knock is a connection: the listener completes the handshake, we count it and drop it
+ * at once. (Connections queued together on one port are accepted together, so knocks less
+ * than about a millisecond apart can be seen out of order; real clients space them.)
+ */
+export function listenTcp(host: string, port: number, onKnock: (src: string) => void): Promise<Closable> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    const src = normalizeAddress(socket.remoteAddress);
+    socket.destroy();
+    onKnock(src);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(bindError(error, 'tcp', host, port)));
+    server.listen({ host, port, exclusive: true }, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => {});
+      resolve({ close: () => new Promise((r) => server.close(() => r())) });
+    });
+  });
+}
+
+export function listenUdp(host: string, port: number, onKnock: (src: string) => void): Promise<Closable> {
+  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+  socket.on('message', (_msg, rinfo) => onKnock(normalizeAddress(rinfo.address)));
+  return new Promise((resolve, reject) => {
+    socket.once('error', (error) => {
+      try {
+        socket.close();
+      } catch {
+        // never bound
+      }
+      reject(bindError(error, 'udp', host, port));
+    });
+    socket.bind({ address: host, port, exclusive: true }, () => {
+      socket.removeAllListeners('error');
+      socket.on('error', () => {});
+      resolve({ close: () => new Promise((r) => socket.close(() => r())) });
+    });
+  });
+}
