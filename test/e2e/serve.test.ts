@@ -1,9 +1,10 @@
 // The built client against the built `knock serve`, both as child processes, on loopback.
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import path from 'node:path';
-import { runKnock, TempHome } from '../helpers/run-knock.js';
+import { KNOCK_BIN, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
 import { freePorts, knockFrom, spawnServe, type ServeProcess } from '../helpers/serve-process.js';
 
 type Ev = Record<string, unknown>;
@@ -242,6 +243,31 @@ describe('knock serve (loopback)', () => {
       expect(r.stderr).toBe(`knock: cannot listen on udp ${LOCAL}:${p[1]}: port ${p[1]} is already in use\n`);
     } finally {
       holder.close();
+    }
+  });
+
+  // Root may bind anything: then the check runs as nobody (setpriv), where the kernel still says no.
+  const unprivilegedStart = existsSync('/proc/sys/net/ipv4/ip_unprivileged_port_start')
+    ? Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'))
+    : 1024;
+  const isRoot = process.getuid?.() === 0;
+  const privilegedTest = unprivilegedStart > 80 && (!isRoot || existsSync('/usr/bin/setpriv')) ? test : test.skip;
+  privilegedTest('a port below 1024 without privilege: exit 1 naming the port and why', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'knock-serve-low-'));
+    try {
+      chmodSync(dir, 0o755);
+      const config = path.join(dir, 'config.yaml');
+      writeFileSync(config, `profiles:\n  low:\n    open: [${p[0]}, 80]\n`, { mode: 0o644 });
+      const env = { ...home.env, HOME: dir, XDG_CONFIG_HOME: dir };
+      const argv = [KNOCK_BIN, '--config', config, 'serve', 'low'];
+      const r = isRoot
+        ? await runProcess('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...argv], { env })
+        : await runProcess(process.execPath, argv, { env });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`knock: cannot listen on tcp ${LOCAL}:80: permission denied (port 80 is below 1024: that needs root or CAP_NET_BIND_SERVICE)\n`);
+      expect(r.code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
