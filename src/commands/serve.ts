@@ -82,11 +82,16 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
     let stopRequested!: () => void;
     const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
     const release = signals(() => stopRequested());
+    // `knock serve ... | head`: once stdout is gone there is no one to report to; stop quietly.
+    const stdout = ctx.io.stdout as Partial<NodeJS.WritableStream>;
+    const onStdoutError = () => stopRequested();
+    stdout.on?.('error', onStdoutError);
     try {
       await session.start();
       await stopped;
     } finally {
       release();
+      stdout.removeListener?.('error', onStdoutError);
       await session.stop();
     }
     return 0;

@@ -52,7 +52,8 @@ export function listenTcp(host: string, port: number, onKnock: (src: string) => 
     socket.on('error', () => {});
     const src = normalizeAddress(socket.remoteAddress);
     socket.destroy();
-    onKnock(src);
+    // Reset before we looked: the peer's address is gone with it, so the knock cannot be attributed.
+    if (src) onKnock(src);
   });
   return new Promise((resolve, reject) => {
     server.once('error', (error) => reject(bindError(error, 'tcp', host, port)));
