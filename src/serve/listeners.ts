@@ -44,8 +44,10 @@ export const listenKnock: ListenKnock = (knock, host, onKnock) => (knock.proto =
 
 /**
  * A TCP knock is a connection: the listener completes the handshake, we count it and drop it
- * at once. (Connections queued together on one port are accepted together, so knocks less
- * than about a millisecond apart can be seen out of order; real clients space them.)
+ * at once. Knocks are seen in the order their sockets became ready (epoll is first-in first-out),
+ * so back-to-back knocks on distinct ports keep their order; but a listener accepts everything
+ * queued on it at once, so a burst that hits the same port twice within about a millisecond can
+ * be seen out of order (knock(1) -d 0 with repeated ports). Real clients space their knocks.
  */
 export function listenTcp(host: string, port: number, onKnock: (src: string) => void): Promise<Closable> {
   const server = net.createServer((socket) => {

@@ -53,8 +53,18 @@ describeLab('knock serve with knockd peers (netns)', ['knock', 'knockd', 'iptabl
     await serve.waitFor((e) => e.event === 'listening', 'listening');
     return serve;
   };
-  /** knock(1) knocks back to back by default; serve needs them a little apart (see listeners.ts). */
+  /** knock(1) knocks back to back by default; repeated ports in such a burst can be reordered (see listeners.ts). */
   const knockd = (...args: string[]) => lab.exec(lab.client, KNOCKD_KNOCK, ['-d', '100', SERVER_V4, ...args]);
+
+  test("knock(1)'s default back-to-back knocks on distinct ports arrive in order", async () => {
+    home.writeConfig(`profiles:\n  burst:\n    open: [7000, "8000:udp", 9000, 7500, "6000:udp"]\n`);
+    const s = await start(['burst']);
+    for (let i = 1; i <= 5; i++) {
+      lab.exec(lab.client, KNOCKD_KNOCK, [SERVER_V4, '7000', '8000:udp', '9000', '7500', '6000:udp']);
+      await s.waitFor(() => s.events().filter((e) => e.event === 'open').length === i, `open ${i}`);
+    }
+    expect(s.events().filter((e) => e.event === 'reset')).toEqual([]);
+  });
 
   test("knockd's knock client opens and closes a profile served on 198.18.0.2", async () => {
     home.writeConfig(`profiles:\n  lab:\n    open: [7000, "8000:udp", 9000]\n    close: [9000, "8000:udp", 7000]\n`);
