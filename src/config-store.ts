@@ -29,7 +29,9 @@ export const loadYaml: Loader = (filepath, content) => {
     if (error instanceof YAMLParseError) {
       const line = error.linePos?.[0];
       const at = line ? `:${line.line}:${line.col}` : '';
-      throw new ConfigError(`${filepath}${at}: does not parse: ${error.message.split('\n')[0]}`);
+      // prettyErrors appends " at line L, column C:" and a code frame; the prefix says it already.
+      const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+      throw new ConfigError(`${filepath}${at}: does not parse: ${reason}`);
     }
     throw error;
   }
