@@ -1,5 +1,6 @@
 // knock list: the profiles of the store, without their sequences unless -v.
 import { formatKnock } from '../knocks.js';
+import { countKnocks } from '../plan.js';
 import type { Profile } from '../profiles.js';
 import { defineCommand } from './command.js';
 
@@ -34,11 +35,14 @@ export const listCommand = defineCommand<object>({
       ctx.io.stderr.write(`knock: no profiles in ${store.file}\n`);
       return 0;
     }
-    const width = Math.max(...profiles.map((p) => p.name.length));
+    const hostOf = (p: Profile) => p.host ?? '(ssh config / DNS)';
+    const nameWidth = Math.max(...profiles.map((p) => p.name.length));
+    const hostWidth = Math.max(...profiles.map((p) => hostOf(p).length));
     for (const p of profiles) {
-      const close = p.close ? `, close ${p.close.length}` : '';
-      const seq = args.verbose ? `  open: ${p.open.map(formatKnock).join(' ')}${p.close ? `  close: ${p.close.map(formatKnock).join(' ')}` : ''}` : '';
-      ctx.io.stdout.write(`${p.name.padEnd(width)}  ${p.host ?? '(ssh config / DNS)'}  open ${p.open.length}${close} knocks${seq}\n`);
+      const sequences = args.verbose
+        ? `open: ${p.open.map(formatKnock).join(' ')}${p.close ? `  close: ${p.close.map(formatKnock).join(' ')}` : ''}`
+        : `open ${countKnocks(p.open.length)}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
+      ctx.io.stdout.write(`${p.name.padEnd(nameWidth)}  ${hostOf(p).padEnd(hostWidth)}  ${sequences}\n`);
     }
     return 0;
   },
