@@ -30,7 +30,7 @@ test('every knock fires in order at t0 + its offset, to the one address', async 
     expect(offsets[i]).toBeGreaterThanOrEqual(want);
     expect(offsets[i]).toBeLessThan(want + 0.2);
   });
-  expect(report.knocks.map((k) => [k.port, k.offsetMs, k.result])).toEqual([
+  expect(report.knocks.map((k) => [k.protocol === 'icmp' ? k.size : k.port, k.offsetMs, k.result])).toEqual([
     [7000, 0, 'sent'],
     [8001, 100, 'sent'],
     [9000, 200, 'sent'],
