@@ -55,6 +55,7 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
 
 /** Runs the command line and returns the exit code. Never exits; never throws for a user's mistake. */
 export async function run(argv: string[], io: Io, services: Services = {}): Promise<number> {
+  ignoreClosedPipes(io);
   let chosen: { run: (ctx: Context) => Promise<number>; args: GlobalArgs } | undefined;
   let output = '';
   try {
@@ -77,6 +78,20 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
     return await chosen.run(new Context(io, chosen.args, services));
   } catch (error) {
     return reportError(error, io);
+  }
+}
+
+/**
+ * `knock list | head -1`: a reader that went away is not an error of ours. Unhandled, EPIPE
+ * would end the process with a stack trace; the knocks are sent and the exit code stands.
+ */
+function ignoreClosedPipes(io: Io): void {
+  for (const stream of [io.stdout, io.stderr] as Partial<NodeJS.EventEmitter>[]) {
+    if (stream.listenerCount?.('error') === 0) {
+      stream.on?.('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+      });
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Bad input, end to end: exit 2 (1 for runtime failures), one stderr line `knock: ...` naming
 // the culprit, no stack trace, and not one packet, even for the good knocks before the bad one.
-import { runKnock, TempHome } from '../helpers/run-knock.js';
+import { spawn } from 'node:child_process';
+import { KNOCK_BIN, runKnock, TempHome } from '../helpers/run-knock.js';
 import { LoopbackPeers } from '../helpers/loopback.js';
 
 let home: TempHome;
@@ -89,4 +90,15 @@ test('the same good knocks do arrive when nothing is wrong (the check above can 
   const result = await runKnock(['p'], { env: home.env });
   expect(result.code).toBe(0);
   expect(await peers.settle(100)).toHaveLength(2);
+});
+
+test('a reader that goes away (knock ... | head -1) is not a crash', async () => {
+  const ports = Array.from({ length: 3000 }, (_, i) => String(i + 1));
+  const child = spawn(process.execPath, [KNOCK_BIN, '--dry-run', '127.0.0.1', ...ports], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
 });
