@@ -40,9 +40,11 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   // Words after `--` land in `_` (after the command's own name): they are knocks, never dropped.
   const rest = (args._ ?? []).map(String).slice(action ? 1 : 0);
   if (rest.length > 0 && action) throw new UsageError(`unexpected argument '${rest[0]}': knock ${action} takes a profile name only`);
+  // `knock -- HOST 80`: the target itself came after `--`.
+  const target = args.target ?? rest.shift() ?? '';
   const tokens = [...(args.knocks ?? []).map(String), ...rest];
   const { plan } = await prepareTarget(ctx, {
-    target: args.target ?? '',
+    target,
     action: action ?? 'open',
     ...(tokens.length ? { tokens } : {}),
     ...(args.udp ? { udp: true } : {}),

@@ -155,6 +155,9 @@ test('words after -- are knocks too', async () => {
   const { knock, transport } = setup();
   expect((await knock('198.18.0.2', '7000', '--', '8000:udp')).code).toBe(0);
   expect(firedPorts(transport)).toEqual(['7000:tcp', '8000:udp']);
+  expect((await knock('--', '198.18.0.3', '-1:udp')).stderr).toBe("knock: port -1 in '-1:udp' is out of range (1-65535)\n");
+  expect((await knock('--', '198.18.0.3', '9000')).code).toBe(0);
+  expect(transport.fired.at(-1)?.to.address).toBe('198.18.0.3');
 });
 
 test('--dry-run prints the plan and arms nothing; with --json it is JSON', async () => {
