@@ -71,6 +71,13 @@ const cases: Case[] = [
   { name: 'missing arguments', args: () => [], code: 2, message: /^missing target/ },
   { name: 'missing arguments to open', args: () => ['open'], code: 2, message: /^missing target: knock open PROFILE$/ },
   { name: 'unresolvable host', args: () => ['name.invalid', ...good], code: 1, message: /^cannot resolve 'name\.invalid': / },
+  {
+    name: 'an ICMP knock without ping on PATH (runtime, found while arming)',
+    args: () => ['127.0.0.1', ...good, 'icmp'],
+    env: () => ({ ...home.env, PATH: `${home.dir}/empty-bin` }),
+    code: 1,
+    message: /^cannot send an ICMP knock: 'ping' is not on PATH$/,
+  },
   { name: '-4 with an IPv6 address', args: () => ['-4', '::1', ...goodV6], code: 1, message: /^cannot resolve '::1': it is an IPv6 address but -4 was given$/ },
 ];
 
