@@ -16,13 +16,22 @@ afterEach(async () => {
 
 const knock = (args: string[]) => runKnock(args, { env: home.env });
 
+// Order is read from the receiving side, which sees each socket's readiness in kernel order
+// (epoll's ready list is FIFO) but drains a socket in one go: order tests use one socket per knock.
 test('IPv4: exactly one 0x00 datagram per UDP knock, in order', async () => {
-  const [a, b, c] = [await peers.udp(), await peers.udp(), await peers.udp()];
-  const result = await knock(['-d', '5', '127.0.0.1', `${b}:udp`, `${a}:udp`, `${c}:udp`, `${a}:udp`]);
+  const [a, b, c, d] = [await peers.udp(), await peers.udp(), await peers.udp(), await peers.udp()];
+  const result = await knock(['-d', '5', '127.0.0.1', `${b}:udp`, `${a}:udp`, `${d}:udp`, `${c}:udp`]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(/^knocked 127\.0\.0\.1: 4 knocks in \d+\.\d ms\n$/);
-  expect(labels(await peers.settle())).toEqual([`udp 127.0.0.1:${b} 00`, `udp 127.0.0.1:${a} 00`, `udp 127.0.0.1:${c} 00`, `udp 127.0.0.1:${a} 00`]);
+  expect(labels(await peers.settle())).toEqual([`udp 127.0.0.1:${b} 00`, `udp 127.0.0.1:${a} 00`, `udp 127.0.0.1:${d} 00`, `udp 127.0.0.1:${c} 00`]);
+});
+
+test('a port knocked twice gets two datagrams', async () => {
+  const [a, b] = [await peers.udp(), await peers.udp()];
+  const result = await knock(['-d', '1', '127.0.0.1', `${a}:udp`, `${b}:udp`, `${a}:udp`]);
+  expect(result.code).toBe(0);
+  expect(labels(await peers.settle()).sort()).toEqual([`udp 127.0.0.1:${a} 00`, `udp 127.0.0.1:${a} 00`, `udp 127.0.0.1:${b} 00`].sort());
 });
 
 test('IPv6 (::1): the same, and -u makes bare ports UDP', async () => {
