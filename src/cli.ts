@@ -110,7 +110,7 @@ export function usageErrorOf(message: string, argv: readonly string[]): UsageErr
   const unknown = /^Unknown arguments?: (.*)$/.exec(message);
   if (unknown) {
     const name = (unknown[1] ?? '').split(', ')[0] ?? '';
-    const typed = argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}`) ??
+    const typed = argv.find((a) => a.startsWith('-') && a.replace(/^--?(no-)?/, '').split('=')[0] === name) ??
       argv.find((a) => /^-[^-]/.test(a) && a.includes(name));
     return new UsageError(
       typed !== undefined || name.startsWith('-')

@@ -73,6 +73,8 @@ test.each([
   [['--bogus'], 'unknown option --bogus (see knock --help)'],
   [['--bogus=3', 'box'], 'unknown option --bogus (see knock --help)'],
   [['-x', 'box'], 'unknown option -x (see knock --help)'],
+  [['--no-thing', 'box'], 'unknown option --no-thing (see knock --help)'],
+  [['-vx', 'box'], 'unknown option -vx (see knock --help)'],
   [['-5', '198.18.0.2', '80'], 'unknown option -5 (see knock --help)'],
   [['list', 'extra'], "unexpected argument 'extra' (see knock --help)"],
   [[], 'missing target: a profile name, or HOST KNOCK... for ad-hoc use'],
