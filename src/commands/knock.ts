@@ -1,9 +1,9 @@
 // knock TARGET, knock HOST KNOCK... (knock(1) style), knock open TARGET, knock close TARGET.
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../context.js';
+import { UsageError } from '../errors.js';
 import { prepareTarget } from '../knock-target.js';
 import { sendPlan } from '../send-plan.js';
-import { UsageError } from '../errors.js';
 import { defineCommand } from './command.js';
 
 interface KnockArgs {
