@@ -118,6 +118,13 @@ describe('list', () => {
     expect(verbose.profiles[0]).toMatchObject({ open: [`${a}:udp`, '7000'], close: ['7000'] });
   });
 
+  test('a profile without host shows where it knocks: ssh HostName, else its name through DNS', async () => {
+    home.writeFile('.ssh/config', 'Host box\n  HostName 127.0.0.1\n');
+    home.writeConfig(`profiles:\n${profile('box', undefined, ['1'])}${profile('dns.example', undefined, ['2'])}`);
+    const result = await runKnock(['list'], { env: home.env });
+    expect(result.stdout).toBe('box          127.0.0.1 (ssh config)  open 1 knock\ndns.example  dns.example (DNS)       open 1 knock\n');
+  });
+
   test('no store: a note on stderr, exit 0', async () => {
     const result = await runKnock(['list'], { env: home.env });
     expect(result).toMatchObject({ code: 0, stdout: '' });
