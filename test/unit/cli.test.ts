@@ -111,6 +111,15 @@ test('runtime failures exit 1: unresolvable host, -4 with an IPv6 literal', asyn
   expect(transport.armed).toEqual([]);
 });
 
+test('a profile without host whose name does not resolve says what to fix', async () => {
+  const { knock, io } = setup('profiles:\n  nohost:\n    open: [1]\n');
+  expect(await knock('nohost')).toEqual({
+    code: 1,
+    stdout: '',
+    stderr: `knock: cannot resolve 'nohost': no address found (profile 'nohost' has no host, and ${io.homedir}/.ssh/config gives it no HostName)\n`,
+  });
+});
+
 test("a profile's open sequence, on its schedule, to its host", async () => {
   const { knock, transport } = setup();
   const result = await knock('box');
