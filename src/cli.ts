@@ -16,9 +16,13 @@ const EXAMPLES: [string, string][] = [
   ['knock list --json', 'the profiles as JSON'],
 ];
 
-export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, args: GlobalArgs) => void) {
+export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, args: GlobalArgs) => void, columns = 100) {
   let parser = yargs()
     .scriptName('knock')
+    // Our messages are English; yargs' own would follow $LANG and break the translation below.
+    .locale('en')
+    // Words after `--` stay strings ("08" is not 8): the default command takes them as knocks.
+    .parserConfiguration({ 'parse-positional-numbers': false })
     .usage('$0 [command] [options]\n\nPort knocking: exactly one packet per knock, in order, on time.')
     .option('config', { type: 'string', describe: 'profile store to use (default: $KNOCK_CONFIG, then the usual search)', requiresArg: true, global: true })
     .option('json', { type: 'boolean', describe: 'results as JSON on stdout', global: true })
@@ -42,7 +46,7 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
     .alias('help', 'h')
     .version(VERSION)
     .epilog('Exit status: 0 sent, 1 runtime failure (resolve, send, connect), 2 usage or configuration error.')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(Math.min(120, columns))
     .exitProcess(false)
     .fail((message, error) => {
       throw error ?? new UsageError(message);
@@ -51,14 +55,24 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
 
 /** Runs the command line and returns the exit code. Never exits; never throws for a user's mistake. */
 export async function run(argv: string[], io: Io, services: Services = {}): Promise<number> {
+  ignoreClosedPipes(io);
   let chosen: { run: (ctx: Context) => Promise<number>; args: GlobalArgs } | undefined;
   let output = '';
   try {
-    buildParser((runCommand, args) => {
-      chosen = { run: runCommand, args };
-    }).parse(argv, {}, (_error, _argv, text) => {
-      output = text;
-    });
+    try {
+      buildParser(
+        (runCommand, args) => {
+          chosen = { run: runCommand, args };
+        },
+        (io.stdout as { columns?: number }).columns || 120,
+      ).parse(argv, {}, (_error, _argv, text) => {
+        output = text;
+      });
+    } catch (error) {
+      // yargs' own complaints, and ours from a coerce (which yargs wraps in a YError).
+      const usage = error instanceof KnockError || (error instanceof Error && error.name === 'YError');
+      throw usage ? usageErrorOf((error as Error).message, argv) : error;
+    }
     if (output) io.stdout.write(output.endsWith('\n') ? output : output + '\n');
     if (!chosen) return 0;
     return await chosen.run(new Context(io, chosen.args, services));
@@ -67,16 +81,61 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
   }
 }
 
+/**
+ * `knock list | head -1`: a reader that went away is not an error of ours. Unhandled, EPIPE
+ * would end the process with a stack trace; the knocks are sent and the exit code stands.
+ */
+function ignoreClosedPipes(io: Io): void {
+  for (const stream of [io.stdout, io.stderr] as Partial<NodeJS.EventEmitter>[]) {
+    if (stream.listenerCount?.('error') === 0) {
+      stream.on?.('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+      });
+    }
+  }
+}
+
 export function reportError(error: unknown, io: Io): number {
   if (error instanceof KnockError) {
     io.stderr.write(`knock: ${error.message}\n`);
     return error.exitCode;
   }
-  if (error instanceof Error && error.name === 'YError') {
-    io.stderr.write(`knock: ${error.message}\n`);
-    return 2;
-  }
   // A bug, not a user's mistake: the stack helps us fix it.
   io.stderr.write(`knock: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 70;
+}
+
+/** yargs' messages in ours: the option as the user typed it, and what to do about it. */
+export function usageErrorOf(message: string, argv: readonly string[]): UsageError {
+  const unknown = /^Unknown arguments?: (.*)$/.exec(message);
+  if (unknown) {
+    const name = (unknown[1] ?? '').split(', ')[0] ?? '';
+    const typed = argv.find((a) => a.startsWith('-') && a.replace(/^--?(no-)?/, '').split('=')[0] === name) ??
+      argv.find((a) => /^-[^-]/.test(a) && a.includes(name));
+    return new UsageError(
+      typed !== undefined || name.startsWith('-')
+        ? `unknown option ${typed?.split('=')[0] ?? name} (see knock --help)`
+        : `unexpected argument '${name}' (see knock --help)`,
+    );
+  }
+  const needsValue = /^Not enough arguments following: (.*)$/.exec(message);
+  if (needsValue) {
+    const name = needsValue[1] ?? '';
+    return new UsageError(`option ${name.length === 1 ? '-' : '--'}${name} needs a value`);
+  }
+  if (/^Not enough non-option arguments/.test(message)) {
+    const names = commands.flatMap((c) => (typeof c.command === 'string' ? [c.command] : [...c.command]).map((n) => n.split(' ')[0]));
+    const command = argv.find((a) => names.includes(a));
+    return new UsageError(
+      command === 'open' || command === 'close'
+        ? `missing target: knock ${command} PROFILE`
+        : `missing arguments${command ? ` for ${command}` : ''} (see knock ${command ? `${command} ` : ''}--help)`,
+    );
+  }
+  const exclusive = /^Arguments (\S+) and (\S+) are mutually exclusive$/.exec(message);
+  if (exclusive) {
+    const dash = (name = '') => (name.length === 1 ? '-' : '--') + name;
+    return new UsageError(`options ${dash(exclusive[1])} and ${dash(exclusive[2])} cannot be used together`);
+  }
+  return new UsageError(message);
 }

@@ -1,6 +1,7 @@
 // Finds and reads the profile store: --config, then $KNOCK_CONFIG, then cosmiconfig's search
 // from the working directory up to home, ending at $XDG_CONFIG_HOME/knock/config.yaml.
 import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError, reasonOf } from './errors.js';
@@ -29,7 +30,9 @@ export const loadYaml: Loader = (filepath, content) => {
     if (error instanceof YAMLParseError) {
       const line = error.linePos?.[0];
       const at = line ? `:${line.line}:${line.col}` : '';
-      throw new ConfigError(`${filepath}${at}: does not parse: ${error.message.split('\n')[0]}`);
+      // prettyErrors appends " at line L, column C:" and a code frame; the prefix says it already.
+      const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+      throw new ConfigError(`${filepath}${at}: does not parse: ${reason}`);
     }
     throw error;
   }
@@ -49,6 +52,23 @@ export function explicitStorePath(configOption: string | undefined, io: Pick<Io,
 export function defaultStorePath(io: Pick<Io, 'env' | 'homedir'>): string {
   const base = io.env.XDG_CONFIG_HOME || path.join(io.homedir, '.config');
   return path.join(base, MODULE_NAME, 'config.yaml');
+}
+
+/** cosmiconfig's global place in cosmiconfig's order, so the two agree on Linux. */
+const XDG_PLACES = ['config', 'config.json', 'config.yaml', 'config.yml'];
+
+/**
+ * cosmiconfig's own last stop comes from env-paths: ~/Library/Preferences on macOS, %APPDATA%
+ * on Windows, and process.env rather than io.env. The store lives where `knock add` puts it.
+ */
+async function loadXdgStore(explorer: ReturnType<typeof cosmiconfig>, io: Io) {
+  const dir = path.dirname(defaultStorePath(io));
+  for (const place of XDG_PLACES) {
+    const file = path.join(dir, place);
+    const found = await stat(file).then((s) => s.isFile(), () => false);
+    if (found) return explorer.load(file);
+  }
+  return null;
 }
 
 export async function findStoreFile(configOption: string | undefined, io: Io): Promise<{ file?: string; config: unknown }> {
@@ -71,7 +91,7 @@ export async function findStoreFile(configOption: string | undefined, io: Io): P
   });
   const explicit = explicitStorePath(configOption, io);
   try {
-    const result = explicit ? await explorer.load(explicit) : await explorer.search(io.cwd);
+    const result = explicit ? await explorer.load(explicit) : ((await explorer.search(io.cwd)) ?? (await loadXdgStore(explorer, io)));
     return result ? { file: result.filepath, config: result.config } : { config: undefined };
   } catch (error) {
     if (error instanceof ConfigError) throw error;

@@ -1,6 +1,6 @@
 // Turns a target (profile or ad-hoc host with knocks) into a validated, resolved plan.
 import type { Context } from './context.js';
-import { ConfigError, UsageError } from './errors.js';
+import { ConfigError, RuntimeError, UsageError } from './errors.js';
 import { checkDelay, parseKnockToken, type Knock } from './knocks.js';
 import { scheduleKnocks, type KnockPlan, type PlanAction } from './plan.js';
 import type { Profile } from './profiles.js';
@@ -60,6 +60,12 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     delay: delay ?? profile.delay,
     profile: profile.name,
     seqTimeout: profile.seqTimeout,
+  }).catch((error: unknown) => {
+    // The host was only the profile's name: say so, since that is what to fix.
+    if (error instanceof RuntimeError && !profile.host && host === profile.name) {
+      throw new RuntimeError(`${error.message} (profile '${profile.name}' has no host, and ${ctx.ssh.file} gives it no HostName)`);
+    }
+    throw error;
   });
   return { plan: knockPlan, profile, ...(port !== undefined ? { port } : {}) };
 }

@@ -41,6 +41,11 @@ export function planDurationMs(plan: Pick<KnockPlan, 'knocks'>): number {
   return plan.knocks.at(-1)?.offsetMs ?? 0;
 }
 
+/** "1 knock", "3 knocks". */
+export function countKnocks(n: number): string {
+  return `${n} knock${n === 1 ? '' : 's'}`;
+}
+
 export function describeKnock(knock: Knock): string {
   return knock.protocol === 'icmp' ? `icmp echo, ${knock.size} bytes` : `${knock.protocol} ${knock.port}`;
 }
@@ -48,8 +53,10 @@ export function describeKnock(knock: Knock): string {
 /** The plan as --dry-run prints it. */
 export function formatPlan(plan: KnockPlan): string {
   const who = plan.profile ? `${plan.action} ${plan.profile}` : 'knock';
-  const via = plan.host === plan.address ? plan.address : `${plan.host} -> ${plan.address}`;
-  const lines = [`${who}: ${via} (IPv${plan.family}), ${plan.knocks.length} knocks over ${planDurationMs(plan)} ms`];
+  // Ad hoc, the target may be an ssh alias: show each name once on the way to the address.
+  const names = plan.profile ? [plan.host, plan.address] : [plan.target, plan.host, plan.address];
+  const via = names.filter((name, i) => names.indexOf(name) === i).join(' -> ');
+  const lines = [`${who}: ${via} (IPv${plan.family}), ${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms`];
   for (const [i, knock] of plan.knocks.entries()) {
     lines.push(`  ${String(i + 1).padStart(2)}. +${String(knock.offsetMs).padStart(5)} ms  ${formatKnock(knock).padEnd(11)} ${describeKnock(knock)}`);
   }

@@ -71,7 +71,7 @@ export function parseProfile(name: string, value: unknown, where: string): Profi
   const profile: Profile = {
     name,
     open: parseSequence(p.open, `${what}: open`, true)!,
-    delay: p.delay === undefined ? DEFAULT_PROFILE_DELAY : wrap(() => checkDelay(p.delay, 'delay'), what),
+    delay: p.delay === undefined ? DEFAULT_PROFILE_DELAY : wrap(() => checkDelay(p.delay), what),
     seqTimeout: p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : parseSeqTimeout(p.seq_timeout, what),
   };
   if (typeof p.host === 'string') profile.host = p.host.trim();

@@ -2,7 +2,7 @@
 import type { Context } from './context.js';
 import { executePlan, type KnockReport } from './execute.js';
 import { formatKnock } from './knocks.js';
-import { formatPlan, planDurationMs, planToJson, type KnockPlan } from './plan.js';
+import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } from './plan.js';
 
 export interface SendOptions {
   dryRun?: boolean;
@@ -44,7 +44,7 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   } else {
     const who = plan.profile ? `${plan.action === 'close' ? 'closed' : 'knocked'} ${plan.profile}` : `knocked ${plan.host}`;
     const via = plan.host === plan.address ? '' : ` (${plan.address})`;
-    ctx.out(`${who}${via}: ${report.knocks.length} knocks in ${report.elapsedMs.toFixed(1)} ms`);
+    ctx.out(`${who}${via}: ${countKnocks(report.knocks.length)} in ${report.elapsedMs.toFixed(1)} ms`);
   }
   return report;
 }

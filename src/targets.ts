@@ -5,8 +5,8 @@ import type { SshConfig } from './ssh-config.js';
 
 /**
  * A target finds its profile by name, then by a profile's `host`, then through
- * ~/.ssh/config: an ssh alias whose HostName is the target (ssh's %h), or the HostName
- * of the target as an alias.
+ * ~/.ssh/config: the target's HostName as a profile name or host, or a profile named after
+ * an ssh alias whose HostName is the target (or the target's HostName).
  */
 export async function findProfile(store: ProfileStore, target: string, ssh: SshConfig): Promise<Profile | undefined> {
   const byName = store.profiles.get(target);
@@ -19,9 +19,10 @@ export async function findProfile(store: ProfileStore, target: string, ssh: SshC
     const hit = store.profiles.get(sshHost.hostName) ?? profiles.find((p) => sameHost(p.host, sshHost.hostName));
     if (hit) return hit;
   }
+  // Another alias of the same machine: its HostName is the target, or the target's HostName.
   for (const alias of await ssh.aliases()) {
     const viaSsh = await ssh.lookup(alias);
-    if (!viaSsh || !sameHost(viaSsh.hostName, target)) continue;
+    if (!viaSsh || !(sameHost(viaSsh.hostName, target) || sameHost(viaSsh.hostName, sshHost?.hostName ?? ''))) continue;
     const hit = store.profiles.get(alias);
     if (hit) return hit;
   }

@@ -1,5 +1,6 @@
 // knock list: the profiles of the store, without their sequences unless -v.
 import { formatKnock } from '../knocks.js';
+import { countKnocks } from '../plan.js';
 import type { Profile } from '../profiles.js';
 import { defineCommand } from './command.js';
 
@@ -34,11 +35,21 @@ export const listCommand = defineCommand<object>({
       ctx.io.stderr.write(`knock: no profiles in ${store.file}\n`);
       return 0;
     }
-    const width = Math.max(...profiles.map((p) => p.name.length));
-    for (const p of profiles) {
-      const close = p.close ? `, close ${p.close.length}` : '';
-      const seq = args.verbose ? `  open: ${p.open.map(formatKnock).join(' ')}${p.close ? `  close: ${p.close.map(formatKnock).join(' ')}` : ''}` : '';
-      ctx.io.stdout.write(`${p.name.padEnd(width)}  ${p.host ?? '(ssh config / DNS)'}  open ${p.open.length}${close} knocks${seq}\n`);
+    // Where each profile knocks: its host, else what ~/.ssh/config or DNS makes of its name.
+    const hosts = await Promise.all(
+      profiles.map(async (p) => {
+        if (p.host) return p.host;
+        const viaSsh = await ctx.ssh.lookup(p.name);
+        return viaSsh ? `${viaSsh.hostName} (ssh config)` : `${p.name} (DNS)`;
+      }),
+    );
+    const nameWidth = Math.max(...profiles.map((p) => p.name.length));
+    const hostWidth = Math.max(...hosts.map((h) => h.length));
+    for (const [i, p] of profiles.entries()) {
+      const sequences = args.verbose
+        ? `open: ${p.open.map(formatKnock).join(' ')}${p.close ? `  close: ${p.close.map(formatKnock).join(' ')}` : ''}`
+        : `open ${countKnocks(p.open.length)}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
+      ctx.io.stdout.write(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}\n`);
     }
     return 0;
   },

@@ -1,0 +1,118 @@
+// Fakes for the side effects the core takes as parameters: io, clock, transport, lookup.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Clock } from '../../src/clock.js';
+import type { Io, OutStream } from '../../src/io.js';
+import type { Knock } from '../../src/knocks.js';
+import type { Armed, Destination, Outcome, Shot, Transport } from '../../src/transport.js';
+
+export class MemoryStream implements OutStream {
+  text = '';
+  isTTY = false;
+  write(chunk: string | Uint8Array): boolean {
+    this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }
+}
+
+export interface FakeIo extends Io {
+  stdout: MemoryStream;
+  stderr: MemoryStream;
+}
+
+/** An Io with a temporary home (no ~/.ssh/config unless a test writes one) and no store. */
+export function fakeIo(overrides: Partial<Io> = {}): FakeIo & { cleanup(): void } {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'knock-unit-'));
+  return {
+    stdout: new MemoryStream(),
+    stderr: new MemoryStream(),
+    stdin: Readable.from([]),
+    env: { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') },
+    cwd: home,
+    homedir: home,
+    platform: 'linux',
+    ...overrides,
+    cleanup: () => rmSync(home, { recursive: true, force: true }),
+  } as FakeIo & { cleanup(): void };
+}
+
+/**
+ * A clock that moves only when asked: sleep(ms) jumps ahead by ms, and every now() moves it
+ * by `stepNs` so that a spin loop on it ends.
+ */
+export class FakeClock implements Clock {
+  t = 1_000_000_000n;
+  sleeps: number[] = [];
+  constructor(readonly stepNs = 10_000n) {}
+  now(): bigint {
+    const t = this.t;
+    this.t += this.stepNs;
+    return t;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.t += BigInt(Math.round(ms * 1e6));
+    await Promise.resolve();
+  }
+  advance(ms: number): void {
+    this.t += BigInt(Math.round(ms * 1e6));
+  }
+}
+
+export interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+}
+
+export function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export interface FiredKnock {
+  index: number;
+  knock: Knock;
+  to: Destination;
+  at: bigint;
+}
+
+/**
+ * Records what is armed, fired and cancelled. `sentGate(i)` returns a Deferred that holds
+ * knock i's `sent` back until the test resolves it; otherwise `sent` resolves at once.
+ */
+export class FakeTransport implements Transport {
+  armed: Knock[] = [];
+  cancelled: number[] = [];
+  fired: FiredKnock[] = [];
+  private gates = new Map<number, Deferred>();
+  failArmAt: number | undefined;
+  outcome: Outcome = { result: 'sent' };
+
+  constructor(private readonly clock: Clock) {}
+
+  sentGate(index: number): Deferred {
+    const gate = deferred();
+    this.gates.set(index, gate);
+    return gate;
+  }
+
+  async arm(knock: Knock, to: Destination): Promise<Armed> {
+    const index = this.armed.length;
+    if (this.failArmAt === index) throw new Error(`cannot arm knock ${index}`);
+    this.armed.push(knock);
+    return {
+      cancel: () => this.cancelled.push(index),
+      fire: (): Shot => {
+        this.fired.push({ index, knock, to, at: this.clock.now() });
+        const sent = this.gates.get(index)?.promise ?? Promise.resolve();
+        return { sent, outcome: sent.then(() => this.outcome) };
+      },
+    };
+  }
+}
+
+/** Lets pending promise callbacks and immediates run. */
+export const settle = () => new Promise<void>((r) => setImmediate(r));
