@@ -1,6 +1,10 @@
 // Every command, in the order --help lists them. Subcommand names win over profile names.
+import { addCommand } from './add.js';
 import type { Command } from './command.js';
+import { completionCommand } from './completion.js';
 import { closeCommand, defaultCommand, openCommand } from './knock.js';
 import { listCommand } from './list.js';
+import { removeCommand } from './remove.js';
+import { showCommand } from './show.js';
 
-export const commands: Command[] = [openCommand, closeCommand, listCommand, defaultCommand];
+export const commands: Command[] = [openCommand, closeCommand, listCommand, showCommand, addCommand, removeCommand, completionCommand, defaultCommand];
