@@ -3,8 +3,10 @@ import { addCommand } from './add.js';
 import type { Command } from './command.js';
 import { completionCommand } from './completion.js';
 import { closeCommand, defaultCommand, openCommand } from './knock.js';
+import { importCommand } from './import.js';
+import { lintCommand } from './lint.js';
 import { listCommand } from './list.js';
 import { removeCommand } from './remove.js';
 import { showCommand } from './show.js';
 
-export const commands: Command[] = [openCommand, closeCommand, listCommand, showCommand, addCommand, removeCommand, completionCommand, defaultCommand];
+export const commands: Command[] = [openCommand, closeCommand, listCommand, showCommand, addCommand, removeCommand, importCommand, lintCommand, completionCommand, defaultCommand];
