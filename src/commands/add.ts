@@ -51,11 +51,15 @@ export const addCommand = defineCommand<AddArgs>({
       .option('force', { alias: 'f', type: 'boolean', describe: 'replace a profile of the same name' }),
   async run(args, ctx) {
     const name = checkProfileName(String(args.name));
-    const profile: StoredProfile = { host: String(args.host), open: parseTokens(args.knocks, 'open') };
-    if (args.port !== undefined) profile.port = args.port;
-    if (args.close) profile.close = parseTokens(args.close, '--close');
-    if (args.delay !== undefined) profile.delay = args.delay;
-    if (args.seqTimeout !== undefined) profile.seq_timeout = args.seqTimeout;
+    // Keys in the order the README documents them.
+    const profile: StoredProfile = {
+      host: String(args.host),
+      ...(args.port !== undefined ? { port: args.port } : {}),
+      open: parseTokens(args.knocks, 'open'),
+      ...(args.close ? { close: parseTokens(args.close, '--close') } : {}),
+      ...(args.delay !== undefined ? { delay: args.delay } : {}),
+      ...(args.seqTimeout !== undefined ? { seq_timeout: args.seqTimeout } : {}),
+    };
     const { file, store } = await writableStore(ctx);
     checkStoredProfile(name, profile, file);
     const replacing = store.profiles.has(name);
