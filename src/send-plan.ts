@@ -21,9 +21,10 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     return undefined;
   }
   // Only a sequence long enough to notice gets a spinner (and only on a TTY: see spinner.ts).
+  const what = `knocking ${plan.profile ?? plan.host} (${plan.knocks.length} knocks over ${planDurationMs(plan)} ms)`;
   const spinner =
     planDurationMs(plan) > SPINNER_MIN_MS
-      ? await startSpinner(ctx.io, `knocking ${plan.profile ?? plan.host} (${plan.knocks.length} knocks over ${planDurationMs(plan)} ms)`, {
+      ? await startSpinner(ctx.io, what, {
           json: ctx.args.json,
           quiet: ctx.args.quiet,
           proxy: options.silent,
@@ -34,6 +35,7 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     report = await executePlan(plan, {
       ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
       ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
+      ...(spinner ? { onSent: (i: number) => spinner.update(`${what}: ${i + 1} sent`) } : {}),
     });
   } finally {
     spinner?.stop();
