@@ -22,7 +22,7 @@ const CLOSE = /^(?:close|stop|disable)[-_ .]?(.+)$/i;
 
 /** A section name as a profile name: characters a profile name cannot have become '-'. */
 export function profileNameOf(section: string): string {
-  const name = section.replace(/[^A-Za-z0-9_.@+-]+/g, '-').replace(/^-+/, '');
+  const name = section.replace(/[^A-Za-z0-9_.@+-]+/g, '-').replace(/^[^A-Za-z0-9_]+/, '');
   return name === '' ? 'knockd' : name;
 }
 

@@ -124,7 +124,9 @@ function profileNode(doc: Document, profile: StoredProfile) {
  * Reads `file` (absent: an empty store), applies the edit and replaces the file atomically.
  * A new file (and its directory) is created readable by the owner only.
  */
-export async function writeStore(file: string, edit: StoreEdit, fsx: StoreFs = nodeStoreFs): Promise<void> {
+export async function writeStore(given: string, edit: StoreEdit, fsx: StoreFs = nodeStoreFs): Promise<void> {
+  // A symlinked store (dotfiles repos do that) is edited where it lives; rename would replace the link.
+  const file = await fs.realpath(given).catch(() => given);
   const mode = await fsx.mode(file).catch((error: unknown) => {
     throw new ConfigError(`${file}: cannot stat: ${reasonOf(error)}`);
   });

@@ -48,5 +48,6 @@ describe('importKnockd', () => {
   it('makes section names usable profile names', () => {
     expect(profileNameOf('mail toggle')).toBe('mail-toggle');
     expect(profileNameOf('--x')).toBe('x');
+    expect(profileNameOf('.hidden')).toBe('hidden');
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { lstatSync, symlinkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -116,6 +116,15 @@ describe('writeStore', () => {
     await expect(writeStore(file, { set: [['x', { open: [1] }]] }, failing)).rejects.toThrow(ConfigError);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
     expect(readdirSync(dir)).toEqual(['config.yaml']);
+  });
+
+  it('edits a symlinked store where it lives, keeping the link', async () => {
+    const real = path.join(dir, 'real.yaml');
+    writeFileSync(real, STORE, { mode: 0o600 });
+    symlinkSync(real, path.join(dir, 'config.yaml'));
+    await writeStore(path.join(dir, 'config.yaml'), { remove: ['lab'] });
+    expect(lstatSync(path.join(dir, 'config.yaml')).isSymbolicLink()).toBe(true);
+    expect(Object.keys(parse(readFileSync(real, 'utf8')).profiles)).toEqual(['office']);
   });
 
   it('writes nothing when the new profile is invalid', async () => {
