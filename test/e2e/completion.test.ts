@@ -1,6 +1,6 @@
 // The checked-in completion scripts, run by the real shells, asking the built bin/knock.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KNOCK_BIN, ROOT, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
@@ -105,6 +105,29 @@ _knock`;
   });
   it('falls back to files where knock has nothing to offer', async () => {
     expect(await complete('knock', 'import', '')).toEqual(['(files)']);
+  });
+});
+
+describeShell('zsh')('zsh, for real: compinit autoloads _knock from $fpath, TAB in a pty', () => {
+  it('lists the profile names after knock open', async () => {
+    const fpathDir = mkdtempSync(path.join(os.tmpdir(), 'knock-fpath-'));
+    try {
+      copyFileSync(path.join(ROOT, 'completions', '_knock'), path.join(fpathDir, '_knock'));
+      // zpty gives the interactive zsh a terminal; `zpty -r z out PATTERN` blocks until the listing arrives.
+      const script = `zmodload zsh/zpty
+zpty z 'TERM=dumb PS1="> " zsh -f -i'
+zpty -w z 'fpath=(${fpathDir} $fpath); autoload -Uz compinit; compinit -u -D; setopt autolist'
+zpty -wn z $'knock open \t'
+zpty -r z out '*web*'
+print -r -- "$out"
+zpty -d z`;
+      const r = await runProcess('zsh', ['-f', '-c', script], { env: env(), timeoutMs: 15000 });
+      expect(r.code).toBe(0);
+      const listing = r.stdout.split(/\r?\n/).map((l) => l.replace(/\r/g, '').trim());
+      expect(listing).toContainEqual(expect.stringMatching(/^db\s+office\s+web$/));
+    } finally {
+      rmSync(fpathDir, { recursive: true, force: true });
+    }
   });
 });
 
