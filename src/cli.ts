@@ -1,6 +1,7 @@
 // The command line: yargs declares and parses; the chosen command runs after parsing.
 import yargs from 'yargs';
 import { commands } from './commands/index.js';
+import { COMPLETION_FLAG, completeWords, optionFlags } from './completion.js';
 import { Context, type GlobalArgs, type Services } from './context.js';
 import { KnockError, UsageError } from './errors.js';
 import type { Io } from './io.js';
@@ -59,6 +60,20 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
   let chosen: { run: (ctx: Context) => Promise<number>; args: GlobalArgs } | undefined;
   let output = '';
   try {
+    const flagAt = argv.indexOf(COMPLETION_FLAG);
+    if (flagAt >= 0) {
+      const globals = parseGlobals(argv.slice(flagAt + 1));
+      // Quiet: a warning about the store would land in the middle of the user's prompt.
+      const ctx = new Context(io, { ...globals, quiet: true }, services);
+      const candidates = await completeWords({
+        words: argv.slice(flagAt + 1),
+        commands,
+        globalFlags: optionFlags(buildParser(() => {}) as never),
+        store: () => ctx.store(),
+      });
+      io.stdout.write(candidates.map((c) => c + '\n').join(''));
+      return 0;
+    }
     try {
       buildParser(
         (runCommand, args) => {
@@ -93,6 +108,14 @@ function ignoreClosedPipes(io: Io): void {
       });
     }
   }
+}
+
+/** The global options among half-typed words (--config FILE matters: it picks the store). */
+function parseGlobals(words: string[]): GlobalArgs {
+  const at = words.lastIndexOf('--config');
+  const inline = words.findLast((w) => w.startsWith('--config='));
+  const config = at >= 0 && at + 1 < words.length - 1 ? words[at + 1] : inline?.slice('--config='.length);
+  return config === undefined ? {} : { config };
 }
 
 export function reportError(error: unknown, io: Io): number {

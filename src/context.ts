@@ -6,6 +6,7 @@ import type { Io } from './io.js';
 import type { ProfileStore } from './profiles.js';
 import type { FamilyOption, Lookup } from './resolve.js';
 import { SshConfig } from './ssh-config.js';
+import { storePermissionWarning } from './store-permissions.js';
 import type { Transport } from './transport.js';
 
 export interface GlobalArgs {
@@ -37,7 +38,11 @@ export class Context {
   }
 
   store(): Promise<ProfileStore> {
-    this.storePromise ??= loadStore(this.args.config, this.io);
+    this.storePromise ??= loadStore(this.args.config, this.io).then((store) => {
+      const warning = store.file ? storePermissionWarning(store.file, this.io.platform) : undefined;
+      if (warning) this.warn(warning);
+      return store;
+    });
     return this.storePromise;
   }
 

@@ -3,6 +3,7 @@ import type { Context } from './context.js';
 import { executePlan, type KnockReport } from './execute.js';
 import { formatKnock } from './knocks.js';
 import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } from './plan.js';
+import { startSpinner } from './spinner.js';
 
 export interface SendOptions {
   dryRun?: boolean;
@@ -19,10 +20,26 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     else ctx.io.stdout.write(formatPlan(plan));
     return undefined;
   }
-  const report = await executePlan(plan, {
-    ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
-    ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
-  });
+  // Only a sequence long enough to notice gets a spinner (and only on a TTY: see spinner.ts).
+  const what = `knocking ${plan.profile ?? plan.host} (${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms)`;
+  const spinner =
+    planDurationMs(plan) > SPINNER_MIN_MS
+      ? await startSpinner(ctx.io, what, {
+          json: ctx.args.json,
+          quiet: ctx.args.quiet,
+          proxy: options.silent,
+        })
+      : undefined;
+  let report: KnockReport;
+  try {
+    report = await executePlan(plan, {
+      ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
+      ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
+      ...(spinner ? { onSent: (i: number) => spinner.update(`${what}: ${i + 1} sent`) } : {}),
+    });
+  } finally {
+    spinner?.stop();
+  }
   report.knocks.forEach((k, i) => {
     ctx.debug(`knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address} at +${k.sentMs.toFixed(2)} ms: ${k.result}`);
     if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
@@ -48,5 +65,8 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   }
   return report;
 }
+
+/** Sequences shorter than this end before a spinner would be seen. */
+export const SPINNER_MIN_MS = 300;
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -21,7 +21,11 @@ const silent: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
 export function spinnerWanted(io: Pick<Io, 'stderr' | 'env'>, policy: SpinnerPolicy): boolean {
   const env = io.env;
   const ci = env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI !== 'false';
-  return Boolean(io.stderr.isTTY) && !policy.json && !policy.quiet && !policy.proxy && !ci && env.TERM !== 'dumb';
+  // A terminal of width 0 (a serial console, a pty nobody sized) sends ora into an endless
+  // line-clearing loop on stop: no spinner there.
+  const columns = (io.stderr as { columns?: number }).columns;
+  const sized = columns === undefined || columns > 0;
+  return Boolean(io.stderr.isTTY) && sized && !policy.json && !policy.quiet && !policy.proxy && !ci && env.TERM !== 'dumb';
 }
 
 export async function startSpinner(io: Pick<Io, 'stderr' | 'env'>, text: string, policy: SpinnerPolicy): Promise<Spinner> {

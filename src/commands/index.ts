@@ -1,7 +1,25 @@
 // Every command, in the order --help lists them. Subcommand names win over profile names.
+import { addCommand } from './add.js';
 import type { Command } from './command.js';
+import { completionCommand } from './completion.js';
 import { closeCommand, defaultCommand, openCommand } from './knock.js';
+import { importCommand } from './import.js';
+import { lintCommand } from './lint.js';
 import { listCommand } from './list.js';
+import { removeCommand } from './remove.js';
 import { serveCommand } from './serve.js';
+import { showCommand } from './show.js';
 
-export const commands: Command[] = [openCommand, closeCommand, listCommand, serveCommand, defaultCommand];
+export const commands: Command[] = [
+  openCommand,
+  closeCommand,
+  listCommand,
+  showCommand,
+  addCommand,
+  removeCommand,
+  importCommand,
+  lintCommand,
+  serveCommand,
+  completionCommand,
+  defaultCommand,
+];

@@ -1,0 +1,65 @@
+// knock import knockd.conf --host HOST: client profiles from the server's own config.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, UsageError, reasonOf } from '../errors.js';
+import { importKnockd } from '../import-knockd.js';
+import { parseKnockdConf } from '../knockd-conf.js';
+import { checkStoredProfile, writableStore } from '../store-file.js';
+import { editStoreText, writeStore } from '../store-writer.js';
+import { defineCommand } from './command.js';
+
+interface ImportArgs {
+  file: string;
+  host?: string;
+  port?: number;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export const importCommand = defineCommand<ImportArgs>({
+  command: 'import <file>',
+  describe: 'add profiles from a knockd.conf (each [section], [openX]/[closeX] paired)',
+  builder: (yargs) =>
+    yargs
+      .positional('file', { type: 'string', describe: 'a knockd server config, e.g. /etc/knockd.conf' })
+      .option('host', { type: 'string', describe: 'the server the profiles knock (knockd.conf does not say)', requiresArg: true })
+      .option('port', { alias: 'p', type: 'number', describe: 'the service port behind the door', requiresArg: true })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'replace profiles of the same names' })
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'print the profiles (YAML) and write nothing' }),
+  async run(args, ctx) {
+    const file = path.resolve(ctx.io.cwd, String(args.file));
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`${file}: cannot read: ${reasonOf(error)}`);
+    }
+    const conf = parseKnockdConf(text, file);
+    if (!args.host) throw new UsageError(`${file} does not say where the server is: give --host HOST`);
+    const { profiles, warnings } = importKnockd(conf, args.host, args.port);
+    for (const warning of warnings) ctx.warn(warning);
+    if (profiles.length === 0) throw new ConfigError(`${file}: no sections with a sequence to import`);
+    const target = await writableStore(ctx);
+    for (const p of profiles) checkStoredProfile(p.name, p.profile, target.file);
+    if (args.dryRun) {
+      // As the store writer would write them (YAML with flow sequences).
+      ctx.io.stdout.write(editStoreText('import.yaml', '', { set: profiles.map((p) => [p.name, p.profile]) }));
+      return 0;
+    }
+    const taken = profiles.filter((p) => target.store.profiles.has(p.name)).map((p) => p.name);
+    if (taken.length > 0 && !args.force) {
+      throw new UsageError(`${taken.map((n) => `'${n}'`).join(', ')} already in ${target.file} (--force replaces them); nothing imported`);
+    }
+    await writeStore(target.file, { set: profiles.map((p) => [p.name, p.profile]) });
+    if (args.json) {
+      ctx.json({ file: target.file, from: file, profiles: profiles.map((p) => ({ name: p.name, sections: p.sections, close: Boolean(p.profile.close) })) });
+      return 0;
+    }
+    for (const p of profiles) {
+      const how = p.sections.length === 2 ? `[${p.sections[0]}] + [${p.sections[1]}] paired: open and close sequences` : `[${p.sections[0]}]`;
+      ctx.out(`${p.name}: ${how}`);
+    }
+    ctx.out(`imported ${profiles.length} profile${profiles.length === 1 ? '' : 's'} from ${file} into ${target.file}`);
+    return 0;
+  },
+});

@@ -1,0 +1,31 @@
+// knock show NAME: one profile in full, sequences included (asking for it is the point).
+import { requireProfile } from '../knock-target.js';
+import { formatKnock } from '../knocks.js';
+import { defineCommand } from './command.js';
+import { profileToJson } from './list.js';
+
+export const showCommand = defineCommand<{ name: string }>({
+  command: 'show <name>',
+  describe: 'show one profile, with its sequences',
+  builder: (yargs) => yargs.positional('name', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
+  async run(args, ctx) {
+    const profile = await requireProfile(ctx, String(args.name));
+    const { file } = await ctx.store();
+    if (args.json) {
+      ctx.json({ file: file ?? null, ...profileToJson(profile, true) });
+      return 0;
+    }
+    const lines = [
+      `name:        ${profile.name}`,
+      `host:        ${profile.host ?? '(ssh config HostName, else the name)'}`,
+      ...(profile.port ? [`port:        ${profile.port}`] : []),
+      `open:        ${profile.open.map(formatKnock).join(' ')}`,
+      ...(profile.close ? [`close:       ${profile.close.map(formatKnock).join(' ')}`] : []),
+      `delay:       ${profile.delay} ms`,
+      `seq_timeout: ${profile.seqTimeout} s`,
+      `file:        ${file}`,
+    ];
+    ctx.out(lines.join('\n'));
+    return 0;
+  },
+});
