@@ -35,7 +35,7 @@ function setup(store: string | null = STORE) {
   if (store !== null) {
     const dir = path.join(io.homedir, '.config', 'knock');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'config.yaml'), store);
+    writeFileSync(path.join(dir, 'config.yaml'), store, { mode: 0o600 });
   }
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
