@@ -26,7 +26,7 @@ describe('add, show, list, remove', () => {
     expect(show.stdout).toContain('close:       9000 9001\n');
 
     const list = await runKnock(['list'], { env: home.env });
-    expect(list).toMatchObject({ code: 0, stderr: '', stdout: 'web  127.0.0.1  open 3, close 2 knocks\n' });
+    expect(list).toMatchObject({ code: 0, stderr: '', stdout: 'web  127.0.0.1  open 3 knocks, close 2 knocks\n' });
     expect(list.stdout).not.toContain('7000'); // sequences only when asked
 
     const json = await runKnock(['show', 'web', '--json'], { env: home.env });
@@ -81,7 +81,7 @@ describe('store security', () => {
     chmodSync(file, 0o644);
     const r = await runKnock(['list'], { env: home.env });
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('a  (ssh config / DNS)  open 2 knocks\n');
+    expect(r.stdout).toBe('a  a (DNS)  open 2 knocks\n');
     expect(r.stderr).toBe(`knock: warning: ${file} is readable by group and others (mode 0644); knock sequences are secrets: chmod 600 ${file}\n`);
     expect((await runKnock(['-q', 'list'], { env: home.env })).stderr).toBe('');
     chmodSync(file, 0o600);

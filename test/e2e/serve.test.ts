@@ -259,7 +259,8 @@ describe('knock serve (loopback)', () => {
       const config = path.join(dir, 'config.yaml');
       writeFileSync(config, `profiles:\n  low:\n    open: [${p[0]}, 80]\n`, { mode: 0o644 });
       const env = { ...home.env, HOME: dir, XDG_CONFIG_HOME: dir };
-      const argv = [KNOCK_BIN, '--config', config, 'serve', 'low'];
+      // -q: the store is world-readable here on purpose (nobody must read it), and knock would warn.
+      const argv = [KNOCK_BIN, '-q', '--config', config, 'serve', 'low'];
       const r = isRoot
         ? await runProcess('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...argv], { env })
         : await runProcess(process.execPath, argv, { env });
