@@ -1,6 +1,4 @@
 // Puts exactly one packet on the wire per knock: one SYN, one datagram, or one echo request.
-import { spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -97,6 +95,8 @@ function armTcp(port: number, to: Destination): Armed {
 async function armUdp(port: number, to: Destination): Promise<Armed> {
   // An unconnected socket of the address's family: ICMP port-unreachable never surfaces.
   // Bound ahead of time, so that send() is not queued behind an implicit bind.
+  // Loaded on first use: most runs need no UDP, and every start-up pays for what it imports.
+  const { default: dgram } = await import('node:dgram');
   const socket = dgram.createSocket(to.family === 6 ? 'udp6' : 'udp4');
   socket.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
@@ -184,10 +184,12 @@ export function readEchoCounter(family: 4 | 6): number | undefined {
 /** Without the Linux counter, assume ping has sent its echo this long after it started. */
 const PING_STARTUP_MS = 25;
 
-function armIcmp(size: number, to: Destination, platform: NodeJS.Platform, env: NodeJS.ProcessEnv): Armed {
+async function armIcmp(size: number, to: Destination, platform: NodeJS.Platform, env: NodeJS.ProcessEnv): Promise<Armed> {
   const { command, args } = pingCommand(platform, to, size);
   const executable = findExecutable(command, env, platform);
   if (!executable) throw new RuntimeError(`cannot send an ICMP knock: '${command}' is not on PATH`);
+  // Loaded on first use, like dgram: child_process is among the costlier built-ins to load.
+  const { spawn } = await import('node:child_process');
   return {
     cancel() {},
     fire() {
