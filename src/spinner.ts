@@ -21,7 +21,10 @@ const silent: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
 export function spinnerWanted(io: Pick<Io, 'stderr' | 'env'>, policy: SpinnerPolicy): boolean {
   const env = io.env;
   const ci = env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI !== 'false';
-  return Boolean(io.stderr.isTTY) && !policy.json && !policy.quiet && !policy.proxy && !ci && env.TERM !== 'dumb';
+  // A terminal that reports 0 columns (e.g. `script` without a window size) makes ora 9 redraw
+  // in a busy loop that never ends.
+  const columns = (io.stderr as { columns?: number }).columns;
+  return Boolean(io.stderr.isTTY) && columns !== 0 && !policy.json && !policy.quiet && !policy.proxy && !ci && env.TERM !== 'dumb';
 }
 
 export async function startSpinner(io: Pick<Io, 'stderr' | 'env'>, text: string, policy: SpinnerPolicy): Promise<Spinner> {
