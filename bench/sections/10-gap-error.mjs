@@ -7,7 +7,7 @@ import { mean, ms, percentile, table } from '../lib/stats.mjs';
 const KNOCK1 = '/usr/bin/knock';
 const DELAY = 50;
 const KNOCKS = 20;
-const RUNS = 10;
+const RUNS = 20;
 
 export default async function gapError(ctx) {
   const why = whyNoLab();
