@@ -1,7 +1,8 @@
 // ~/.ssh/config, read with ssh-config (never running `Match exec`), for HostName and Port.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import SSHConfig from 'ssh-config';
+import type SSHConfig from 'ssh-config';
+import type { LineType } from 'ssh-config';
 import { ConfigError, reasonOf } from './errors.js';
 
 export interface SshHost {
@@ -24,9 +25,11 @@ export class SshConfig {
 
   private load(): Promise<SSHConfig | undefined> {
     this.parsed ??= this.read(this.file).then(
-      (text) => {
+      // ssh-config is loaded only when a config file is there to parse: most runs never need it.
+      async (text) => {
+        const { default: SSHConfigModule } = await import('ssh-config');
         try {
-          return SSHConfig.parse(text);
+          return SSHConfigModule.parse(text);
         } catch (error) {
           throw new ConfigError(`${this.file}: does not parse: ${reasonOf(error)}`);
         }
@@ -59,13 +62,16 @@ export class SshConfig {
     if (!config) return [];
     const names: string[] = [];
     for (const line of config) {
-      if (line.type !== SSHConfig.DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
+      if (line.type !== DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
       const values = Array.isArray(line.value) ? line.value.map((v) => (typeof v === 'string' ? v : v.val)) : [String(line.value)];
       for (const name of values) if (!/[*?!]/.test(name)) names.push(name);
     }
     return names;
   }
 }
+
+/** ssh-config's LineType.DIRECTIVE, without loading the module for it. */
+const DIRECTIVE = 1 as LineType.DIRECTIVE;
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

@@ -161,6 +161,11 @@ export class Capture {
     return capture;
   }
 
+  /** The packets captured so far, while the capture goes on. */
+  packets(): Packet[] {
+    return this.output.split('\n').slice(0, -1).filter(Boolean).map(parsePacket);
+  }
+
   async stop(settleMs = 300): Promise<Packet[]> {
     await new Promise((r) => setTimeout(r, settleMs));
     const exited = new Promise((r) => this.child.once('exit', r));
