@@ -2,5 +2,6 @@
 import type { Command } from './command.js';
 import { closeCommand, defaultCommand, openCommand } from './knock.js';
 import { listCommand } from './list.js';
+import { proxyCommand, watchdogCommand } from './proxy.js';
 
-export const commands: Command[] = [openCommand, closeCommand, listCommand, defaultCommand];
+export const commands: Command[] = [openCommand, closeCommand, listCommand, proxyCommand, watchdogCommand, defaultCommand];

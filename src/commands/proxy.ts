@@ -1,0 +1,72 @@
+// knock proxy HOST PORT: an ssh ProxyCommand (stdout is the connection; nothing else goes there).
+import { UsageError } from '../errors.js';
+
+import { runProxy } from '../proxy/session.js';
+import { currentSelf } from '../proxy/self.js';
+import { WATCHDOG_COMMAND, parseWatchdogPlan, untilEof } from '../proxy/watchdog.js';
+import { executePlan } from '../execute.js';
+import { formatKnock } from '../knocks.js';
+import { defineCommand } from './command.js';
+
+interface ProxyArgs {
+  host: string;
+  port: string | number;
+  connectTimeout: number;
+}
+
+/** Default readiness window: knockd may run a slow command before the port opens. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
+
+export function parseTimeout(value: unknown, option: string): number {
+  const s = Number(value);
+  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`${option} ${JSON.stringify(value)} must be a number of seconds > 0`);
+  return Math.round(s * 1000);
+}
+
+export const proxyCommand = defineCommand<ProxyArgs>({
+  command: 'proxy <host> <port>',
+  describe: 'ssh ProxyCommand: knock, connect, carry the bytes; the close knock follows the session (ProxyCommand knock proxy %n %p)',
+  builder: (yargs) =>
+    yargs
+      .positional('host', { type: 'string', describe: "ssh's %n (alias) or %h (HostName): a profile name, its host, or an ssh alias" })
+      .positional('port', { type: 'string', describe: "ssh's %p" })
+      .option('connect-timeout', {
+        type: 'number',
+        default: DEFAULT_CONNECT_TIMEOUT_S,
+        describe: 'seconds the port may take to accept after the last knock',
+        requiresArg: true,
+      }),
+  run: (args, ctx) =>
+    runProxy(ctx, {
+      target: String(args.host),
+      port: parsePort(args.port),
+      connectTimeoutMs: parseTimeout(args.connectTimeout, '--connect-timeout'),
+      self: currentSelf(),
+    }),
+});
+
+interface WatchdogArgs {
+  plan: string;
+}
+
+/** Hidden: the detached child of `proxy` that sends the close plan when its stdin hits EOF. */
+export const watchdogCommand = defineCommand<WatchdogArgs>({
+  command: `${WATCHDOG_COMMAND} <plan>`,
+  describe: false,
+  async run(args, ctx) {
+    const plan = parseWatchdogPlan(String(args.plan));
+    await untilEof(ctx.io.stdin);
+    const report = await executePlan(plan, {
+      ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
+      ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
+    });
+    report.knocks.forEach((k, i) => ctx.debug(`close knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address}: ${k.result}`));
+    return 0;
+  },
+});
+
+function parsePort(value: unknown): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`port '${String(value)}' is not a port number (1-65535)`);
+  return port;
+}
