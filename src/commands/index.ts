@@ -3,5 +3,6 @@ import type { Command } from './command.js';
 import { closeCommand, defaultCommand, openCommand } from './knock.js';
 import { listCommand } from './list.js';
 import { proxyCommand, watchdogCommand } from './proxy.js';
+import { sshConfigCommand } from './ssh-config.js';
 
-export const commands: Command[] = [openCommand, closeCommand, listCommand, proxyCommand, watchdogCommand, defaultCommand];
+export const commands: Command[] = [openCommand, closeCommand, listCommand, proxyCommand, sshConfigCommand, watchdogCommand, defaultCommand];
