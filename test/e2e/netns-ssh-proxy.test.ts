@@ -2,7 +2,7 @@
 // open knocks, one close knock) in one namespace, ssh in another. The door opens for the
 // session and is closed again however ssh ends.
 import { spawn } from 'node:child_process';
-import { KNOCK_BIN, TempHome, runProcess } from '../helpers/run-knock.js';
+import { KNOCK_BIN, TempHome, runKnock, runProcess } from '../helpers/run-knock.js';
 import { eventually } from '../helpers/proxy-child.js';
 import { describeLab, Lab, SERVER_V4 } from '../lab/netns.js';
 import { installRecentDoor, portAccepts } from '../lab/recent-firewall.js';
@@ -97,6 +97,34 @@ describeLab('ssh through knock proxy (netns, sshd, iptables recent)', ['iptables
       expect(result.code).toBe(255);
       expect(result.stderr).toMatch(new RegExp(`^knock: connect to ${SERVER_V4.replace(/\./g, '\\.')}:22 failed after 1 s: .*(EHOSTUNREACH|ETIMEDOUT)`, 'm'));
       expect(result.stdout).toBe('');
+    } finally {
+      home.writeConfig('profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 50\n');
+    }
+  });
+
+  test('knock open door --wait 22 returns with the door open; knock close door shuts it', async () => {
+    const open = await runKnock(['open', 'door', '--wait', '22'], { env: home.env, netns: lab.client });
+    const closing = () => runKnock(['close', 'door'], { env: home.env, netns: lab.client });
+    try {
+      expect(open.stderr).toBe('');
+      expect(open.code).toBe(0);
+      expect(open.stdout).toMatch(/^knocked door: 2 knocks in .* ms\n198\.18\.0\.2:22: open after \d/);
+      expect(doorOpen()).toBe(true);
+    } catch (error) {
+      await closing();
+      throw error;
+    }
+    const close = await closing();
+    expect(close.code).toBe(0);
+    expect(doorOpen()).toBe(false);
+  });
+
+  test('knock open --wait on a door that stays shut: exit 1 after the timeout', async () => {
+    home.writeConfig('profiles:\n  door:\n    open: [1111, 4444]\n    close: [3333]\n    delay: 50\n');
+    try {
+      const result = await runKnock(['open', 'door', '--wait', '22', '--wait-timeout', '1'], { env: home.env, netns: lab.client });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^knock: 198\.18\.0\.2:22 did not accept a connection within 1 s: .*(EHOSTUNREACH|ETIMEDOUT).*\n$/);
     } finally {
       home.writeConfig('profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 50\n');
     }
