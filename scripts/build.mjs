@@ -5,7 +5,8 @@ import { readFileSync, rmSync } from 'node:fs';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { knock: 'src/main.ts' },
+  // watchdog: the close watchdog of `knock proxy`, a small entry of its own (bin/knock-watchdog).
+  entryPoints: { knock: 'src/main.ts', watchdog: 'src/watchdog-main.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -3,9 +3,7 @@ import { UsageError } from '../errors.js';
 
 import { runProxy } from '../proxy/session.js';
 import { currentSelf } from '../proxy/self.js';
-import { WATCHDOG_COMMAND, parseWatchdogPlan, untilEof } from '../proxy/watchdog.js';
-import { executePlan } from '../execute.js';
-import { formatKnock } from '../knocks.js';
+import { WATCHDOG_COMMAND, runWatchdog } from '../proxy/watchdog.js';
 import { defineCommand } from './command.js';
 
 interface ProxyArgs {
@@ -53,16 +51,15 @@ interface WatchdogArgs {
 export const watchdogCommand = defineCommand<WatchdogArgs>({
   command: `${WATCHDOG_COMMAND} <plan>`,
   describe: false,
-  async run(args, ctx) {
-    const plan = parseWatchdogPlan(String(args.plan));
-    await untilEof(ctx.io.stdin);
-    const report = await executePlan(plan, {
-      ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
-      ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
-    });
-    report.knocks.forEach((k, i) => ctx.debug(`close knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address}: ${k.result}`));
-    return 0;
-  },
+  run: (args, ctx) =>
+    runWatchdog(String(args.plan), {
+      stdin: ctx.io.stdin,
+      debug: (line) => ctx.debug(line),
+      execute: {
+        ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
+        ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
+      },
+    }),
 });
 
 function parsePort(value: unknown): number {
