@@ -59,12 +59,14 @@ export function addHostBlock(text: string, file: string, block: HostBlock): AddO
     const last = directives.at(-1);
     const indent = last?.before ?? '  ';
     let at = last ? own.config.indexOf(last) + 1 : 0;
-    // A block whose last line has no newline (end of file) gets one before ours.
-    if (last && !last.after.includes('\n')) last.after += '\n';
-    for (const [param, value] of wanted) {
-      const line: Directive = { type: LineType.DIRECTIVE, before: indent, after: '\n', param, separator: ' ', value };
+    // The last line's own line end stays with it; blank lines after it move below ours.
+    const [, lineEnd = '', rest = ''] = /^([^\n]*\n?)([\s\S]*)$/.exec(last?.after ?? '') ?? [];
+    if (last) last.after = lineEnd.endsWith('\n') ? lineEnd : lineEnd + '\n';
+    wanted.forEach(([param, value], i) => {
+      const after = i === wanted.length - 1 ? '\n' + rest : '\n';
+      const line: Directive = { type: LineType.DIRECTIVE, before: indent, after, param, separator: ' ', value };
       own.config.splice(at++, 0, line);
-    }
+    });
     return { kind: 'added-to-block', text: config.toString(), added: wanted.map(([p]) => p) };
   }
 
