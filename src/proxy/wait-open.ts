@@ -64,6 +64,7 @@ export async function waitUntilOpen(ctx: Context, plan: KnockPlan, wait: WaitPla
     throw error;
   }
   const took = `open after ${formatSeconds(Math.round((Date.now() - started) / 100) * 100)}`;
-  spinner.succeed(`${what} ${took}`);
+  // The result line below says it; on a terminal the spinner just goes away.
+  spinner.stop();
   ctx.out(`${what}: ${took}`);
 }

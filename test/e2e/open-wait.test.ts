@@ -1,7 +1,7 @@
 // knock open NAME --wait PORT[,PORT]: returns once the ports accept, exit 1 after the timeout.
 import net from 'node:net';
 import { TempHome, runKnock } from '../helpers/run-knock.js';
-import { closedPort, listen } from '../helpers/proxy-child.js';
+import { closedPort, listen, spawnKnock } from '../helpers/proxy-child.js';
 
 let home: TempHome;
 let accepted = 0;
@@ -34,14 +34,24 @@ test('returns 0 once every port accepts a connection on the knocked address', as
 
 test('waits for a port that opens late (no spinner off a terminal)', async () => {
   const port = await closedPort();
-  const late = net.createServer((s) => s.destroy());
-  const timer = setTimeout(() => late.listen(port, '127.0.0.1'), 700);
-  const result = await runKnock(['open', 'lo', '--wait', String(port)], { env: home.env });
-  clearTimeout(timer);
-  late.close();
-  expect(result.stderr).toBe('');
+  const knock = spawnKnock(['open', 'lo', '--wait', String(port), '-v'], home.env);
+  // Nothing listens until the first attempt has been refused.
+  let late: net.Server | undefined;
+  await new Promise<void>((resolve) => {
+    let err = '';
+    knock.child.stderr!.on('data', (d: Buffer | string) => {
+      err += d.toString();
+      if (!late && /wait: attempt 1: /.test(err)) {
+        late = net.createServer((s) => s.destroy());
+        late.listen(port, '127.0.0.1', resolve);
+      }
+    });
+  });
+  const result = await knock.done;
+  late?.close();
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}: open after`));
+  expect(result.stderr).toMatch(/wait: attempt 1: .*ECONNREFUSED/);
+  expect(result.stdout.toString()).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}: open after`));
 });
 
 test('a port that never opens: exit 1 after --wait-timeout, one line', async () => {

@@ -1,7 +1,7 @@
 // knock proxy against loopback servers: the bytes, both half-closes, failures, and the close
 // knock after every way the proxy can end.
 import { randomBytes } from 'node:crypto';
-import type net from 'node:net';
+import net, { createServer } from 'node:net';
 import { TempHome } from '../helpers/run-knock.js';
 import { closedPort, eventually, listen, spawnKnock } from '../helpers/proxy-child.js';
 
@@ -83,16 +83,18 @@ test('the server closing ends the proxy with everything flushed, though stdin st
 test('connects once the port opens within the window (retries, not one attempt)', async () => {
   const port = await closedPort();
   const proxy = spawnKnock(['proxy', 'lo', String(port), '-v'], home.env);
-  // Nothing listens yet: the first attempts are refused.
+  // Nothing listens until the proxy says its first attempt was refused.
   let late: net.Server | undefined;
-  const opened = new Promise<void>((resolve) =>
-    setTimeout(async () => {
-      const { createServer } = await import('node:net');
-      late = createServer((s) => s.end('late hello\n'));
-      late.listen(port, '127.0.0.1', resolve);
-    }, 600),
-  );
-  await opened;
+  await new Promise<void>((resolve) => {
+    let err = '';
+    proxy.child.stderr!.on('data', (d: Buffer | string) => {
+      err += d.toString();
+      if (!late && /retrying/.test(err)) {
+        late = createServer((s) => s.end('late hello\n'));
+        late.listen(port, '127.0.0.1', resolve);
+      }
+    });
+  });
   const result = await proxy.done;
   late?.close();
   expect(result.code).toBe(0);
