@@ -23,7 +23,7 @@ export function parseTimeout(value: unknown, option: string): number {
 
 export const proxyCommand = defineCommand<ProxyArgs>({
   command: 'proxy <host> <port>',
-  describe: 'ssh ProxyCommand: knock, connect, carry the bytes; the close knock follows the session (ProxyCommand knock proxy %n %p)',
+  describe: 'ssh ProxyCommand: knock, connect, relay; closes after (ProxyCommand knock proxy %n %p)',
   builder: (yargs) =>
     yargs
       .positional('host', { type: 'string', describe: "ssh's %n (alias) or %h (HostName): a profile name, its host, or an ssh alias" })

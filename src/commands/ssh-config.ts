@@ -12,7 +12,7 @@ interface SshConfigArgs {
 
 export const sshConfigCommand = defineCommand<SshConfigArgs>({
   command: 'ssh-config <name>',
-  describe: 'print a ~/.ssh/config Host block whose ProxyCommand knocks (--add puts it in ~/.ssh/config)',
+  describe: 'print a Host block for ~/.ssh/config that knocks (--add: add it there)',
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'the profile' })
