@@ -88,6 +88,22 @@ await build({
  * a function the loader passes in: import() in dist/knock.mjs, resolving from dist/ as it
  * would unbundled.
  */
+// The close watchdog of `knock proxy` (bin/knock-watchdog): a small entry of its own, without
+// yargs or config loading, so that the child each ssh session leaves behind starts quickly.
+await build({
+  entryPoints: { watchdog: 'src/watchdog-main.ts' },
+  outdir: dist,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  keepNames: true,
+  outExtension: { '.js': '.mjs' },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
 const corePath = path.join(dist, 'knock-core.cjs');
 writeFileSync(corePath, readFileSync(corePath, 'utf8').replace(/(?<![\w$.])import\(/g, '__knockImport('));
 

@@ -55,7 +55,7 @@ export async function completeWords(input: CompletionInput): Promise<string[]> {
   if (takesValue(before.at(-1))) return []; // --config FILE, --delay MS: the shell's default
   if (!subcommand) {
     if (positionals.length > 0) return []; // ad-hoc knocks after a host
-    const names = input.commands.flatMap(commandNames).filter((n) => n !== 'ls' && n !== 'rm');
+    const names = input.commands.filter((c) => c.describe !== false).flatMap(commandNames).filter((n) => n !== 'ls' && n !== 'rm');
     return matching([...names, ...(await profileNames(input.store))]);
   }
   const name = positionals[0]!;

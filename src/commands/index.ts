@@ -6,9 +6,11 @@ import { closeCommand, defaultCommand, openCommand } from './knock.js';
 import { importCommand } from './import.js';
 import { lintCommand } from './lint.js';
 import { listCommand } from './list.js';
+import { proxyCommand, watchdogCommand } from './proxy.js';
 import { removeCommand } from './remove.js';
 import { serveCommand } from './serve.js';
 import { showCommand } from './show.js';
+import { sshConfigCommand } from './ssh-config.js';
 
 export const commands: Command[] = [
   openCommand,
@@ -19,7 +21,10 @@ export const commands: Command[] = [
   removeCommand,
   importCommand,
   lintCommand,
+  proxyCommand,
+  sshConfigCommand,
   serveCommand,
+  watchdogCommand,
   completionCommand,
   defaultCommand,
 ];

@@ -4,9 +4,10 @@ import type { Context, GlobalArgs } from '../context.js';
 import { UsageError } from '../errors.js';
 import { prepareTarget } from '../knock-target.js';
 import { sendPlan } from '../send-plan.js';
+import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../proxy/wait-open.js';
 import { defineCommand } from './command.js';
 
-interface KnockArgs {
+interface KnockArgs extends WaitArgs {
   target?: string;
   knocks?: string[];
   udp?: boolean;
@@ -43,14 +44,16 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   // `knock -- HOST 80`: the target itself came after `--`.
   const target = args.target ?? rest.shift() ?? '';
   const tokens = [...(args.knocks ?? []).map(String), ...rest];
-  const { plan } = await prepareTarget(ctx, {
+  const { plan, port } = await prepareTarget(ctx, {
     target,
     action: action ?? 'open',
     ...(tokens.length ? { tokens } : {}),
     ...(args.udp ? { udp: true } : {}),
     ...(args.delay !== undefined ? { delay: args.delay } : {}),
   });
+  const wait = planWait(args, port);
   await sendPlan(ctx, plan, { dryRun: Boolean(args.dryRun) });
+  if (!args.dryRun) await waitUntilOpen(ctx, plan, wait);
   return 0;
 }
 
@@ -68,7 +71,7 @@ export const defaultCommand = defineCommand<KnockArgs>({
 export const openCommand = defineCommand<KnockArgs>({
   command: 'open <target>',
   describe: "fire the profile's open sequence",
-  builder: (yargs) => knockOptions(yargs).positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
+  builder: (yargs) => waitOptions(knockOptions(yargs)).positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
   run: (args, ctx) => runKnock('open', args, ctx),
 });
 

@@ -73,7 +73,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it('completes subcommands and profile names', async () => {
-    expect(await complete('knock', '')).toEqual(lines('add close completion db import lint list office open remove show web'.replace(/ /g, '\n')));
+    expect(await complete('knock', '')).toEqual(lines('add close completion db import lint list office open proxy remove serve show ssh-config web'.replace(/ /g, '\n')));
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
   });
   it('completes profile names after open, and options', async () => {

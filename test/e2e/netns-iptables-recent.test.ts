@@ -58,7 +58,7 @@ describeLab('iptables recent state machine (netns)', ['iptables', 'ip6tables', '
     // Still open for a second connection: the state machine keeps the address until close.
     expect(await serviceOpen(SERVER_V4)).toBe(true);
     const closed = await knock(['close', 'wall']);
-    expect(closed.stdout).toMatch(/^closed wall: 1 knocks in/);
+    expect(closed.stdout).toMatch(/^closed wall: 1 knock in/);
     expect(await serviceOpen(SERVER_V4)).toBe(false);
   });
 

@@ -1,0 +1,65 @@
+// knock proxy HOST PORT: an ssh ProxyCommand (stdout is the connection; nothing else goes there).
+import { UsageError } from '../errors.js';
+
+import { runProxy } from '../proxy/session.js';
+import { currentSelf } from '../proxy/self.js';
+import { WATCHDOG_COMMAND, runWatchdog } from '../proxy/watchdog.js';
+import { defineCommand } from './command.js';
+
+interface ProxyArgs {
+  host: string;
+  port: string | number;
+  connectTimeout: number;
+}
+
+/** Default readiness window: knockd may run a slow command before the port opens. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
+
+export function parseTimeout(value: unknown, option: string): number {
+  const s = Number(value);
+  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`${option} ${JSON.stringify(value)} must be a number of seconds > 0`);
+  return Math.round(s * 1000);
+}
+
+export const proxyCommand = defineCommand<ProxyArgs>({
+  command: 'proxy <host> <port>',
+  describe: 'ssh ProxyCommand: knock, connect, relay; closes after (ProxyCommand knock proxy %n %p)',
+  builder: (yargs) =>
+    yargs
+      .positional('host', { type: 'string', describe: "ssh's %n (alias) or %h (HostName): a profile name, its host, or an ssh alias" })
+      .positional('port', { type: 'string', describe: "ssh's %p" })
+      .option('connect-timeout', {
+        type: 'number',
+        default: DEFAULT_CONNECT_TIMEOUT_S,
+        describe: 'seconds the port may take to accept after the last knock',
+        requiresArg: true,
+      }),
+  run: (args, ctx) =>
+    runProxy(ctx, {
+      target: String(args.host),
+      port: parsePort(args.port),
+      connectTimeoutMs: parseTimeout(args.connectTimeout, '--connect-timeout'),
+      self: currentSelf(),
+    }),
+});
+
+/** Hidden: the detached child of `proxy` that sends the close plan (its stdin) at EOF. */
+export const watchdogCommand = defineCommand<object>({
+  command: WATCHDOG_COMMAND,
+  describe: false,
+  run: (_args, ctx) =>
+    runWatchdog({
+      stdin: ctx.io.stdin,
+      debug: (line) => ctx.debug(line),
+      execute: {
+        ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
+        ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
+      },
+    }),
+});
+
+function parsePort(value: unknown): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`port '${String(value)}' is not a port number (1-65535)`);
+  return port;
+}

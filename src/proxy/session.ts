@@ -1,0 +1,90 @@
+// knock proxy: knock, connect to the same address, carry the bytes, and leave a watchdog
+// behind that closes the door however the session ends.
+import type { Context } from '../context.js';
+import { RuntimeError, reasonOf } from '../errors.js';
+import { executePlan } from '../execute.js';
+import { formatKnock } from '../knocks.js';
+import { prepareTarget } from '../knock-target.js';
+import { scheduleKnocks, type KnockPlan } from '../plan.js';
+import { connectWhenReady, hostPort } from './ready.js';
+import { relay } from './relay.js';
+import type { SelfCommand } from './self.js';
+import { startWatchdog, type Watchdog } from './watchdog.js';
+
+export interface ProxyRequest {
+  /** %n or %h: a profile name, a profile's host, or an ssh alias/HostName. */
+  target: string;
+  port: number;
+  /** How long the port may take to accept after the last knock (ms). */
+  connectTimeoutMs: number;
+  self: SelfCommand;
+  /** Replaceable in tests. */
+  startWatchdog?: typeof startWatchdog;
+}
+
+/** Socket buffer sizes on the data path: fewer, larger reads and writes per MiB. */
+export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
+
+export async function runProxy(ctx: Context, request: ProxyRequest): Promise<number> {
+  const { plan: openPlan, profile } = await prepareTarget(ctx, { target: request.target, action: 'open' });
+  // The close plan reuses the open plan's address: one resolution for the whole session.
+  const closePlan: KnockPlan | undefined = profile?.close
+    ? { ...openPlan, action: 'close', knocks: scheduleKnocks(profile.close, profile.delay) }
+    : undefined;
+  const where = hostPort(openPlan.address, request.port);
+  ctx.debug(`proxy: ${openPlan.profile ?? openPlan.target} -> ${openPlan.host === openPlan.address ? '' : `${openPlan.host} = `}${where}`);
+
+  // The watchdog comes first: a proxy killed in the middle of the open sequence still closes.
+  let watchdog: Watchdog | undefined;
+  if (closePlan) {
+    watchdog = (request.startWatchdog ?? startWatchdog)(closePlan, { self: request.self, verbose: Boolean(ctx.args.verbose) });
+    ctx.debug(`proxy: close watchdog ${watchdog.pid ?? '?'} armed (${closePlan.knocks.map(formatKnock).join(' ')})`);
+  } else {
+    ctx.debug(`proxy: profile '${openPlan.profile}' has no close sequence; the door stays open`);
+  }
+
+  try {
+    const socket = await knockThenConnect(ctx, openPlan, request);
+    ctx.debug(`proxy: connected to ${where}`);
+    const result = await relay(socket, {
+      input: ctx.io.stdin as NodeJS.ReadableStream & { destroy?(): void },
+      output: ctx.io.stdout as unknown as NodeJS.WritableStream,
+    });
+    ctx.debug(`proxy: session ended (${result.end})`);
+    if (result.end === 'connection-failed') {
+      throw new RuntimeError(`connection to ${where} failed: ${reasonOf(result.error)}`);
+    }
+    return 0;
+  } finally {
+    watchdog?.release();
+  }
+}
+
+/**
+ * Fires the open sequence and starts connecting as soon as the last knock has left, without
+ * waiting for the knocks' outcomes (a dropped TCP knock settles only after 150 ms).
+ */
+async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyRequest) {
+  let lastSent!: () => void;
+  const allSent = new Promise<void>((resolve) => (lastSent = resolve));
+  const execution = executePlan(plan, {
+    ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
+    ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
+    onSent: (i) => {
+      if (i === plan.knocks.length - 1) lastSent();
+    },
+  });
+  // executePlan fails only before the first packet (arming); then nothing was sent.
+  await Promise.race([allSent, execution]);
+  const connecting = connectWhenReady({ address: plan.address, family: plan.family }, request.port, {
+    windowMs: request.connectTimeoutMs,
+    highWaterMark: PROXY_HIGH_WATER_MARK,
+    onRetry: (attempt, reason) => ctx.debug(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
+  });
+  const [report, socket] = await Promise.all([execution, connecting]);
+  report.knocks.forEach((k, i) =>
+    ctx.debug(`knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address} at +${k.sentMs.toFixed(2)} ms: ${k.result}`),
+  );
+  return socket;
+}
+

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { RuntimeError } from '../../../src/errors.js';
+import type { KnockPlan } from '../../../src/plan.js';
+import type { Transport } from '../../../src/transport.js';
+import { parseWatchdogPlan, runWatchdog, watchdogArgs, WATCHDOG_COMMAND } from '../../../src/proxy/watchdog.js';
+
+const plan: KnockPlan = {
+  action: 'close',
+  profile: 'door',
+  target: 'door',
+  host: 'door.example',
+  address: '198.18.0.2',
+  family: 4,
+  knocks: [{ protocol: 'tcp', port: 3333, offsetMs: 0 }],
+};
+
+function fakeTransport(fired: string[]): Transport {
+  return {
+    async arm(knock, to) {
+      return {
+        cancel() {},
+        fire() {
+          fired.push(`${to.address} ${knock.protocol === 'icmp' ? 'icmp' : knock.port}`);
+          return { sent: Promise.resolve(), outcome: Promise.resolve({ result: 'refused' as const }) };
+        },
+      };
+    },
+  };
+}
+
+test('sends the close plan only at EOF, to the address it was given (no resolving)', async () => {
+  const fired: string[] = [];
+  const stdin = new PassThrough();
+  const lines: string[] = [];
+  const done = runWatchdog({ stdin, debug: (l: string) => lines.push(l), execute: { transport: fakeTransport(fired) } });
+  stdin.write(JSON.stringify(plan) + '\n');
+  await new Promise((r) => setTimeout(r, 50));
+  expect(fired).toEqual([]);
+  stdin.end();
+  expect(await done).toBe(0);
+  expect(fired).toEqual(['198.18.0.2 3333']);
+  expect(lines).toEqual(['close knock 1/1 3333 -> 198.18.0.2: refused']);
+});
+
+test('a broken pipe counts as EOF', async () => {
+  const fired: string[] = [];
+  const stdin = new PassThrough();
+  const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired) } });
+  stdin.write(JSON.stringify(plan) + '\n');
+  await new Promise((r) => setTimeout(r, 20));
+  stdin.destroy(new Error('EPIPE'));
+  await done;
+  expect(fired).toHaveLength(1);
+});
+
+test('a plan that is not one is refused', () => {
+  expect(() => parseWatchdogPlan('nope')).toThrow(RuntimeError);
+  expect(() => parseWatchdogPlan('{"address":"x"}')).toThrow('watchdog: the plan lacks address, family or knocks');
+});
+
+test('a pipe that ends before the plan arrived sends nothing, and says why', async () => {
+  const fired: string[] = [];
+  const stdin = new PassThrough();
+  const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired) } });
+  stdin.end();
+  await expect(done).rejects.toThrow('watchdog: the plan is not JSON');
+  expect(fired).toEqual([]);
+});
+
+test('runs the small entry beside knock when present, else the hidden command; the plan (a secret) is never an argument', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'knock-wd-'));
+  try {
+    const script = path.join(dir, 'knock');
+    writeFileSync(script, '');
+    const self = { node: '/usr/bin/node', script };
+    expect(watchdogArgs(self, false)).toEqual([script, WATCHDOG_COMMAND]);
+    writeFileSync(path.join(dir, 'knock-watchdog'), '');
+    expect(watchdogArgs(self, true)).toEqual([path.join(dir, 'knock-watchdog'), '-v']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
