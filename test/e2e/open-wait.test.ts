@@ -28,7 +28,7 @@ test('returns 0 once every port accepts a connection on the knocked address', as
   other.server.close();
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(new RegExp(`^knocked lo: 1 knocks in .* ms\\n127\\.0\\.0\\.1:${openPort}, 127\\.0\\.0\\.1:${other.port}: open after \\d+(\\.\\d)? s\\n$`));
+  expect(result.stdout).toMatch(new RegExp(`^knocked lo: 1 knock in .* ms\\n127\\.0\\.0\\.1:${openPort}, 127\\.0\\.0\\.1:${other.port}: open after \\d+(\\.\\d)? s\\n$`));
   expect(accepted).toBe(1);
 });
 
