@@ -53,7 +53,7 @@ export default async function (ctx) {
   try {
     const port = await freeUdpPort();
     // A one-knock door: every datagram is a knock that opens, so each gives at least one line.
-    writeFileSync(path.join(dir, 'config.yaml'), `profiles:\n  b:\n    open: ["${port}:udp"]\n`);
+    writeFileSync(path.join(dir, 'config.yaml'), `profiles:\n  b:\n    open: ["${port}:udp"]\n`, { mode: 0o600 });
     const env = { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir, KNOCK_CONFIG: path.join(dir, 'config.yaml') };
     const baselineSrc = `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>process.stdout.write(JSON.stringify({event:'knock',src:r.address})+'\\n'));s.bind(${port},'127.0.0.1',()=>process.stdout.write('ready\\n'));process.on('SIGTERM',()=>s.close());`;
     const base = await measure(process.execPath, ['-e', baselineSrc], env, port);
