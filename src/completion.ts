@@ -10,7 +10,7 @@ import type { ProfileStore } from './profiles.js';
 export const COMPLETION_FLAG = '--get-yargs-completions';
 
 /** Subcommands whose first positional is a profile. */
-const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 'proxy']);
+const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 'proxy', 'ssh-config', 'serve']);
 /** Positionals with a fixed set of values. */
 const CHOICES: Record<string, string[]> = { completion: ['bash', 'zsh', 'fish'] };
 
@@ -18,12 +18,18 @@ export function commandNames(command: Command): string[] {
   return [command.command].flat().map((c) => c.split(' ')[0]!).filter((c) => c !== '$0');
 }
 
-/** `--name` for every option yargs knows (aliases as `-x` / `--xx`), hidden ones excepted. */
-export function optionFlags(parser: Argv<GlobalArgs>, positionals: readonly string[] = []): string[] {
-  const options = (parser as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; hiddenOptions: string[] } }).getOptions();
+/**
+ * `--name` for every option yargs knows (aliases as `-x` / `--xx`), hidden ones excepted;
+ * with `valuesOnly`, just the options that take a value (not booleans).
+ */
+export function optionFlags(parser: Argv<GlobalArgs>, positionals: readonly string[] = [], valuesOnly = false): string[] {
+  const options = (
+    parser as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; hiddenOptions: string[]; boolean: string[] } }
+  ).getOptions();
   const flags: string[] = [];
   for (const key of Object.keys(options.key)) {
     if (options.hiddenOptions.includes(key) || key === '$0' || key === '_' || positionals.includes(key)) continue;
+    if (valuesOnly && options.boolean.includes(key)) continue;
     for (const name of [key, ...(options.alias[key] ?? [])]) flags.push(name.length === 1 && name !== '4' && name !== '6' ? `-${name}` : `--${name}`);
   }
   return [...new Set(flags)];
@@ -42,6 +48,7 @@ export interface CompletionInput {
 export async function completeWords(input: CompletionInput): Promise<string[]> {
   const current = input.words.at(-1) ?? '';
   const before = input.words.slice(1, -1);
+  const takesValue = valueTaker(input.commands);
   const positionals = before.filter((w, i) => !w.startsWith('-') && !takesValue(before[i - 1]));
   const subcommand = input.commands.find((c) => commandNames(c).includes(positionals[0] ?? ''));
   const matching = (list: string[]) => list.filter((c) => c.startsWith(current));
@@ -64,9 +71,14 @@ export async function completeWords(input: CompletionInput): Promise<string[]> {
   return [];
 }
 
-/** Options followed by a value, so the value is not taken for a positional. */
-function takesValue(word: string | undefined): boolean {
-  return word !== undefined && /^(--config|--delay|-d|--seq-timeout|--port|-p|--host|--close)$/.test(word);
+/** Options followed by a value (any command's, or a global one), so the value is not taken for a positional. */
+function valueTaker(commands: readonly Command[]): (word: string | undefined) => boolean {
+  const flags = new Set(['--config']);
+  for (const command of commands) {
+    if (!command.builder) continue;
+    for (const flag of optionFlags(command.builder(yargs() as Argv<GlobalArgs>), positionalNames(command), true)) flags.add(flag);
+  }
+  return (word) => word !== undefined && flags.has(word);
 }
 
 /** `open <target>` declares target; outside its command yargs would list it as --target. */

@@ -33,6 +33,9 @@ describe('completeWords', () => {
     expect(await complete('-v', 'show', 'w')).toEqual(['web']);
     expect(await complete('--config', 'x.yaml', 'lint', '')).toEqual(['db', 'office', 'web']);
     expect(await complete('open', 'web', '')).toEqual([]);
+    expect(await complete('ssh-config', '')).toEqual(['db', 'office', 'web']);
+    expect(await complete('serve', '--bind', '127.0.0.2', 'o')).toEqual(['office']);
+    expect(await complete('proxy', '--connect-timeout', '5', 'd')).toEqual(['db']);
   });
 
   it('does not read the store where no profile fits', async () => {
