@@ -27,16 +27,19 @@ export const loadYaml: Loader = (filepath, content) => {
   try {
     return parseYaml(content, { prettyErrors: true });
   } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const line = error.linePos?.[0];
-      const at = line ? `:${line.line}:${line.col}` : '';
-      // prettyErrors appends " at line L, column C:" and a code frame; the prefix says it already.
-      const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-      throw new ConfigError(`${filepath}${at}: does not parse: ${reason}`);
-    }
+    if (error instanceof YAMLParseError) throw yamlError(filepath, error);
     throw error;
   }
 };
+
+/** A YAML error as `file:line:col: does not parse: reason`, for loading and editing alike. */
+export function yamlError(file: string, error: YAMLParseError): ConfigError {
+  const line = error.linePos?.[0];
+  const at = line ? `:${line.line}:${line.col}` : '';
+  // prettyErrors appends " at line L, column C:" and a code frame; the prefix says it already.
+  const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  return new ConfigError(`${file}${at}: does not parse: ${reason}`);
+}
 
 const refuseCode: Loader = (filepath) => {
   throw new ConfigError(`${filepath}: knock reads YAML or JSON profile stores only`);

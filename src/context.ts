@@ -2,6 +2,7 @@
 // profile store and ssh config, so a command reads only what it needs.
 import { loadStore } from './config-store.js';
 import type { Clock } from './clock.js';
+import type { ExecuteOptions } from './execute.js';
 import type { Io } from './io.js';
 import type { ProfileStore } from './profiles.js';
 import type { FamilyOption, Lookup } from './resolve.js';
@@ -44,6 +45,12 @@ export class Context {
       return store;
     });
     return this.storePromise;
+  }
+
+  /** The transport and clock to send with: the services given, else executePlan's defaults. */
+  executeOptions(): ExecuteOptions {
+    const { transport, clock } = this.services;
+    return { ...(transport ? { transport } : {}), ...(clock ? { clock } : {}) };
   }
 
   get family(): FamilyOption {

@@ -33,15 +33,14 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   let report: KnockReport;
   try {
     report = await executePlan(plan, {
-      ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
-      ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
+      ...ctx.executeOptions(),
       ...(spinner ? { onSent: (i: number) => spinner.update(`${what}: ${i + 1} sent`) } : {}),
     });
   } finally {
     spinner?.stop();
   }
   report.knocks.forEach((k, i) => {
-    ctx.debug(`knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address} at +${k.sentMs.toFixed(2)} ms: ${k.result}`);
+    ctx.debug(sentKnockLine(plan, report, i));
     if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
   });
   if (options.silent) return report;
@@ -68,5 +67,11 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
 
 /** Sequences shorter than this end before a spinner would be seen. */
 export const SPINNER_MIN_MS = 300;
+
+/** One knock as -v reports it: which, where, when it left, and what came back. */
+export function sentKnockLine(plan: KnockPlan, report: KnockReport, i: number): string {
+  const k = report.knocks[i]!;
+  return `knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address} at +${k.sentMs.toFixed(2)} ms: ${k.result}`;
+}
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isMap, parseDocument, type Document } from 'yaml';
+import { yamlError } from './config-store.js';
 import { ConfigError, reasonOf } from './errors.js';
 import { parseStore } from './profiles.js';
 
@@ -99,11 +100,8 @@ function editJson(file: string, text: string, edit: StoreEdit): string {
 
 function editYaml(file: string, text: string, edit: StoreEdit): string {
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    const error = doc.errors[0]!;
-    const at = error.linePos?.[0] ? `:${error.linePos[0].line}:${error.linePos[0].col}` : '';
-    throw new ConfigError(`${file}${at}: does not parse: ${error.message.split('\n')[0]}`);
-  }
+  const error = doc.errors[0];
+  if (error) throw yamlError(file, error);
   if (doc.contents !== null && !isMap(doc.contents)) throw new ConfigError(`${file}: expected a mapping with a 'profiles' key`);
   for (const name of edit.remove ?? []) doc.deleteIn(['profiles', name]);
   for (const [name, profile] of edit.set ?? []) doc.setIn(['profiles', name], profileNode(doc, profile));

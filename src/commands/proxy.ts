@@ -51,10 +51,7 @@ export const watchdogCommand = defineCommand<object>({
     runWatchdog({
       stdin: ctx.io.stdin,
       debug: (line) => ctx.debug(line),
-      execute: {
-        ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
-        ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
-      },
+      execute: ctx.executeOptions(),
     }),
 });
 

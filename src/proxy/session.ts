@@ -5,6 +5,7 @@ import { RuntimeError, reasonOf } from '../errors.js';
 import { executePlan } from '../execute.js';
 import { formatKnock } from '../knocks.js';
 import { prepareTarget } from '../knock-target.js';
+import { sentKnockLine } from '../send-plan.js';
 import { scheduleKnocks, type KnockPlan } from '../plan.js';
 import { connectWhenReady, hostPort } from './ready.js';
 import { relay } from './relay.js';
@@ -68,8 +69,7 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
   let lastSent!: () => void;
   const allSent = new Promise<void>((resolve) => (lastSent = resolve));
   const execution = executePlan(plan, {
-    ...(ctx.services.transport ? { transport: ctx.services.transport } : {}),
-    ...(ctx.services.clock ? { clock: ctx.services.clock } : {}),
+    ...ctx.executeOptions(),
     onSent: (i) => {
       if (i === plan.knocks.length - 1) lastSent();
     },
@@ -82,9 +82,7 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
     onRetry: (attempt, reason) => ctx.debug(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
   });
   const [report, socket] = await Promise.all([execution, connecting]);
-  report.knocks.forEach((k, i) =>
-    ctx.debug(`knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address} at +${k.sentMs.toFixed(2)} ms: ${k.result}`),
-  );
+  report.knocks.forEach((k, i) => ctx.debug(sentKnockLine(plan, report, i)));
   return socket;
 }
 
