@@ -1,6 +1,6 @@
 // The entry point bin/knock calls.
-import { run } from './cli.js';
-import { processIo } from './io.js';
+import { run } from './cli/cli.js';
+import { processIo } from './shared/io.js';
 
 export function main(argv: string[]): Promise<number> {
   return run(argv, processIo());

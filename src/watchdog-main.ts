@@ -1,7 +1,7 @@
 // The entry bin/knock-watchdog calls: the close watchdog of `knock proxy` without the CLI
 // around it (no yargs, no config loading), so that it starts in a fraction of the time.
-import { KnockError } from './errors.js';
-import { processIo } from './io.js';
+import { KnockError } from './shared/errors.js';
+import { processIo } from './shared/io.js';
 import { runWatchdog } from './proxy/watchdog.js';
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,8 @@
 // knock add NAME HOST KNOCK... [--close KNOCK...]: writes a profile into the user's store.
-import { UsageError } from '../errors.js';
-import { formatKnock, parseKnockToken, type Knock } from '../knocks.js';
-import { checkStoredProfile, writableStore } from '../store-file.js';
-import { writeStore, type StoredProfile } from '../store-writer.js';
+import { UsageError } from '../shared/errors.js';
+import { formatKnock, parseKnockToken, type Knock } from '../knock/tokens.js';
+import { checkStoredProfile, writableStore } from '../app/writable-store.js';
+import { writeStore, type StoredProfile } from '../store/write.js';
 import { defineCommand } from './command.js';
 
 interface AddArgs {

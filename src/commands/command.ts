@@ -1,7 +1,7 @@
 // The shape of one command: yargs' declaration plus a handler that maps arguments to a core
 // call and prints the result. Handlers return the exit code; they never exit.
 import type { Argv } from 'yargs';
-import type { Context, GlobalArgs } from '../context.js';
+import type { Context, GlobalArgs } from '../app/context.js';
 
 export interface Command<A = Record<string, unknown>> {
   command: string | readonly string[];

@@ -1,6 +1,6 @@
 // knock completion bash|zsh|fish: prints the checked-in completion script for that shell.
 import { readFile } from 'node:fs/promises';
-import { RuntimeError, reasonOf } from '../errors.js';
+import { RuntimeError, reasonOf } from '../shared/errors.js';
 import { defineCommand } from './command.js';
 
 export const COMPLETION_FILES = { bash: 'knock.bash', zsh: '_knock', fish: 'knock.fish' } as const;

@@ -1,11 +1,11 @@
 // knock import knockd.conf --host HOST: client profiles from the server's own config.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, UsageError, reasonOf } from '../errors.js';
-import { importKnockd } from '../import-knockd.js';
-import { parseKnockdConf } from '../knockd-conf.js';
-import { checkStoredProfile, writableStore } from '../store-file.js';
-import { editStoreText, writeStore } from '../store-writer.js';
+import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
+import { importKnockd } from '../knockd/import.js';
+import { parseKnockdConf } from '../knockd/conf.js';
+import { checkStoredProfile, writableStore } from '../app/writable-store.js';
+import { editStoreText, writeStore } from '../store/write.js';
 import { defineCommand } from './command.js';
 
 interface ImportArgs {

@@ -1,10 +1,10 @@
 // knock TARGET, knock HOST KNOCK... (knock(1) style), knock open TARGET, knock close TARGET.
 import type { Argv } from 'yargs';
-import type { Context, GlobalArgs } from '../context.js';
-import { UsageError } from '../errors.js';
-import { prepareTarget } from '../knock-target.js';
-import { sendPlan } from '../send-plan.js';
-import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../proxy/wait-open.js';
+import type { Context, GlobalArgs } from '../app/context.js';
+import { UsageError } from '../shared/errors.js';
+import { prepareTarget } from '../app/target.js';
+import { sendPlan } from '../app/send-plan.js';
+import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
 
 interface KnockArgs extends WaitArgs {

@@ -1,8 +1,8 @@
 // knock lint [NAME]: warnings for sequences that cannot work or are weak. Exit 0: no
 // warnings (notes allowed); 1: warnings; 2: the store itself is broken.
-import { prepareTarget, requireProfile } from '../knock-target.js';
-import { lintProfile, probeKnockPorts, type Finding } from '../lint.js';
-import { systemTransport } from '../transport.js';
+import { prepareTarget, requireProfile } from '../app/target.js';
+import { lintProfile, probeKnockPorts, type Finding } from '../store/lint.js';
+import { systemTransport } from '../knock/transport/transport.js';
 import { defineCommand } from './command.js';
 
 interface LintArgs {

@@ -1,7 +1,7 @@
 // knock list: the profiles of the store, without their sequences unless -v.
-import { formatKnock } from '../knocks.js';
-import { countKnocks } from '../plan.js';
-import type { Profile } from '../profiles.js';
+import { formatKnock } from '../knock/tokens.js';
+import { countKnocks } from '../knock/plan.js';
+import type { Profile } from '../store/profiles.js';
 import { defineCommand } from './command.js';
 
 export function profileToJson(profile: Profile, withSequences: boolean): Record<string, unknown> {

@@ -1,5 +1,5 @@
 // knock proxy HOST PORT: an ssh ProxyCommand (stdout is the connection; nothing else goes there).
-import { UsageError } from '../errors.js';
+import { UsageError } from '../shared/errors.js';
 
 import { runProxy } from '../proxy/session.js';
 import { currentSelf } from '../proxy/self.js';

@@ -1,7 +1,7 @@
 // knock remove NAME: deletes a profile from the store it lives in.
-import { ConfigError } from '../errors.js';
-import { writableStore } from '../store-file.js';
-import { writeStore } from '../store-writer.js';
+import { ConfigError } from '../shared/errors.js';
+import { writableStore } from '../app/writable-store.js';
+import { writeStore } from '../store/write.js';
 import { defineCommand } from './command.js';
 
 export const removeCommand = defineCommand<{ name: string }>({

@@ -1,6 +1,6 @@
 // knock show NAME: one profile in full, sequences included (asking for it is the point).
-import { requireProfile } from '../knock-target.js';
-import { formatKnock } from '../knocks.js';
+import { requireProfile } from '../app/target.js';
+import { formatKnock } from '../knock/tokens.js';
 import { defineCommand } from './command.js';
 import { profileToJson } from './list.js';
 

@@ -1,7 +1,7 @@
 // knock ssh-config NAME [--add]: the Host block that makes ssh knock by itself.
-import { requireProfile } from '../knock-target.js';
-import { addToSshConfigFile } from '../proxy/ssh-config-file.js';
-import { renderHostBlock, type HostBlock } from '../proxy/ssh-block.js';
+import { requireProfile } from '../app/target.js';
+import { addToSshConfigFile } from '../ssh/config-file.js';
+import { renderHostBlock, type HostBlock } from '../ssh/host-block.js';
 import { currentSelf, shellQuote } from '../proxy/self.js';
 import { defineCommand } from './command.js';
 

@@ -1,13 +1,13 @@
 // knock proxy: knock, connect to the same address, carry the bytes, and leave a watchdog
 // behind that closes the door however the session ends.
-import type { Context } from '../context.js';
-import { RuntimeError, reasonOf } from '../errors.js';
-import { executePlan } from '../execute.js';
-import { formatKnock } from '../knocks.js';
-import { prepareTarget } from '../knock-target.js';
-import { sentKnockLine } from '../send-plan.js';
-import { scheduleKnocks, type KnockPlan } from '../plan.js';
-import { connectWhenReady, hostPort } from './ready.js';
+import type { Context } from '../app/context.js';
+import { RuntimeError, reasonOf } from '../shared/errors.js';
+import { executePlan } from '../knock/execute.js';
+import { formatKnock } from '../knock/tokens.js';
+import { prepareTarget } from '../app/target.js';
+import { sentKnockLine } from '../app/send-plan.js';
+import { scheduleKnocks, type KnockPlan } from '../knock/plan.js';
+import { connectWhenReady, hostPort } from '../knock/ready.js';
 import { relay } from './relay.js';
 import type { SelfCommand } from './self.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';

@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { RuntimeError } from '../errors.js';
-import { executePlan, type ExecuteOptions } from '../execute.js';
-import { formatKnock } from '../knocks.js';
-import type { KnockPlan } from '../plan.js';
+import { RuntimeError } from '../shared/errors.js';
+import { executePlan, type ExecuteOptions } from '../knock/execute.js';
+import { formatKnock } from '../knock/tokens.js';
+import type { KnockPlan } from '../knock/plan.js';
 import type { SelfCommand } from './self.js';
 
 /** The hidden command the watchdog child runs. */

@@ -7,7 +7,7 @@
 // gets KNOCK_IP (and KNOCK_DOOR) in its environment for scripts that prefer that.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { RuntimeError } from '../errors.js';
+import { RuntimeError } from '../shared/errors.js';
 
 export interface ActionRequest {
   /** The command as the user wrote it, %IP% already replaced. */

@@ -1,9 +1,9 @@
 // What `knock serve` listens for: doors (knockd's word for one sequence and its actions),
 // built from a profile's open/close sequences or from the sections of a knockd.conf.
-import { ConfigError } from '../errors.js';
-import { formatKnock, type Knock } from '../knocks.js';
-import type { KnockdConf } from '../knockd-conf.js';
-import { DEFAULT_SEQ_TIMEOUT, type Profile } from '../profiles.js';
+import { ConfigError } from '../shared/errors.js';
+import { formatKnock, type Knock } from '../knock/tokens.js';
+import type { KnockdConf } from '../knockd/conf.js';
+import { DEFAULT_SEQ_TIMEOUT, type Profile } from '../store/profiles.js';
 
 export type PortProto = 'tcp' | 'udp';
 

@@ -1,8 +1,8 @@
 // --guard PORT:TARGET_HOST:TARGET_PORT: a TCP forwarder that lets in only sources whose door is
 // open, so a whole knock-then-connect flow (ssh ProxyCommand included) can be tried without root.
 import net from 'node:net';
-import { UsageError } from '../errors.js';
-import { checkPort } from '../knocks.js';
+import { UsageError } from '../shared/errors.js';
+import { checkPort } from '../knock/tokens.js';
 import { bindError, normalizeAddress, type Closable } from './listeners.js';
 
 export interface GuardSpec {

@@ -2,7 +2,7 @@
 // turned into messages that name the protocol, address and port.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { RuntimeError, reasonOf } from '../errors.js';
+import { RuntimeError, reasonOf } from '../shared/errors.js';
 import type { DoorKnock } from './doors.js';
 
 export interface Closable {

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { Clock } from '../../src/clock.js';
-import type { Io, OutStream } from '../../src/io.js';
-import type { Knock } from '../../src/knocks.js';
-import type { Armed, Destination, Outcome, Shot, Transport } from '../../src/transport.js';
+import type { Clock } from '../../src/knock/clock.js';
+import type { Io, OutStream } from '../../src/shared/io.js';
+import type { Knock } from '../../src/knock/tokens.js';
+import type { Armed, Destination, Outcome, Shot, Transport } from '../../src/knock/transport/transport.js';
 
 export class MemoryStream implements OutStream {
   text = '';

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { serveWith } from '../../../src/commands/serve.js';
-import { Context } from '../../../src/context.js';
-import type { Io } from '../../../src/io.js';
+import { Context } from '../../../src/app/context.js';
+import type { Io } from '../../../src/shared/io.js';
 import type { ServeDeps } from '../../../src/serve/session.js';
 
 function fakeIo(dir: string) {

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { RuntimeError } from '../../../src/errors.js';
-import type { KnockPlan } from '../../../src/plan.js';
-import type { Transport } from '../../../src/transport.js';
+import { RuntimeError } from '../../../src/shared/errors.js';
+import type { KnockPlan } from '../../../src/knock/plan.js';
+import type { Transport } from '../../../src/knock/transport/transport.js';
 import { parseWatchdogPlan, runWatchdog, watchdogArgs, WATCHDOG_COMMAND } from '../../../src/proxy/watchdog.js';
 
 const plan: KnockPlan = {

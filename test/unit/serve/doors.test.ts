@@ -1,6 +1,6 @@
-import { ConfigError } from '../../../src/errors.js';
-import { parseKnockdConf } from '../../../src/knockd-conf.js';
-import { parseProfile } from '../../../src/profiles.js';
+import { ConfigError } from '../../../src/shared/errors.js';
+import { parseKnockdConf } from '../../../src/knockd/conf.js';
+import { parseProfile } from '../../../src/store/profiles.js';
 import { doorsFromKnockdConf, doorsFromProfile, portsOf } from '../../../src/serve/doors.js';
 import { substituteIp } from '../../../src/serve/actions.js';
 import { parseGuard } from '../../../src/serve/guard.js';

@@ -1,6 +1,6 @@
 import type { ActionRequest } from '../../../src/serve/actions.js';
 import type { Door, DoorKnock } from '../../../src/serve/doors.js';
-import { RuntimeError } from '../../../src/errors.js';
+import { RuntimeError } from '../../../src/shared/errors.js';
 import { ServeSession, type ServeConfig, type ServeDeps, type ServeEvent } from '../../../src/serve/session.js';
 
 /** Fakes for every side effect: sockets, wall clock, timers, commands. */

@@ -1,0 +1,79 @@
+// What every command handler gets: the process's io, the global options, and lazily loaded
+// profile store and ssh config, so a command reads only what it needs.
+import { loadStore } from '../store/load.js';
+import type { Clock } from '../knock/clock.js';
+import type { ExecuteOptions } from '../knock/execute.js';
+import type { Io } from '../shared/io.js';
+import type { ProfileStore } from '../store/profiles.js';
+import type { FamilyOption, Lookup } from '../knock/resolve.js';
+import { SshConfig } from '../ssh/config.js';
+import { storePermissionWarning } from '../store/permissions.js';
+import type { Transport } from '../knock/transport/transport.js';
+
+export interface GlobalArgs {
+  config?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  '4'?: boolean;
+  '6'?: boolean;
+}
+
+/** Side effects below the command line, replaceable in tests. */
+export interface Services {
+  transport?: Transport;
+  clock?: Clock;
+  lookup?: Lookup;
+}
+
+export class Context {
+  private storePromise: Promise<ProfileStore> | undefined;
+  readonly ssh: SshConfig;
+
+  constructor(
+    readonly io: Io,
+    readonly args: GlobalArgs,
+    readonly services: Services = {},
+  ) {
+    this.ssh = SshConfig.forHome(io.homedir);
+  }
+
+  store(): Promise<ProfileStore> {
+    this.storePromise ??= loadStore(this.args.config, this.io).then((store) => {
+      const warning = store.file ? storePermissionWarning(store.file, this.io.platform) : undefined;
+      if (warning) this.warn(warning);
+      return store;
+    });
+    return this.storePromise;
+  }
+
+  /** The transport and clock to send with: the services given, else executePlan's defaults. */
+  executeOptions(): ExecuteOptions {
+    const { transport, clock } = this.services;
+    return { ...(transport ? { transport } : {}), ...(clock ? { clock } : {}) };
+  }
+
+  get family(): FamilyOption {
+    return this.args['4'] ? 4 : this.args['6'] ? 6 : 0;
+  }
+
+  /** A result line on stdout (not with --json or -q). */
+  out(line: string): void {
+    if (!this.args.json && !this.args.quiet) this.io.stdout.write(line.endsWith('\n') ? line : line + '\n');
+  }
+
+  /** A machine-readable result on stdout. */
+  json(value: unknown): void {
+    this.io.stdout.write(JSON.stringify(value) + '\n');
+  }
+
+  /** A warning on stderr (not with -q). */
+  warn(message: string): void {
+    if (!this.args.quiet) this.io.stderr.write(`knock: warning: ${message}\n`);
+  }
+
+  /** A diagnostic on stderr, only with -v. */
+  debug(message: string): void {
+    if (this.args.verbose && !this.args.quiet) this.io.stderr.write(message.endsWith('\n') ? message : message + '\n');
+  }
+}

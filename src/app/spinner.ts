@@ -1,0 +1,56 @@
+// The one place a spinner is made: ora on stderr, loaded only when it will show (a TTY,
+// not CI, not --json/-q, never in proxy mode), since importing it costs tens of ms.
+import type { Io } from '../shared/io.js';
+
+export interface Spinner {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  stop(): void;
+}
+
+export interface SpinnerPolicy {
+  json?: boolean;
+  quiet?: boolean;
+  /** Proxy mode: stdout is the connection and stderr is ssh's terminal; stay out of both. */
+  proxy?: boolean;
+}
+
+const silent: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
+
+export function spinnerWanted(io: Pick<Io, 'stderr' | 'env'>, policy: SpinnerPolicy): boolean {
+  const env = io.env;
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI !== 'false';
+  // A terminal of width 0 (a serial console, a pty nobody sized) sends ora into an endless
+  // line-clearing loop on stop: no spinner there.
+  const columns = (io.stderr as { columns?: number }).columns;
+  const sized = columns === undefined || columns > 0;
+  return Boolean(io.stderr.isTTY) && sized && !policy.json && !policy.quiet && !policy.proxy && !ci && env.TERM !== 'dumb';
+}
+
+export async function startSpinner(io: Pick<Io, 'stderr' | 'env'>, text: string, policy: SpinnerPolicy): Promise<Spinner> {
+  if (!spinnerWanted(io, policy)) return silent;
+  const { default: ora } = await import('ora');
+  const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '';
+  const spinner = ora({
+    text,
+    stream: io.stderr as NodeJS.WritableStream,
+    discardStdin: false,
+    color: noColor ? false : 'cyan',
+    ...(noColor ? { spinner: 'line' as const } : {}),
+  }).start();
+  return {
+    update: (t) => {
+      spinner.text = t;
+    },
+    succeed: (t) => {
+      spinner.succeed(t);
+    },
+    fail: (t) => {
+      spinner.fail(t);
+    },
+    stop: () => {
+      spinner.stop();
+    },
+  };
+}

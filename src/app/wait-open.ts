@@ -1,0 +1,70 @@
+// knock open NAME --wait PORT[,PORT]: return only once the door really is open, so that
+// `knock open x --wait 22 && ssh x` never races the firewall.
+import type { Argv } from 'yargs';
+import type { Context, GlobalArgs } from './context.js';
+import { UsageError } from '../shared/errors.js';
+import type { KnockPlan } from '../knock/plan.js';
+import { startSpinner } from './spinner.js';
+import { formatSeconds, hostPort, waitForPorts } from '../knock/ready.js';
+
+export const DEFAULT_WAIT_TIMEOUT_S = 10;
+/** ssh's port: what a bare --wait waits for when neither profile nor ~/.ssh/config says. */
+const DEFAULT_WAIT_PORT = 22;
+
+export interface WaitArgs {
+  wait?: string;
+  waitTimeout?: number;
+}
+
+export function waitOptions(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
+  return yargs
+    .option('wait', {
+      type: 'string',
+      describe: "after knocking, wait until these ports accept a connection (bare: the profile's port, else 22)",
+    })
+    .option('wait-timeout', { type: 'number', default: DEFAULT_WAIT_TIMEOUT_S, describe: 'seconds --wait may take before exit 1', requiresArg: true });
+}
+
+export function parseWaitPorts(value: string, fallback: number | undefined): number[] {
+  if (value.trim() === '') return [fallback ?? DEFAULT_WAIT_PORT];
+  return value.split(',').map((part) => {
+    const port = Number(part.trim());
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--wait: '${part}' is not a port number (1-65535)`);
+    return port;
+  });
+}
+
+export interface WaitPlan {
+  ports: number[];
+  timeoutMs: number;
+}
+
+/** --wait as data, validated before any knock leaves; undefined without --wait. */
+export function planWait(args: WaitArgs, profilePort: number | undefined): WaitPlan | undefined {
+  if (args.wait === undefined) return undefined;
+  const ports = parseWaitPorts(args.wait, profilePort);
+  const timeout = Number(args.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_S);
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--wait-timeout ${JSON.stringify(args.waitTimeout)} must be a number of seconds > 0`);
+  return { ports, timeoutMs: Math.round(timeout * 1000) };
+}
+
+/** Waits, on the plan's one resolved address, until every port accepts (or throws after the timeout). */
+export async function waitUntilOpen(ctx: Context, plan: KnockPlan, wait: WaitPlan | undefined): Promise<void> {
+  if (!wait) return;
+  const { ports } = wait;
+  const what = ports.map((p) => hostPort(plan.address, p)).join(', ');
+  const spinner = await startSpinner(ctx.io, `waiting for ${what}`, { json: ctx.args.json, quiet: ctx.args.quiet });
+  const started = Date.now();
+  try {
+    await waitForPorts({ address: plan.address, family: plan.family }, ports, wait.timeoutMs, (attempt, reason) =>
+      ctx.debug(`wait: attempt ${attempt}: ${reason}`),
+    );
+  } catch (error) {
+    spinner.fail();
+    throw error;
+  }
+  const took = `open after ${formatSeconds(Math.round((Date.now() - started) / 100) * 100)}`;
+  // The result line below says it; on a terminal the spinner just goes away.
+  spinner.stop();
+  ctx.out(`${what}: ${took}`);
+}

@@ -1,0 +1,31 @@
+// Which file `add`, `remove` and `import` edit: --config / $KNOCK_CONFIG (created if absent),
+// else the store knock found, else $XDG_CONFIG_HOME/knock/config.yaml.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { defaultStorePath, explicitStorePath } from '../store/load.js';
+import type { Context } from './context.js';
+import { ConfigError } from '../shared/errors.js';
+import { parseProfile, type ProfileStore } from '../store/profiles.js';
+import type { StoredProfile } from '../store/write.js';
+
+export interface WritableStore {
+  file: string;
+  /** The profiles already there (empty for a file that does not exist yet). */
+  store: ProfileStore;
+}
+
+export async function writableStore(ctx: Context): Promise<WritableStore> {
+  const explicit = explicitStorePath(ctx.args.config, ctx.io);
+  if (explicit && !existsSync(explicit)) return { file: explicit, store: { file: explicit, profiles: new Map() } };
+  const store = await ctx.store();
+  const file = store.file ?? defaultStorePath(ctx.io);
+  if (path.basename(file) === 'package.json') {
+    throw new ConfigError(`${file}: profiles in package.json's "knock" key are edited by hand (or use --config FILE)`);
+  }
+  return { file, store };
+}
+
+/** Checks a profile with the loader's own parser before it is written. */
+export function checkStoredProfile(name: string, profile: StoredProfile, file: string): void {
+  parseProfile(name, profile, file);
+}

@@ -1,0 +1,164 @@
+// The command line: yargs declares and parses; the chosen command runs after parsing.
+import yargs from 'yargs';
+import { commands } from '../commands/index.js';
+import { COMPLETION_FLAG, completeWords, optionFlags } from './completion.js';
+import { Context, type GlobalArgs, type Services } from '../app/context.js';
+import { KnockError, UsageError } from '../shared/errors.js';
+import type { Io } from '../shared/io.js';
+
+declare const __KNOCK_VERSION__: string | undefined;
+export const VERSION = typeof __KNOCK_VERSION__ === 'string' ? __KNOCK_VERSION__ : '0.0.0-dev';
+
+const EXAMPLES: [string, string][] = [
+  ['knock myserver', "fire myserver's open sequence"],
+  ['knock close myserver', 'fire its close sequence'],
+  ['knock -d 50 -v host.example 7000 8000:udp 9000 icmp:64', 'ad-hoc knocks, 50 ms apart (knock(1) style)'],
+  ['knock --dry-run myserver', 'show the address and each knock with its offset; send nothing'],
+  ['knock list --json', 'the profiles as JSON'],
+];
+
+export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, args: GlobalArgs) => void, columns = 100) {
+  let parser = yargs()
+    .scriptName('knock')
+    // Our messages are English; yargs' own would follow $LANG and break the translation below.
+    .locale('en')
+    // Words after `--` stay strings ("08" is not 8): the default command takes them as knocks.
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .usage('$0 [command] [options]\n\nPort knocking: exactly one packet per knock, in order, on time.')
+    .option('config', { type: 'string', describe: 'profile store to use (default: $KNOCK_CONFIG, then the usual search)', requiresArg: true, global: true })
+    .option('json', { type: 'boolean', describe: 'results as JSON on stdout', global: true })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing but errors', global: true })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'show each knock as it is sent', global: true })
+    .option('4', { type: 'boolean', describe: 'IPv4 only', global: true })
+    .option('6', { type: 'boolean', describe: 'IPv6 only', global: true })
+    .conflicts('4', '6');
+  for (const command of commands) {
+    parser = parser.command(
+      command.command as string | string[],
+      command.describe as string,
+      (y) => (command.builder ? command.builder(y) : y),
+      (argv) => onCommand((ctx) => command.run(argv as never, ctx), argv as GlobalArgs),
+    );
+  }
+  for (const [cmd, text] of EXAMPLES) parser = parser.example(cmd, text);
+  return parser
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(VERSION)
+    .epilog('Exit status: 0 sent, 1 runtime failure (resolve, send, connect), 2 usage or configuration error.')
+    .wrap(Math.min(120, columns))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+}
+
+/** Runs the command line and returns the exit code. Never exits; never throws for a user's mistake. */
+export async function run(argv: string[], io: Io, services: Services = {}): Promise<number> {
+  ignoreClosedPipes(io);
+  let chosen: { run: (ctx: Context) => Promise<number>; args: GlobalArgs } | undefined;
+  let output = '';
+  try {
+    const flagAt = argv.indexOf(COMPLETION_FLAG);
+    if (flagAt >= 0) {
+      const globals = parseGlobals(argv.slice(flagAt + 1));
+      // Quiet: a warning about the store would land in the middle of the user's prompt.
+      const ctx = new Context(io, { ...globals, quiet: true }, services);
+      const candidates = await completeWords({
+        words: argv.slice(flagAt + 1),
+        commands,
+        globalFlags: optionFlags(buildParser(() => {}) as never),
+        store: () => ctx.store(),
+      });
+      io.stdout.write(candidates.map((c) => c + '\n').join(''));
+      return 0;
+    }
+    try {
+      buildParser(
+        (runCommand, args) => {
+          chosen = { run: runCommand, args };
+        },
+        (io.stdout as { columns?: number }).columns || 120,
+      ).parse(argv, {}, (_error, _argv, text) => {
+        output = text;
+      });
+    } catch (error) {
+      // yargs' own complaints, and ours from a coerce (which yargs wraps in a YError).
+      const usage = error instanceof KnockError || (error instanceof Error && error.name === 'YError');
+      throw usage ? usageErrorOf((error as Error).message, argv) : error;
+    }
+    if (output) io.stdout.write(output.endsWith('\n') ? output : output + '\n');
+    if (!chosen) return 0;
+    return await chosen.run(new Context(io, chosen.args, services));
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+/**
+ * `knock list | head -1`: a reader that went away is not an error of ours. Unhandled, EPIPE
+ * would end the process with a stack trace; the knocks are sent and the exit code stands.
+ */
+function ignoreClosedPipes(io: Io): void {
+  for (const stream of [io.stdout, io.stderr] as Partial<NodeJS.EventEmitter>[]) {
+    if (stream.listenerCount?.('error') === 0) {
+      stream.on?.('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+      });
+    }
+  }
+}
+
+/** The global options among half-typed words (--config FILE matters: it picks the store). */
+function parseGlobals(words: string[]): GlobalArgs {
+  const at = words.lastIndexOf('--config');
+  const inline = words.findLast((w) => w.startsWith('--config='));
+  const config = at >= 0 && at + 1 < words.length - 1 ? words[at + 1] : inline?.slice('--config='.length);
+  return config === undefined ? {} : { config };
+}
+
+export function reportError(error: unknown, io: Io): number {
+  if (error instanceof KnockError) {
+    io.stderr.write(`knock: ${error.message}\n`);
+    return error.exitCode;
+  }
+  // A bug, not a user's mistake: the stack helps us fix it.
+  io.stderr.write(`knock: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 70;
+}
+
+/** yargs' messages in ours: the option as the user typed it, and what to do about it. */
+export function usageErrorOf(message: string, argv: readonly string[]): UsageError {
+  const unknown = /^Unknown arguments?: (.*)$/.exec(message);
+  if (unknown) {
+    const name = (unknown[1] ?? '').split(', ')[0] ?? '';
+    const typed = argv.find((a) => a.startsWith('-') && a.replace(/^--?(no-)?/, '').split('=')[0] === name) ??
+      argv.find((a) => /^-[^-]/.test(a) && a.includes(name));
+    return new UsageError(
+      typed !== undefined || name.startsWith('-')
+        ? `unknown option ${typed?.split('=')[0] ?? name} (see knock --help)`
+        : `unexpected argument '${name}' (see knock --help)`,
+    );
+  }
+  const needsValue = /^Not enough arguments following: (.*)$/.exec(message);
+  if (needsValue) {
+    const name = needsValue[1] ?? '';
+    return new UsageError(`option ${name.length === 1 ? '-' : '--'}${name} needs a value`);
+  }
+  if (/^Not enough non-option arguments/.test(message)) {
+    const names = commands.flatMap((c) => (typeof c.command === 'string' ? [c.command] : [...c.command]).map((n) => n.split(' ')[0]));
+    const command = argv.find((a) => names.includes(a));
+    return new UsageError(
+      command === 'open' || command === 'close'
+        ? `missing target: knock ${command} PROFILE`
+        : `missing arguments${command ? ` for ${command}` : ''} (see knock ${command ? `${command} ` : ''}--help)`,
+    );
+  }
+  const exclusive = /^Arguments (\S+) and (\S+) are mutually exclusive$/.exec(message);
+  if (exclusive) {
+    const dash = (name = '') => (name.length === 1 ? '-' : '--') + name;
+    return new UsageError(`options ${dash(exclusive[1])} and ${dash(exclusive[2])} cannot be used together`);
+  }
+  return new UsageError(message);
+}

@@ -1,0 +1,95 @@
+// Shell completion: `knock --get-yargs-completions WORD...` (yargs' flag, so yargs' own
+// templates work too) prints candidates one per line: subcommands, the options of the
+// command being typed, and the profile names of the store where a profile name fits,
+// read exactly as every command reads it (ctx.store()).
+import yargs, { type Argv } from 'yargs';
+import type { Command } from '../commands/command.js';
+import type { GlobalArgs } from '../app/context.js';
+import type { ProfileStore } from '../store/profiles.js';
+
+export const COMPLETION_FLAG = '--get-yargs-completions';
+
+/** Subcommands whose first positional is a profile. */
+const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 'proxy', 'ssh-config', 'serve']);
+/** Positionals with a fixed set of values. */
+const CHOICES: Record<string, string[]> = { completion: ['bash', 'zsh', 'fish'] };
+
+export function commandNames(command: Command): string[] {
+  return [command.command].flat().map((c) => c.split(' ')[0]!).filter((c) => c !== '$0');
+}
+
+/**
+ * `--name` for every option yargs knows (aliases as `-x` / `--xx`), hidden ones excepted;
+ * with `valuesOnly`, just the options that take a value (not booleans).
+ */
+export function optionFlags(parser: Argv<GlobalArgs>, positionals: readonly string[] = [], valuesOnly = false): string[] {
+  const options = (
+    parser as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; hiddenOptions: string[]; boolean: string[] } }
+  ).getOptions();
+  const flags: string[] = [];
+  for (const key of Object.keys(options.key)) {
+    if (options.hiddenOptions.includes(key) || key === '$0' || key === '_' || positionals.includes(key)) continue;
+    if (valuesOnly && options.boolean.includes(key)) continue;
+    for (const name of [key, ...(options.alias[key] ?? [])]) flags.push(name.length === 1 && name !== '4' && name !== '6' ? `-${name}` : `--${name}`);
+  }
+  return [...new Set(flags)];
+}
+
+export interface CompletionInput {
+  /** All words of the command line up to the cursor; the first is the program, the last is being typed. */
+  words: string[];
+  commands: readonly Command[];
+  /** The parser's global options (--config, --json, ...). */
+  globalFlags: string[];
+  /** The store, read lazily and only where a profile name fits. */
+  store: () => Promise<ProfileStore>;
+}
+
+export async function completeWords(input: CompletionInput): Promise<string[]> {
+  const current = input.words.at(-1) ?? '';
+  const before = input.words.slice(1, -1);
+  const takesValue = valueTaker(input.commands);
+  const positionals = before.filter((w, i) => !w.startsWith('-') && !takesValue(before[i - 1]));
+  const subcommand = input.commands.find((c) => commandNames(c).includes(positionals[0] ?? ''));
+  const matching = (list: string[]) => list.filter((c) => c.startsWith(current));
+
+  if (current.startsWith('-')) {
+    const own = subcommand?.builder ? optionFlags(subcommand.builder(yargs() as Argv<GlobalArgs>), positionalNames(subcommand)) : [];
+    const fallback = input.commands.find((c) => [c.command].flat().some((s) => s.startsWith('$0')));
+    const defaults = !subcommand && fallback?.builder ? optionFlags(fallback.builder(yargs() as Argv<GlobalArgs>), positionalNames(fallback)) : [];
+    return matching([...new Set([...input.globalFlags, ...own, ...defaults])]);
+  }
+  if (takesValue(before.at(-1))) return []; // --config FILE, --delay MS: the shell's default
+  if (!subcommand) {
+    if (positionals.length > 0) return []; // ad-hoc knocks after a host
+    const names = input.commands.filter((c) => c.describe !== false).flatMap(commandNames).filter((n) => n !== 'ls' && n !== 'rm');
+    return matching([...names, ...(await profileNames(input.store))]);
+  }
+  const name = positionals[0]!;
+  if (positionals.length === 1 && CHOICES[name]) return matching(CHOICES[name]!);
+  if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store));
+  return [];
+}
+
+/** Options followed by a value (any command's, or a global one), so the value is not taken for a positional. */
+function valueTaker(commands: readonly Command[]): (word: string | undefined) => boolean {
+  const flags = new Set(['--config']);
+  for (const command of commands) {
+    if (!command.builder) continue;
+    for (const flag of optionFlags(command.builder(yargs() as Argv<GlobalArgs>), positionalNames(command), true)) flags.add(flag);
+  }
+  return (word) => word !== undefined && flags.has(word);
+}
+
+/** `open <target>` declares target; outside its command yargs would list it as --target. */
+function positionalNames(command: Command): string[] {
+  return [...[command.command].flat().join(' ').matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
+}
+
+async function profileNames(store: () => Promise<ProfileStore>): Promise<string[]> {
+  try {
+    return [...(await store()).profiles.keys()].sort();
+  } catch {
+    return []; // a broken store completes nothing; running a command will say why
+  }
+}

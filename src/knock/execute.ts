@@ -1,0 +1,63 @@
+// Sends a plan: every knock armed first, then fired in order at t0 + its offset.
+import { systemClock, msToNs, nsToMs, waitUntil, type Clock } from './clock.js';
+import type { KnockPlan, PlannedKnock } from './plan.js';
+import { systemTransport, type Armed, type KnockResult, type Shot, type Transport } from './transport/transport.js';
+
+export type SentKnock = PlannedKnock & {
+  /** When it actually left, ms after the first knock's deadline. */
+  sentMs: number;
+  result: KnockResult;
+  detail?: string;
+};
+
+export interface KnockReport {
+  knocks: SentKnock[];
+  /** ms from the first knock's deadline to the last knock's send. */
+  elapsedMs: number;
+}
+
+export interface ExecuteOptions {
+  transport?: Transport;
+  clock?: Clock;
+  /** Told as each knock leaves (for a spinner or -v). */
+  onSent?: (index: number, knock: PlannedKnock) => void;
+}
+
+export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {}): Promise<KnockReport> {
+  const transport = options.transport ?? systemTransport();
+  const clock = options.clock ?? systemClock;
+  const to = { address: plan.address, family: plan.family };
+
+  // Arm everything first: a knock that cannot be sent fails the plan before any packet leaves.
+  const armed: Armed[] = [];
+  try {
+    for (const knock of plan.knocks) armed.push(await transport.arm(knock, to));
+  } catch (error) {
+    for (const a of armed) a.cancel();
+    throw error;
+  }
+
+  const shots: Shot[] = [];
+  const sentAt: bigint[] = [];
+  const t0 = clock.now();
+  for (const [i, knock] of plan.knocks.entries()) {
+    // Order before timing: a knock never leaves before the one ahead of it has.
+    if (i > 0) await shots[i - 1]!.sent;
+    await waitUntil(clock, t0 + msToNs(knock.offsetMs));
+    sentAt.push(clock.now());
+    shots.push(armed[i]!.fire());
+    options.onSent?.(i, knock);
+  }
+  await shots.at(-1)?.sent;
+  const elapsedMs = nsToMs((sentAt.at(-1) ?? t0) - t0);
+  const outcomes = await Promise.all(shots.map((s) => s.outcome));
+  return {
+    elapsedMs,
+    knocks: plan.knocks.map((knock, i) => {
+      const outcome = outcomes[i]!;
+      const sent: SentKnock = { ...knock, sentMs: nsToMs(sentAt[i]! - t0), result: outcome.result };
+      if (outcome.detail) sent.detail = outcome.detail;
+      return sent;
+    }),
+  };
+}

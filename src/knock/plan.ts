@@ -1,0 +1,83 @@
+// A knock plan: the resolved address and every knock with its offset, as plain data.
+// It is what --dry-run and --json print, and what execute() sends.
+import { formatKnock, type Knock } from './tokens.js';
+
+export type PlanAction = 'open' | 'close' | 'knock';
+
+export type PlannedKnock = Knock & {
+  /** ms after the first knock at which this one leaves. */
+  offsetMs: number;
+};
+
+export interface KnockPlan {
+  action: PlanAction;
+  profile?: string;
+  /** What the user typed. */
+  target: string;
+  /** The name that was resolved. */
+  host: string;
+  address: string;
+  family: 4 | 6;
+  knocks: PlannedKnock[];
+  /** The server's window (s), when a profile says it. */
+  seqTimeout?: number;
+}
+
+/**
+ * Offsets are absolute: knock i leaves at the sum of the delays before it. A knock's own
+ * `delay` is the gap after it; `delay` is the gap after every other knock.
+ */
+export function scheduleKnocks(knocks: readonly Knock[], delay: number): PlannedKnock[] {
+  let offset = 0;
+  return knocks.map((knock) => {
+    const planned = { ...knock, offsetMs: offset };
+    offset += knock.delay ?? delay;
+    return planned;
+  });
+}
+
+/** How long the sequence takes from first to last knock. */
+export function planDurationMs(plan: Pick<KnockPlan, 'knocks'>): number {
+  return plan.knocks.at(-1)?.offsetMs ?? 0;
+}
+
+/** "1 knock", "3 knocks". */
+export function countKnocks(n: number): string {
+  return `${n} knock${n === 1 ? '' : 's'}`;
+}
+
+export function describeKnock(knock: Knock): string {
+  return knock.protocol === 'icmp' ? `icmp echo, ${knock.size} bytes` : `${knock.protocol} ${knock.port}`;
+}
+
+/** The plan as --dry-run prints it. */
+export function formatPlan(plan: KnockPlan): string {
+  const who = plan.profile ? `${plan.action} ${plan.profile}` : 'knock';
+  // Ad hoc, the target may be an ssh alias: show each name once on the way to the address.
+  const names = plan.profile ? [plan.host, plan.address] : [plan.target, plan.host, plan.address];
+  const via = names.filter((name, i) => names.indexOf(name) === i).join(' -> ');
+  const lines = [`${who}: ${via} (IPv${plan.family}), ${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms`];
+  for (const [i, knock] of plan.knocks.entries()) {
+    lines.push(`  ${String(i + 1).padStart(2)}. +${String(knock.offsetMs).padStart(5)} ms  ${formatKnock(knock).padEnd(11)} ${describeKnock(knock)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The plan as JSON, with tokens for easy reading and round-tripping. */
+export function planToJson(plan: KnockPlan): Record<string, unknown> {
+  return {
+    action: plan.action,
+    ...(plan.profile ? { profile: plan.profile } : {}),
+    target: plan.target,
+    host: plan.host,
+    address: plan.address,
+    family: plan.family,
+    ...(plan.seqTimeout ? { seqTimeout: plan.seqTimeout } : {}),
+    knocks: plan.knocks.map((k) => ({
+      token: formatKnock(k),
+      protocol: k.protocol,
+      ...(k.protocol === 'icmp' ? { size: k.size } : { port: k.port }),
+      offsetMs: k.offsetMs,
+    })),
+  };
+}

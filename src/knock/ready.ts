@@ -1,0 +1,116 @@
+// Connecting to the port behind the door once it opens: a firewall may take a moment after
+// the last knock (knockd runs a command), so connects are retried within a bounded window.
+import net from 'node:net';
+import { RuntimeError, reasonOf } from '../shared/errors.js';
+import type { Destination } from './transport/transport.js';
+
+export interface ReadyOptions {
+  /** How long the port may take to accept, from the first attempt (ms). */
+  windowMs: number;
+  /** Stream buffer sizes for the connection (the proxy's data path). */
+  highWaterMark?: number;
+  /** Told before each retry, with the reason the previous attempt failed (for -v). */
+  onRetry?: (attempt: number, reason: string) => void;
+  /** Replaceable in tests. */
+  connect?: (options: net.NetConnectOpts) => net.Socket;
+}
+
+/**
+ * A dropped SYN is retransmitted by the kernel only after ~1 s; a fresh attempt after this
+ * long reaches a firewall rule that appeared meanwhile sooner.
+ */
+export const ATTEMPT_MS = 500;
+const FIRST_BACKOFF_MS = 20;
+const MAX_BACKOFF_MS = 250;
+
+/** Opens a TCP connection to `to`:`port`, retrying until it is accepted or the window closes. */
+export async function connectWhenReady(to: Destination, port: number, options: ReadyOptions): Promise<net.Socket> {
+  const connect = options.connect ?? net.connect;
+  const started = Date.now();
+  let backoff = FIRST_BACKOFF_MS;
+  let lastReason = 'no attempt';
+  for (let attempt = 1; ; attempt++) {
+    const left = options.windowMs - (Date.now() - started);
+    if (left <= 0 && attempt > 1) break;
+    try {
+      return await connectOnce(connect, to, port, Math.max(1, Math.min(ATTEMPT_MS, left)), options.highWaterMark);
+    } catch (error) {
+      lastReason = reasonOf(error);
+    }
+    const remaining = options.windowMs - (Date.now() - started);
+    if (remaining <= 0) break;
+    options.onRetry?.(attempt, lastReason);
+    await new Promise((r) => setTimeout(r, Math.min(backoff, remaining)));
+    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+  }
+  throw new NotReadyError(`connect to ${hostPort(to.address, port)} failed after ${formatSeconds(options.windowMs)}: ${lastReason}`, lastReason);
+}
+
+/** The window closed before the port accepted; `reason` is why the last attempt failed. */
+export class NotReadyError extends RuntimeError {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+function connectOnce(
+  connect: (options: net.NetConnectOpts) => net.Socket,
+  to: Destination,
+  port: number,
+  timeoutMs: number,
+  highWaterMark: number | undefined,
+): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    // The one resolved address, never a name: no second lookup, no Happy Eyeballs SYNs.
+    const socket = connect({
+      host: to.address,
+      port,
+      family: to.family,
+      autoSelectFamily: false,
+      allowHalfOpen: true,
+      ...(highWaterMark ? { readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark } : {}),
+    } as net.NetConnectOpts);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no answer (ETIMEDOUT)'));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve(socket);
+    });
+    const onError = (error: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    socket.once('error', onError);
+  });
+}
+
+/** Waits until every port accepts a connection (each closed again at once). */
+export async function waitForPorts(to: Destination, ports: readonly number[], windowMs: number, onRetry?: ReadyOptions['onRetry']): Promise<void> {
+  const started = Date.now();
+  for (const port of ports) {
+    const left = Math.max(1, windowMs - (Date.now() - started));
+    try {
+      const socket = await connectWhenReady(to, port, { windowMs: left, ...(onRetry ? { onRetry } : {}) });
+      socket.destroy();
+    } catch (error) {
+      if (!(error instanceof NotReadyError)) throw error;
+      throw new RuntimeError(`${hostPort(to.address, port)} did not accept a connection within ${formatSeconds(windowMs)}: ${error.reason}`);
+    }
+  }
+}
+
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}

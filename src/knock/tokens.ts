@@ -1,0 +1,114 @@
+// Knock tokens ("7000", "8000:udp", "icmp:64", or {port, protocol, delay}) parsed into knocks.
+import { ConfigError, UsageError } from '../shared/errors.js';
+
+export type Protocol = 'tcp' | 'udp' | 'icmp';
+export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'icmp'];
+
+export type Knock =
+  | { protocol: 'tcp' | 'udp'; port: number; delay?: number }
+  | { protocol: 'icmp'; size: number; delay?: number };
+
+/** ping's default payload, used for a bare `icmp` token. */
+export const DEFAULT_ICMP_SIZE = 56;
+/** The largest echo payload that fits one IPv4 datagram (65535 - 20 - 8). */
+export const MAX_ICMP_SIZE = 65507;
+
+const TOKEN_HELP = 'expected PORT, PORT:tcp, PORT:udp, icmp or icmp:SIZE';
+
+/** `what` names where the value came from when the message has no other context. */
+const inWhat = (what: string | undefined) => (what ? ` in ${what}` : '');
+
+export function checkPort(port: number, what?: string): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(`port ${port}${inWhat(what)} is out of range (1-65535)`);
+  }
+  return port;
+}
+
+export function checkIcmpSize(size: number, what?: string): number {
+  if (!Number.isInteger(size) || size < 0 || size > MAX_ICMP_SIZE) {
+    throw new UsageError(`ICMP size ${size}${inWhat(what)} is out of range (0-${MAX_ICMP_SIZE})`);
+  }
+  return size;
+}
+
+export function checkDelay(delay: unknown, what?: string): number {
+  if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
+    throw new UsageError(`delay ${typeof delay === 'number' ? delay : JSON.stringify(delay)}${inWhat(what)} must be a number of milliseconds >= 0`);
+  }
+  return delay;
+}
+
+function checkProtocol(protocol: string, what?: string): Protocol {
+  const p = protocol.toLowerCase();
+  if (!(PROTOCOLS as readonly string[]).includes(p)) {
+    throw new UsageError(`unknown protocol '${protocol}'${inWhat(what)} (tcp, udp or icmp)`);
+  }
+  return p as Protocol;
+}
+
+/**
+ * Parses one knock token. A bare port takes `defaultProtocol` (knock(1)'s -u makes it UDP);
+ * an explicit `:tcp` or `:udp` always wins.
+ */
+export function parseKnockToken(token: string, defaultProtocol: 'tcp' | 'udp' = 'tcp'): Knock {
+  const what = `'${token}'`;
+  const text = token.trim();
+  const icmp = /^icmp(?::(.*))?$/i.exec(text);
+  if (icmp) {
+    const sizeText = icmp[1];
+    if (sizeText === undefined) return { protocol: 'icmp', size: DEFAULT_ICMP_SIZE };
+    if (!/^-?\d+$/.test(sizeText)) throw new UsageError(`ICMP size '${sizeText}' in ${what} is not a number`);
+    return { protocol: 'icmp', size: checkIcmpSize(Number(sizeText), what) };
+  }
+  const m = /^(-?\d+)(?::([A-Za-z0-9]*))?$/.exec(text);
+  if (!m) throw new UsageError(`${what} is not a knock (${TOKEN_HELP})`);
+  const port = checkPort(Number(m[1]), what);
+  const protocol = m[2] === undefined ? defaultProtocol : checkProtocol(m[2], what);
+  if (protocol === 'icmp') throw new UsageError(`${what}: ICMP has no port (write icmp or icmp:SIZE)`);
+  return { protocol, port };
+}
+
+/** Parses one entry of a profile sequence: a number, a token string, or the object form. */
+export function parseKnockEntry(entry: unknown, what: string): Knock {
+  try {
+    if (typeof entry === 'number') return { protocol: 'tcp', port: checkPort(entry) };
+    if (typeof entry === 'string') return parseKnockToken(entry);
+    if (entry && typeof entry === 'object' && !Array.isArray(entry)) {
+      return parseKnockObject(entry as Record<string, unknown>, what);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw new ConfigError(`${what}: ${error.message}`);
+    throw error;
+  }
+  throw new ConfigError(`${what}: ${JSON.stringify(entry)} is not a knock (${TOKEN_HELP}, or {port, protocol, delay})`);
+}
+
+function parseKnockObject(entry: Record<string, unknown>, what: string): Knock {
+  for (const key of Object.keys(entry)) {
+    if (!['port', 'protocol', 'proto', 'size', 'delay'].includes(key)) {
+      throw new UsageError(`unknown key '${key}' (port, protocol, size, delay)`);
+    }
+  }
+  const rawProtocol = entry.protocol ?? entry.proto ?? (entry.port === undefined && entry.size !== undefined ? 'icmp' : 'tcp');
+  if (typeof rawProtocol !== 'string') throw new UsageError(`protocol ${JSON.stringify(rawProtocol)} is not a string`);
+  const protocol = checkProtocol(rawProtocol);
+  const delay = entry.delay === undefined ? undefined : checkDelay(entry.delay);
+  const withDelay = <K extends Knock>(knock: K): K => (delay === undefined ? knock : { ...knock, delay });
+  if (protocol === 'icmp') {
+    if (entry.port !== undefined) throw new UsageError('an ICMP knock has no port (give size)');
+    const size = entry.size === undefined ? DEFAULT_ICMP_SIZE : entry.size;
+    if (typeof size !== 'number') throw new UsageError(`ICMP size ${JSON.stringify(size)} is not a number`);
+    return withDelay({ protocol, size: checkIcmpSize(size) });
+  }
+  if (entry.size !== undefined) throw new UsageError(`a ${protocol} knock has no size`);
+  const port = typeof entry.port === 'string' && /^\d+$/.test(entry.port) ? Number(entry.port) : entry.port;
+  if (typeof port !== 'number') throw new UsageError(`port ${JSON.stringify(entry.port)} is not a number`);
+  return withDelay({ protocol, port: checkPort(port) });
+}
+
+/** A knock written back as its token, for messages, plans and the profile store. */
+export function formatKnock(knock: Knock): string {
+  if (knock.protocol === 'icmp') return knock.size === DEFAULT_ICMP_SIZE ? 'icmp' : `icmp:${knock.size}`;
+  return knock.protocol === 'tcp' ? String(knock.port) : `${knock.port}:${knock.protocol}`;
+}

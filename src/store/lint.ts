@@ -1,0 +1,85 @@
+// Checks a profile's sequences for knocks that cannot work or are weak, without sending
+// anything; probeKnockPorts adds the one check that needs the network.
+import { formatKnock, type Knock } from '../knock/tokens.js';
+import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
+import type { Profile } from './profiles.js';
+import type { Destination, Transport } from '../knock/transport/transport.js';
+
+export type Level = 'warning' | 'note';
+
+export interface Finding {
+  level: Level;
+  code: 'single-knock' | 'repeated-knock' | 'too-slow' | 'same-open-close' | 'service-port' | 'icmp-knockd' | 'port-answers';
+  message: string;
+}
+
+/** `knock 2`, and its token only with -v: sequences are secrets. */
+export function knockLabel(index: number, knock: Knock, verbose: boolean): string {
+  return verbose ? `knock ${index + 1} (${formatKnock(knock)})` : `knock ${index + 1}`;
+}
+
+const same = (a: Knock, b: Knock) => formatKnock(a) === formatKnock(b);
+
+export function lintProfile(profile: Profile, verbose = false): Finding[] {
+  const findings: Finding[] = [];
+  const sequences: [string, Knock[]][] = [['open', profile.open]];
+  if (profile.close) sequences.push(['close', profile.close]);
+  for (const [which, knocks] of sequences) {
+    if (knocks.length === 1) {
+      findings.push({ level: 'warning', code: 'single-knock', message: `the ${which} sequence has one knock only: any port scan sends it` });
+    }
+    for (let i = 1; i < knocks.length; i++) {
+      if (same(knocks[i - 1]!, knocks[i]!)) {
+        findings.push({
+          level: 'warning',
+          code: 'repeated-knock',
+          message: `${knockLabel(i, knocks[i]!, verbose)} of the ${which} sequence repeats the knock before it: a server cannot tell it from a retransmit or a scan`,
+        });
+      }
+    }
+    const duration = planDurationMs({ knocks: scheduleKnocks(knocks, profile.delay) });
+    if (duration > profile.seqTimeout * 1000) {
+      findings.push({ level: 'warning', code: 'too-slow', message: `the ${which} sequence takes ${duration} ms, longer than seq_timeout ${profile.seqTimeout} s: the server forgets it before it ends` });
+    }
+    knocks.forEach((knock, i) => {
+      if (profile.port !== undefined && knock.protocol === 'tcp' && knock.port === profile.port) {
+        findings.push({ level: 'warning', code: 'service-port', message: `${knockLabel(i, knock, verbose)} of the ${which} sequence is the service port ${profile.port}: it answers, so the knock completes a handshake` });
+      }
+    });
+    const icmp = knocks.filter((k) => k.protocol === 'icmp').length;
+    if (icmp > 0) {
+      findings.push({ level: 'note', code: 'icmp-knockd', message: `the ${which} sequence has ${icmp} ICMP knock${icmp === 1 ? '' : 's'}: fine for an iptables/nftables server, but knockd ignores ICMP` });
+    }
+  }
+  if (profile.close && profile.close.length === profile.open.length && profile.close.every((k, i) => same(k, profile.open[i]!))) {
+    findings.push({ level: 'warning', code: 'same-open-close', message: 'the close sequence is the open sequence: the server cannot tell them apart' });
+  }
+  return findings;
+}
+
+/**
+ * Sends one TCP knock (one SYN, closed before any retransmit) to each distinct TCP knock
+ * port, highest port first so the probes do not replay the sequence in order, and reports
+ * the ports that accept a connection.
+ */
+export async function probeKnockPorts(profile: Profile, to: Destination, transport: Transport, verbose = false): Promise<Finding[]> {
+  const all = [...profile.open, ...(profile.close ?? [])];
+  const ports = [...new Set(all.flatMap((k) => (k.protocol === 'tcp' ? [k.port] : [])))].sort((a, b) => b - a);
+  const findings: Finding[] = [];
+  for (const port of ports) {
+    const knock: Knock = { protocol: 'tcp', port };
+    const armed = await transport.arm(knock, to);
+    const outcome = await armed.fire().outcome;
+    if (outcome.result === 'accepted') {
+      const index = all.findIndex((k) => k.protocol === 'tcp' && k.port === port);
+      const where = index < profile.open.length ? `open sequence` : `close sequence`;
+      const i = index < profile.open.length ? index : index - profile.open.length;
+      findings.push({
+        level: 'warning',
+        code: 'port-answers',
+        message: `${knockLabel(i, knock, verbose)} of the ${where} is accepted by ${to.address}: a knock there completes a handshake and sends more packets`,
+      });
+    }
+  }
+  return findings;
+}

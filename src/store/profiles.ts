@@ -1,0 +1,108 @@
+// The profile store's shape, validated in full when it is loaded.
+import { ConfigError } from '../shared/errors.js';
+import { checkDelay, parseKnockEntry, type Knock } from '../knock/tokens.js';
+
+export interface Profile {
+  name: string;
+  /** Where to knock; absent: the profile name through ~/.ssh/config HostName, then DNS. */
+  host?: string;
+  /** The service port behind the door (ssh's port for `proxy`, the default for `--wait`). */
+  port?: number;
+  open: Knock[];
+  close?: Knock[];
+  /** ms from the start of one knock to the start of the next. */
+  delay: number;
+  /** s, the server's window for a whole sequence. */
+  seqTimeout: number;
+}
+
+export interface ProfileStore {
+  /** The file the profiles came from, or undefined when none was found. */
+  file?: string;
+  profiles: Map<string, Profile>;
+}
+
+/** knock(1) knocks back to back; a profile gets a small gap so packets cannot overtake. */
+export const DEFAULT_PROFILE_DELAY = 100;
+/** knockd's default seq_timeout. */
+export const DEFAULT_SEQ_TIMEOUT = 25;
+
+const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'description'];
+
+/** Validates the parsed contents of a store file. `file` names it in messages. */
+export function parseStore(raw: unknown, file: string | undefined): ProfileStore {
+  const where = file ?? 'the profile store';
+  const profiles = new Map<string, Profile>();
+  if (raw === null || raw === undefined) return { file, profiles };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${where}: expected a mapping with a 'profiles' key`);
+  }
+  for (const key of Object.keys(raw)) {
+    if (key !== 'profiles') throw new ConfigError(`${where}: unknown top-level key '${key}' (expected 'profiles')`);
+  }
+  const entries = (raw as { profiles?: unknown }).profiles;
+  if (entries === null || entries === undefined) return { file, profiles };
+  if (typeof entries !== 'object' || Array.isArray(entries)) {
+    throw new ConfigError(`${where}: 'profiles' must be a mapping of profile names to profiles`);
+  }
+  for (const [name, value] of Object.entries(entries)) {
+    profiles.set(name, parseProfile(name, value, where));
+  }
+  return { file, profiles };
+}
+
+export function parseProfile(name: string, value: unknown, where: string): Profile {
+  const what = `${where}: profile '${name}'`;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`${what}: expected a mapping with at least 'open'`);
+  }
+  const p = value as Record<string, unknown>;
+  for (const key of Object.keys(p)) {
+    if (!PROFILE_KEYS.includes(key)) {
+      throw new ConfigError(`${what}: unknown key '${key}' (${PROFILE_KEYS.join(', ')})`);
+    }
+  }
+  if (p.host !== undefined && (typeof p.host !== 'string' || p.host.trim() === '')) {
+    throw new ConfigError(`${what}: host must be a non-empty string`);
+  }
+  if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
+    throw new ConfigError(`${what}: port ${JSON.stringify(p.port)} is out of range (1-65535)`);
+  }
+  const profile: Profile = {
+    name,
+    open: parseSequence(p.open, `${what}: open`, true)!,
+    delay: p.delay === undefined ? DEFAULT_PROFILE_DELAY : wrap(() => checkDelay(p.delay), what),
+    seqTimeout: p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : parseSeqTimeout(p.seq_timeout, what),
+  };
+  if (typeof p.host === 'string') profile.host = p.host.trim();
+  if (typeof p.port === 'number') profile.port = p.port;
+  const close = parseSequence(p.close, `${what}: close`, false);
+  if (close) profile.close = close;
+  return profile;
+}
+
+function parseSeqTimeout(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`${what}: seq_timeout ${JSON.stringify(value)} must be a number of seconds > 0`);
+  }
+  return value;
+}
+
+function parseSequence(value: unknown, what: string, required: boolean): Knock[] | undefined {
+  if (value === undefined || value === null) {
+    if (required) throw new ConfigError(`${what}: missing (a list of knocks such as [7000, "8000:udp", 9000])`);
+    return undefined;
+  }
+  const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value;
+  if (!Array.isArray(list)) throw new ConfigError(`${what}: expected a list of knocks`);
+  if (list.length === 0) throw new ConfigError(`${what}: empty sequence`);
+  return list.map((entry, i) => parseKnockEntry(entry, `${what}[${i}]`));
+}
+
+function wrap<T>(fn: () => T, what: string): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw new ConfigError(`${what}: ${(error as Error).message}`);
+  }
+}

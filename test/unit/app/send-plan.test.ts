@@ -1,0 +1,69 @@
+import { PassThrough } from 'node:stream';
+import { Context } from '../../../src/app/context.js';
+import type { Clock } from '../../../src/knock/clock.js';
+import type { Io } from '../../../src/shared/io.js';
+import type { KnockPlan } from '../../../src/knock/plan.js';
+import { sendPlan } from '../../../src/app/send-plan.js';
+import type { Transport } from '../../../src/knock/transport/transport.js';
+
+/** Virtual time: sleeping moves the clock, so a 900 ms sequence takes no real time. */
+function fakeClock(): Clock {
+  let t = 0n;
+  return { now: () => (t += 1000n), sleep: async (ms) => void (t += BigInt(Math.round(ms * 1e6))) };
+}
+
+const transport: Transport = {
+  async arm() {
+    return { fire: () => ({ sent: Promise.resolve(), outcome: Promise.resolve({ result: 'sent' as const }) }), cancel() {} };
+  },
+};
+
+function fakeIo(tty: boolean): Io & { err: () => string } {
+  let err = '';
+  return {
+    stdout: { write: () => true },
+    // What ora needs of a TTY stream.
+    stderr: { isTTY: tty, columns: 80, write: (c: string | Uint8Array) => ((err += String(c)), true), cursorTo: () => true, clearLine: () => true, moveCursor: () => true } as Io['stderr'],
+    stdin: new PassThrough(),
+    env: { TERM: 'xterm', NO_COLOR: '1' },
+    cwd: '/',
+    homedir: '/nonexistent',
+    platform: 'linux',
+    err: () => err,
+  };
+}
+
+const plan = (offsets: number[]): KnockPlan => ({
+  action: 'open',
+  profile: 'web',
+  target: 'web',
+  host: '198.18.0.2',
+  address: '198.18.0.2',
+  family: 4,
+  knocks: offsets.map((offsetMs, i) => ({ protocol: 'udp', port: 1000 + i, offsetMs })),
+});
+
+describe('sendPlan spinner', () => {
+  it('spins on a TTY for a long sequence', async () => {
+    const io = fakeIo(true);
+    await sendPlan(new Context(io, {}, { transport, clock: fakeClock() }), plan([0, 450, 900]));
+    expect(io.err()).toContain('knocking web (3 knocks over 900 ms)');
+  });
+
+  it.each([
+    ['not on a TTY', false, {}, {}],
+    ['not in proxy mode', true, {}, { silent: true }],
+    ['not with --json', true, { json: true }, {}],
+    ['not with -q', true, { quiet: true }, {}],
+  ])('%s', async (_what, tty, args, options) => {
+    const io = fakeIo(tty);
+    await sendPlan(new Context(io, args, { transport, clock: fakeClock() }), plan([0, 450, 900]), options);
+    expect(io.err()).toBe('');
+  });
+
+  it('not for a sequence too short to notice', async () => {
+    const io = fakeIo(true);
+    await sendPlan(new Context(io, {}, { transport, clock: fakeClock() }), plan([0, 100, 200]));
+    expect(io.err()).toBe('');
+  });
+});

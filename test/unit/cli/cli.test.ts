@@ -1,0 +1,266 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { run, usageErrorOf } from '../../../src/cli/cli.js';
+import type { Lookup } from '../../../src/knock/resolve.js';
+import { FakeClock, FakeTransport, fakeIo } from '../../helpers/fakes.js';
+
+const STORE = `
+profiles:
+  box:
+    host: 198.18.0.2
+    open: [7000, "8000:udp", 9000]
+    close: [9000, 7000]
+    delay: 20
+  list:
+    host: 198.18.0.3
+    open: [1111]
+  open:
+    host: 198.18.0.4
+    open: [2222]
+`;
+
+// cosmiconfig's global search reads process.env: point it at the fake home.
+const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
+afterEach(() => {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+});
+
+function setup(store: string | null = STORE) {
+  const io = fakeIo();
+  process.env.HOME = io.homedir;
+  process.env.XDG_CONFIG_HOME = io.env.XDG_CONFIG_HOME;
+  if (store !== null) {
+    const dir = path.join(io.homedir, '.config', 'knock');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'config.yaml'), store, { mode: 0o600 });
+  }
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const lookups: string[] = [];
+  const lookup: Lookup = async (host) => {
+    lookups.push(host);
+    if (host === 'box.example') return { address: '198.18.0.9', family: 4 };
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+  };
+  const knock = async (...argv: string[]) => {
+    io.stdout.text = '';
+    io.stderr.text = '';
+    const code = await run(argv, io, { transport, clock, lookup });
+    return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+  };
+  return { io, transport, clock, lookups, knock };
+}
+
+const firedPorts = (t: FakeTransport) => t.fired.map((f) => (f.knock.protocol === 'icmp' ? `icmp:${f.knock.size}` : `${f.knock.port}:${f.knock.protocol}`));
+
+test('--help and --version go to stdout with exit 0', async () => {
+  const { knock, transport } = setup();
+  const help = await knock('--help');
+  expect(help).toMatchObject({ code: 0, stderr: '' });
+  expect(help.stdout).toContain('knock [command] [options]');
+  expect(help.stdout).toContain('Examples:');
+  expect(help.stdout).toContain('knock -d 50 -v host.example 7000 8000:udp 9000 icmp:64');
+  const version = await knock('--version');
+  expect(version).toMatchObject({ code: 0, stderr: '' });
+  expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+  expect(transport.armed).toEqual([]);
+});
+
+test.each([
+  [['--bogus'], 'unknown option --bogus (see knock --help)'],
+  [['--bogus=3', 'box'], 'unknown option --bogus (see knock --help)'],
+  [['-x', 'box'], 'unknown option -x (see knock --help)'],
+  [['--no-thing', 'box'], 'unknown option --no-thing (see knock --help)'],
+  [['-vx', 'box'], 'unknown option -vx (see knock --help)'],
+  [['-5', '198.18.0.2', '80'], 'unknown option -5 (see knock --help)'],
+  [['list', 'extra'], "unexpected argument 'extra' (see knock --help)"],
+  [[], 'missing target: a profile name, or HOST KNOCK... for ad-hoc use'],
+  [['open'], 'missing target: knock open PROFILE'],
+  [['close'], 'missing target: knock close PROFILE'],
+  [['-d'], 'option -d needs a value'],
+  [['--config'], 'option --config needs a value'],
+  [['-d', 'abc', 'box'], "-d/--delay 'abc' is not a number of milliseconds >= 0"],
+  [['-d', '-5', 'box'], "-d/--delay '-5' is not a number of milliseconds >= 0"],
+  [['-4', '-6', 'box'], 'options -4 and -6 cannot be used together'],
+  [['open', 'box', '--', '1'], "unexpected argument '1': knock open takes a profile name only"],
+  [['close', 'list'], "profile 'list' has no close sequence in"],
+  [['nosuch'], "unknown profile 'nosuch' in"],
+  [['198.18.0.2', '7000', '8000:udp', '0'], "port 0 in '0' is out of range (1-65535)"],
+  [['198.18.0.2', '7000', '8000:udp', '65536'], "port 65536 in '65536' is out of range (1-65535)"],
+  [['198.18.0.2', '7000', '8000:udp', '9000:sctp'], "unknown protocol 'sctp' in '9000:sctp'"],
+  [['198.18.0.2', '7000', '8000:udp', 'nine'], "'nine' is not a knock"],
+  [['198.18.0.2', '7000', '8000:udp', 'icmp:70000'], "ICMP size 70000 in 'icmp:70000' is out of range"],
+  [['198.18.0.2', '7000', '--', '-1'], "port -1 in '-1' is out of range"],
+])('knock %j: exit 2, one line naming the culprit, nothing armed', async (argv, message) => {
+  const { knock, transport } = setup();
+  const result = await knock(...argv);
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr.startsWith(`knock: ${message}`)).toBe(true);
+  expect(result.stderr.split('\n')).toHaveLength(2);
+  expect(transport.armed).toEqual([]);
+});
+
+test('runtime failures exit 1: unresolvable host, -4 with an IPv6 literal', async () => {
+  const { knock, transport } = setup();
+  expect(await knock('name.invalid', '7000')).toEqual({ code: 1, stdout: '', stderr: "knock: cannot resolve 'name.invalid': no address found\n" });
+  expect(await knock('-4', '::1', '7000')).toEqual({ code: 1, stdout: '', stderr: "knock: cannot resolve '::1': it is an IPv6 address but -4 was given\n" });
+  expect(transport.armed).toEqual([]);
+});
+
+test('a profile without host whose name does not resolve says what to fix', async () => {
+  const { knock, io } = setup('profiles:\n  nohost:\n    open: [1]\n');
+  expect(await knock('nohost')).toEqual({
+    code: 1,
+    stdout: '',
+    stderr: `knock: cannot resolve 'nohost': no address found (profile 'nohost' has no host, and ${io.homedir}/.ssh/config gives it no HostName)\n`,
+  });
+});
+
+test("a profile's open sequence, on its schedule, to its host", async () => {
+  const { knock, transport } = setup();
+  const result = await knock('box');
+  expect(result.code).toBe(0);
+  expect(result.stderr).toBe('');
+  expect(result.stdout).toMatch(/^knocked box: 3 knocks in 40\.\d ms\n$/);
+  expect(firedPorts(transport)).toEqual(['7000:tcp', '8000:udp', '9000:tcp']);
+  expect(transport.fired.every((f) => f.to.address === '198.18.0.2')).toBe(true);
+});
+
+test('close fires the close sequence; -d overrides the delay', async () => {
+  const { knock, transport } = setup();
+  const result = await knock('close', 'box', '-d', '5');
+  expect(result.stdout).toMatch(/^closed box: 2 knocks in 5\.\d ms\n$/);
+  expect(firedPorts(transport)).toEqual(['9000:tcp', '7000:tcp']);
+});
+
+test('subcommand names win over profile names; open NAME reaches the profile', async () => {
+  const { knock, transport } = setup();
+  const list = await knock('list');
+  expect(list.code).toBe(0);
+  expect(list.stdout).toContain('box ');
+  expect(transport.armed).toEqual([]);
+  const viaOpen = await knock('open', 'list');
+  expect(viaOpen.code).toBe(0);
+  expect(viaOpen.stdout).toMatch(/^knocked list: 1 knock in/);
+  const openOpen = await knock('open', 'open');
+  expect(openOpen.code).toBe(0);
+  expect(firedPorts(transport)).toEqual(['1111:tcp', '2222:tcp']);
+  expect(transport.fired.map((f) => f.to.address)).toEqual(['198.18.0.3', '198.18.0.4']);
+});
+
+test('ad hoc, knock(1) style: -u, an explicit :tcp wins, -d, a name resolved once', async () => {
+  const { knock, transport, lookups } = setup();
+  const result = await knock('-u', '-d', '10', 'box.example', '7000', '8000:tcp', 'icmp:64');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(/^knocked box\.example \(198\.18\.0\.9\): 3 knocks in 20\.\d ms\n$/);
+  expect(firedPorts(transport)).toEqual(['7000:udp', '8000:tcp', 'icmp:64']);
+  expect(lookups).toEqual(['box.example']);
+  expect(transport.fired.every((f) => f.to.address === '198.18.0.9')).toBe(true);
+});
+
+test('words after -- are knocks too', async () => {
+  const { knock, transport } = setup();
+  expect((await knock('198.18.0.2', '7000', '--', '8000:udp')).code).toBe(0);
+  expect(firedPorts(transport)).toEqual(['7000:tcp', '8000:udp']);
+  expect((await knock('--', '198.18.0.3', '-1:udp')).stderr).toBe("knock: port -1 in '-1:udp' is out of range (1-65535)\n");
+  expect((await knock('--', '198.18.0.3', '9000')).code).toBe(0);
+  expect(transport.fired.at(-1)?.to.address).toBe('198.18.0.3');
+});
+
+test('--dry-run prints the plan and arms nothing; with --json it is JSON', async () => {
+  const { knock, transport } = setup();
+  const text = await knock('--dry-run', 'box');
+  expect(text).toEqual({
+    code: 0,
+    stderr: '',
+    stdout: [
+      'open box: 198.18.0.2 (IPv4), 3 knocks over 40 ms',
+      '   1. +    0 ms  7000        tcp 7000',
+      '   2. +   20 ms  8000:udp    udp 8000',
+      '   3. +   40 ms  9000        tcp 9000',
+      '',
+    ].join('\n'),
+  });
+  const json = await knock('-n', '--json', 'box');
+  expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, profile: 'box', address: '198.18.0.2', knocks: [{ offsetMs: 0 }, { offsetMs: 20 }, { offsetMs: 40 }] });
+  expect(transport.armed).toEqual([]);
+});
+
+test('--json after sending: one JSON document with results', async () => {
+  const { knock } = setup();
+  const result = await knock('--json', 'box');
+  expect(result.stderr).toBe('');
+  const doc = JSON.parse(result.stdout);
+  expect(doc).toMatchObject({ action: 'open', profile: 'box', address: '198.18.0.2', family: 4, dryRun: false });
+  expect(doc.knocks.map((k: { token: string; result: string }) => [k.token, k.result])).toEqual([
+    ['7000', 'sent'],
+    ['8000:udp', 'sent'],
+    ['9000', 'sent'],
+  ]);
+  expect(typeof doc.elapsedMs).toBe('number');
+});
+
+test('-q prints nothing; -v adds one line per knock on stderr', async () => {
+  const { knock, transport } = setup();
+  expect(await knock('-q', 'box')).toEqual({ code: 0, stdout: '', stderr: '' });
+  const verbose = await knock('-v', 'box');
+  const lines = verbose.stderr.trim().split('\n');
+  expect(lines).toHaveLength(3);
+  expect(lines[0]).toMatch(/^knock 1\/3 7000 -> 198\.18\.0\.2 at \+\d+\.\d\d ms: sent$/);
+  expect(lines[1]).toMatch(/^knock 2\/3 8000:udp -> /);
+  expect(verbose.stdout).toMatch(/^knocked box/);
+  expect(transport.fired).toHaveLength(6);
+});
+
+test('an accepted TCP knock warns (unless -q)', async () => {
+  const { knock, transport } = setup();
+  transport.outcome = { result: 'accepted' };
+  const result = await knock('198.18.0.2', '22');
+  expect(result.code).toBe(0);
+  expect(result.stderr).toBe('knock: warning: knock 1 was accepted by 198.18.0.2: an open port completes a handshake, so more than one packet went there\n');
+  expect((await knock('-q', '198.18.0.2', '22')).stderr).toBe('');
+});
+
+test('a sequence longer than seq_timeout warns', async () => {
+  const { knock } = setup('profiles:\n  slow:\n    host: 198.18.0.2\n    open: [1, 2]\n    delay: 2000\n    seq_timeout: 1\n');
+  const result = await knock('-n', 'slow');
+  expect(result.code).toBe(0);
+  expect(result.stderr).toBe("knock: warning: the open sequence of 'slow' takes 2000 ms, longer than its seq_timeout of 1 s\n");
+});
+
+test('list: names and hosts; sequences only with -v; --json', async () => {
+  const { knock } = setup();
+  const plain = await knock('list');
+  expect(plain.stdout).toBe(['box   198.18.0.2  open 3 knocks, close 2 knocks', 'list  198.18.0.3  open 1 knock', 'open  198.18.0.4  open 1 knock', ''].join('\n'));
+  const verbose = await knock('list', '-v');
+  expect(verbose.stdout.split('\n')[0]).toBe('box   198.18.0.2  open: 7000 8000:udp 9000  close: 9000 7000');
+  const json = JSON.parse((await knock('list', '--json')).stdout);
+  expect(json.file).toMatch(/knock\/config\.yaml$/);
+  expect(json.profiles[0]).toEqual({ name: 'box', host: '198.18.0.2', delay: 20, seqTimeout: 25, openKnocks: 3, closeKnocks: 2 });
+  const jsonV = JSON.parse((await knock('list', '--json', '-v')).stdout);
+  expect(jsonV.profiles[0]).toMatchObject({ open: ['7000', '8000:udp', '9000'], close: ['9000', '7000'] });
+});
+
+test('list without a store says so on stderr', async () => {
+  const { knock } = setup(null);
+  expect(await knock('list')).toEqual({ code: 0, stdout: '', stderr: 'knock: no profile store found (knock add NAME HOST KNOCK... creates one)\n' });
+  expect(JSON.parse((await knock('list', '--json')).stdout)).toEqual({ file: null, profiles: [] });
+});
+
+test('a broken store is exit 2 with file and line, for knock and list alike', async () => {
+  const { knock } = setup('profiles:\n  a: [1\n');
+  for (const argv of [['a'], ['list']]) {
+    const result = await knock(...argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^knock: \S+\/knock\/config\.yaml:\d+:\d+: does not parse: .+\n$/);
+  }
+});
+
+test('usageErrorOf leaves messages it does not know alone', () => {
+  expect(usageErrorOf('Something else', []).message).toBe('Something else');
+  expect(usageErrorOf('Unknown arguments: bogus, other', ['--bogus', '--other']).message).toBe('unknown option --bogus (see knock --help)');
+});

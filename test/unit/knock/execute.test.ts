@@ -1,0 +1,97 @@
+import { msToNs } from '../../../src/knock/clock.js';
+import { executePlan } from '../../../src/knock/execute.js';
+import { scheduleKnocks, type KnockPlan } from '../../../src/knock/plan.js';
+import { FakeClock, FakeTransport, settle } from '../../helpers/fakes.js';
+
+function planOf(delay: number, ...ports: number[]): KnockPlan {
+  return {
+    action: 'open',
+    target: 't',
+    host: 't',
+    address: '198.18.0.2',
+    family: 4,
+    knocks: scheduleKnocks(
+      ports.map((port) => ({ protocol: port % 2 ? 'udp' : 'tcp', port })),
+      delay,
+    ),
+  };
+}
+
+test('every knock fires in order at t0 + its offset, to the one address', async () => {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const t0 = clock.t;
+  const report = await executePlan(planOf(100, 7000, 8001, 9000), { transport, clock });
+  expect(transport.fired.map((f) => f.index)).toEqual([0, 1, 2]);
+  expect(transport.fired.every((f) => f.to.address === '198.18.0.2' && f.to.family === 4)).toBe(true);
+  // Armed before t0, so each fires within a few fake clock reads of its deadline.
+  const offsets = transport.fired.map((f) => Number(f.at - t0) / 1e6);
+  [0, 100, 200].forEach((want, i) => {
+    expect(offsets[i]).toBeGreaterThanOrEqual(want);
+    expect(offsets[i]).toBeLessThan(want + 0.2);
+  });
+  expect(report.knocks.map((k) => [k.protocol === 'icmp' ? k.size : k.port, k.offsetMs, k.result])).toEqual([
+    [7000, 0, 'sent'],
+    [8001, 100, 'sent'],
+    [9000, 200, 'sent'],
+  ]);
+  expect(report.knocks[2]!.sentMs).toBeGreaterThanOrEqual(200);
+  expect(report.elapsedMs).toBe(report.knocks[2]!.sentMs);
+});
+
+test('the schedule is absolute: a slow send does not push later deadlines back', async () => {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const gate = transport.sentGate(0);
+  const t0 = clock.t;
+  const running = executePlan(planOf(100, 7000, 8000, 9000), { transport, clock });
+  await settle();
+  // Knock 0 takes 30 ms to leave; knock 1 still goes at +100, knock 2 at +200.
+  clock.advance(30);
+  gate.resolve();
+  await running;
+  const offsets = transport.fired.map((f) => Number(f.at - t0) / 1e6);
+  expect(offsets[1]).toBeLessThan(100.2);
+  expect(offsets[2]).toBeLessThan(200.2);
+});
+
+test("order barrier: a knock whose 'sent' is late holds back the next one", async () => {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const gate = transport.sentGate(0);
+  const t0 = clock.t;
+  const running = executePlan(planOf(0, 7000, 8001), { transport, clock });
+  for (let i = 0; i < 5; i++) await settle();
+  expect(transport.fired.map((f) => f.index)).toEqual([0]);
+  clock.advance(3);
+  gate.resolve();
+  await running;
+  expect(transport.fired.map((f) => f.index)).toEqual([0, 1]);
+  expect(Number(transport.fired[1]!.at - t0) / 1e6).toBeGreaterThanOrEqual(3);
+});
+
+test('an arm failure sends nothing and cancels what was armed', async () => {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  transport.failArmAt = 2;
+  await expect(executePlan(planOf(10, 7000, 8001, 9000), { transport, clock })).rejects.toThrow('cannot arm knock 2');
+  expect(transport.fired).toEqual([]);
+  expect(transport.cancelled).toEqual([0, 1]);
+});
+
+test('onSent is told of each knock as it leaves, in order', async () => {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const seen: number[] = [];
+  await executePlan(planOf(5, 1, 2, 3), { transport, clock, onSent: (i) => seen.push(i) });
+  expect(seen).toEqual([0, 1, 2]);
+});
+
+test('outcomes and details are reported per knock', async () => {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  transport.outcome = { result: 'unreachable', detail: 'EHOSTUNREACH' };
+  const report = await executePlan(planOf(0, 7000), { transport, clock });
+  expect(report.knocks[0]).toMatchObject({ result: 'unreachable', detail: 'EHOSTUNREACH' });
+  expect(msToNs(report.elapsedMs)).toBeGreaterThanOrEqual(0n);
+});

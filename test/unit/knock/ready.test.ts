@@ -1,0 +1,61 @@
+import net from 'node:net';
+import { connectWhenReady, formatSeconds, hostPort, NotReadyError, waitForPorts } from '../../../src/knock/ready.js';
+
+/** A connect that fails with `code` for the first `failures` attempts, then connects to `port`. */
+function flakyConnect(failures: number, code: string) {
+  const seen: net.NetConnectOpts[] = [];
+  const connect = (options: net.NetConnectOpts) => {
+    seen.push(options);
+    if (seen.length <= failures) {
+      const socket = new net.Socket();
+      process.nextTick(() => socket.emit('error', Object.assign(new Error(`connect ${code}`), { code })));
+      return socket;
+    }
+    return net.connect(options);
+  };
+  return { connect, seen };
+}
+
+let server: net.Server;
+let port: number;
+beforeAll(async () => {
+  server = net.createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as net.AddressInfo).port;
+});
+afterAll(() => server.close());
+
+test('retries refused connects until the port accepts, always to the one address, never a name', async () => {
+  const { connect, seen } = flakyConnect(3, 'ECONNREFUSED');
+  const retries: string[] = [];
+  const socket = await connectWhenReady({ address: '127.0.0.1', family: 4 }, port, { windowMs: 5000, connect, onRetry: (_n, why) => retries.push(why) });
+  socket.destroy();
+  expect(seen).toHaveLength(4);
+  for (const o of seen) expect(o).toMatchObject({ host: '127.0.0.1', port, family: 4, autoSelectFamily: false, allowHalfOpen: true });
+  expect(retries).toEqual(['connect ECONNREFUSED', 'connect ECONNREFUSED', 'connect ECONNREFUSED']);
+});
+
+test('gives up when the window closes, with the last reason', async () => {
+  const { connect } = flakyConnect(1000, 'EHOSTUNREACH');
+  const error = await connectWhenReady({ address: '127.0.0.1', family: 4 }, port, { windowMs: 300, connect }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(NotReadyError);
+  expect((error as Error).message).toBe(`connect to 127.0.0.1:${port} failed after 0.3 s: connect EHOSTUNREACH`);
+  expect((error as NotReadyError).reason).toBe('connect EHOSTUNREACH');
+});
+
+test('waitForPorts names the port that did not open', async () => {
+  const closed = net.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const closedPort = (closed.address() as net.AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  await expect(waitForPorts({ address: '127.0.0.1', family: 4 }, [port, closedPort], 300)).rejects.toThrow(
+    new RegExp(`^127\\.0\\.0\\.1:${closedPort} did not accept a connection within 0\\.3 s: .*ECONNREFUSED`),
+  );
+});
+
+test('formatting', () => {
+  expect(hostPort('2001:db8::2', 22)).toBe('[2001:db8::2]:22');
+  expect(hostPort('198.18.0.2', 22)).toBe('198.18.0.2:22');
+  expect(formatSeconds(10000)).toBe('10 s');
+  expect(formatSeconds(1500)).toBe('1.5 s');
+});

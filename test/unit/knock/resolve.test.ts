@@ -1,0 +1,49 @@
+import { RuntimeError } from '../../../src/shared/errors.js';
+import { resolveHost, type Lookup } from '../../../src/knock/resolve.js';
+
+const never: Lookup = () => new Promise(() => {});
+const notFound: Lookup = async () => {
+  throw Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND' });
+};
+
+describe('resolveHost', () => {
+  test('literals are not looked up', async () => {
+    expect(await resolveHost('198.18.0.2', 0, never)).toEqual({ address: '198.18.0.2', family: 4 });
+    expect(await resolveHost('2001:db8::2', 0, never)).toEqual({ address: '2001:db8::2', family: 6 });
+    expect(await resolveHost('[2001:db8::2]', 6, never)).toEqual({ address: '2001:db8::2', family: 6 });
+    expect(await resolveHost('198.18.0.2', 4, never)).toEqual({ address: '198.18.0.2', family: 4 });
+  });
+
+  test('-4 with an IPv6 literal, -6 with an IPv4 one', async () => {
+    await expect(resolveHost('::1', 4, never)).rejects.toThrow(new RuntimeError("cannot resolve '::1': it is an IPv6 address but -4 was given"));
+    await expect(resolveHost('127.0.0.1', 6, never)).rejects.toThrow("it is an IPv4 address but -6 was given");
+  });
+
+  test('a name is looked up once, with the family asked for', async () => {
+    const calls: unknown[] = [];
+    const lookup: Lookup = async (host, family) => {
+      calls.push([host, family]);
+      return { address: '2001:db8::2', family: 6 };
+    };
+    expect(await resolveHost('box.example', 6, lookup)).toEqual({ address: '2001:db8::2', family: 6 });
+    expect(calls).toEqual([['box.example', 6]]);
+  });
+
+  test('not found', async () => {
+    await expect(resolveHost('x.invalid', 0, notFound)).rejects.toThrow(new RuntimeError("cannot resolve 'x.invalid': no address found"));
+    await expect(resolveHost('x.invalid', 6, notFound)).rejects.toThrow("cannot resolve 'x.invalid': no IPv6 address found");
+  });
+
+  test('a lookup that never answers times out', async () => {
+    const error = await resolveHost('slow.example', 0, never, 30).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect((error as Error).message).toBe("cannot resolve 'slow.example': no answer within 0.03 s");
+  });
+
+  test('other failures keep their code', async () => {
+    const failing: Lookup = async () => {
+      throw Object.assign(new Error('getaddrinfo EAI_AGAIN box'), { code: 'EAI_AGAIN' });
+    };
+    await expect(resolveHost('box', 0, failing)).rejects.toThrow("cannot resolve 'box': getaddrinfo EAI_AGAIN box");
+  });
+});

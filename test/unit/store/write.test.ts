@@ -1,0 +1,136 @@
+import { lstatSync, symlinkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { ConfigError } from '../../../src/shared/errors.js';
+import { editStoreText, nodeStoreFs, writeStore, type StoreFs } from '../../../src/store/write.js';
+
+const STORE = `# my knock profiles
+profiles:
+  # the office box
+  office:
+    host: office.example   # behind the NAT
+    open: [7000, 8000:udp, 9000]
+    delay: 50
+  lab:
+    host: 198.18.0.2
+    open: [1111, 2222]
+`;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'knock-store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('editStoreText (YAML)', () => {
+  it('keeps comments and order when adding a profile', () => {
+    const out = editStoreText('config.yaml', STORE, { set: [['new', { host: 'h.example', open: [1, '2:udp', 'icmp'] }]] });
+    expect(out.startsWith('# my knock profiles\nprofiles:\n  # the office box\n  office:\n    host: office.example # behind the NAT\n')).toBe(true); // yaml keeps the comment, with one space
+    expect(out).toContain('    open: [7000, 8000:udp, 9000]\n');
+    expect(Object.keys(parse(out).profiles)).toEqual(['office', 'lab', 'new']);
+    expect(out).toContain('  new:\n    host: h.example\n    open: [1, 2:udp, icmp]\n');
+  });
+
+  it('removes a profile and keeps the others with their comments', () => {
+    const out = editStoreText('config.yaml', STORE, { remove: ['lab'] });
+    expect(out).toContain('# the office box');
+    expect(out).toContain('# behind the NAT');
+    expect(Object.keys(parse(out).profiles)).toEqual(['office']);
+  });
+
+  it('replaces a profile in place', () => {
+    const out = editStoreText('config.yaml', STORE, { set: [['office', { host: 'other', open: [5] }]] });
+    expect(Object.keys(parse(out).profiles)).toEqual(['office', 'lab']);
+    expect(parse(out).profiles.office).toEqual({ host: 'other', open: [5] });
+  });
+
+  it('starts an empty file', () => {
+    expect(parse(editStoreText('config.yaml', '', { set: [['a', { host: 'h', open: [1, 2] }]] }))).toEqual({ profiles: { a: { host: 'h', open: [1, 2] } } });
+  });
+
+  it('refuses a profile the loader would refuse, naming the file and profile', () => {
+    expect(() => editStoreText('/x/config.yaml', STORE, { set: [['bad', { host: 'h', open: [] }]] })).toThrow(/\/x\/config\.yaml: profile 'bad': open: empty sequence/);
+  });
+
+  it('refuses a store that does not parse, with its line', () => {
+    expect(() => editStoreText('/x/config.yaml', 'profiles:\n  a: [\n', { remove: ['a'] })).toThrow(ConfigError);
+  });
+});
+
+describe('editStoreText (JSON)', () => {
+  it('edits a .json store as JSON', () => {
+    const text = JSON.stringify({ profiles: { a: { host: 'h', open: [1, 2] } } });
+    const out = editStoreText('knock.json', text, { set: [['b', { host: 'g', open: ['3:udp'] }]] });
+    expect(JSON.parse(out)).toEqual({ profiles: { a: { host: 'h', open: [1, 2] }, b: { host: 'g', open: ['3:udp'] } } });
+  });
+
+  it('edits an extension-less store holding JSON as JSON', () => {
+    const out = editStoreText('.knockrc', '{"profiles":{"a":{"open":[1]}}}', { remove: ['a'] });
+    expect(JSON.parse(out)).toEqual({ profiles: {} });
+  });
+});
+
+describe('writeStore', () => {
+  it('creates a new store (and its directory) readable by the owner only', async () => {
+    const file = path.join(dir, 'knock', 'config.yaml');
+    const umask = process.umask(0o022);
+    try {
+      await writeStore(file, { set: [['a', { host: 'h', open: [1, 2] }]] });
+    } finally {
+      process.umask(umask);
+    }
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    expect(parse(readFileSync(file, 'utf8'))).toEqual({ profiles: { a: { host: 'h', open: [1, 2] } } });
+  });
+
+  it("keeps an existing store's mode and leaves no temp file", async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, STORE);
+    chmodSync(file, 0o640);
+    await writeStore(file, { remove: ['lab'] });
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+    expect(readdirSync(dir)).toEqual(['config.yaml']);
+  });
+
+  it('loses nothing when the write fails: the old file stays whole and the temp file goes', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, STORE, { mode: 0o600 });
+    const failing: StoreFs = {
+      ...nodeStoreFs,
+      async writeFile(temp, text, mode) {
+        await nodeStoreFs.writeFile(temp, text.slice(0, 10), mode); // a torn write...
+        throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }); // ...then the disk is full
+      },
+    };
+    await expect(writeStore(file, { remove: ['office'] }, failing)).rejects.toThrow(`${file}: cannot write (the store is unchanged): no space left on device (ENOSPC)`);
+    expect(readFileSync(file, 'utf8')).toBe(STORE);
+    expect(readdirSync(dir)).toEqual(['config.yaml']);
+  });
+
+  it('loses nothing when the rename fails', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, STORE, { mode: 0o600 });
+    const failing: StoreFs = { ...nodeStoreFs, rename: async () => Promise.reject(Object.assign(new Error('EXDEV'), { code: 'EXDEV' })) };
+    await expect(writeStore(file, { set: [['x', { open: [1] }]] }, failing)).rejects.toThrow(ConfigError);
+    expect(readFileSync(file, 'utf8')).toBe(STORE);
+    expect(readdirSync(dir)).toEqual(['config.yaml']);
+  });
+
+  it('edits a symlinked store where it lives, keeping the link', async () => {
+    const real = path.join(dir, 'real.yaml');
+    writeFileSync(real, STORE, { mode: 0o600 });
+    symlinkSync(real, path.join(dir, 'config.yaml'));
+    await writeStore(path.join(dir, 'config.yaml'), { remove: ['lab'] });
+    expect(lstatSync(path.join(dir, 'config.yaml')).isSymbolicLink()).toBe(true);
+    expect(Object.keys(parse(readFileSync(real, 'utf8')).profiles)).toEqual(['office']);
+  });
+
+  it('writes nothing when the new profile is invalid', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, STORE, { mode: 0o600 });
+    await expect(writeStore(file, { set: [['x', { open: [70000] }]] })).rejects.toThrow(/profile 'x': open\[0\]: port 70000/);
+    expect(readFileSync(file, 'utf8')).toBe(STORE);
+  });
+});
