@@ -2,7 +2,7 @@
 // warnings (notes allowed); 1: warnings; 2: the store itself is broken.
 import { prepareTarget, requireProfile } from '../app/target.js';
 import { lintProfile, probeKnockPorts, type Finding } from '../store/lint.js';
-import { systemTransport } from '../knock/transport/transport.js';
+import { systemTransport } from '../knock/transport/system.js';
 import { defineCommand } from './command.js';
 
 interface LintArgs {

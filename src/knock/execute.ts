@@ -1,7 +1,8 @@
 // Sends a plan: every knock armed first, then fired in order at t0 + its offset.
 import { systemClock, msToNs, nsToMs, waitUntil, type Clock } from './clock.js';
 import type { KnockPlan, PlannedKnock } from './plan.js';
-import { systemTransport, type Armed, type KnockResult, type Shot, type Transport } from './transport/transport.js';
+import { systemTransport } from './transport/system.js';
+import type { Armed, KnockResult, Shot, Transport } from './transport/transport.js';
 
 export type SentKnock = PlannedKnock & {
   /** When it actually left, ms after the first knock's deadline. */

@@ -1,0 +1,28 @@
+// The real transport: each knock to the module of its protocol (TCP, UDP, ICMP).
+import { armIcmp } from './icmp.js';
+import { armTcp, warmUpTcp } from './tcp.js';
+import type { Transport } from './transport.js';
+import { armUdp } from './udp.js';
+
+export interface SystemTransportOptions {
+  platform?: NodeJS.Platform;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function systemTransport(options: SystemTransportOptions = {}): Transport {
+  const platform = options.platform ?? process.platform;
+  const env = options.env ?? process.env;
+  return {
+    async arm(knock, to) {
+      switch (knock.protocol) {
+        case 'tcp':
+          if (platform === 'linux') await warmUpTcp();
+          return armTcp(knock.port, to);
+        case 'udp':
+          return armUdp(knock.port, to);
+        case 'icmp':
+          return armIcmp(knock.size, to, platform, env);
+      }
+    },
+  };
+}
