@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { run, usageErrorOf } from '../../../src/cli/cli.js';
+import { run } from '../../../src/cli/cli.js';
 import type { Lookup } from '../../../src/knock/resolve.js';
 import { FakeClock, FakeTransport, fakeIo } from '../../helpers/fakes.js';
 
@@ -258,9 +258,4 @@ test('a broken store is exit 2 with file and line, for knock and list alike', as
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^knock: \S+\/knock\/config\.yaml:\d+:\d+: does not parse: .+\n$/);
   }
-});
-
-test('usageErrorOf leaves messages it does not know alone', () => {
-  expect(usageErrorOf('Something else', []).message).toBe('Something else');
-  expect(usageErrorOf('Unknown arguments: bogus, other', ['--bogus', '--other']).message).toBe('unknown option --bogus (see knock --help)');
 });
