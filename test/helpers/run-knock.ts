@@ -76,6 +76,11 @@ export function runProcess(command: string, args: string[], options: RunOptions 
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+    // A child that exits without reading its stdin (nc -z, say) makes this write fail with EPIPE:
+    // that is the child's business, and its exit code says what happened.
+    child.stdin!.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin!.end(options.input ?? '');
   });
 }
