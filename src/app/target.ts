@@ -6,6 +6,7 @@ import { scheduleKnocks, type KnockPlan, type PlanAction } from '../knock/plan.j
 import type { Profile } from '../store/profiles.js';
 import { resolveHost } from '../knock/resolve.js';
 import { findProfile, hostOfProfile } from './find-profile.js';
+import { nearest } from '../shared/suggest.js';
 
 export interface TargetRequest {
   target: string;
@@ -16,6 +17,15 @@ export interface TargetRequest {
   udp?: boolean;
   /** -d: overrides the profile's delay. */
   delay?: number;
+  /** The service port asked for (proxy's %p): picks among several profiles of one host. */
+  port?: number;
+  /** The default command: an unknown name may have been meant as a host with knocks, or a subcommand. */
+  adHoc?: { commands: readonly string[] };
+}
+
+export interface ProfileLookup {
+  port?: number;
+  adHoc?: { commands: readonly string[] };
 }
 
 export interface PreparedTarget {
@@ -25,12 +35,16 @@ export interface PreparedTarget {
   port?: number;
 }
 
-export async function requireProfile(ctx: Context, target: string): Promise<Profile> {
+export async function requireProfile(ctx: Context, target: string, lookup: ProfileLookup = {}): Promise<Profile> {
   const store = await ctx.store();
-  const profile = await findProfile(store, target, ctx.ssh);
+  const profile = await findProfile(store, target, ctx.ssh, lookup.port);
   if (profile) return profile;
   const where = store.file ? ` in ${store.file}` : ' (no profile store found; see knock add, or --config)';
-  throw new ConfigError(`unknown profile '${target}'${where}; for ad-hoc use give knocks: knock HOST PORT...`);
+  const commands = lookup.adHoc?.commands ?? [];
+  const guess = nearest(target, [...commands, ...store.profiles.keys()]);
+  const hint = guess === undefined ? '' : commands.includes(guess) ? `; did you mean knock ${guess}?` : `; did you mean ${guess}?`;
+  const adHoc = lookup.adHoc && guess === undefined ? '; for ad-hoc use give knocks: knock HOST PORT...' : '';
+  throw new ConfigError(`unknown profile '${target}'${where}${hint}${adHoc}`);
 }
 
 /** Validates everything and resolves the address once; sends nothing. */
@@ -45,13 +59,14 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     const host = viaSsh?.hostName ?? target;
     return { plan: await plan(ctx, { action, target, host, knocks, delay: delay ?? 0 }), ...(viaSsh?.port ? { port: viaSsh.port } : {}) };
   }
-  const profile = await requireProfile(ctx, target);
+  const port = request.port ?? (await ctx.ssh.lookup(target))?.port;
+  const profile = await requireProfile(ctx, target, { ...(port !== undefined ? { port } : {}), ...(request.adHoc ? { adHoc: request.adHoc } : {}) });
   const knocks = action === 'close' ? profile.close : profile.open;
   if (!knocks) {
     const { file } = await ctx.store();
     throw new ConfigError(`profile '${profile.name}' has no close sequence${file ? ` in ${file}` : ''}`);
   }
-  const { host, port } = await hostOfProfile(profile, ctx.ssh);
+  const { host, port: servicePort } = await hostOfProfile(profile, ctx.ssh);
   const knockPlan = await plan(ctx, {
     action,
     target,
@@ -67,7 +82,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     }
     throw error;
   });
-  return { plan: knockPlan, profile, ...(port !== undefined ? { port } : {}) };
+  return { plan: knockPlan, profile, ...(servicePort !== undefined ? { port: servicePort } : {}) };
 }
 
 interface PlanInput {

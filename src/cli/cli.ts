@@ -1,7 +1,9 @@
 // The command line: yargs declares and parses; the chosen command runs after parsing.
 import yargs from 'yargs';
 import { commands } from '../commands/index.js';
-import { COMPLETION_FLAG, completeWords, optionFlags } from './completion.js';
+import { COMPLETION_FLAG, commandNames, completeWords, optionFlags } from './completion.js';
+import { flagsByCommand, needsNormalizing, normalizeArgv, optionTable } from './argv.js';
+import type { Command } from '../commands/command.js';
 import { Context, type GlobalArgs, type Services } from '../app/context.js';
 import { KnockError, UsageError } from '../shared/errors.js';
 import { reportError, usageErrorOf } from './report-error.js';
@@ -26,19 +28,24 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
     // Words after `--` stay strings ("08" is not 8): the default command takes them as knocks.
     .parserConfiguration({ 'parse-positional-numbers': false })
     .usage('$0 [command] [options]\n\nPort knocking: exactly one packet per knock, in order, on time.')
-    .option('config', { type: 'string', describe: 'profile store to use (default: $KNOCK_CONFIG, then the usual search)', requiresArg: true, global: true })
+    .option('config', { type: 'string', describe: 'the profile store (default: $KNOCK_CONFIG, then the usual search)', requiresArg: true, global: true })
     .option('json', { type: 'boolean', describe: 'results as JSON on stdout', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing but errors', global: true })
-    .option('verbose', { alias: 'v', type: 'boolean', describe: 'show each knock as it is sent', global: true })
-    .option('4', { type: 'boolean', describe: 'IPv4 only', global: true })
-    .option('6', { type: 'boolean', describe: 'IPv6 only', global: true })
-    .conflicts('4', '6');
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'more detail: each knock as it leaves, sequences in list and lint', global: true })
+    // knock(1)'s spellings too: -4/--ipv4, -6/--ipv6.
+    .option('4', { alias: 'ipv4', type: 'boolean', describe: 'IPv4 only', global: true })
+    .option('6', { alias: 'ipv6', type: 'boolean', describe: 'IPv6 only', global: true })
+    .conflicts('4', '6')
+    .group(['config', 'json', 'quiet', 'verbose', '4', '6', 'help', 'version'], 'Global options:');
   for (const command of commands) {
     parser = parser.command(
       command.command as string | string[],
       command.describe as string,
       (y) => (command.builder ? command.builder(y) : y),
-      (argv) => onCommand((ctx) => command.run(argv as never, ctx), argv as GlobalArgs),
+      (argv) => {
+        if (!command.takesRest) refuseRest(argv._, command);
+        onCommand((ctx) => command.run(argv as never, ctx), argv as GlobalArgs);
+      },
     );
   }
   for (const [cmd, text] of EXAMPLES) parser = parser.example(cmd, text);
@@ -46,7 +53,9 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
     .strict()
     .help()
     .alias('help', 'h')
-    .version(VERSION)
+    // knock(1) says -V for its version.
+    .version('version', 'show the version', VERSION)
+    .alias('version', 'V')
     .epilog('Exit status: 0 sent, 1 runtime failure (resolve, send, connect), 2 usage or configuration error.')
     .wrap(Math.min(120, columns))
     .exitProcess(false)
@@ -75,6 +84,7 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
       io.stdout.write(candidates.map((c) => c + '\n').join(''));
       return 0;
     }
+    if (needsNormalizing(argv)) argv = normalizeArgv(argv, commands, optionTable(commands, buildParser(() => {}) as never));
     try {
       buildParser(
         (runCommand, args) => {
@@ -87,7 +97,8 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
     } catch (error) {
       // yargs' own complaints, and ours from a coerce (which yargs wraps in a YError).
       const usage = error instanceof KnockError || (error instanceof Error && error.name === 'YError');
-      throw usage ? usageErrorOf((error as Error).message, argv) : error;
+      const words = argv;
+      throw usage ? usageErrorOf((error as Error).message, words, () => flagsByCommand(commands, buildParser(() => {}) as never)) : error;
     }
     if (output) io.stdout.write(output.endsWith('\n') ? output : output + '\n');
     if (!chosen) return 0;
@@ -109,6 +120,13 @@ function ignoreClosedPipes(io: Io): void {
       });
     }
   }
+}
+
+/** Words after `--` that a command has no use for: refused, never dropped. */
+function refuseRest(rest: readonly unknown[], command: Command): void {
+  const own = commandNames(command).length > 0 ? 1 : 0;
+  const extra = rest.slice(own);
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${String(extra[0])}' (see knock ${commandNames(command)[0]} --help)`);
 }
 
 /** The global options among half-typed words (--config FILE matters: it picks the store). */

@@ -30,7 +30,7 @@ export function optionFlags(parser: Argv<GlobalArgs>, positionals: readonly stri
   for (const key of Object.keys(options.key)) {
     if (options.hiddenOptions.includes(key) || key === '$0' || key === '_' || positionals.includes(key)) continue;
     if (valuesOnly && options.boolean.includes(key)) continue;
-    for (const name of [key, ...(options.alias[key] ?? [])]) flags.push(name.length === 1 && name !== '4' && name !== '6' ? `-${name}` : `--${name}`);
+    for (const name of [key, ...(options.alias[key] ?? [])]) flags.push(name.length === 1 ? `-${name}` : `--${name}`);
   }
   return [...new Set(flags)];
 }

@@ -27,7 +27,7 @@ export interface ProxyRequest {
 export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
 
 export async function runProxy(ctx: Context, request: ProxyRequest): Promise<number> {
-  const { plan: openPlan, profile } = await prepareTarget(ctx, { target: request.target, action: 'open' });
+  const { plan: openPlan, profile } = await prepareTarget(ctx, { target: request.target, action: 'open', port: request.port });
   // The close plan reuses the open plan's address: one resolution for the whole session.
   const closePlan: KnockPlan | undefined = profile?.close
     ? { ...openPlan, action: 'close', knocks: scheduleKnocks(profile.close, profile.delay) }
