@@ -4,6 +4,8 @@ import type { Io } from '../shared/io.js';
 
 export interface Spinner {
   update(text: string): void;
+  /** A line of its own above the spinner (a -v line), the spinner drawn again below it. */
+  log(line: string): void;
   succeed(text?: string): void;
   fail(text?: string): void;
   stop(): void;
@@ -16,7 +18,13 @@ export interface SpinnerPolicy {
   proxy?: boolean;
 }
 
-const silent: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
+const silent = (io: Pick<Io, 'stderr'>): Spinner => ({
+  update() {},
+  log: (line) => void io.stderr.write(line + '\n'),
+  succeed() {},
+  fail() {},
+  stop() {},
+});
 
 export function spinnerWanted(io: Pick<Io, 'stderr' | 'env'>, policy: SpinnerPolicy): boolean {
   const env = io.env;
@@ -29,7 +37,7 @@ export function spinnerWanted(io: Pick<Io, 'stderr' | 'env'>, policy: SpinnerPol
 }
 
 export async function startSpinner(io: Pick<Io, 'stderr' | 'env'>, text: string, policy: SpinnerPolicy): Promise<Spinner> {
-  if (!spinnerWanted(io, policy)) return silent;
+  if (!spinnerWanted(io, policy)) return silent(io);
   const { default: ora } = await import('ora');
   const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '';
   const spinner = ora({
@@ -42,6 +50,11 @@ export async function startSpinner(io: Pick<Io, 'stderr' | 'env'>, text: string,
   return {
     update: (t) => {
       spinner.text = t;
+    },
+    log: (line) => {
+      spinner.clear();
+      io.stderr.write(line + '\n');
+      spinner.render();
     },
     succeed: (t) => {
       spinner.succeed(t);

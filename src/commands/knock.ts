@@ -41,9 +41,9 @@ async function checkConfigFile(file: string, cwd: string): Promise<void> {
     isFile = (await stat(where)).isFile();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(`--config ${where}: ${code === 'ENOENT' ? 'no such file' : reasonOf(error)}`);
+    throw new ConfigError(code === 'ENOENT' ? `config file not found: ${where} (from --config)` : `${where}: cannot read: ${reasonOf(error)} (from --config)`);
   }
-  if (!isFile) throw new ConfigError(`--config ${where}: not a regular file`);
+  if (!isFile) throw new ConfigError(`${where}: not a regular file (from --config)`);
 }
 
 /** `action` undefined: the default command, which also takes ad-hoc knocks. */

@@ -37,7 +37,8 @@ export const lintCommand = defineCommand<LintArgs>({
       for (const { name, findings } of results) {
         for (const f of findings) ctx.out(`${name}: ${f.level}: ${f.message} [${f.code}]`);
       }
-      if (!args.quiet) ctx.io.stderr.write(`knock: ${results.length} profile${results.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+      // The count is the result of the command: stdout, like the findings.
+      ctx.out(`${results.length} profile${results.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}`);
     }
     return warnings > 0 ? 1 : 0;
   },
