@@ -41,7 +41,7 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
     parser = parser.command(
       command.command as string | string[],
       command.describe as string,
-      (y) => (command.builder ? command.builder(y) : y),
+      (y) => (command.examples ?? []).reduce((b, [line, text]) => b.example(line, text), command.builder ? command.builder(y) : y),
       (argv) => {
         if (!command.takesRest) refuseRest(argv._, command);
         onCommand((ctx) => command.run(argv as never, ctx), argv as GlobalArgs);
@@ -100,7 +100,11 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
       const words = argv;
       throw usage ? usageErrorOf((error as Error).message, words, () => flagsByCommand(commands, buildParser(() => {}) as never)) : error;
     }
-    if (output) io.stdout.write(output.endsWith('\n') ? output : output + '\n');
+    if (output) {
+      // yargs marks a variadic positional `[default: []]`: noise, since it is required.
+      output = output.replace(/(\s+)(\[.*?) \[default: \[\]\]$/gm, (_m, space: string, rest: string) => `${space}${' '.repeat(14)}${rest}`);
+      io.stdout.write(output.endsWith('\n') ? output : output + '\n');
+    }
     if (!chosen) return 0;
     return await chosen.run(new Context(io, chosen.args, services));
   } catch (error) {

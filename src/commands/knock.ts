@@ -90,6 +90,10 @@ export const defaultCommand = defineCommand<KnockArgs>({
 
 export const openCommand = defineCommand<KnockArgs>({
   command: 'open <target>',
+  examples: [
+    ['knock open office --wait 22 && ssh office', 'knock, then wait until port 22 accepts'],
+    ['knock open office -n', 'the plan only: where each knock goes, and when; sends nothing'],
+  ],
   takesRest: true,
   describe: "fire the profile's open sequence",
   builder: (yargs) => waitOptions(knockOptions(yargs)).positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
@@ -98,6 +102,7 @@ export const openCommand = defineCommand<KnockArgs>({
 
 export const closeCommand = defineCommand<KnockArgs>({
   command: 'close <target>',
+  examples: [['knock close office', "fire office's close sequence"]],
   takesRest: true,
   describe: "fire the profile's close sequence",
   builder: (yargs) => knockOptions(yargs).positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),

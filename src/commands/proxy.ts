@@ -22,6 +22,9 @@ export function parseTimeout(value: unknown, option: string): number {
 
 export const proxyCommand = defineCommand<ProxyArgs>({
   command: 'proxy <host> <port>',
+  examples: [
+    ['ProxyCommand knock proxy %n %p', 'in ~/.ssh/config (ProxyCommand knock proxy -4 %n %p for IPv4 only)'],
+  ],
   describe: 'ssh ProxyCommand: knock, connect, relay; closes after (ProxyCommand knock proxy %n %p)',
   builder: (yargs) =>
     yargs
