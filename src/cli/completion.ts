@@ -67,7 +67,8 @@ export async function completeWords(input: CompletionInput): Promise<string[]> {
   }
   const name = positionals[0]!;
   if (positionals.length === 1 && CHOICES[name]) return matching(CHOICES[name]!);
-  if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store));
+  // `knock close <TAB>`: only the profiles that have a close sequence to fire.
+  if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store, name === 'close'));
   return [];
 }
 
@@ -86,9 +87,12 @@ function positionalNames(command: Command): string[] {
   return [...[command.command].flat().join(' ').matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
 }
 
-async function profileNames(store: () => Promise<ProfileStore>): Promise<string[]> {
+async function profileNames(store: () => Promise<ProfileStore>, withClose = false): Promise<string[]> {
   try {
-    return [...(await store()).profiles.keys()].sort();
+    return [...(await store()).profiles.values()]
+      .filter((p) => !withClose || p.close !== undefined)
+      .map((p) => p.name)
+      .sort();
   } catch {
     return []; // a broken store completes nothing; running a command will say why
   }

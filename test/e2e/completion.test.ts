@@ -15,7 +15,10 @@ let home: TempHome;
 let binDir: string;
 beforeAll(() => {
   home = new TempHome();
-  home.writeConfig('profiles:\n  web:\n    open: [1, 2]\n  db:\n    open: [3, 4]\n  office:\n    open: [5, 6]\n');
+  home.writeConfig('profiles:\n  web:\n    open: [1, 2]\n    close: [2, 1]\n  db:\n    open: [3, 4]\n  office:\n    open: [5, 6]\n');
+  // Files for the shells' file-name fallback (import FILE, --config FILE).
+  home.writeFile('knockd.conf', '[openSSH]\n  sequence = 1,2\n');
+  home.writeFile('knockrc.yaml', 'profiles: {}\n');
   // `knock` on PATH is ours (Debian's knockd puts its own knock(1) there too).
   binDir = mkdtempSync(path.join(os.tmpdir(), 'knock-bin-'));
   symlinkSync(KNOCK_BIN, path.join(binDir, 'knock'));
@@ -81,6 +84,14 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(await complete('knock', 'lint', '--pr')).toEqual(['--probe']);
     expect(await complete('knock', 'completion', 'z')).toEqual(['zsh']);
   });
+  it('close offers only profiles with a close sequence; short options are -q, -v, -4, never --4', async () => {
+    expect(await complete('knock', 'close', '')).toEqual(['web']);
+    expect(await complete('knock', '-n', 'close', '')).toEqual(['web']);
+    const options = await complete('knock', 'list', '-');
+    expect(options).toEqual(expect.arrayContaining(['-q', '-v', '-4', '-6', '--ipv4', '--ipv6', '-V']));
+    expect(options).not.toContain('--4');
+    expect(options).not.toContain('--6');
+  });
 });
 
 describeShell('zsh')('zsh (compsys builtins stubbed: compadd prints what it is given)', () => {
@@ -105,6 +116,14 @@ _knock`;
   });
   it('falls back to files where knock has nothing to offer', async () => {
     expect(await complete('knock', 'import', '')).toEqual(['(files)']);
+    expect(await complete('knock', '--config', '')).toEqual(['(files)']);
+    expect(await complete('knock', 'serve', '--knockd-conf', '')).toEqual(['(files)']);
+  });
+  it('close offers only profiles with a close sequence; -q/-v, never --4', async () => {
+    expect(await complete('knock', 'close', '')).toEqual(['web']);
+    const options = await complete('knock', '-');
+    expect(options).toEqual(expect.arrayContaining(['-q', '-v', '-4', '--ipv4']));
+    expect(options).not.toContain('--4');
   });
 });
 
@@ -141,7 +160,20 @@ describeShell('fish')('fish, for real', () => {
 
   it('completes subcommands, profile names and options', async () => {
     expect(await complete('knock o')).toEqual(['office', 'open']);
-    expect(await complete('knock close ')).toEqual(['db', 'office', 'web']);
+    expect(await complete('knock open ')).toEqual(['db', 'office', 'web']);
+    expect(await complete('knock close ')).toEqual(['web']);
     expect(await complete('knock add x h 1 --for')).toEqual(['--force']);
+    expect(await complete('knock -')).toEqual(expect.arrayContaining(['-q', '-v', '-4', '--ipv6']));
+    expect(await complete('knock -')).not.toContain('--4');
+  });
+  it('offers file names where a file goes: import FILE, --config FILE, serve --knockd-conf FILE', async () => {
+    const inHome = async (line: string) => {
+      const r = await runProcess('fish', ['--no-config', '-c', `cd ${home.dir}; source ${ROOT}/completions/knock.fish; complete -C '${line}'`], { env: env() });
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      return lines(r.stdout).map((l) => l.split('\t')[0]);
+    };
+    expect(await inHome('knock import kn')).toEqual(['knockd.conf', 'knockrc.yaml']);
+    expect(await inHome('knock --config knockr')).toEqual(['knockrc.yaml']);
+    expect(await inHome('knock serve --knockd-conf knockd')).toEqual(['knockd.conf']);
   });
 });
