@@ -38,7 +38,12 @@ export function spinnerWanted(io: Pick<Io, 'stderr' | 'env'>, policy: SpinnerPol
 
 export async function startSpinner(io: Pick<Io, 'stderr' | 'env'>, text: string, policy: SpinnerPolicy): Promise<Spinner> {
   if (!spinnerWanted(io, policy)) return silent(io);
-  const { default: ora } = await import('ora');
+  let ora: typeof import('ora').default;
+  try {
+    ({ default: ora } = await import('ora'));
+  } catch {
+    return silent(io); // ora missing from an install: knock works the same, without a spinner
+  }
   const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '';
   const spinner = ora({
     text,
