@@ -153,3 +153,22 @@ describe.each([
     expect(await closeKnocked()).toBe(true);
   });
 });
+
+test('-v: the knock lines come as the knocks leave, before the connection is told of, in order', async () => {
+  const { port, server } = await listen((s) => s.end('hi\n'));
+  const proxy = spawnKnock(['proxy', 'lo', String(port), '-v'], home.env);
+  proxy.child.stdin!.end();
+  const result = await proxy.done;
+  server.close();
+  expect(result.code).toBe(0);
+  const lines = result.stderr.split('\n').filter(Boolean);
+  const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+  const sent1 = at(/^knock 1\/2 \d+ -> 127\.0\.0\.1 at \+/);
+  const sent2 = at(/^knock 2\/2 \d+ -> 127\.0\.0\.1 at \+/);
+  const connected = at(/^proxy: connected to /);
+  expect(sent1).toBeGreaterThan(at(/^proxy: close watchdog/));
+  expect(sent2).toBeGreaterThan(sent1);
+  expect(connected).toBeGreaterThan(sent2);
+  expect(at(/^knock 1\/2 \d+: refused$/)).toBeGreaterThan(sent1);
+  expect(await closeKnocked()).toBe(true);
+});
