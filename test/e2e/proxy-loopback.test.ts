@@ -172,3 +172,24 @@ test('-v: the knock lines come as the knocks leave, before the connection is tol
   expect(at(/^knock 1\/2 \d+: refused$/)).toBeGreaterThan(sent1);
   expect(await closeKnocked()).toBe(true);
 });
+
+test('proxy HOST PORT with several profiles for HOST: the one whose port is PORT, not the first', async () => {
+  const { port, server } = await listen((s) => s.end('hi\n'));
+  home.writeConfig(
+    `profiles:\n  ssh22:\n    host: 127.0.0.1\n    port: 22\n    open: [${openKnockPorts[0]}, ${openKnockPorts[1]}]\n` +
+      `  mine:\n    host: 127.0.0.1\n    port: ${port}\n    open: [${openKnockPorts[1]}, ${openKnockPorts[0]}]\n    close: [${closeKnockPort}]\n`,
+  );
+  const proxy = spawnKnock(['proxy', '127.0.0.1', String(port), '-v'], home.env);
+  proxy.child.stdin!.end();
+  const result = await proxy.done;
+  expect(result.code).toBe(0);
+  expect(result.stderr).toMatch(/^proxy: mine -> 127\.0\.0\.1:\d+$/m);
+  // No profile for the port: the candidates are named, nothing is knocked.
+  const other = await closedPort();
+  const ambiguous = spawnKnock(['proxy', '127.0.0.1', String(other)], home.env);
+  ambiguous.child.stdin!.end();
+  const refused = await ambiguous.done;
+  server.close();
+  expect(refused.code).toBe(2);
+  expect(refused.stderr.toString()).toBe(`knock: '127.0.0.1' matches 2 profiles for port ${other}: 'ssh22' (port 22), 'mine' (port ${port}); name the profile instead\n`);
+});
