@@ -56,7 +56,7 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
     // knock(1) says -V for its version.
     .version('version', 'show the version', VERSION)
     .alias('version', 'V')
-    .epilog('Exit status: 0 sent, 1 runtime failure (resolve, send, connect), 2 usage or configuration error.')
+    .epilog('Exit status: 0 sent, 1 runtime failure (resolve, send, connect), 2 usage or configuration error.\nEach command has its own help (knock add --help); the whole manual: man knock.')
     .wrap(Math.min(120, columns))
     .exitProcess(false)
     .fail((message, error) => {
