@@ -172,6 +172,11 @@ async function openTrusted(file: string, flags: number): Promise<{ handle: fs.Fi
       }
     }
     if (st.size > MAX_ONE_TIME_BYTES) throw new ConfigError(`${real}: ${st.size} bytes is too big for a list of sequences (at most ${MAX_ONE_TIME_BYTES})`);
+    // Whoever may write the directory may replace the file or its lock between two runs.
+    const dir = await fs.stat(path.dirname(real));
+    if (me !== undefined && dir.mode & 0o002 && !(dir.mode & 0o1000)) {
+      throw new ConfigError(`${path.dirname(real)}: writable by anyone (mode ${(dir.mode & 0o7777).toString(8).padStart(4, '0')}); keep ${path.basename(real)} in a directory only you can write`);
+    }
     const warning =
       me !== undefined && st.mode & 0o044 ? `${real} is readable by group or others; one-time sequences are secrets until used: chmod 600 ${real}` : undefined;
     return { handle, real, ...(warning ? { warning } : {}) };

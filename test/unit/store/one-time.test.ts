@@ -77,6 +77,16 @@ describe('trust checks (the store\'s: owner, mode, regular file, size)', () => {
     expect(readFileSync(f, 'utf8')).toBe(' 1,2\n');
   });
 
+  it('refuses a file in a directory anyone may write (without the sticky bit)', async () => {
+    const open = path.join(dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    writeFileSync(path.join(open, 'seq'), ' 1,2\n', { mode: 0o600 });
+    await expect(claimOneTime(path.join(open, 'seq'))).rejects.toThrow(`${open}: writable by anyone (mode 0777)`);
+    chmodSync(open, 0o1777);
+    await expect(claimOneTime(path.join(open, 'seq'))).resolves.toMatchObject({ left: 0 });
+  });
+
   it('warns when others may read it', async () => {
     expect((await readOneTime(file(' 1,2\n', 0o644))).warning).toMatch(/readable by group or others/);
     expect((await readOneTime(file(' 1,2\n', 0o600, 'b'))).warning).toBeUndefined();
