@@ -1,9 +1,8 @@
 // knock @GROUP: every member planned, validated and resolved before anything is sent, then all
-// sent at once, each member on its own schedule from one common start.
+// sent at once, each member on its own schedule from one common start (knock/execute-many.ts).
 import type { Context } from './context.js';
 import { ConfigError, KnockError, reasonOf } from '../shared/errors.js';
-import { executePlan } from '../knock/execute.js';
-import { msToNs, systemClock } from '../knock/clock.js';
+import { executePlans } from '../knock/execute-many.js';
 import { formatPlan, planToJson, type PlanAction } from '../knock/plan.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from './target.js';
 import { reportLine, reportToJson, sentKnockLine } from './send-plan.js';
@@ -15,12 +14,6 @@ export interface GroupRequest {
   delay?: number;
   dryRun?: boolean;
 }
-
-/**
- * The first knocks are due this long after the last member is planned: time to arm every
- * member's sockets (a cold TCP path, a parked ping) so that all start together.
- */
-export const GROUP_LEAD_MS = 30;
 
 export function isGroupTarget(target: string | undefined): boolean {
   return target !== undefined && target.startsWith('@');
@@ -58,9 +51,10 @@ export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun
     else for (const p of prepared) ctx.io.stdout.write(formatPlan(p.plan));
     return 0;
   }
-  const clock = ctx.services.clock ?? systemClock;
-  const startAt = clock.now() + msToNs(GROUP_LEAD_MS);
-  const results = await Promise.allSettled(prepared.map((p) => executePlan(p.plan, { ...ctx.executeOptions(), startAt })));
+  const results = await executePlans(
+    prepared.map((p) => p.plan),
+    ctx.executeOptions(),
+  );
   const json: Record<string, unknown>[] = [];
   let failed = 0;
   for (const [i, result] of results.entries()) {

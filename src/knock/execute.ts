@@ -22,11 +22,6 @@ export interface ExecuteOptions {
   clock?: Clock;
   /** Told as each knock leaves (for a spinner or -v). */
   onSent?: (index: number, knock: PlannedKnock) => void;
-  /**
-   * Monotonic ns at which the first knock is due, so that several plans sent at once start
-   * together (a group); a plan armed later than this starts when armed, its gaps unchanged.
-   */
-  startAt?: bigint;
 }
 
 export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {}): Promise<KnockReport> {
@@ -45,8 +40,7 @@ export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {})
 
   const shots: Shot[] = [];
   const sentAt: bigint[] = [];
-  const armedAt = clock.now();
-  const t0 = options.startAt !== undefined && options.startAt > armedAt ? options.startAt : armedAt;
+  const t0 = clock.now();
   for (const [i, knock] of plan.knocks.entries()) {
     // Order before timing: a knock never leaves before the one ahead of it has.
     if (i > 0) await shots[i - 1]!.sent;

@@ -35,7 +35,7 @@ describeLab('knock @group: three hosts at once (netns, tcpdump)', ['tcpdump'], (
     const r = await runKnock(['@fleet', '--json'], { netns: lab.client, env: home.env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.stdout) as { profile: string; address: string; knocks: { port: number; result: string }[] }[];
+    const json = JSON.parse(r.stdout) as { profile: string; address: string; knocks: { port: number; sentMs: number }[] }[];
     expect(json.map((m) => [m.profile, m.address, m.knocks.length])).toEqual([
       ['a', HOSTS.a, 4],
       ['b', HOSTS.b, 3],
@@ -55,7 +55,19 @@ describeLab('knock @group: three hosts at once (netns, tcpdump)', ['tcpdump'], (
       return `${m}: gap error ${errors.map((e) => e.toFixed(3)).join(' ')} ms`;
     });
     // eslint-disable-next-line no-console
-    console.log(`@fleet on the wire: start skew ${ms(Math.max(...starts) - Math.min(...starts)).toFixed(3)} ms; ${report.join('; ')}`);
+    const sent = json.map((m) => `${m.profile} ${m.knocks.map((k) => k.sentMs.toFixed(3)).join(' ')}`).join('; ');
+    console.log(`@fleet on the wire: start skew ${ms(Math.max(...starts) - Math.min(...starts)).toFixed(3)} ms; ${report.join('; ')}\n  in process (sentMs from the common start): ${sent}`);
+  });
+
+  test('baseline for the report: one member alone, the same schedule', async () => {
+    const capture = await Capture.start(lab, lab.server, `src host ${CLIENT_V4} and (tcp or udp)`);
+    const r = await runKnock(['c'], { netns: lab.client, env: home.env });
+    expect(r.code).toBe(0);
+    const t = (await capture.stop(300)).map((p) => p.time);
+    expect(t).toHaveLength(5);
+    const errors = t.slice(1).map((x, i) => Math.round((x - t[i]!) * 1e6) / 1e3 - DELAY.c);
+    // eslint-disable-next-line no-console
+    console.log(`c alone on the wire: gap error ${errors.map((e) => e.toFixed(3)).join(' ')} ms`);
   });
 
   test('close @fleet sends every close sequence; --dry-run sends nothing', async () => {

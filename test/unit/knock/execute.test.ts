@@ -95,17 +95,3 @@ test('outcomes and details are reported per knock', async () => {
   expect(report.knocks[0]).toMatchObject({ result: 'unreachable', detail: 'EHOSTUNREACH' });
   expect(msToNs(report.elapsedMs)).toBeGreaterThanOrEqual(0n);
 });
-
-test('startAt: the first knock waits for a common start; a plan armed after it keeps its gaps', async () => {
-  const clock = new FakeClock();
-  const transport = new FakeTransport(clock);
-  const start = clock.t + msToNs(30);
-  await executePlan(planOf(100, 7000, 9000), { transport, clock, startAt: start });
-  expect(transport.fired.map((f) => Number(f.at - start) / 1e6).map((ms) => Math.floor(ms))).toEqual([0, 100]);
-  const late = new FakeTransport(clock);
-  const past = clock.t - msToNs(50);
-  await executePlan(planOf(100, 7000, 9000), { transport: late, clock, startAt: past });
-  const [a, b] = late.fired.map((f) => f.at);
-  expect(Number(b! - a!) / 1e6).toBeCloseTo(100, 0);
-  expect(a! > past + msToNs(49)).toBe(true);
-});
