@@ -42,6 +42,9 @@ export async function executePlans(plans: readonly KnockPlan[], options: Omit<Ex
     await waitUntil(clock, base + msToNs(offsetMs));
     sentAt[p]!.push(clock.now());
     shots[p]!.push((armed[p] as Armed[])[i]!.fire());
+    // A TCP knock's connect(2) runs on the next tick, and ticks wait while this loop goes on from
+    // one resolved await to the next: let it out now, before another plan's knock is fired.
+    await new Promise<void>((resolve) => process.nextTick(resolve));
   }
 
   return Promise.all(
