@@ -52,25 +52,32 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
   });
   if (options.silent) return report;
-  if (ctx.args.json) {
-    const json = planToJson(plan);
-    ctx.json({
-      ...json,
-      dryRun: false,
-      elapsedMs: round(report.elapsedMs),
-      knocks: report.knocks.map((k, i) => ({
-        ...(json.knocks as object[])[i],
-        sentMs: round(k.sentMs),
-        result: k.result,
-        ...(k.detail ? { detail: k.detail } : {}),
-      })),
-    });
-  } else {
-    const who = plan.profile ? `${plan.action === 'close' ? 'closed' : 'knocked'} ${plan.profile}` : `knocked ${plan.host}`;
-    const via = plan.host === plan.address ? '' : ` (${plan.address})`;
-    ctx.out(`${who}${via}: ${countKnocks(report.knocks.length)} in ${report.elapsedMs.toFixed(1)} ms`);
-  }
+  if (ctx.args.json) ctx.json(reportToJson(plan, report));
+  else ctx.out(reportLine(plan, report));
   return report;
+}
+
+/** A sent plan as --json prints it: the plan, with when each knock left and what came back. */
+export function reportToJson(plan: KnockPlan, report: KnockReport): Record<string, unknown> {
+  const json = planToJson(plan);
+  return {
+    ...json,
+    dryRun: false,
+    elapsedMs: round(report.elapsedMs),
+    knocks: report.knocks.map((k, i) => ({
+      ...(json.knocks as object[])[i],
+      sentMs: round(k.sentMs),
+      result: k.result,
+      ...(k.detail ? { detail: k.detail } : {}),
+    })),
+  };
+}
+
+/** A sent plan as one result line: "knocked office (198.51.100.7): 3 knocks in 200.1 ms". */
+export function reportLine(plan: KnockPlan, report: KnockReport): string {
+  const who = plan.profile ? `${plan.action === 'close' ? 'closed' : 'knocked'} ${plan.profile}` : `knocked ${plan.host}`;
+  const via = plan.host === plan.address ? '' : ` (${plan.address})`;
+  return `${who}${via}: ${countKnocks(report.knocks.length)} in ${report.elapsedMs.toFixed(1)} ms`;
 }
 
 /** Sequences shorter than this end before a spinner would be seen. */

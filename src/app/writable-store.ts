@@ -27,5 +27,5 @@ export async function writableStore(ctx: Context): Promise<WritableStore> {
 
 /** Checks a profile with the loader's own parser before it is written. */
 export function checkStoredProfile(name: string, profile: StoredProfile, file: string): void {
-  parseProfile(name, profile, file);
+  parseProfile(name, profile, file, path.dirname(file));
 }

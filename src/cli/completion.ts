@@ -1,7 +1,7 @@
 // Shell completion: `knock --get-yargs-completions WORD...` (yargs' flag, so yargs' own
 // templates work too) prints candidates one per line: subcommands, the options of the
 // command being typed, and the profile names of the store where a profile name fits,
-// read exactly as every command reads it (ctx.store()).
+// read exactly as every command reads it (ctx.store()), and @groups where a group fits.
 import yargs, { type Argv } from 'yargs';
 import type { Command } from '../commands/command.js';
 import type { GlobalArgs } from '../app/context.js';
@@ -11,6 +11,8 @@ export const COMPLETION_FLAG = '--get-yargs-completions';
 
 /** Subcommands whose first positional is a profile. */
 const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 'proxy', 'ssh-config', 'serve']);
+/** Subcommands that also take @GROUP. */
+const TAKES_GROUP = new Set(['open', 'close']);
 /** Positionals with a fixed set of values. */
 const CHOICES: Record<string, string[]> = { completion: ['bash', 'zsh', 'fish'] };
 
@@ -63,12 +65,12 @@ export async function completeWords(input: CompletionInput): Promise<string[]> {
   if (!subcommand) {
     if (positionals.length > 0) return []; // ad-hoc knocks after a host
     const names = input.commands.filter((c) => c.describe !== false).flatMap(commandNames).filter((n) => n !== 'ls' && n !== 'rm');
-    return matching([...names, ...(await profileNames(input.store))]);
+    return matching([...names, ...(await profileNames(input.store, { withGroups: true }))]);
   }
   const name = positionals[0]!;
   if (positionals.length === 1 && CHOICES[name]) return matching(CHOICES[name]!);
   // `knock close <TAB>`: only the profiles that have a close sequence to fire.
-  if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store, name === 'close'));
+  if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store, { withClose: name === 'close', withGroups: TAKES_GROUP.has(name) }));
   return [];
 }
 
@@ -87,12 +89,12 @@ function positionalNames(command: Command): string[] {
   return [...[command.command].flat().join(' ').matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
 }
 
-async function profileNames(store: () => Promise<ProfileStore>, withClose = false): Promise<string[]> {
+async function profileNames(store: () => Promise<ProfileStore>, which: { withClose?: boolean; withGroups?: boolean } = {}): Promise<string[]> {
   try {
-    return [...(await store()).profiles.values()]
-      .filter((p) => !withClose || p.close !== undefined)
-      .map((p) => p.name)
-      .sort();
+    const s = await store();
+    const groups = which.withGroups ? [...(s.groups?.keys() ?? [])].sort().map((g) => `@${g}`) : [];
+    const profiles = [...s.profiles.values()].filter((p) => !which.withClose || p.close !== undefined).map((p) => p.name);
+    return [...profiles.sort(), ...groups];
   } catch {
     return []; // a broken store completes nothing; running a command will say why
   }

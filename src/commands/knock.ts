@@ -1,7 +1,8 @@
 // knock TARGET, knock HOST KNOCK... (knock(1) style), knock open TARGET, knock close TARGET.
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
-import { prepareTarget } from '../app/target.js';
+import { prepareTarget, takeOneTime, type PreparedTarget } from '../app/target.js';
+import { isGroupTarget, prepareGroup, sendGroup } from '../app/group.js';
 import { sendPlan } from '../app/send-plan.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
@@ -10,6 +11,7 @@ import { COMMAND_NAMES } from './add.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
+import { ONE_TIME_LOW } from '../store/lint.js';
 
 interface KnockArgs extends WaitArgs {
   target?: string;
@@ -62,18 +64,49 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
     // Ad hoc the store is not read, but a --config that names no store is still a mistake.
     if (ctx.args.config !== undefined) await checkConfigFile(ctx.args.config, ctx.io.cwd);
   }
-  const { plan, port } = await prepareTarget(ctx, {
+  if (isGroupTarget(target)) {
+    if (tokens.length > 0) throw new UsageError(`${target} is a group: it takes no knocks`);
+    if (args.wait !== undefined) throw new UsageError(`--wait takes one profile, not the group ${target}`);
+    const prepared = await prepareGroup(ctx, {
+      name: target.slice(1),
+      action: action ?? 'open',
+      dryRun: Boolean(args.dryRun),
+      ...(args.delay !== undefined ? { delay: args.delay } : {}),
+    });
+    const code = await sendGroup(ctx, prepared, Boolean(args.dryRun));
+    for (const p of prepared) reportOneTime(ctx, p);
+    return code;
+  }
+  const prepared = await prepareTarget(ctx, {
     target,
     action: action ?? 'open',
     ...(action ? {} : { adHoc: { commands: COMMAND_NAMES } }),
     ...(tokens.length ? { tokens } : {}),
     ...(args.udp ? { udp: true } : {}),
     ...(args.delay !== undefined ? { delay: args.delay } : {}),
+    // A one-time line is taken only after --wait too has been validated.
+    peek: true,
   });
-  const wait = planWait(args, port);
+  const wait = planWait(args, prepared.port);
+  const ready = args.dryRun ? prepared : await takeOneTime(prepared);
+  const { plan } = ready;
   await sendPlan(ctx, plan, { dryRun: Boolean(args.dryRun) });
+  reportOneTime(ctx, ready);
   if (!args.dryRun) await waitUntilOpen(ctx, plan, wait);
   return 0;
+}
+
+/** Which one-time line went (or would go), on stderr; a warning when the list runs low. */
+function reportOneTime(ctx: Context, prepared: PreparedTarget): void {
+  const t = prepared.oneTime;
+  if (!t) return;
+  const who = prepared.plan.profile;
+  if (!t.taken) {
+    ctx.debug(`${who}: next one-time sequence: line ${t.line} of ${t.file} (not used by a dry run; ${t.left} more after it)`);
+    return;
+  }
+  ctx.debug(`${who}: one-time sequence: line ${t.line} of ${t.file} marked used; ${t.left} left`);
+  if (t.left < ONE_TIME_LOW) ctx.warn(`${who}: ${t.left === 0 ? 'that was the last one-time sequence' : `${t.left} one-time sequence${t.left === 1 ? '' : 's'} left`} in ${t.file}`);
 }
 
 export const defaultCommand = defineCommand<KnockArgs>({

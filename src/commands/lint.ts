@@ -1,7 +1,7 @@
 // knock lint [NAME]: warnings for sequences that cannot work or are weak. Exit 0: no
 // warnings (notes allowed); 1: warnings; 2: the store itself is broken.
 import { prepareTarget, requireProfile } from '../app/target.js';
-import { lintProfile, probeKnockPorts, type Finding } from '../store/lint.js';
+import { lintOneTime, lintProfile, probeKnockPorts, type Finding } from '../store/lint.js';
 import { systemTransport } from '../knock/transport/system.js';
 import { defineCommand } from './command.js';
 
@@ -26,9 +26,9 @@ export const lintCommand = defineCommand<LintArgs>({
     const verbose = Boolean(args.verbose);
     const results: { name: string; findings: Finding[] }[] = [];
     for (const profile of profiles) {
-      const findings = lintProfile(profile, verbose);
+      const findings = [...lintProfile(profile, verbose), ...(await lintOneTime(profile))];
       if (args.probe) {
-        const { plan } = await prepareTarget(ctx, { target: profile.name, action: 'open' });
+        const { plan } = await prepareTarget(ctx, { target: profile.name, action: 'open', peek: true });
         findings.push(...(await probeKnockPorts(profile, { address: plan.address, family: plan.family }, ctx.services.transport ?? systemTransport(), verbose)));
       }
       results.push({ name: profile.name, findings });

@@ -1,6 +1,8 @@
 // The profile store's shape, validated in full when it is loaded.
+import path from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { checkDelay, parseKnockEntry, type Knock } from '../knock/tokens.js';
+import { parseGroups } from './groups.js';
 
 export interface Profile {
   name: string;
@@ -8,8 +10,11 @@ export interface Profile {
   host?: string;
   /** The service port behind the door (ssh's port for `proxy`, the default for `--wait`). */
   port?: number;
+  /** Empty when the open sequences come from `oneTimeSequences`. */
   open: Knock[];
   close?: Knock[];
+  /** knockd's one_time_sequences file (absolute): each open takes its first unused line. */
+  oneTimeSequences?: string;
   /** ms from the start of one knock to the start of the next. */
   delay: number;
   /** s, the server's window for a whole sequence. */
@@ -20,6 +25,8 @@ export interface ProfileStore {
   /** The file the profiles came from, or undefined when none was found. */
   file?: string;
   profiles: Map<string, Profile>;
+  /** `groups:` name -> member profile names, in order. */
+  groups?: Map<string, string[]>;
 }
 
 /** knock(1) knocks back to back; a profile gets a small gap so packets cannot overtake. */
@@ -27,7 +34,8 @@ export const DEFAULT_PROFILE_DELAY = 100;
 /** knockd's default seq_timeout. */
 export const DEFAULT_SEQ_TIMEOUT = 25;
 
-const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'description'];
+const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'description', 'one_time_sequences'];
+const TOP_KEYS = ['profiles', 'groups'];
 
 /** Validates the parsed contents of a store file. `file` names it in messages. */
 export function parseStore(raw: unknown, file: string | undefined): ProfileStore {
@@ -38,20 +46,24 @@ export function parseStore(raw: unknown, file: string | undefined): ProfileStore
     throw new ConfigError(`${where}: expected a mapping with a 'profiles' key`);
   }
   for (const key of Object.keys(raw)) {
-    if (key !== 'profiles') throw new ConfigError(`${where}: unknown top-level key '${key}' (expected 'profiles')`);
+    if (!TOP_KEYS.includes(key)) throw new ConfigError(`${where}: unknown top-level key '${key}' (expected ${TOP_KEYS.map((k) => `'${k}'`).join(' or ')})`);
   }
   const entries = (raw as { profiles?: unknown }).profiles;
-  if (entries === null || entries === undefined) return { file, profiles };
-  if (typeof entries !== 'object' || Array.isArray(entries)) {
-    throw new ConfigError(`${where}: 'profiles' must be a mapping of profile names to profiles`);
+  if (entries !== null && entries !== undefined) {
+    if (typeof entries !== 'object' || Array.isArray(entries)) {
+      throw new ConfigError(`${where}: 'profiles' must be a mapping of profile names to profiles`);
+    }
+    const baseDir = file ? path.dirname(file) : undefined;
+    for (const [name, value] of Object.entries(entries)) {
+      profiles.set(name, parseProfile(name, value, where, baseDir));
+    }
   }
-  for (const [name, value] of Object.entries(entries)) {
-    profiles.set(name, parseProfile(name, value, where));
-  }
-  return { file, profiles };
+  const groups = parseGroups((raw as { groups?: unknown }).groups, profiles, where);
+  return { file, profiles, ...(groups ? { groups } : {}) };
 }
 
-export function parseProfile(name: string, value: unknown, where: string): Profile {
+/** `baseDir`: where a relative one_time_sequences path starts (the store's directory). */
+export function parseProfile(name: string, value: unknown, where: string, baseDir?: string): Profile {
   const what = `${where}: profile '${name}'`;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(`${what}: expected a mapping with at least 'open'`);
@@ -68,9 +80,13 @@ export function parseProfile(name: string, value: unknown, where: string): Profi
   if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
     throw new ConfigError(`${what}: port ${JSON.stringify(p.port)} is out of range (1-65535)`);
   }
+  const oneTime = parseOneTimePath(p.one_time_sequences, what, baseDir ?? (where.startsWith('/') ? path.dirname(where) : process.cwd()));
+  if (oneTime !== undefined && p.open !== undefined) {
+    throw new ConfigError(`${what}: give either 'open' or 'one_time_sequences' (the file is the open sequences), not both`);
+  }
   const profile: Profile = {
     name,
-    open: parseSequence(p.open, `${what}: open`, true)!,
+    open: oneTime === undefined ? parseSequence(p.open, `${what}: open`, true)! : [],
     delay: p.delay === undefined ? DEFAULT_PROFILE_DELAY : wrap(() => checkDelay(p.delay), what),
     seqTimeout: p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : parseSeqTimeout(p.seq_timeout, what),
   };
@@ -78,7 +94,14 @@ export function parseProfile(name: string, value: unknown, where: string): Profi
   if (typeof p.port === 'number') profile.port = p.port;
   const close = parseSequence(p.close, `${what}: close`, false);
   if (close) profile.close = close;
+  if (oneTime !== undefined) profile.oneTimeSequences = oneTime;
   return profile;
+}
+
+function parseOneTimePath(value: unknown, what: string, baseDir: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(`${what}: one_time_sequences must be the path of a file`);
+  return path.resolve(baseDir, value.trim());
 }
 
 function parseSeqTimeout(value: unknown, what: string): number {

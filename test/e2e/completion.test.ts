@@ -15,7 +15,7 @@ let home: TempHome;
 let binDir: string;
 beforeAll(() => {
   home = new TempHome();
-  home.writeConfig('profiles:\n  web:\n    open: [1, 2]\n    close: [2, 1]\n  db:\n    open: [3, 4]\n  office:\n    open: [5, 6]\n');
+  home.writeConfig('profiles:\n  web:\n    open: [1, 2]\n    close: [2, 1]\n  db:\n    open: [3, 4]\n  office:\n    open: [5, 6]\ngroups:\n  fleet: [web, db]\n  far: [office]\n');
   // Files for the shells' file-name fallback (import FILE, --config FILE).
   home.writeFile('knockd.conf', '[openSSH]\n  sequence = 1,2\n');
   home.writeFile('knockrc.yaml', 'profiles: {}\n');
@@ -62,8 +62,11 @@ describe('--get-yargs-completions', () => {
 
 describeShell('bash')('bash, for real', () => {
   const complete = async (...words: string[]) => {
+    // What bash sets: the line up to the cursor, and COMP_WORDS split at COMP_WORDBREAKS ('@' too).
+    const line = words.join(' ');
     const script = `source ${ROOT}/completions/knock.bash
 complete -p knock
+COMP_LINE='${line}'; COMP_POINT=${line.length}
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
 _knock_complete
 printf '%s\\n' "\${COMPREPLY[@]}"`;
@@ -76,11 +79,16 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it('completes subcommands and profile names', async () => {
-    expect(await complete('knock', '')).toEqual(lines('add close completion db import lint list office open proxy remove serve show ssh-config web'.replace(/ /g, '\n')));
+    expect(await complete('knock', '')).toEqual(lines('@far @fleet add close completion db import lint list office open proxy remove serve show ssh-config web'.replace(/ /g, '\n')));
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
   });
+  it('completes @groups, replying with the part after the @ (bash breaks words there)', async () => {
+    expect(await complete('knock', '@f')).toEqual(['far', 'fleet']);
+    expect(await complete('knock', 'close', '@fl')).toEqual(['fleet']);
+    expect(await complete('knock', 'show', '@')).toEqual([]);
+  });
   it('completes profile names after open, and options', async () => {
-    expect(await complete('knock', 'open', '')).toEqual(['db', 'office', 'web']);
+    expect(await complete('knock', 'open', '')).toEqual(['@far', '@fleet', 'db', 'office', 'web']);
     expect(await complete('knock', 'lint', '--pr')).toEqual(['--probe']);
     expect(await complete('knock', 'completion', 'z')).toEqual(['zsh']);
   });
@@ -113,6 +121,7 @@ _knock`;
   it('completes profile names after show, subcommands first', async () => {
     expect(await complete('knock', 'show', '')).toEqual(['db', 'office', 'web']);
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
+    expect(await complete('knock', 'open', '@')).toEqual(['@far', '@fleet']);
   });
   it('falls back to files where knock has nothing to offer', async () => {
     expect(await complete('knock', 'import', '')).toEqual(['(files)']);
@@ -143,7 +152,7 @@ zpty -d z`;
       const r = await runProcess('zsh', ['-f', '-c', script], { env: env(), timeoutMs: 15000 });
       expect(r.code).toBe(0);
       const listing = r.stdout.split(/\r?\n/).map((l) => l.replace(/\r/g, '').trim());
-      expect(listing).toContainEqual(expect.stringMatching(/^db\s+office\s+web$/));
+      expect(listing).toContainEqual(expect.stringMatching(/^@far\s+@fleet\s+db\s+office\s+web$/));
     } finally {
       rmSync(fpathDir, { recursive: true, force: true });
     }
@@ -160,8 +169,9 @@ describeShell('fish')('fish, for real', () => {
 
   it('completes subcommands, profile names and options', async () => {
     expect(await complete('knock o')).toEqual(['office', 'open']);
-    expect(await complete('knock open ')).toEqual(['db', 'office', 'web']);
-    expect(await complete('knock close ')).toEqual(['web']);
+    expect(await complete('knock open ')).toEqual(['@far', '@fleet', 'db', 'office', 'web']);
+    expect(await complete('knock close ')).toEqual(['@far', '@fleet', 'web']);
+    expect(await complete('knock @fl')).toEqual(['@fleet']);
     expect(await complete('knock add x h 1 --for')).toEqual(['--force']);
     expect(await complete('knock -')).toEqual(expect.arrayContaining(['-q', '-v', '-4', '--ipv6']));
     expect(await complete('knock -')).not.toContain('--4');

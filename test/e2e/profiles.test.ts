@@ -135,6 +135,21 @@ describe('import knockd.conf', () => {
     if (text.includes('[openSSH]') && text.includes('[closeSSH]')) expect(r.stdout).toContain('  SSH:\n');
   });
 
+  it('a one_time_sequences section becomes a profile that reads your copy of the list', async () => {
+    const otpConf = home.writeFile('otp.conf', '[openSMTP]\n\tone_time_sequences = /etc/knockd/smtp_sequences\n\tseq_timeout = 15\n[closeSMTP]\n\tsequence = 4,5,6\n');
+    const r = await runKnock(['import', otpConf, '--host', '198.18.0.2', '--one-time-dir', 'lists'], { env: home.env, cwd: home.dir });
+    expect(r.code).toBe(0);
+    const copy = path.join(home.dir, 'lists', 'SMTP');
+    expect(r.stderr).toBe(`knock: warning: SMTP: copy the server's /etc/knockd/smtp_sequences to ${copy} (mode 0600) before knocking: its open sequences come from there\n`);
+    expect(r.stdout).toContain('SMTP: [openSMTP] + [closeSMTP] paired: open and close sequences\n');
+    const missing = await runKnock(['SMTP'], { env: home.env });
+    expect(missing).toMatchObject({ code: 2, stdout: '', stderr: `knock: ${copy}: one-time sequences file not found (copy the server's list there, mode 0600)\n` });
+    home.writeFile('lists/SMTP', ' 1,2,3\n 7,8,9\n');
+    const show = await runKnock(['show', 'SMTP'], { env: home.env });
+    expect(show.stdout).toContain(`one-time:    ${copy}: 2 left, next (line 1): 1 2 3\n`);
+    expect(show.stdout).toContain('close:       4 5 6\n');
+  });
+
   it('needs --host, and writes nothing without it', async () => {
     const r = await runKnock(['import', conf], { env: home.env });
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: `knock: ${conf} does not say where the server is: give --host HOST\n` });

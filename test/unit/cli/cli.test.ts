@@ -280,7 +280,7 @@ test('list: names and hosts; sequences only with -v; --json', async () => {
 test('list without a store says so on stderr', async () => {
   const { knock } = setup(null);
   expect(await knock('list')).toEqual({ code: 0, stdout: '', stderr: 'knock: no profile store found (knock add NAME HOST KNOCK... creates one)\n' });
-  expect(JSON.parse((await knock('list', '--json')).stdout)).toEqual({ file: null, profiles: [] });
+  expect(JSON.parse((await knock('list', '--json')).stdout)).toEqual({ file: null, profiles: [], groups: [] });
 });
 
 test('a broken store is exit 2 with file and line, for knock and list alike', async () => {
