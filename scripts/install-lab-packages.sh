@@ -4,5 +4,5 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
-  iproute2 iptables knockd openssh-server openssh-client tcpdump netcat-openbsd iputils-ping hyperfine procps \
+  iproute2 iptables nftables knockd openssh-server openssh-client tcpdump netcat-openbsd iputils-ping hyperfine procps \
   zsh fish  # the completion tests run the real shells

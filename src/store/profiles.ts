@@ -14,6 +14,8 @@ export interface Profile {
   delay: number;
   /** s, the server's window for a whole sequence. */
   seqTimeout: number;
+  /** s after the open during which the door takes new connections (`knock rules`); absent: until closed. */
+  openFor?: number;
 }
 
 export interface ProfileStore {
@@ -27,7 +29,7 @@ export const DEFAULT_PROFILE_DELAY = 100;
 /** knockd's default seq_timeout. */
 export const DEFAULT_SEQ_TIMEOUT = 25;
 
-const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'description'];
+const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'open_for', 'description'];
 
 /** Validates the parsed contents of a store file. `file` names it in messages. */
 export function parseStore(raw: unknown, file: string | undefined): ProfileStore {
@@ -78,12 +80,21 @@ export function parseProfile(name: string, value: unknown, where: string): Profi
   if (typeof p.port === 'number') profile.port = p.port;
   const close = parseSequence(p.close, `${what}: close`, false);
   if (close) profile.close = close;
+  if (p.open_for !== undefined) profile.openFor = parseOpenFor(p.open_for, what);
   return profile;
 }
 
 function parseSeqTimeout(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new ConfigError(`${what}: seq_timeout ${JSON.stringify(value)} must be a number of seconds > 0`);
+  }
+  return value;
+}
+
+// Whole seconds: iptables' `recent --seconds` and knockd's cmd_timeout take nothing finer.
+function parseOpenFor(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`${what}: open_for ${JSON.stringify(value)} must be a whole number of seconds >= 1`);
   }
   return value;
 }
