@@ -6,8 +6,8 @@ import { runProcess } from '../helpers/run-knock.js';
 export const ECHO_SERVICE = 2224;
 
 /** A profile `slow` whose door lets new connections in for one second after the open. */
-export function openForProfile(host: string): string {
-  return `\n  slow:\n    host: "${host}"\n    port: ${ECHO_SERVICE}\n    open: [7200, 7202]\n    close: [7201]\n    delay: 50\n    seq_timeout: 1\n    open_for: 1\n`;
+export function openForProfile(host: string, seqTimeout = 1): string {
+  return `\n  slow:\n    host: "${host}"\n    port: ${ECHO_SERVICE}\n    open: [7200, 7202]\n    close: [7201]\n    delay: 50\n    seq_timeout: ${seqTimeout}\n    open_for: 1\n`;
 }
 
 export async function startEchoService(lab: Lab): Promise<void> {
