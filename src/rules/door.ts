@@ -73,13 +73,16 @@ export function doorOf(profile: Profile, servicePorts?: number[]): Door {
   return door;
 }
 
-/** The comment lines every format starts with; `how` says how to load and remove it. */
-export function header(door: Door, format: string, version: string, how: string[]): string[] {
+/**
+ * The comment lines every format starts with; `how` says how to load and remove it. knockd
+ * times a whole sequence from its first knock (`fromFirst`), the firewalls each knock from the last.
+ */
+export function header(door: Door, format: string, version: string, how: string[], fromFirst = false): string[] {
   const ports = door.services.join(',');
   return [
     `# knock rules for profile '${door.name}'${door.host ? ` (host ${door.host})` : ''}: ${format}, by knock ${version}`,
     `# Guards TCP port${door.services.length > 1 ? 's' : ''} ${ports}: new connections only from an address that knocked the open`,
-    `# sequence (${door.open.length} knock${door.open.length === 1 ? '' : 's'}, each within ${door.seqTimeout} s of the one before)` +
+    `# sequence (${door.open.length} knock${door.open.length === 1 ? '' : 's'}, ${fromFirst ? 'all' : 'each'} within ${door.seqTimeout} s of the ${fromFirst ? 'first' : 'one before'})` +
       (door.openFor ? `, for ${door.openFor} s after it;` : ';'),
     door.close ? `# the close sequence (${door.close.length} knock${door.close.length === 1 ? '' : 's'}) shuts it again. Established connections stay up.` : '# no close sequence. Established connections stay up.',
     ...how.map((line) => `# ${line}`),

@@ -28,16 +28,20 @@ export function iptablesRules(door: Door, family: 4 | 6, version: string): strin
       : target.opened === 'add'
         ? `-m recent --name ${opened} --set`
         : `-m recent --name ${opened} --remove`;
+  // A step taken ends the machine: the open one returns to INPUT; the close one hands the
+  // packet on to the open one, so that a knock both sequences share still counts for the open
+  // (a source re-knocking the open sequence to renew open_for is still on the opened list).
   const step = (c: string, s: Step): string => {
+    const taken = c === closeChain ? `-g ${openChain}` : '-j RETURN';
     switch (s.kind) {
       case 'advance':
-        return `-A ${c} ${match(s.knock)} -m recent --name ${stageName(s.from)} --rcheck ${fresh} -m recent --name ${stageName(s.from)} --remove ${into(s.to)} -j RETURN`;
+        return `-A ${c} ${match(s.knock)} -m recent --name ${stageName(s.from)} --rcheck ${fresh} -m recent --name ${stageName(s.from)} --remove ${into(s.to)} ${taken}`;
       case 'repeat':
-        return `-A ${c} ${match(s.knock)} -m recent --name ${stageName(s.at)} --rcheck ${fresh} -j RETURN`;
+        return `-A ${c} ${match(s.knock)} -m recent --name ${stageName(s.at)} --rcheck ${fresh} ${taken}`;
       case 'reset':
         return `-A ${c} -m recent --name ${stageName(s.at)} --remove`;
       case 'start':
-        return `-A ${c} ${match(s.knock)} ${into(s.to)} -j RETURN`;
+        return `-A ${c} ${match(s.knock)} ${into(s.to)} ${taken}`;
     }
   };
 

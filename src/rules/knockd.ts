@@ -27,9 +27,9 @@ export function knockdRules(door: Door, family: 4 | 6, version: string): string 
   ];
   const lines = [
     ...header(door, `knockd.conf sections${family === 6 ? ' (ip6tables)' : ''}`, version, [
-      'Add to knockd.conf below its [options]. knockd counts seq_timeout from the first knock.',
-      'Established connections need your own `-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`.',
-    ]),
+      'Add to knockd.conf below its [options]. Established connections need a rule of your own,',
+      'such as `-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`.',
+    ], true),
     ...section(
       `open-${door.id}`,
       door.open,

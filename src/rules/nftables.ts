@@ -27,18 +27,20 @@ export function nftablesRules(door: Door, version: string): string {
         ? `update @${setName('opened', f)} { ${addr(f)} }`
         : `delete @${setName('opened', f)} { ${addr(f)} }`;
   // One line per family: the sets hold one family each (an echo is ICMP or ICMPv6 by family).
-  const step = (s: Step): string[] =>
+  // A step taken ends the machine; the close one hands the packet on to the open one (see iptables.ts).
+  const step = (machine: 'open' | 'close') => (s: Step): string[] =>
     FAMILIES.flatMap((f) => {
       const m = s.kind === 'reset' ? '' : match(s.knock, f);
+      const taken = machine === 'close' ? 'goto open' : 'return';
       switch (s.kind) {
         case 'advance':
-          return [`\t\t${m} ${addr(f)} @${setName(s.from, f)} delete @${setName(s.from, f)} { ${addr(f)} } ${into(s.to, f)} return`];
+          return [`\t\t${m} ${addr(f)} @${setName(s.from, f)} delete @${setName(s.from, f)} { ${addr(f)} } ${into(s.to, f)} ${taken}`];
         case 'repeat':
-          return [`\t\t${m} ${addr(f)} @${setName(s.at, f)} return`];
+          return [`\t\t${m} ${addr(f)} @${setName(s.at, f)} ${taken}`];
         case 'reset':
           return [`\t\t${addr(f)} @${setName(s.at, f)} delete @${setName(s.at, f)} { ${addr(f)} }`];
         case 'start':
-          return [`\t\t${m} ${into(s.to, f)} return`];
+          return [`\t\t${m} ${into(s.to, f)} ${taken}`];
       }
     });
 
@@ -83,9 +85,9 @@ export function nftablesRules(door: Door, version: string): string {
   ];
   if (door.close) {
     lines.push('', '\t# The close sequence, while opened; anything it does not take goes on to the open sequence.', '\tchain close {');
-    lines.push(...machineSteps('close', door.close).flatMap(step), '\t\tgoto open', '\t}');
+    lines.push(...machineSteps('close', door.close).flatMap(step('close')), '\t\tgoto open', '\t}');
   }
   lines.push('', '\t# The open sequence: each stage within seq_timeout of the last; a repeat keeps it, anything else resets it.', '\tchain open {');
-  lines.push(...machineSteps('open', door.open).flatMap(step), '\t}', '}', '');
+  lines.push(...machineSteps('open', door.open).flatMap(step('open')), '\t}', '}', '');
   return lines.join('\n');
 }

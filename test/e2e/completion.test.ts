@@ -73,13 +73,17 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it('completes subcommands and profile names', async () => {
-    expect(await complete('knock', '')).toEqual(lines('add close completion db import lint list office open proxy remove serve show ssh-config web'.replace(/ /g, '\n')));
+    expect(await complete('knock', '')).toEqual(lines('add close completion db import lint list office open proxy remove rules serve show ssh-config web'.replace(/ /g, '\n')));
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
   });
   it('completes profile names after open, and options', async () => {
     expect(await complete('knock', 'open', '')).toEqual(['db', 'office', 'web']);
     expect(await complete('knock', 'lint', '--pr')).toEqual(['--probe']);
     expect(await complete('knock', 'completion', 'z')).toEqual(['zsh']);
+  });
+  it('completes the formats after rules NAME --format', async () => {
+    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['iptables', 'knockd', 'nftables']);
+    expect(await complete('knock', 'rules', 'web', '-f', 'i')).toEqual(['iptables']);
   });
 });
 
@@ -102,6 +106,9 @@ _knock`;
   it('completes profile names after show, subcommands first', async () => {
     expect(await complete('knock', 'show', '')).toEqual(['db', 'office', 'web']);
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
+  });
+  it('completes the formats after rules NAME --format', async () => {
+    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['iptables', 'knockd', 'nftables']);
   });
   it('falls back to files where knock has nothing to offer', async () => {
     expect(await complete('knock', 'import', '')).toEqual(['(files)']);
@@ -143,5 +150,8 @@ describeShell('fish')('fish, for real', () => {
     expect(await complete('knock o')).toEqual(['office', 'open']);
     expect(await complete('knock close ')).toEqual(['db', 'office', 'web']);
     expect(await complete('knock add x h 1 --for')).toEqual(['--force']);
+  });
+  it('completes the formats after rules NAME --format', async () => {
+    expect(await complete('knock rules web --format ')).toEqual(['iptables', 'knockd', 'nftables']);
   });
 });

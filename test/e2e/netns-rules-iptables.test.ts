@@ -4,7 +4,7 @@ import { describeLab, Lab, SERVER_V4, SERVER_V6 } from '../lab/netns.js';
 import { startTcpService } from '../lab/recent-knock.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
 import { doorProfiles, doorScenarios, ICMP_SERVICE, knock, SERVICE, serviceOpen, type DoorLab } from '../lab/door-checks.js';
-import { ECHO_SERVICE, holdsConnection, openForProfile, startEchoService } from '../lab/echo-service.js';
+import { ECHO_SERVICE, holdsConnection, openForProfile, RENEW_SERVICE, startEchoService } from '../lab/echo-service.js';
 
 describeLab('knock rules --format iptables (netns, iptables-restore)', ['iptables-restore', 'ip6tables-restore', 'nc', 'ping'], () => {
   const d = {} as DoorLab;
@@ -28,9 +28,11 @@ describeLab('knock rules --format iptables (netns, iptables-restore)', ['iptable
     await load(['door', '--format', 'iptables', '-6'], 'ip6tables-restore');
     await load(['ping', '--format', 'iptables', '--family', '6'], 'ip6tables-restore');
     await load(['slow', '--format', 'iptables'], 'iptables-restore');
+    await load(['renew', '--format', 'iptables'], 'iptables-restore');
     await startTcpService(d.lab, SERVICE);
     await startTcpService(d.lab, ICMP_SERVICE);
     await startEchoService(d.lab);
+    await startTcpService(d.lab, RENEW_SERVICE);
   });
   afterAll(() => {
     d.lab?.destroy();
@@ -68,5 +70,14 @@ describeLab('knock rules --format iptables (netns, iptables-restore)', ['iptable
     await new Promise((r) => setTimeout(r, 1500));
     expect(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)).toBe(false);
     expect(await held).toBe('echo after 2500 ms');
+  });
+
+  test('open_for: knocking the open sequence again opens a new window, also where the close sequence shares its knocks', async () => {
+    await knock(d, ['open', 'renew']);
+    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(false);
+    await knock(d, ['open', 'renew']);
+    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(true);
   });
 });

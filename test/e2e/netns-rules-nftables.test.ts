@@ -4,7 +4,7 @@ import { describeLab, Lab, SERVER_V4, SERVER_V6 } from '../lab/netns.js';
 import { startTcpService } from '../lab/recent-knock.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
 import { doorProfiles, doorScenarios, ICMP_SERVICE, knock, SERVICE, serviceOpen, type DoorLab } from '../lab/door-checks.js';
-import { ECHO_SERVICE, holdsConnection, openForProfile, startEchoService } from '../lab/echo-service.js';
+import { ECHO_SERVICE, holdsConnection, openForProfile, RENEW_SERVICE, startEchoService } from '../lab/echo-service.js';
 
 const ADMIN_TABLE = 'table inet admin {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 2999 drop\n\t}\n}\n';
 
@@ -27,11 +27,13 @@ describeLab('knock rules --format nftables (netns, nft -f)', ['nft', 'nc', 'ping
     await load('door');
     await load('ping');
     await load('slow');
+    await load('renew');
     // Loading again replaces the table rather than failing or doubling it.
     await load('door');
     await startTcpService(d.lab, SERVICE);
     await startTcpService(d.lab, ICMP_SERVICE);
     await startEchoService(d.lab);
+    await startTcpService(d.lab, RENEW_SERVICE);
   });
   afterAll(() => {
     d.lab?.destroy();
@@ -40,7 +42,7 @@ describeLab('knock rules --format nftables (netns, nft -f)', ['nft', 'nc', 'ping
 
   test("one table per profile, beside the admin's; a second load left one copy", () => {
     const tables = d.lab.exec(d.lab.server, 'nft', ['list', 'tables']).split('\n').filter(Boolean).sort();
-    expect(tables).toEqual(['table inet admin', 'table inet knock_door', 'table inet knock_ping', 'table inet knock_slow']);
+    expect(tables).toEqual(['table inet admin', 'table inet knock_door', 'table inet knock_ping', 'table inet knock_renew', 'table inet knock_slow']);
     const chains = d.lab.exec(d.lab.server, 'nft', ['list', 'table', 'inet', 'knock_door']).match(/^\s*chain input/gm);
     expect(chains).toHaveLength(1);
   });
@@ -74,5 +76,14 @@ describeLab('knock rules --format nftables (netns, nft -f)', ['nft', 'nc', 'ping
 
   test('the admin table still drops its port', async () => {
     expect(d.lab.exec(d.lab.server, 'nft', ['list', 'table', 'inet', 'admin'])).toContain('tcp dport 2999 drop');
+  });
+
+  test('open_for: knocking the open sequence again opens a new window, also where the close sequence shares its knocks', async () => {
+    await knock(d, ['open', 'renew']);
+    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(false);
+    await knock(d, ['open', 'renew']);
+    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(true);
   });
 });

@@ -4,10 +4,16 @@ import type { Lab } from './netns.js';
 import { runProcess } from '../helpers/run-knock.js';
 
 export const ECHO_SERVICE = 2224;
+export const RENEW_SERVICE = 2225;
 
-/** A profile `slow` whose door lets new connections in for one second after the open. */
+/**
+ * Profiles whose doors let new connections in for one second after the open: `slow`, and
+ * `renew`, whose close sequence shares the open sequence's knocks (re-knocking renews it).
+ */
 export function openForProfile(host: string, seqTimeout = 1): string {
-  return `\n  slow:\n    host: "${host}"\n    port: ${ECHO_SERVICE}\n    open: [7200, 7202]\n    close: [7201]\n    delay: 50\n    seq_timeout: ${seqTimeout}\n    open_for: 1\n`;
+  const profile = (name: string, port: number, open: string, close: string) =>
+    `\n  ${name}:\n    host: "${host}"\n    port: ${port}\n    open: ${open}\n    close: ${close}\n    delay: 50\n    seq_timeout: ${seqTimeout}\n    open_for: 1\n`;
+  return profile('slow', ECHO_SERVICE, '[7200, 7202]', '[7201]') + profile('renew', RENEW_SERVICE, '[7300, 7302]', '[7302, 7300]');
 }
 
 export async function startEchoService(lab: Lab): Promise<void> {
