@@ -6,6 +6,10 @@ import { runKnock, TempHome } from '../helpers/run-knock.js';
 import { doorProfiles, doorScenarios, ICMP_SERVICE, knock, SERVICE, serviceOpen, type DoorLab } from '../lab/door-checks.js';
 import { ECHO_SERVICE, holdsConnection, openForProfile, RENEW_SERVICE, startEchoService } from '../lab/echo-service.js';
 
+// A name at the edge of what a firewall name may hold: dots, dashes, longer than a chain allows.
+const LONG = 'gw-2.example_org-bastion';
+const LONG_PROFILE = `\n  ${LONG}:\n    open: [7400, "7401:udp"]\n    port: 2226\n`;
+
 describeLab('knock rules --format iptables (netns, iptables-restore)', ['iptables-restore', 'ip6tables-restore', 'nc', 'ping'], () => {
   const d = {} as DoorLab;
   const get = () => d;
@@ -20,7 +24,7 @@ describeLab('knock rules --format iptables (netns, iptables-restore)', ['iptable
   beforeAll(async () => {
     d.lab = Lab.create('ru');
     d.home = new TempHome();
-    d.home.writeConfig(doorProfiles(SERVER_V4, SERVER_V6) + openForProfile(SERVER_V4));
+    d.home.writeConfig(doorProfiles(SERVER_V4, SERVER_V6) + openForProfile(SERVER_V4) + LONG_PROFILE);
     // The admin's own rules, which the door loads beside: they survive --noflush.
     d.lab.exec(d.lab.server, 'iptables', ['-A', 'INPUT', '-p', 'tcp', '--dport', '2999', '-j', 'DROP']);
     await load(['door', '--format', 'iptables'], 'iptables-restore');
@@ -29,6 +33,8 @@ describeLab('knock rules --format iptables (netns, iptables-restore)', ['iptable
     await load(['ping', '--format', 'iptables', '--family', '6'], 'ip6tables-restore');
     await load(['slow', '--format', 'iptables'], 'iptables-restore');
     await load(['renew', '--format', 'iptables'], 'iptables-restore');
+    await load([LONG, '--format', 'iptables'], 'iptables-restore');
+    await load([LONG, '--format', 'iptables', '-6'], 'ip6tables-restore');
     await startTcpService(d.lab, SERVICE);
     await startTcpService(d.lab, ICMP_SERVICE);
     await startEchoService(d.lab);
@@ -43,6 +49,12 @@ describeLab('knock rules --format iptables (netns, iptables-restore)', ['iptable
     const rules = d.lab.exec(d.lab.server, 'iptables', ['-S', 'INPUT']);
     expect(rules).toContain('--dport 2999 -j DROP');
     expect(rules.split('\n').filter((l) => l.startsWith('-A INPUT'))[0]).toMatch(/^-A INPUT -j knock-/);
+  });
+
+  test('a long name with dots and dashes: loaded under a shortened name with a hash, 28 characters at most', () => {
+    const chains = d.lab.exec(d.lab.server, 'iptables', ['-S']).match(/^-N knock-gw-2\.exam-[0-9a-f]{6}\S*/gm) ?? [];
+    expect(chains).toHaveLength(3); // no close sequence: no -close chain
+    for (const chain of chains) expect(chain.slice(3).length).toBeLessThanOrEqual(28);
   });
 
   describe('IPv4', () => doorScenarios(get, { address: SERVER_V4, profile: 'door' }));

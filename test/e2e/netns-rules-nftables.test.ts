@@ -8,6 +8,10 @@ import { ECHO_SERVICE, holdsConnection, openForProfile, RENEW_SERVICE, startEcho
 
 const ADMIN_TABLE = 'table inet admin {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 2999 drop\n\t}\n}\n';
 
+// A name at the edge of what a firewall name may hold: dots, dashes, longer than a chain allows.
+const LONG = 'gw-2.example_org-bastion';
+const LONG_PROFILE = `\n  ${LONG}:\n    open: [7400, "7401:udp"]\n    port: 2226\n`;
+
 describeLab('knock rules --format nftables (netns, nft -f)', ['nft', 'nc', 'ping'], () => {
   const d = {} as DoorLab;
   const get = () => d;
@@ -22,7 +26,7 @@ describeLab('knock rules --format nftables (netns, nft -f)', ['nft', 'nc', 'ping
   beforeAll(async () => {
     d.lab = Lab.create('rn');
     d.home = new TempHome();
-    d.home.writeConfig(doorProfiles(SERVER_V4, SERVER_V6) + openForProfile(SERVER_V4));
+    d.home.writeConfig(doorProfiles(SERVER_V4, SERVER_V6) + openForProfile(SERVER_V4) + LONG_PROFILE);
     d.lab.exec(d.lab.server, 'nft', ['-f', '-'], ADMIN_TABLE);
     await load('door');
     await load('ping');
@@ -30,6 +34,7 @@ describeLab('knock rules --format nftables (netns, nft -f)', ['nft', 'nc', 'ping
     await load('renew');
     // Loading again replaces the table rather than failing or doubling it.
     await load('door');
+    await load(LONG);
     await startTcpService(d.lab, SERVICE);
     await startTcpService(d.lab, ICMP_SERVICE);
     await startEchoService(d.lab);
@@ -42,7 +47,7 @@ describeLab('knock rules --format nftables (netns, nft -f)', ['nft', 'nc', 'ping
 
   test("one table per profile, beside the admin's; a second load left one copy", () => {
     const tables = d.lab.exec(d.lab.server, 'nft', ['list', 'tables']).split('\n').filter(Boolean).sort();
-    expect(tables).toEqual(['table inet admin', 'table inet knock_door', 'table inet knock_ping', 'table inet knock_renew', 'table inet knock_slow']);
+    expect(tables).toEqual(['table inet admin', 'table inet knock_door', expect.stringMatching(/^table inet knock_gw-2\.exam-[0-9a-f]{6}$/), 'table inet knock_ping', 'table inet knock_renew', 'table inet knock_slow']);
     const chains = d.lab.exec(d.lab.server, 'nft', ['list', 'table', 'inet', 'knock_door']).match(/^\s*chain input/gm);
     expect(chains).toHaveLength(1);
   });
