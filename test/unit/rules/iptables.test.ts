@@ -1,6 +1,6 @@
 import { doorOf } from '../../../src/rules/door.js';
 import { iptablesRules } from '../../../src/rules/iptables.js';
-import { fixture, profile, VERSION } from './profiles.js';
+import { fixture, profile, VERSION } from '../../helpers/rules-profiles.js';
 
 describe('iptablesRules', () => {
   test.each([

@@ -3,7 +3,7 @@ import { parseKnockdConf } from '../../../src/knockd/conf.js';
 import { importKnockd } from '../../../src/knockd/import.js';
 import { doorOf } from '../../../src/rules/door.js';
 import { knockdRules } from '../../../src/rules/knockd.js';
-import { fixture, profile, VERSION } from './profiles.js';
+import { fixture, profile, VERSION } from '../../helpers/rules-profiles.js';
 
 describe('knockdRules', () => {
   test.each([

@@ -1,6 +1,6 @@
 import { doorOf } from '../../../src/rules/door.js';
 import { nftablesRules } from '../../../src/rules/nftables.js';
-import { fixture, profile, VERSION } from './profiles.js';
+import { fixture, profile, VERSION } from '../../helpers/rules-profiles.js';
 
 describe('nftablesRules', () => {
   test.each([

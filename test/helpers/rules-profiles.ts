@@ -1,8 +1,8 @@
 // The profiles the pinned texts in test/fixtures/rules/ were made from (as in a store file).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseProfile, type Profile } from '../../../src/store/profiles.js';
-import { ROOT } from '../../helpers/run-knock.js';
+import { parseProfile, type Profile } from '../../src/store/profiles.js';
+import { ROOT } from './run-knock.js';
 
 const RAW: Record<string, unknown> = {
   mini: { open: [7000, 8000] },
