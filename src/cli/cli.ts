@@ -9,8 +9,9 @@ import { KnockError, UsageError } from '../shared/errors.js';
 import { reportError, usageErrorOf } from './report-error.js';
 import type { Io } from '../shared/io.js';
 
-declare const __KNOCK_VERSION__: string | undefined;
-export const VERSION = typeof __KNOCK_VERSION__ === 'string' ? __KNOCK_VERSION__ : '0.0.0-dev';
+import { VERSION } from '../shared/version.js';
+
+export { VERSION };
 
 const EXAMPLES: [string, string][] = [
   ['knock myserver', "fire myserver's open sequence"],

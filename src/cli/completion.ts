@@ -10,7 +10,7 @@ import type { ProfileStore } from '../store/profiles.js';
 export const COMPLETION_FLAG = '--get-yargs-completions';
 
 /** Subcommands whose first positional is a profile. */
-const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 'proxy', 'ssh-config', 'serve']);
+const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 'proxy', 'ssh-config', 'serve', 'rules']);
 /** Subcommands that also take @GROUP. */
 const TAKES_GROUP = new Set(['open', 'close']);
 /** Positionals with a fixed set of values. */
@@ -61,6 +61,8 @@ export async function completeWords(input: CompletionInput): Promise<string[]> {
     const defaults = !subcommand && fallback?.builder ? optionFlags(fallback.builder(yargs() as Argv<GlobalArgs>), positionalNames(fallback)) : [];
     return matching([...new Set([...input.globalFlags, ...own, ...defaults])]);
   }
+  const choices = subcommand?.builder ? optionChoices(subcommand.builder(yargs() as Argv<GlobalArgs>), before.at(-1)) : undefined;
+  if (choices) return matching(choices); // rules --format <TAB>
   if (takesValue(before.at(-1))) return []; // --config FILE, --delay MS: the shell's default
   if (!subcommand) {
     if (positionals.length > 0) return []; // ad-hoc knocks after a host
@@ -72,6 +74,15 @@ export async function completeWords(input: CompletionInput): Promise<string[]> {
   // `knock close <TAB>`: only the profiles that have a close sequence to fire.
   if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store, { withClose: name === 'close', withGroups: TAKES_GROUP.has(name) }));
   return [];
+}
+
+/** The values an option declares with `choices` (`--format`, `-f`), when `flag` names one. */
+function optionChoices(parser: Argv<GlobalArgs>, flag: string | undefined): string[] | undefined {
+  if (!flag?.startsWith('-')) return undefined;
+  const options = (parser as unknown as { getOptions(): { choices: Record<string, unknown[]>; alias: Record<string, string[]> } }).getOptions();
+  const name = flag.replace(/^--?/, '');
+  const key = Object.keys(options.choices).find((k) => k === name || (options.alias[k] ?? []).includes(name));
+  return key === undefined ? undefined : options.choices[key]!.map(String);
 }
 
 /** Options followed by a value (any command's, or a global one), so the value is not taken for a positional. */

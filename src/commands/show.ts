@@ -32,6 +32,7 @@ export const showCommand = defineCommand<{ name: string }>({
       ...(profile.close ? [`close:       ${profile.close.map(formatKnock).join(' ')}`] : []),
       `delay:       ${profile.delay} ms`,
       `seq_timeout: ${profile.seqTimeout} s`,
+      ...(profile.openFor ? [`open_for:    ${profile.openFor} s`] : []),
       `file:        ${file}`,
     ];
     ctx.out(lines.join('\n'));

@@ -19,6 +19,8 @@ export interface Profile {
   delay: number;
   /** s, the server's window for a whole sequence. */
   seqTimeout: number;
+  /** s after the open during which the door takes new connections (`knock rules`); absent: until closed. */
+  openFor?: number;
 }
 
 export interface ProfileStore {
@@ -34,7 +36,7 @@ export const DEFAULT_PROFILE_DELAY = 100;
 /** knockd's default seq_timeout. */
 export const DEFAULT_SEQ_TIMEOUT = 25;
 
-const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'description', 'one_time_sequences'];
+const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'open_for', 'description', 'one_time_sequences'];
 const TOP_KEYS = ['profiles', 'groups'];
 
 /** Validates the parsed contents of a store file. `file` names it in messages. */
@@ -95,6 +97,7 @@ export function parseProfile(name: string, value: unknown, where: string, baseDi
   const close = parseSequence(p.close, `${what}: close`, false);
   if (close) profile.close = close;
   if (oneTime !== undefined) profile.oneTimeSequences = oneTime;
+  if (p.open_for !== undefined) profile.openFor = parseOpenFor(p.open_for, what);
   return profile;
 }
 
@@ -107,6 +110,14 @@ function parseOneTimePath(value: unknown, what: string, baseDir: string): string
 function parseSeqTimeout(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new ConfigError(`${what}: seq_timeout ${JSON.stringify(value)} must be a number of seconds > 0`);
+  }
+  return value;
+}
+
+// Whole seconds: iptables' `recent --seconds` and knockd's cmd_timeout take nothing finer.
+function parseOpenFor(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`${what}: open_for ${JSON.stringify(value)} must be a whole number of seconds >= 1`);
   }
   return value;
 }

@@ -79,7 +79,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it('completes subcommands and profile names', async () => {
-    expect(await complete('knock', '')).toEqual(lines('@far @fleet add close completion db import lint list office open proxy remove serve show ssh-config web'.replace(/ /g, '\n')));
+    expect(await complete('knock', '')).toEqual(lines('@far @fleet add close completion db import lint list office open proxy remove rules serve show ssh-config web'.replace(/ /g, '\n')));
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
   });
   it('completes @groups, replying with the part after the @ (bash breaks words there)', async () => {
@@ -99,6 +99,10 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(options).toEqual(expect.arrayContaining(['-q', '-v', '-4', '-6', '--ipv4', '--ipv6', '-V']));
     expect(options).not.toContain('--4');
     expect(options).not.toContain('--6');
+  });
+  it('completes the formats after rules NAME --format', async () => {
+    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['iptables', 'knockd', 'nftables']);
+    expect(await complete('knock', 'rules', 'web', '-f', 'i')).toEqual(['iptables']);
   });
 });
 
@@ -122,6 +126,9 @@ _knock`;
     expect(await complete('knock', 'show', '')).toEqual(['db', 'office', 'web']);
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
     expect(await complete('knock', 'open', '@')).toEqual(['@far', '@fleet']);
+  });
+  it('completes the formats after rules NAME --format', async () => {
+    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['iptables', 'knockd', 'nftables']);
   });
   it('falls back to files where knock has nothing to offer', async () => {
     expect(await complete('knock', 'import', '')).toEqual(['(files)']);
@@ -185,5 +192,8 @@ describeShell('fish')('fish, for real', () => {
     expect(await inHome('knock import kn')).toEqual(['knockd.conf', 'knockrc.yaml']);
     expect(await inHome('knock --config knockr')).toEqual(['knockrc.yaml']);
     expect(await inHome('knock serve --knockd-conf knockd')).toEqual(['knockd.conf']);
+  });
+  it('completes the formats after rules NAME --format', async () => {
+    expect(await complete('knock rules web --format ')).toEqual(['iptables', 'knockd', 'nftables']);
   });
 });

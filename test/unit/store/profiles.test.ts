@@ -62,6 +62,9 @@ describe('parseStore', () => {
     [{ profiles: { a: { open: [1], delay: -3 } } }, "profile 'a': delay -3 must be a number of milliseconds >= 0"],
     [{ profiles: { a: { open: [1], seq_timeout: 0 } } }, "profile 'a': seq_timeout 0 must be a number of seconds > 0"],
     [{ profiles: { a: { open: [1], port: 0 } } }, "profile 'a': port 0 is out of range"],
+    [{ profiles: { a: { open: [1], open_for: 0 } } }, "profile 'a': open_for 0 must be a whole number of seconds >= 1"],
+    [{ profiles: { a: { open: [1], open_for: 1.5 } } }, "profile 'a': open_for 1.5 must be a whole number of seconds >= 1"],
+    [{ profiles: { a: { open: [1], open_for: '60' } } }, 'profile \'a\': open_for "60" must be a whole number of seconds >= 1'],
     [{ profiles: { a: { open: [1], host: '' } } }, "profile 'a': host must be a non-empty string"],
     [{ profiles: { a: 'x' } }, "profile 'a': expected a mapping with at least 'open'"],
     [{ profiles: [] }, "'profiles' must be a mapping"],
@@ -70,6 +73,12 @@ describe('parseStore', () => {
   ])('%j: a config error naming file and profile', (raw, message) => {
     expect(() => parseStore(raw, FILE)).toThrow(ConfigError);
     expect(() => parseStore(raw, FILE)).toThrow(`${FILE}: ${message}`);
+  });
+
+  test('open_for: whole seconds, kept as openFor; absent by default', () => {
+    const store = parseStore({ profiles: { a: { open: [1], open_for: 60 }, b: { open: [1] } } }, FILE);
+    expect(store.profiles.get('a')!.openFor).toBe(60);
+    expect(store.profiles.get('b')).not.toHaveProperty('openFor');
   });
 
   test('the first bad profile fails the whole store', () => {
