@@ -1,6 +1,8 @@
 // Sends a plan: every knock armed first, then fired in order at t0 + its offset.
 import { systemClock, msToNs, nsToMs, waitUntil, type Clock } from './clock.js';
 import type { KnockPlan, PlannedKnock } from './plan.js';
+import { RuntimeError } from '../shared/errors.js';
+import { LockTimeoutError, systemSequenceLock, type SequenceLock } from './sequence-lock.js';
 import { systemTransport } from './transport/system.js';
 import type { Armed, KnockResult, Shot, Transport } from './transport/transport.js';
 
@@ -22,13 +24,45 @@ export interface ExecuteOptions {
   clock?: Clock;
   /** Told as each knock leaves (for a spinner or -v). */
   onSent?: (index: number, knock: PlannedKnock) => void;
+  /** Keeps sequences to one address from interleaving, across processes. */
+  lock?: SequenceLock;
+  /** Told once when another sequence to the same address is under way and this one waits. */
+  onWait?: (plan: KnockPlan) => void;
 }
+
+let defaultLock: SequenceLock | undefined;
 
 export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {}): Promise<KnockReport> {
   const transport = options.transport ?? systemTransport();
   const clock = options.clock ?? systemClock;
   const to = { address: plan.address, family: plan.family };
+  const lock = options.lock ?? (defaultLock ??= systemSequenceLock());
 
+  // Two sequences to one address at once would mix their packets, and the server would see
+  // neither: wait for the other to end (bounded), then hold the address until our last knock.
+  let release: () => void;
+  try {
+    const unlock = await lock.acquire(to, () => options.onWait?.(plan));
+    let held = true;
+    release = () => {
+      if (held) unlock();
+      held = false;
+    };
+  } catch (error) {
+    if (error instanceof LockTimeoutError) {
+      throw new RuntimeError(`${plan.host === plan.address ? plan.host : `${plan.host} (${plan.address})`}: another knock sequence to it did not finish within ${error.seconds} s; gave up`);
+    }
+    throw error;
+  }
+  try {
+    return await fire(plan, transport, clock, options, release);
+  } finally {
+    release();
+  }
+}
+
+async function fire(plan: KnockPlan, transport: Transport, clock: Clock, options: ExecuteOptions, release: () => void): Promise<KnockReport> {
+  const to = { address: plan.address, family: plan.family };
   // Arm everything first: a knock that cannot be sent fails the plan before any packet leaves.
   const armed: Armed[] = [];
   try {
@@ -50,6 +84,8 @@ export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {})
     options.onSent?.(i, knock);
   }
   await shots.at(-1)?.sent;
+  // The sequence is on the wire; its outcomes need not hold up the next one.
+  release();
   const elapsedMs = nsToMs((sentAt.at(-1) ?? t0) - t0);
   const outcomes = await Promise.all(shots.map((s) => s.outcome));
   return {
