@@ -28,9 +28,21 @@ export interface RunOptions {
 export class TempHome {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'knock-home-'));
   readonly configDir = path.join(this.dir, '.config', 'knock');
+  /** Its own XDG_RUNTIME_DIR: the per-address sequence locks of one test stay in that test. */
+  readonly runtimeDir = path.join(this.dir, 'run');
+
+  constructor() {
+    mkdirSync(this.runtimeDir, { mode: 0o700 });
+  }
 
   get env(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: this.dir, XDG_CONFIG_HOME: path.join(this.dir, '.config'), NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: this.dir,
+      XDG_CONFIG_HOME: path.join(this.dir, '.config'),
+      XDG_RUNTIME_DIR: this.runtimeDir,
+      NO_COLOR: '1',
+    };
     delete env.KNOCK_CONFIG;
     return env;
   }
