@@ -88,6 +88,24 @@ describeLab('one sequence at a time per destination (netns, real knockd)', ['kno
     }
   });
 
+  test("the proxy's close watchdog and an explicit `knock close` (the README's old one-liner) send two whole close sequences", async () => {
+    const capture = await Capture.start(lab, lab.server, `src host ${CLIENT_V4} and tcp`);
+    // Nothing accepts on 22 here: the proxy knocks, fails to connect after 1 s and ends, and
+    // its watchdog sends the close sequence just as the user's own `knock close` starts.
+    // With -v the watchdog speaks on the proxy's stderr, which it inherits.
+    const proxy = runKnock(['proxy', 'door', '22', '--connect-timeout', '1', '-v'], { netns: lab.client, env: home.env });
+    await new Promise((r) => setTimeout(r, 900));
+    const [proxied, closed] = await Promise.all([proxy, runKnock(['close', 'door', '-d', '400', '-v'], { netns: lab.client, env: home.env })]);
+    expect(proxied.code).toBe(1);
+    expect(closed.code).toBe(0);
+    // They did overlap: one of the two close sequences waited for the other.
+    expect(proxied.stderr + closed.stderr).toMatch(/close watchdog: waiting for another knock sequence|waiting: another knock sequence/);
+    const packets = await until(() => capture.packets().filter((p) => p.flags === 'S' && p.dport! > 7100).length >= 6, 5000);
+    expect(packets).toBe(true);
+    const ports = (await capture.stop(200)).filter((p) => p.flags === 'S' && p.dport! > 7000).map((p) => p.dport);
+    expect(ports).toEqual([...OPEN, ...CLOSE, ...CLOSE]);
+  });
+
   test('a sender killed with SIGKILL in the middle of its sequence does not block the next run', async () => {
     const child = spawn('ip', ['netns', 'exec', lab.client, process.execPath, KNOCK_BIN, 'open', 'door', '-d', '3000'], { env: home.env, stdio: 'ignore' });
     // Its first knock is out and it holds the lock for 6 s more.
