@@ -4,6 +4,7 @@ import { executePlan, type KnockReport } from '../knock/execute.js';
 import { formatKnock } from '../knock/tokens.js';
 import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
+import { RuntimeError } from '../shared/errors.js';
 
 export interface SendOptions {
   dryRun?: boolean;
@@ -43,7 +44,11 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     ctx.debug(sentKnockLine(plan, report, i));
     if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
   });
-  if (options.silent) return report;
+  const unsent = notSentError(plan, report);
+  if (options.silent) {
+    if (unsent) throw unsent;
+    return report;
+  }
   if (ctx.args.json) {
     const json = planToJson(plan);
     ctx.json({
@@ -57,12 +62,24 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
         ...(k.detail ? { detail: k.detail } : {}),
       })),
     });
-  } else {
+  } else if (!unsent) {
     const who = plan.profile ? `${plan.action === 'close' ? 'closed' : 'knocked'} ${plan.profile}` : `knocked ${plan.host}`;
     const via = plan.host === plan.address ? '' : ` (${plan.address})`;
     ctx.out(`${who}${via}: ${countKnocks(report.knocks.length)} in ${report.elapsedMs.toFixed(1)} ms`);
   }
+  if (unsent) throw unsent;
   return report;
+}
+
+/**
+ * A knock the local kernel would not send (no route, a local firewall's EPERM, ...) fails the
+ * run: the sequence cannot have worked. A refused or unanswered knock did leave: normal.
+ */
+export function notSentError(plan: KnockPlan, report: KnockReport): RuntimeError | undefined {
+  const i = report.knocks.findIndex((k) => k.result === 'not-sent');
+  if (i < 0) return undefined;
+  const k = report.knocks[i]!;
+  return new RuntimeError(`knock ${i + 1}/${report.knocks.length} (${formatKnock(k)}) to ${plan.address} could not be sent: ${k.detail ?? 'refused by the local system'}`);
 }
 
 /** Sequences shorter than this end before a spinner would be seen. */

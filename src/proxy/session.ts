@@ -5,7 +5,7 @@ import { RuntimeError, reasonOf } from '../shared/errors.js';
 import { executePlan } from '../knock/execute.js';
 import { formatKnock } from '../knock/tokens.js';
 import { prepareTarget } from '../app/target.js';
-import { sentKnockLine } from '../app/send-plan.js';
+import { notSentError, sentKnockLine } from '../app/send-plan.js';
 import { scheduleKnocks, type KnockPlan } from '../knock/plan.js';
 import { connectWhenReady, hostPort } from '../knock/ready.js';
 import { relay } from './relay.js';
@@ -81,7 +81,13 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
     highWaterMark: PROXY_HIGH_WATER_MARK,
     onRetry: (attempt, reason) => ctx.debug(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
   });
-  const [report, socket] = await Promise.all([execution, connecting]);
+  // A knock that could not leave fails the session at once, not after the connect window.
+  const checked = execution.then((report) => {
+    const unsent = notSentError(plan, report);
+    if (unsent) throw unsent;
+    return report;
+  });
+  const [report, socket] = await Promise.all([checked, connecting]);
   report.knocks.forEach((k, i) => ctx.debug(sentKnockLine(plan, report, i)));
   return socket;
 }

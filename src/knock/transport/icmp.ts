@@ -102,8 +102,12 @@ export async function armIcmp(size: number, to: Destination, platform: NodeJS.Pl
         const timer = setTimeout(() => child.kill(), ICMP_SETTLE_MS);
         const code = await exit;
         clearTimeout(timer);
-        if (spawnError) return { result: 'unreachable', detail: `cannot run ${command}: ${reasonOf(spawnError)}` };
-        return code === 0 ? { result: 'reply' } : { result: 'no-answer' };
+        if (spawnError) return { result: 'not-sent', detail: `cannot run ${command}: ${reasonOf(spawnError)}` };
+        if (code === 0) return { result: 'reply' };
+        // iputils ping exits 2 when it could not send (no route, no permission), 1 for no
+        // reply; other pings' codes mean other things (macOS: 2 is "sent, no reply").
+        if (code === 2 && platform === 'linux') return { result: 'not-sent', detail: `${command} could not send it (exit 2)` };
+        return { result: 'no-answer' };
       })();
       return { sent, outcome };
     },
