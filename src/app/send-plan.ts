@@ -5,6 +5,7 @@ import { formatKnock } from '../knock/tokens.js';
 import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
 import { RuntimeError } from '../shared/errors.js';
+import { icmpSizeShownInPs, PING_ARGV_WARNING } from '../knock/transport/icmp.js';
 
 export interface SendOptions {
   dryRun?: boolean;
@@ -21,6 +22,7 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     else ctx.io.stdout.write(formatPlan(plan));
     return undefined;
   }
+  warnIfPingShowsSizes(ctx, plan);
   // Only a sequence long enough to notice gets a spinner (and only on a TTY: see spinner.ts).
   const what = `knocking ${plan.profile ?? plan.host} (${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms)`;
   const spinner =
@@ -80,6 +82,19 @@ export function notSentError(plan: KnockPlan, report: KnockReport): RuntimeError
   if (i < 0) return undefined;
   const k = report.knocks[i]!;
   return new RuntimeError(`knock ${i + 1}/${report.knocks.length} (${formatKnock(k)}) to ${plan.address} could not be sent: ${k.detail ?? 'refused by the local system'}`);
+}
+
+const warnedOfPing = new WeakSet<Context>();
+
+/**
+ * Once per run, before ICMP knocks leave through a spawned ping: its argv is public. Only with
+ * the real transport (a test's fake spawns nothing).
+ */
+export function warnIfPingShowsSizes(ctx: Context, plan: KnockPlan): void {
+  if (warnedOfPing.has(ctx) || ctx.services.transport || !plan.knocks.some((k) => k.protocol === 'icmp')) return;
+  if (!icmpSizeShownInPs(ctx.io.platform, ctx.io.env)) return;
+  warnedOfPing.add(ctx);
+  ctx.warn(PING_ARGV_WARNING);
 }
 
 /** Sequences shorter than this end before a spinner would be seen. */

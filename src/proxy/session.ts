@@ -5,7 +5,7 @@ import { RuntimeError, reasonOf } from '../shared/errors.js';
 import { executePlan } from '../knock/execute.js';
 import { formatKnock } from '../knock/tokens.js';
 import { prepareTarget } from '../app/target.js';
-import { notSentError, sentKnockLine } from '../app/send-plan.js';
+import { notSentError, sentKnockLine, warnIfPingShowsSizes } from '../app/send-plan.js';
 import { scheduleKnocks, type KnockPlan } from '../knock/plan.js';
 import { connectWhenReady, hostPort } from '../knock/ready.js';
 import { relay } from './relay.js';
@@ -34,6 +34,10 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
     : undefined;
   const where = hostPort(openPlan.address, request.port);
   ctx.debug(`proxy: ${openPlan.profile ?? openPlan.target} -> ${openPlan.host === openPlan.address ? '' : `${openPlan.host} = `}${where}`);
+
+  // The watchdog's ping shows its sizes too: one warning for both sequences.
+  warnIfPingShowsSizes(ctx, openPlan);
+  if (closePlan) warnIfPingShowsSizes(ctx, closePlan);
 
   // The watchdog comes first: a proxy killed in the middle of the open sequence still closes.
   let watchdog: Watchdog | undefined;

@@ -4,6 +4,17 @@ import path from 'node:path';
 import { RuntimeError, reasonOf } from '../../shared/errors.js';
 import type { Armed, Destination, Outcome } from './transport.js';
 
+/**
+ * Whether ICMP knocks go out through a spawned ping, whose command line (`-s SIZE`: the knock
+ * itself) any local user can read with ps while it runs. Today always; where knock can send
+ * the echo from a socket of its own, not.
+ */
+export function icmpSizeShownInPs(_platform: NodeJS.Platform, _env: NodeJS.ProcessEnv): boolean {
+  return true;
+}
+
+export const PING_ARGV_WARNING = "ICMP knocks are sent by the system ping, whose command line shows each knock's size to every local user (ps) while it runs";
+
 /** How long an ICMP knock waits for its echo reply before ping is stopped. */
 export const ICMP_SETTLE_MS = 150;
 
