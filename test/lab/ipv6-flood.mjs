@@ -1,7 +1,7 @@
 // A bounded flood of first knocks from many distinct IPv6 sources, for `knock serve` under load.
 // Runs inside a lab namespace where net.ipv6.ip_nonlocal_bind=1 (what IPV6_FREEBIND does for
 // one socket, which Node cannot set), so each datagram can come from an address of its own.
-// argv[2] is JSON: { server, port, prefix, initial, initialRatePerSec, more, ratePerSec, maxSeconds, probe? }.
+// argv[2] is JSON: { server, port, prefix, initial, initialRatePerSec, more, ratePerSec, maxSeconds, minSeconds?, probe? }.
 // With probe: { ports, prefix, everyMs }, a whole open sequence from a fresh source of
 // probe.prefix every everyMs while more sources arrive, each reported as a JSON line
 // { probe: SOURCE, sentAt: wall-clock ms after its last knock left }.
@@ -68,8 +68,9 @@ if (cfg.probe) {
   };
   probing = setInterval(() => void probeOnce(), cfg.probe.everyMs);
 }
-// Then more new sources at a steady rate.
+// Then more new sources at a steady rate (and, with minSeconds, probes alone until then).
 await paced(cfg.initial, cfg.initial + cfg.more, cfg.ratePerSec);
+while (Date.now() - t0 < (cfg.minSeconds ?? 0) * 1000) await new Promise((r) => setTimeout(r, 50));
 clearInterval(probing);
 console.log(JSON.stringify({ phase: 'done', sent, failed, ms: Date.now() - t0 }));
 setTimeout(() => process.exit(0), 200);
