@@ -22,7 +22,6 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     else ctx.io.stdout.write(formatPlan(plan));
     return undefined;
   }
-  warnIfPingShowsSizes(ctx, plan);
   // Only a sequence long enough to notice gets a spinner (and only on a TTY: see spinner.ts).
   const what = `knocking ${plan.profile ?? plan.host} (${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms)`;
   const spinner =
@@ -42,6 +41,8 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   } finally {
     spinner?.stop();
   }
+  // After the fact: a ping that never ran (not on PATH: the run failed before it) showed nothing.
+  warnIfPingShowsSizes(ctx, plan);
   report.knocks.forEach((k, i) => {
     ctx.debug(sentKnockLine(plan, report, i));
     if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);

@@ -179,12 +179,14 @@ async function tryLock(file: string, depth: number): Promise<Attempt> {
         }),
     };
   }
-  if (probe.code === 'ENOENT' || before === undefined) return retryNow;
+  // Gone meanwhile, or let go while we were connecting (the holder's close resets us): try again.
+  if (probe.code === 'ENOENT' || probe.code === 'ECONNRESET' || before === undefined) return retryNow;
   if (probe.code !== 'ECONNREFUSED') throw new RuntimeError(`cannot check the lock ${file}: ${probe.code}`);
   // Its holder is gone (killed): remove the dead socket, but only as the one remover of this
   // very inode, and only if the path still names it.
   if (depth >= MAX_REAP_DEPTH) return pause;
-  const reaper = await tryLock(`${file}.${before}`, depth + 1);
+  // Named by the dead inode alone (unique in the directory while it exists): short at any depth.
+  const reaper = await tryLock(path.join(path.dirname(file), `${before}.reap`), depth + 1);
   if (!reaper.held) return pause;
   try {
     if (identity(file) === before) unlinkSync(file);

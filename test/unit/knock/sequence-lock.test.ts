@@ -67,11 +67,25 @@ test('a holder killed with SIGKILL does not block the next one', async () => {
   release();
 });
 
-test('many at once: never two holders', async () => {
+async function leaveDeadLock(): Promise<string> {
+  const dir = lockDirectory({}, uid, tmp);
+  const file = path.join(dir, '198.18.0.2.lock');
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(file)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => child.stdout!.once('data', r));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  return file;
+}
+
+test.each([
+  ['', false],
+  [', a killed holder\'s socket left behind', true],
+])('many at once%s: never two holders, and nothing left behind', async (_what, dead) => {
+  if (dead) expect(existsSync(await leaveDeadLock())).toBe(true);
   let inside = 0;
   let most = 0;
   await Promise.all(
-    Array.from({ length: 12 }, async () => {
+    Array.from({ length: 20 }, async () => {
       const release = await lockIn(10000).acquire(to);
       inside++;
       most = Math.max(most, inside);
@@ -81,6 +95,8 @@ test('many at once: never two holders', async () => {
     }),
   );
   expect(most).toBe(1);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(readdirSync(path.join(tmp, `knock-${uid}`))).toEqual([]);
 });
 
 describe('the lock directory', () => {
