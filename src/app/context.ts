@@ -9,6 +9,7 @@ import type { FamilyOption, Lookup } from '../knock/resolve.js';
 import { SshConfig } from '../ssh/config.js';
 import { storePermissionWarning } from '../store/permissions.js';
 import type { Transport } from '../knock/transport/transport.js';
+import type { SequenceLock } from '../knock/sequence-lock.js';
 
 export interface GlobalArgs {
   config?: string;
@@ -24,6 +25,7 @@ export interface Services {
   transport?: Transport;
   clock?: Clock;
   lookup?: Lookup;
+  lock?: SequenceLock;
 }
 
 export class Context {
@@ -47,10 +49,15 @@ export class Context {
     return this.storePromise;
   }
 
-  /** The transport and clock to send with: the services given, else executePlan's defaults. */
+  /** The transport, clock and lock to send with: the services given, else executePlan's defaults. */
   executeOptions(): ExecuteOptions {
-    const { transport, clock } = this.services;
-    return { ...(transport ? { transport } : {}), ...(clock ? { clock } : {}) };
+    const { transport, clock, lock } = this.services;
+    return {
+      ...(transport ? { transport } : {}),
+      ...(clock ? { clock } : {}),
+      ...(lock ? { lock } : {}),
+      onWait: (plan) => this.debug(`waiting: another knock sequence to ${plan.address} is under way`),
+    };
   }
 
   get family(): FamilyOption {
