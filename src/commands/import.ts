@@ -2,11 +2,21 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
-import { importKnockd } from '../knockd/import.js';
+import { importKnockd, type ImportedProfile } from '../knockd/import.js';
 import { parseKnockdConf } from '../knockd/conf.js';
 import { checkStoredProfile, writableStore } from '../app/writable-store.js';
 import { editStoreText, writeStore } from '../store/write.js';
 import { defineCommand } from './command.js';
+
+function summary(p: ImportedProfile) {
+  return {
+    name: p.name,
+    sections: p.sections,
+    close: Boolean(p.profile.close),
+    ...(p.profile.port !== undefined ? { port: p.profile.port, portFrom: p.portFrom } : {}),
+    ...(p.closesAfterS !== undefined ? { closesAfterS: p.closesAfterS } : {}),
+  };
+}
 
 interface ImportArgs {
   file: string;
@@ -25,7 +35,7 @@ export const importCommand = defineCommand<ImportArgs>({
       .option('host', { type: 'string', describe: 'the server the profiles knock (knockd.conf does not say)', requiresArg: true })
       .option('port', { alias: 'p', type: 'number', describe: 'the service port behind the door', requiresArg: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'replace profiles of the same names' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'print the profiles (YAML) and write nothing' }),
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'print the profiles (YAML, or JSON with --json) and write nothing' }),
   async run(args, ctx) {
     const file = path.resolve(ctx.io.cwd, String(args.file));
     let text: string;
@@ -42,8 +52,9 @@ export const importCommand = defineCommand<ImportArgs>({
     const target = await writableStore(ctx);
     for (const p of profiles) checkStoredProfile(p.name, p.profile, target.file);
     if (args.dryRun) {
+      if (args.json) ctx.json({ dryRun: true, file: target.file, from: file, profiles: profiles.map((p) => ({ ...summary(p), profile: p.profile })) });
       // As the store writer would write them (YAML with flow sequences).
-      ctx.io.stdout.write(editStoreText('import.yaml', '', { set: profiles.map((p) => [p.name, p.profile]) }));
+      else ctx.io.stdout.write(editStoreText('import.yaml', '', { set: profiles.map((p) => [p.name, p.profile]) }));
       return 0;
     }
     const taken = profiles.filter((p) => target.store.profiles.has(p.name)).map((p) => p.name);
@@ -52,12 +63,14 @@ export const importCommand = defineCommand<ImportArgs>({
     }
     await writeStore(target.file, { set: profiles.map((p) => [p.name, p.profile]) });
     if (args.json) {
-      ctx.json({ file: target.file, from: file, profiles: profiles.map((p) => ({ name: p.name, sections: p.sections, close: Boolean(p.profile.close) })) });
+      ctx.json({ file: target.file, from: file, profiles: profiles.map(summary) });
       return 0;
     }
     for (const p of profiles) {
       const how = p.sections.length === 2 ? `[${p.sections[0]}] + [${p.sections[1]}] paired: open and close sequences` : `[${p.sections[0]}]`;
-      ctx.out(`${p.name}: ${how}`);
+      const port = p.portFrom === 'command' ? `; port ${p.profile.port} (its command opens it)` : '';
+      const closes = p.closesAfterS !== undefined ? `; the door closes by itself ${p.closesAfterS} s after opening (cmd_timeout): connect within that` : '';
+      ctx.out(`${p.name}: ${how}${port}${closes}`);
     }
     ctx.out(`imported ${profiles.length} profile${profiles.length === 1 ? '' : 's'} from ${file} into ${target.file}`);
     return 0;
