@@ -9,16 +9,29 @@ export interface SendOptions {
   dryRun?: boolean;
   /** Proxy mode: stdout is the connection, so nothing but errors may be written. */
   silent?: boolean;
+  /** --json with more to say after the knocks (--wait): the object is returned, not printed. */
+  holdJson?: boolean;
 }
 
-export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptions = {}): Promise<KnockReport | undefined> {
+export interface SendResult {
+  report?: KnockReport;
+  /** The --json result, when held (holdJson). */
+  json?: Record<string, unknown>;
+}
+
+export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptions = {}): Promise<SendResult> {
+  const emit = (json: Record<string, unknown>): SendResult => {
+    if (options.holdJson) return { json };
+    ctx.json(json);
+    return {};
+  };
   if (plan.seqTimeout !== undefined && planDurationMs(plan) > plan.seqTimeout * 1000) {
     ctx.warn(`the ${plan.action} sequence of '${plan.profile}' takes ${planDurationMs(plan)} ms, longer than its seq_timeout of ${plan.seqTimeout} s`);
   }
   if (options.dryRun) {
-    if (ctx.args.json) ctx.json({ ...planToJson(plan), dryRun: true });
-    else ctx.io.stdout.write(formatPlan(plan));
-    return undefined;
+    if (ctx.args.json) return emit({ ...planToJson(plan), dryRun: true });
+    ctx.io.stdout.write(formatPlan(plan));
+    return {};
   }
   // Only a sequence long enough to notice gets a spinner (and only on a TTY: see spinner.ts).
   const what = `knocking ${plan.profile ?? plan.host} (${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms)`;
@@ -43,10 +56,10 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     ctx.debug(sentKnockLine(plan, report, i));
     if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
   });
-  if (options.silent) return report;
+  if (options.silent) return { report };
   if (ctx.args.json) {
     const json = planToJson(plan);
-    ctx.json({
+    return { report, ...emit({
       ...json,
       dryRun: false,
       elapsedMs: round(report.elapsedMs),
@@ -56,13 +69,13 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
         result: k.result,
         ...(k.detail ? { detail: k.detail } : {}),
       })),
-    });
+    }) };
   } else {
     const who = plan.profile ? `${plan.action === 'close' ? 'closed' : 'knocked'} ${plan.profile}` : `knocked ${plan.host}`;
     const via = plan.host === plan.address ? '' : ` (${plan.address})`;
     ctx.out(`${who}${via}: ${countKnocks(report.knocks.length)} in ${report.elapsedMs.toFixed(1)} ms`);
   }
-  return report;
+  return { report };
 }
 
 /** Sequences shorter than this end before a spinner would be seen. */

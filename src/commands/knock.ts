@@ -52,8 +52,10 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
     ...(args.delay !== undefined ? { delay: args.delay } : {}),
   });
   const wait = planWait(args, port);
-  await sendPlan(ctx, plan, { dryRun: Boolean(args.dryRun) });
-  if (!args.dryRun) await waitUntilOpen(ctx, plan, wait);
+  // With --json and --wait, one object says both what was sent and how the wait ended.
+  const holdJson = Boolean(ctx.args.json && wait && !args.dryRun);
+  const { json } = await sendPlan(ctx, plan, { dryRun: Boolean(args.dryRun), holdJson });
+  if (!args.dryRun) await waitUntilOpen(ctx, plan, wait, (result) => json && ctx.json({ ...json, wait: result }));
   return 0;
 }
 
