@@ -1,4 +1,4 @@
-import { parseWaitPorts, planWait } from '../../../src/app/wait-open.js';
+import { formatElapsed, parseWaitPorts, planWait } from '../../../src/app/wait-open.js';
 import { UsageError } from '../../../src/shared/errors.js';
 
 test('ports: a list, or bare for the profile port, else 22', () => {
@@ -15,8 +15,7 @@ test('planWait: nothing without --wait; the timeout in ms; a bad timeout is a us
   expect(() => planWait({ wait: '80', waitTimeout: 0 }, undefined)).toThrow(UsageError);
 });
 
-test('formatElapsed: tenths of a second, milliseconds below a tenth', async () => {
-  const { formatElapsed } = await import('../../../src/app/wait-open.js');
+test('formatElapsed: tenths of a second, milliseconds below a tenth', () => {
   expect(formatElapsed(400)).toBe('0.4 s');
   expect(formatElapsed(2345)).toBe('2.3 s');
   expect(formatElapsed(12)).toBe('0.012 s');
