@@ -50,6 +50,9 @@ export function prepareAction(command: string, address: string, door: string, en
  * Its output comes back line by line (onOutput labels it and puts it on stderr), so that
  * stdout carries only events and every line says which command wrote it.
  */
+/** Longest piece of a command's output held while waiting for its newline. */
+const MAX_LINE = 64 * 1024;
+
 export const shellRunner: ActionRunner = (request) => {
   const child = spawn(request.command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'], env: request.env });
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -58,6 +61,11 @@ export const shellRunner: ActionRunner = (request) => {
     stream.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop()!;
+      // A command that never ends a line still gets reported, in pieces, not held without bound.
+      if (partial.length > MAX_LINE) {
+        lines.push(partial);
+        partial = '';
+      }
       for (const line of lines) request.onOutput?.(line);
     });
     stream.on('end', () => {

@@ -19,7 +19,7 @@ export interface SshTreeLine extends SshLine {
 
 export interface SshFs {
   readFile(file: string): Promise<string>;
-  stat(file: string): Promise<FileOwner & { isDirectory(): boolean }>;
+  stat(file: string): Promise<FileOwner & { isDirectory(): boolean; isFile(): boolean }>;
   readdir(dir: string): Promise<string[]>;
 }
 
@@ -57,7 +57,9 @@ export async function loadConfigTree(file: string, options: TreeOptions, text?: 
       const info = await fs.stat(name);
       const untrusted = untrustedReason(name, info, options.uid);
       if (untrusted) throw new ConfigError(untrusted);
-      // ssh reads a directory matched by a pattern as an empty file.
+      // ssh reads a directory matched by a pattern as an empty file. A FIFO or device would
+      // block or never end: only regular files are read.
+      if (!info.isDirectory() && !info.isFile()) throw new ConfigError(`${name}: not a regular file; not read as ssh config`);
       body = depth === 0 && text !== undefined ? text : info.isDirectory() ? '' : await fs.readFile(name);
     } catch (error) {
       if (error instanceof ConfigError) throw error;

@@ -132,7 +132,7 @@ export function memorySshFs(files: Record<string, string>, owners: Record<string
     },
     async stat(p) {
       if (!(p in files) && !isDir(p)) throw missing(p);
-      return { uid: owners[p]?.uid ?? 1000, mode: owners[p]?.mode ?? 0o600, isDirectory: () => isDir(p) };
+      return { uid: owners[p]?.uid ?? 1000, mode: owners[p]?.mode ?? 0o600, isDirectory: () => isDir(p), isFile: () => !isDir(p) };
     },
     async readdir(dir) {
       const prefix = dir.replace(/\/?$/, '/');

@@ -37,3 +37,9 @@ test("a file ssh would refuse (another owner, group/world-writable) is refused, 
   // root's files are trusted, as ssh trusts them.
   expect(names(await loadConfigTree('/h/.ssh/config', opts(memorySshFs(files, { '/h/.ssh/x': { uid: 0, mode: 0o644 } }))))).toHaveLength(2);
 });
+
+test('a FIFO or device matched by an Include is not read (it could block or never end)', async () => {
+  const fs = memorySshFs({ '/h/.ssh/config': 'Include /dev/fifo\n', '/dev/fifo': '' });
+  const special = { ...fs, stat: async (p: string) => ({ ...(await fs.stat(p)), isFile: () => p !== '/dev/fifo' }) };
+  await expect(loadConfigTree('/h/.ssh/config', { homedir: '/h', uid: 1000, fs: special })).rejects.toThrow('/dev/fifo: not a regular file');
+});
