@@ -12,17 +12,30 @@ export interface SendOptions {
   dryRun?: boolean;
   /** Proxy mode: stdout is the connection, so nothing but errors may be written. */
   silent?: boolean;
+  /** --json with more to say after the knocks (--wait): the object is returned, not printed. */
+  holdJson?: boolean;
 }
 
-export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptions = {}): Promise<KnockReport | undefined> {
+export interface SendResult {
+  report?: KnockReport;
+  /** The --json result, when held (holdJson). */
+  json?: Record<string, unknown>;
+}
+
+export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptions = {}): Promise<SendResult> {
+  const emit = (json: Record<string, unknown>): SendResult => {
+    if (options.holdJson) return { json };
+    ctx.json(json);
+    return {};
+  };
   if (plan.seqTimeout !== undefined && planDurationMs(plan) > plan.seqTimeout * 1000) {
     ctx.warn(`the ${plan.action} sequence of '${plan.profile}' takes ${planDurationMs(plan)} ms, longer than its seq_timeout of ${plan.seqTimeout} s`);
   }
   if (options.dryRun) {
-    if (ctx.args.json) ctx.json({ ...planToJson(plan), dryRun: true });
+    if (ctx.args.json) return emit({ ...planToJson(plan), dryRun: true });
     // Said in words: fwknop users read -n as "named stanza" and would think they knocked.
-    else ctx.io.stdout.write(`${formatPlan(plan)}dry run: nothing was sent\n`);
-    return undefined;
+    ctx.io.stdout.write(`${formatPlan(plan)}dry run: nothing was sent\n`);
+    return {};
   }
   // Only a sequence long enough to notice gets a spinner (and only on a TTY: see spinner.ts).
   const what = `knocking ${plan.profile ?? plan.host} (${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms)`;
@@ -58,12 +71,13 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   const unsent = notSentError(plan, report);
   if (options.silent) {
     if (unsent) throw unsent;
-    return report;
+    return { report };
   }
-  if (ctx.args.json) ctx.json(reportToJson(plan, report));
+  const result: SendResult = { report };
+  if (ctx.args.json) Object.assign(result, emit(reportToJson(plan, report)));
   else if (!unsent) ctx.out(reportLine(plan, report));
   if (unsent) throw unsent;
-  return report;
+  return result;
 }
 
 /** A sent plan as --json prints it: the plan, with when each knock left and what came back. */

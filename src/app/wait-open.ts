@@ -5,7 +5,7 @@ import type { Context, GlobalArgs } from './context.js';
 import { UsageError } from '../shared/errors.js';
 import type { KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
-import { formatSeconds, hostPort, waitForPorts } from '../knock/ready.js';
+import { hostPort, waitForPorts } from '../knock/ready.js';
 
 export const DEFAULT_WAIT_TIMEOUT_S = 10;
 /** ssh's port: what a bare --wait waits for when neither profile nor ~/.ssh/config says. */
@@ -48,23 +48,50 @@ export function planWait(args: WaitArgs, profilePort: number | undefined): WaitP
   return { ports, timeoutMs: Math.round(timeout * 1000) };
 }
 
-/** Waits, on the plan's one resolved address, until every port accepts (or throws after the timeout). */
-export async function waitUntilOpen(ctx: Context, plan: KnockPlan, wait: WaitPlan | undefined): Promise<void> {
+export interface WaitResult {
+  address: string;
+  ports: number[];
+  open: boolean;
+  /** From the end of the knocks until every port accepted (or the wait gave up). */
+  afterMs: number;
+  error?: string;
+}
+
+/**
+ * Waits, on the plan's one resolved address, until every port accepts; prints the result line
+ * (not with --json: the result goes into the caller's JSON). On timeout, `onResult` still hears
+ * the outcome before the error is thrown.
+ */
+export async function waitUntilOpen(ctx: Context, plan: KnockPlan, wait: WaitPlan | undefined, onResult: (result: WaitResult) => void = () => {}): Promise<void> {
   if (!wait) return;
   const { ports } = wait;
   const what = ports.map((p) => hostPort(plan.address, p)).join(', ');
   const spinner = await startSpinner(ctx.io, `waiting for ${what}`, { json: ctx.args.json, quiet: ctx.args.quiet });
-  const started = Date.now();
+  const started = performance.now();
+  const result = (open: boolean, error?: string): WaitResult => ({
+    address: plan.address,
+    ports,
+    open,
+    afterMs: Math.round((performance.now() - started) * 10) / 10,
+    ...(error ? { error } : {}),
+  });
   try {
     await waitForPorts({ address: plan.address, family: plan.family }, ports, wait.timeoutMs, (attempt, reason) =>
       ctx.debug(`wait: attempt ${attempt}: ${reason}`),
     );
   } catch (error) {
     spinner.fail();
+    onResult(result(false, (error as Error).message));
     throw error;
   }
-  const took = `open after ${formatSeconds(Math.round((Date.now() - started) / 100) * 100)}`;
+  const done = result(true);
   // The result line below says it; on a terminal the spinner just goes away.
   spinner.stop();
-  ctx.out(`${what}: ${took}`);
+  onResult(done);
+  ctx.out(`${what}: open after ${formatElapsed(done.afterMs)}`);
+}
+
+/** Tenths of a second, and milliseconds below a tenth: "0.4 s", "2.3 s", "0.012 s". */
+export function formatElapsed(ms: number): string {
+  return ms >= 100 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(3)} s`;
 }

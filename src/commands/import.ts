@@ -2,11 +2,21 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
-import { importKnockd } from '../knockd/import.js';
+import { importKnockd, type ImportedProfile } from '../knockd/import.js';
 import { parseKnockdConf } from '../knockd/conf.js';
 import { checkStoredProfile, writableStore } from '../app/writable-store.js';
 import { editStoreText, writeStore } from '../store/write.js';
 import { defineCommand } from './command.js';
+
+function summary(p: ImportedProfile) {
+  return {
+    name: p.name,
+    sections: p.sections,
+    close: Boolean(p.profile.close),
+    ...(p.profile.port !== undefined ? { port: p.profile.port, portFrom: p.portFrom } : {}),
+    ...(p.closesAfterS !== undefined ? { closesAfterS: p.closesAfterS } : {}),
+  };
+}
 
 interface ImportArgs {
   file: string;
@@ -34,7 +44,7 @@ export const importCommand = defineCommand<ImportArgs>({
         describe: "where one_time_sequences profiles expect your copies of the server's files (default: one-time/ beside the store)",
         requiresArg: true,
       })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'print the profiles (YAML) and write nothing' }),
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'print the profiles (YAML, or JSON with --json) and write nothing' }),
   async run(args, ctx) {
     const file = path.resolve(ctx.io.cwd, String(args.file));
     let text: string;
@@ -52,8 +62,9 @@ export const importCommand = defineCommand<ImportArgs>({
     const target = await writableStore(ctx);
     for (const p of profiles) checkStoredProfile(p.name, p.profile, target.file);
     if (args.dryRun) {
+      if (args.json) ctx.json({ dryRun: true, file: target.file, from: file, profiles: profiles.map((p) => ({ ...summary(p), profile: p.profile })) });
       // As the store writer would write them (YAML with flow sequences).
-      ctx.io.stdout.write(editStoreText('import.yaml', '', { set: profiles.map((p) => [p.name, p.profile]) }));
+      else ctx.io.stdout.write(editStoreText('import.yaml', '', { set: profiles.map((p) => [p.name, p.profile]) }));
       return 0;
     }
     const taken = profiles.filter((p) => target.store.profiles.has(p.name)).map((p) => p.name);
@@ -66,7 +77,7 @@ export const importCommand = defineCommand<ImportArgs>({
       ctx.json({
         file: target.file,
         from: file,
-        profiles: profiles.map((p) => ({ name: p.name, sections: p.sections, close: Boolean(p.profile.close), ...(p.profile.one_time_sequences ? { oneTimeSequences: toCopy.find((c) => c.profile === p.name)?.to } : {}) })),
+        profiles: profiles.map((p) => ({ ...summary(p), ...(p.profile.one_time_sequences ? { oneTimeSequences: toCopy.find((c) => c.profile === p.name)?.to } : {}) })),
       });
       return 0;
     }
@@ -74,7 +85,9 @@ export const importCommand = defineCommand<ImportArgs>({
     for (const c of toCopy) ctx.warn(`${c.profile}: copy the server's ${c.from} to ${c.to} (mode 0600) before knocking: its open sequences come from there`);
     for (const p of profiles) {
       const how = p.sections.length === 2 ? `[${p.sections[0]}] + [${p.sections[1]}] paired: open and close sequences` : `[${p.sections[0]}]`;
-      ctx.out(`${p.name}: ${how}`);
+      const port = p.portFrom === 'command' ? `; port ${p.profile.port} (its command opens it)` : '';
+      const closes = p.closesAfterS !== undefined ? `; the door closes by itself ${p.closesAfterS} s after opening (cmd_timeout): connect within that` : '';
+      ctx.out(`${p.name}: ${how}${port}${closes}`);
     }
     ctx.out(`imported ${profiles.length} profile${profiles.length === 1 ? '' : 's'} from ${file} into ${target.file}`);
     return 0;

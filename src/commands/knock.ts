@@ -90,9 +90,11 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   const wait = planWait(args, prepared.port);
   const ready = args.dryRun ? prepared : await takeOneTime(prepared);
   const { plan } = ready;
-  await sendPlan(ctx, plan, { dryRun: Boolean(args.dryRun) });
+  // With --json and --wait, one object says both what was sent and how the wait ended.
+  const holdJson = Boolean(ctx.args.json && wait && !args.dryRun);
+  const { json } = await sendPlan(ctx, plan, { dryRun: Boolean(args.dryRun), holdJson });
   reportOneTime(ctx, ready);
-  if (!args.dryRun) await waitUntilOpen(ctx, plan, wait);
+  if (!args.dryRun) await waitUntilOpen(ctx, plan, wait, (result) => json && ctx.json({ ...json, wait: result }));
   return 0;
 }
 

@@ -1,8 +1,13 @@
 // knock lint [NAME]: warnings for sequences that cannot work or are weak. Exit 0: no
 // warnings (notes allowed); 1: warnings; 2: the store itself is broken.
 import { prepareTarget, requireProfile } from '../app/target.js';
-import { lintOneTime, lintProfile, probeKnockPorts, type Finding } from '../store/lint.js';
+import { lintOneTime, lintProfile, type Finding } from '../store/lint.js';
+import { describeProbes, probeGroups, type ProbeGroup, type ProbeReport } from '../store/probe.js';
 import { systemTransport } from '../knock/transport/system.js';
+import { systemClock } from '../knock/clock.js';
+import { hostOfProfile } from '../app/find-profile.js';
+import type { Context } from '../app/context.js';
+import type { Profile } from '../store/profiles.js';
 import { defineCommand } from './command.js';
 
 interface LintArgs {
@@ -19,23 +24,30 @@ export const lintCommand = defineCommand<LintArgs>({
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'one profile (default: all)' })
-      .option('probe', { type: 'boolean', describe: 'also send one SYN to each TCP knock port to find ports that answer' }),
+      .option('probe', { type: 'boolean', describe: 'also send one SYN to each TCP knock port (in an order that forms no sequence) to find ports that answer' }),
   async run(args, ctx) {
     const store = await ctx.store();
     const profiles = args.name ? [await requireProfile(ctx, args.name)] : [...store.profiles.values()];
     const verbose = Boolean(args.verbose);
     const results: { name: string; findings: Finding[] }[] = [];
-    for (const profile of profiles) {
-      const findings = [...lintProfile(profile, verbose), ...(await lintOneTime(profile))];
-      if (args.probe) {
-        const { plan } = await prepareTarget(ctx, { target: profile.name, action: 'open', peek: true });
-        findings.push(...(await probeKnockPorts(profile, { address: plan.address, family: plan.family }, ctx.services.transport ?? systemTransport(), verbose)));
-      }
-      results.push({ name: profile.name, findings });
+    let reports: ProbeReport[] = [];
+    const probed = new Map<string, Finding[]>();
+    if (args.probe) {
+      const probe = await probeGroups(await groupByAddress(ctx, profiles, [...store.profiles.values()]), {
+        transport: ctx.services.transport ?? systemTransport(),
+        clock: ctx.services.clock ?? systemClock,
+        verbose,
+        onWait: (ms, report) => ctx.warn(`waiting ${ms / 1000} s before more probes of ${report.address}, so that they cannot form a sequence within its seq_timeout`),
+      });
+      reports = probe.reports;
+      for (const [name, findings] of probe.findings) probed.set(name, findings);
     }
+    for (const profile of profiles) results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...(await lintOneTime(profile)), ...(probed.get(profile.name) ?? [])] });
     const warnings = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0);
+    if (!args.quiet && !args.json) for (const report of reports) ctx.io.stderr.write(`knock: ${describeProbes(report, verbose)}\n`);
     if (args.json) {
-      ctx.json({ file: store.file ?? null, warnings, profiles: results });
+      const probes = reports.map(({ rounds, ...rest }) => ({ ...rest, sent: rounds.reduce((n, r) => n + r.length, 0), roundCount: rounds.length, ...(verbose ? { rounds } : {}) }));
+      ctx.json({ file: store.file ?? null, warnings, profiles: results, ...(args.probe ? { probes } : {}) });
     } else {
       for (const { name, findings } of results) {
         for (const f of findings) ctx.out(`${name}: ${f.level}: ${f.message} [${f.code}]`);
@@ -46,3 +58,28 @@ export const lintCommand = defineCommand<LintArgs>({
     return warnings > 0 ? 1 : 0;
   },
 });
+
+/**
+ * The probed profiles by resolved address, each with every profile of the store that knocks the
+ * same address (or names the same host), whose sequences the probes must not form either.
+ */
+async function groupByAddress(ctx: Context, probed: Profile[], all: Profile[]): Promise<ProbeGroup[]> {
+  const groups = new Map<string, ProbeGroup>();
+  for (const profile of probed) {
+    const { plan } = await prepareTarget(ctx, { target: profile.name, action: 'open', peek: true });
+    const group = groups.get(plan.address) ?? { to: { address: plan.address, family: plan.family }, probed: [], sameAddress: [] };
+    group.probed.push(profile);
+    groups.set(plan.address, group);
+  }
+  for (const group of groups.values()) {
+    const hosts = new Set<string>();
+    for (const p of group.probed) hosts.add((await hostOfProfile(p, ctx.ssh)).host.toLowerCase());
+    for (const other of all) {
+      const host = (await hostOfProfile(other, ctx.ssh)).host.toLowerCase();
+      // A profile that does not resolve cannot be told apart from this address: count it by host name only.
+      const address = await prepareTarget(ctx, { target: other.name, action: 'open', peek: true }).then((t) => t.plan.address, () => undefined);
+      if (hosts.has(host) || address === group.to.address) group.sameAddress.push(other);
+    }
+  }
+  return [...groups.values()];
+}

@@ -13,6 +13,9 @@ import { formatEventText } from '../serve/events.js';
 import { parseGuard } from '../serve/guard.js';
 import { ServeSession, systemServeDeps, type ServeDeps } from '../serve/session.js';
 import { defineCommand } from './command.js';
+import { hostOfProfile } from '../app/find-profile.js';
+import { resolveHost } from '../knock/resolve.js';
+import type { Profile } from '../store/profiles.js';
 
 interface ServeArgs {
   profile?: string;
@@ -22,6 +25,7 @@ interface ServeArgs {
   guard?: string;
   knockdConf?: string;
   skipIcmp?: boolean;
+  runCommands?: boolean;
 }
 
 /** Where serve waits for its end: SIGINT/SIGTERM by default, replaceable in tests. */
@@ -36,7 +40,7 @@ export const processSignals: StopSignal = (stop) => {
   };
 };
 
-async function loadDoors(args: ServeArgs & GlobalArgs, ctx: Context): Promise<{ plan: DoorPlan; what: string }> {
+async function loadDoors(args: ServeArgs & GlobalArgs, ctx: Context): Promise<{ plan: DoorPlan; what: string; profile?: Profile }> {
   if (args.knockdConf !== undefined) {
     if (args.profile !== undefined) throw new UsageError(`give a profile or --knockd-conf, not both ('${args.profile}' and ${args.knockdConf})`);
     if (args.skipIcmp) throw new UsageError('--skip-icmp applies to profiles; knockd.conf has no ICMP knocks');
@@ -68,21 +72,44 @@ async function loadDoors(args: ServeArgs & GlobalArgs, ctx: Context): Promise<{ 
     const where = store.file ?? 'the profile store (none found)';
     throw new ConfigError(`no profile '${args.profile}' in ${where}${names.length ? ` (profiles: ${names.join(', ')})` : ''}`);
   }
-  return { plan: doorsFromProfile(profile, { skipIcmp: Boolean(args.skipIcmp) }), what: `profile '${profile.name}'` };
+  return { plan: doorsFromProfile(profile, { skipIcmp: Boolean(args.skipIcmp) }), what: `profile '${profile.name}'`, profile };
+}
+
+/**
+ * serve listens on --bind; `knock PROFILE` knocks the profile's own host. When those differ, a
+ * user trying the pair would knock elsewhere: say so, and how to knock this server instead.
+ */
+async function bindHint(ctx: Context, profile: Profile, bind: string): Promise<string | undefined> {
+  if (bind === '0.0.0.0' || bind === '::') return undefined;
+  const { host } = await hostOfProfile(profile, ctx.ssh);
+  const address = net.isIP(host) ? host : await resolveHost(host, 0, ctx.services.lookup).then((r) => r.address, () => undefined);
+  if (address === undefined || address === bind) return undefined;
+  const via = address === host ? '' : ` (${address})`;
+  return `profile '${profile.name}' knocks ${host}${via}, but this server listens on ${bind}: 'knock ${profile.name}' goes to ${host}, not here; to knock this server use 'knock ${bind} PORT...', or a profile with host: ${bind}`;
 }
 
 export function serveWith(deps: ServeDeps, signals: StopSignal) {
   return async (args: ServeArgs & GlobalArgs, ctx: Context): Promise<number> => {
     if (net.isIP(args.bind) === 0) throw new UsageError(`--bind '${args.bind}' is not an IP address`);
     const guard = args.guard !== undefined ? parseGuard(args.guard) : undefined;
-    const { plan } = await loadDoors(args, ctx);
+    if (args.runCommands && args.knockdConf === undefined) throw new UsageError('--run-commands runs the commands of a --knockd-conf file; --on-open/--on-close always run');
+    const { plan, what, profile } = await loadDoors(args, ctx);
     for (const warning of plan.warnings) ctx.warn(warning);
+    if (profile) {
+      const hint = await bindHint(ctx, profile, args.bind);
+      if (hint) ctx.warn(hint);
+    }
+    const commands = plan.doors.filter((d) => d.command !== undefined || d.stopCommand !== undefined).length;
+    if (commands > 0 && !args.runCommands) {
+      ctx.warn(`${what}: the commands of ${commands} section${commands === 1 ? '' : 's'} are printed as they would run, not run (they may change this machine's firewall); --run-commands runs them`);
+    }
 
     const session = new ServeSession(
       {
         doors: plan.doors,
         bind: args.bind,
         env: ctx.io.env,
+        runDoorCommands: Boolean(args.runCommands),
         ...(args.onOpen !== undefined ? { onOpen: args.onOpen } : {}),
         ...(args.onClose !== undefined ? { onClose: args.onClose } : {}),
         ...(guard ? { guard } : {}),
@@ -94,6 +121,9 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
         (count) => ctx.warn(`${count} events not reported: stdout was not being read`),
       ),
       (message) => ctx.warn(message),
+      (line) => {
+        if (!args.quiet) ctx.io.stderr.write(`${line}\n`);
+      },
     );
     // Signals first, so a SIGTERM during start-up is not the default (killing) action.
     let stopRequested!: () => void;
@@ -108,8 +138,9 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
       await stopped;
     } finally {
       release();
-      stdout.removeListener?.('error', onStdoutError);
+      // Still listening for a gone stdout: stop() reports one last line.
       await session.stop();
+      stdout.removeListener?.('error', onStdoutError);
     }
     return 0;
   };
@@ -129,6 +160,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       .option('on-close', { type: 'string', describe: 'shell command run when a source completes the close sequence; %IP% is its address', requiresArg: true })
       .option('guard', { type: 'string', describe: 'PORT:TARGET_HOST:TARGET_PORT: forward PORT to the target only for sources that opened', requiresArg: true })
       .option('knockd-conf', { type: 'string', describe: "serve every section of a knockd.conf (its sequences, seq_timeout and commands)", requiresArg: true })
+      .option('run-commands', { type: 'boolean', describe: "run the --knockd-conf file's command/stop_command (they may change the firewall); without it each is printed as it would run" })
       .option('skip-icmp', { type: 'boolean', describe: 'serve a profile with ICMP knocks without them (they cannot be received without raw sockets)' })
       .example('knock serve myserver --json', "print each knock on myserver's ports as JSON")
       .example("knock serve myserver --guard 2222:127.0.0.1:22", 'let ssh through port 2222 only after the open sequence'),

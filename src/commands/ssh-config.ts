@@ -38,14 +38,14 @@ export const sshConfigCommand = defineCommand<SshConfigArgs>({
       return 0;
     }
     const file = ctx.ssh.file;
-    const { outcome, backup } = await addToSshConfigFile(file, block);
+    const { outcome, backup, target } = await addToSshConfigFile(file, block, { homedir: ctx.io.homedir });
     if (ctx.args.json) {
-      ctx.json({ file, result: outcome.kind, ...(backup ? { backup } : {}), ...(outcome.kind === 'added-to-block' ? { added: outcome.added } : {}) });
+      ctx.json({ file, ...(target ? { target } : {}), result: outcome.kind, ...(backup ? { backup } : {}), ...(outcome.kind === 'added-to-block' ? { added: outcome.added } : {}) });
     } else if (outcome.kind === 'unchanged') {
       ctx.out(`${file}: Host ${block.alias} already uses this ProxyCommand; nothing to do`);
     } else {
       const what = outcome.kind === 'added-block' ? `added Host ${block.alias}` : `added ${outcome.added.join(', ')} to Host ${block.alias}`;
-      ctx.out(`${file}: ${what}${backup ? ` (backup: ${backup})` : ''}`);
+      ctx.out(`${file}${target ? ` (-> ${target})` : ''}: ${what}${backup ? ` (backup: ${backup})` : ''}`);
     }
     return 0;
   },

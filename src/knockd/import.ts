@@ -9,6 +9,10 @@ export interface ImportedProfile {
   profile: StoredProfile;
   /** The sections it came from. */
   sections: string[];
+  /** Where `port` came from: the section's command (`--dport 443`), or -p. */
+  portFrom?: 'command' | 'option';
+  /** knockd runs stop_command this many seconds after the door opened: it closes by itself. */
+  closesAfterS?: number;
 }
 
 export interface KnockdImport {
@@ -29,6 +33,23 @@ export function profileNameOf(section: string): string {
 }
 
 /**
+ * The one port a firewall command opens, where it names one: iptables `--dport N` /
+ * `--destination-port N` / `--dports N`, nftables `dport N`, ufw `port N`, knockd's knock_add `-d N`.
+ * Several different ports, or a range: undefined, with `ambiguous` set.
+ */
+export function portOfCommand(command: string | undefined): { port?: number; ambiguous?: string } {
+  if (!command) return {};
+  const found = new Set<string>();
+  const patterns = [/(?:--dports?|--destination-ports?|\bdport|\bport)[ =]+"?([\d,:-]+)/g, /\bknock_add\b.*?\s-d\s+(\d+)/g];
+  for (const re of patterns) for (const m of command.matchAll(re)) for (const v of m[1]!.split(',')) found.add(v);
+  if (found.size === 0) return {};
+  const [only] = [...found];
+  if (found.size > 1 || !/^\d+$/.test(only!)) return { ambiguous: [...found].join(',') };
+  const port = Number(only);
+  return port >= 1 && port <= 65535 ? { port } : { ambiguous: only! };
+}
+
+/**
  * `oneTimeDir`: where the profiles of one_time_sequences sections expect the user's copy of the
  * server's file (as written in the profile: relative paths start at the store's directory).
  */
@@ -37,7 +58,9 @@ export function importKnockd(conf: KnockdConf, host: string, port?: number, oneT
   const usable = conf.sections;
   for (const s of usable) {
     const flags = (s.tcpflags ?? '').split(',').map((f) => f.trim().toLowerCase()).filter((f) => f && !f.startsWith('!'));
-    if (flags.length > 0 && !(flags.length === 1 && flags[0] === 'syn')) {
+    // knockd applies tcpflags to TCP knocks only: an all-UDP section is not affected.
+    const tcp = s.sequence.some((k) => k.protocol === 'tcp');
+    if (tcp && flags.length > 0 && !(flags.length === 1 && flags[0] === 'syn')) {
       warnings.push(`${conf.file}:${s.line}: [${s.name}] wants tcpflags=${s.tcpflags}; knock sends a bare SYN, so its TCP knocks will not match`);
     }
   }
@@ -54,22 +77,23 @@ export function importKnockd(conf: KnockdConf, host: string, port?: number, oneT
     if (paired.has(s)) continue;
     const m = OPEN.exec(s.name);
     const close = m ? closeFor.get(m[1]!.toLowerCase()) : undefined;
-    if (m && close && !paired.has(close)) {
-      paired.add(s).add(close);
-      const seqTimeout = minDefined(s.seqTimeout, close.seqTimeout);
-      const name = profileNameOf(m[1]!);
-      profiles.push({
-        name,
-        profile: stored(host, port, s.sequence, seqTimeout, close.sequence, oneTimeOf(s, name)),
-        sections: [s.name, close.name],
-      });
-      continue;
-    }
-    const name = profileNameOf(s.name);
-    profiles.push({ name, profile: stored(host, port, s.sequence, s.seqTimeout, undefined, oneTimeOf(s, name)), sections: [s.name] });
+    const pair = m && close && !paired.has(close) ? close : undefined;
+    if (pair) paired.add(s).add(pair);
+    const servicePort = portFor(s, port, conf.file, warnings);
+    const name = profileNameOf(pair ? m![1]! : s.name);
+    const imported: ImportedProfile = {
+      name,
+      profile: stored(host, servicePort.port, s.sequence, pair ? minDefined(s.seqTimeout, pair.seqTimeout) : s.seqTimeout, pair?.sequence, oneTimeOf(s, name)),
+      sections: pair ? [s.name, pair.name] : [s.name],
+      ...(servicePort.from ? { portFrom: servicePort.from } : {}),
+    };
+    // knockd's stop_command runs cmd_timeout (default 10) s after command: the door shuts itself.
+    if (s.stopCommand !== undefined && s.stopCommand !== '') imported.closesAfterS = s.cmdTimeout ?? 10;
+    profiles.push(imported);
   }
   // A close section met before its open one was already emitted on its own; drop that copy.
-  const result = profiles.filter((p) => p.sections.length === 2 || !paired.has(usable.find((s) => s.name === p.sections[0])!));
+  const kept = profiles.filter((p) => p.sections.length === 2 || !paired.has(usable.find((s) => s.name === p.sections[0])!));
+  const result = distinctNames(kept, conf.file, warnings);
   const copies = result.flatMap((p) => {
     const section = usable.find((s) => s.name === p.sections[0])!;
     return section.oneTimeSequences !== undefined && p.profile.one_time_sequences ? [{ profile: p.name, from: section.oneTimeSequences, to: p.profile.one_time_sequences }] : [];
@@ -79,6 +103,50 @@ export function importKnockd(conf: KnockdConf, host: string, port?: number, oneT
   function oneTimeOf(section: KnockdSection, name: string): string | undefined {
     return section.oneTimeSequences === undefined ? undefined : `${oneTimeDir.replace(/\/+$/, '')}/${name}`;
   }
+}
+
+/** The service port of a section: the one its command opens, else -p. */
+function portFor(s: KnockdSection, option: number | undefined, file: string, warnings: string[]): { port?: number; from?: 'command' | 'option' } {
+  const fromCommand = portOfCommand(s.command);
+  if (fromCommand.port !== undefined) {
+    if (option !== undefined && option !== fromCommand.port) {
+      warnings.push(`${file}:${s.line}: [${s.name}] opens port ${fromCommand.port} (its command says so): port ${fromCommand.port} used, not -p ${option}`);
+    }
+    return { port: fromCommand.port, from: 'command' };
+  }
+  if (fromCommand.ambiguous !== undefined) {
+    warnings.push(`${file}:${s.line}: [${s.name}] opens ports ${fromCommand.ambiguous}: no service port set${option !== undefined ? ` (not -p ${option})` : ''}; add one with knock add --force`);
+    return {};
+  }
+  return option === undefined ? {} : { port: option, from: 'option' };
+}
+
+/**
+ * Two sections that become one profile name (knockd keeps both doors): an identical copy is
+ * imported once, a different one under NAME-2, NAME-3..., each said in a warning.
+ */
+function distinctNames(profiles: ImportedProfile[], file: string, warnings: string[]): ImportedProfile[] {
+  const byName = new Map<string, ImportedProfile>();
+  const result: ImportedProfile[] = [];
+  for (const p of profiles) {
+    const first = byName.get(p.name);
+    if (!first) {
+      byName.set(p.name, p);
+      result.push(p);
+      continue;
+    }
+    if (JSON.stringify(first.profile) === JSON.stringify(p.profile)) {
+      warnings.push(`${file}: [${p.sections.join('] + [')}] is the same door as [${first.sections.join('] + [')}] (profile '${p.name}'): imported once`);
+      continue;
+    }
+    let n = 2;
+    while (byName.has(`${p.name}-${n}`)) n++;
+    const renamed = { ...p, name: `${p.name}-${n}` };
+    warnings.push(`${file}: [${p.sections.join('] + [')}] would also be profile '${p.name}' (from [${first.sections.join('] + [')}]): imported as '${renamed.name}'`);
+    byName.set(renamed.name, renamed);
+    result.push(renamed);
+  }
+  return result;
 }
 
 function stored(host: string, port: number | undefined, open: Knock[], seqTimeout?: number, close?: Knock[], oneTime?: string): StoredProfile {

@@ -13,6 +13,8 @@ export interface ActionRequest {
   /** The command as the user wrote it, %IP% already replaced. */
   command: string;
   env: Record<string, string>;
+  /** Each line the command writes (stdout or stderr), as it comes. */
+  onOutput?: (line: string) => void;
 }
 
 export interface RunningAction {
@@ -45,13 +47,43 @@ export function prepareAction(command: string, address: string, door: string, en
 
 /**
  * The real runner: the platform shell (sh -c, or cmd.exe on Windows), as knockd's system().
- * Its stdout and stderr go to our stderr, so that stdout carries only events.
+ * Its output comes back line by line (onOutput labels it and puts it on stderr), so that
+ * stdout carries only events and every line says which command wrote it.
  */
+/** Longest piece of a command's output held while waiting for its newline. */
+const MAX_LINE = 64 * 1024;
+
 export const shellRunner: ActionRunner = (request) => {
-  const child = spawn(request.command, { shell: true, stdio: ['ignore', 2, 2], env: request.env });
+  const child = spawn(request.command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'], env: request.env });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      // A command that never ends a line still gets reported, in pieces, not held without bound.
+      if (partial.length > MAX_LINE) {
+        lines.push(partial);
+        partial = '';
+      }
+      for (const line of lines) request.onOutput?.(line);
+    });
+    stream.on('end', () => {
+      if (partial) request.onOutput?.(partial);
+      partial = '';
+    });
+  }
   const exit = new Promise<number>((resolve) => {
     child.once('error', () => resolve(-1));
     child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : -1)));
   });
-  return { exit, release: () => child.unref() };
+  return {
+    exit,
+    release: () => {
+      // Still running when serve ends: let it finish on its own, with nothing of ours held open.
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      child.unref();
+    },
+  };
 };

@@ -1,5 +1,5 @@
 // One line per knock serve event: readable text, or (with --json) one JSON object.
-import type { ServeEvent } from './session.js';
+import { actionLabel, type ServeEvent } from './session.js';
 
 const RESET_REASONS = {
   timeout: 'seq_timeout passed',
@@ -21,7 +21,11 @@ export function formatEventText(e: ServeEvent): string {
     case 'close':
       return `${t} close ${e.src}${e.door === 'close' ? '' : ` [${e.door}]`}${'reason' in e ? ' (cmd_timeout)' : ''}`;
     case 'command':
-      return `${t} command ${e.src} ${e.action} of ${e.door} exited ${e.code}: ${e.command}`;
+      return e.ran
+        ? `${t} ${actionLabel(e.action, e.door)} for ${e.src} exited ${e.code}${e.code === 0 ? '' : ' (failed)'}: ${e.command}`
+        : `${t} ${actionLabel(e.action, e.door)} for ${e.src} not run (--run-commands runs it): ${e.command}`;
+    case 'stopped':
+      return `${t} stopped: every listener closed`;
     case 'guard':
       return `${t} guard ${e.src} ${e.allowed ? 'allowed' : 'denied'}${e.error ? `: ${e.error}` : ''}`;
   }

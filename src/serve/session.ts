@@ -35,6 +35,8 @@ export interface ServeConfig {
   onClose?: string;
   guard?: GuardSpec;
   env: NodeJS.ProcessEnv;
+  /** Run the doors' own commands (knockd.conf's command/stop_command); otherwise each is only reported. */
+  runDoorCommands?: boolean;
 }
 
 export type ActionKind = 'command' | 'stop_command' | 'on-open' | 'on-close';
@@ -45,7 +47,14 @@ export interface CommandEvent {
   door: string;
   action: ActionKind;
   command: string;
-  code: number;
+  /** False: a knockd.conf command reported as it would have run (no --run-commands). */
+  ran: boolean;
+  /** The exit code, when it ran. */
+  code?: number;
+}
+
+export interface StoppedEvent {
+  event: 'stopped';
 }
 
 export interface ListeningEvent {
@@ -62,7 +71,7 @@ export interface CmdTimeoutEvent {
   reason: 'cmd_timeout';
 }
 
-export type ServeEvent = (MachineEvent | CommandEvent | GuardEvent | ListeningEvent | CmdTimeoutEvent) & { time: string };
+export type ServeEvent = (MachineEvent | CommandEvent | GuardEvent | ListeningEvent | CmdTimeoutEvent | StoppedEvent) & { time: string };
 type Untimed<E> = E extends unknown ? Omit<E, 'time'> : never;
 
 export class ServeSession {
@@ -74,12 +83,15 @@ export class ServeSession {
   private readonly opened = new Set<string>();
   private cancelExpiry: (() => void) | undefined;
   private stopped = false;
+  private listening = false;
 
   constructor(
     private readonly config: ServeConfig,
     private readonly deps: ServeDeps,
     private readonly emitEvent: (event: ServeEvent) => void,
     private readonly warn: (message: string) => void,
+    /** A line a command wrote, already labelled with the command it came from. */
+    private readonly output: (line: string) => void = () => {},
   ) {
     this.machine = new KnockMachine(config.doors);
     this.doorByName = new Map(config.doors.map((d) => [d.name, d]));
@@ -100,6 +112,7 @@ export class ServeSession {
       throw error;
     }
     const guard = this.config.guard;
+    this.listening = true;
     this.emit({
       event: 'listening',
       bind: this.config.bind,
@@ -124,6 +137,7 @@ export class ServeSession {
   /** Closes every listener; commands still running are left to finish on their own. */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    if (this.listening) this.emit({ event: 'stopped' });
     this.stopped = true;
     this.cancelExpiry?.();
     for (const [cancel, what] of this.pendingStops) {
@@ -218,15 +232,26 @@ export class ServeSession {
     try {
       request = prepareAction(template, src, door.name, this.config.env);
     } catch (error) {
-      this.warn(`${action} of ${door.name} for '${src}' not run: ${(error as Error).message}`);
+      this.warn(`${actionLabel(action, door.name)} for '${src}' not run: ${(error as Error).message}`);
       return undefined;
     }
-    const running = this.deps.runAction(request);
+    const fromDoor = action === 'command' || action === 'stop_command';
+    if (fromDoor && !this.config.runDoorCommands) {
+      this.emit({ event: 'command', src, door: door.name, action, command: request.command, ran: false });
+      return Promise.resolve(0);
+    }
+    const label = `${actionLabel(action, door.name)} for ${src}`;
+    const running = this.deps.runAction({ ...request, onOutput: (line) => this.output(`${label}: ${line}`) });
     this.running.add(running);
     return running.exit.then((code) => {
       this.running.delete(running);
-      this.emit({ event: 'command', src, door: door.name, action, command: request.command, code });
+      this.emit({ event: 'command', src, door: door.name, action, command: request.command, ran: true, code });
       return code;
     });
   }
+}
+
+/** How messages name a command: `--on-open`, or a knockd.conf section's `[openSSH] command`. */
+export function actionLabel(action: ActionKind, door: string): string {
+  return action === 'on-open' || action === 'on-close' ? `--${action}` : `[${door}] ${action}`;
 }

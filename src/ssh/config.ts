@@ -1,9 +1,10 @@
-// ~/.ssh/config, read with ssh-config (never running `Match exec`), for HostName and Port.
-import { readFile } from 'node:fs/promises';
+// ~/.ssh/config and the files it includes, read as ssh reads them (never running `Match exec`),
+// for HostName and Port.
+import os from 'node:os';
 import path from 'node:path';
-import type SSHConfig from 'ssh-config';
-import type { LineType } from 'ssh-config';
-import { ConfigError, reasonOf } from '../shared/errors.js';
+import { evaluateFor, expandHostName, type Evaluation } from './evaluate.js';
+import { currentUid } from './file-trust.js';
+import { loadConfigTree, type SshConfigFile, type SshFs } from './include.js';
 
 export interface SshHost {
   /** HostName with %h and %% expanded; the alias itself when the config sets none. */
@@ -11,73 +12,69 @@ export interface SshHost {
   port?: number;
 }
 
+export interface SshConfigOptions {
+  homedir: string;
+  fs?: SshFs;
+  uid?: number | undefined;
+  localUser?: string;
+}
+
 export class SshConfig {
-  private parsed: Promise<SSHConfig | undefined> | undefined;
+  private tree: Promise<SshConfigFile | undefined> | undefined;
 
   constructor(
     readonly file: string,
-    private readonly read: (file: string) => Promise<string> = (f) => readFile(f, 'utf8'),
+    private readonly options: SshConfigOptions,
   ) {}
 
   static forHome(homedir: string): SshConfig {
-    return new SshConfig(path.join(homedir, '.ssh', 'config'));
+    return new SshConfig(path.join(homedir, '.ssh', 'config'), { homedir });
   }
 
-  private load(): Promise<SSHConfig | undefined> {
-    this.parsed ??= this.read(this.file).then(
-      // ssh-config is loaded only when a config file is there to parse: most runs never need it.
-      async (text) => {
-        const { default: SSHConfigModule } = await import('ssh-config');
-        try {
-          return SSHConfigModule.parse(text);
-        } catch (error) {
-          throw new ConfigError(`${this.file}: does not parse: ${reasonOf(error)}`);
-        }
-      },
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-        throw new ConfigError(`${this.file}: cannot read: ${reasonOf(error)}`);
-      },
-    );
-    return this.parsed;
+  private load(): Promise<SshConfigFile | undefined> {
+    const uid = 'uid' in this.options ? this.options.uid : currentUid();
+    this.tree ??= loadConfigTree(this.file, { homedir: this.options.homedir, uid, ...(this.options.fs ? { fs: this.options.fs } : {}) });
+    return this.tree;
+  }
+
+  /** Everything ssh would apply for `alias`, or undefined without a config file. */
+  async evaluate(alias: string): Promise<Evaluation | undefined> {
+    const tree = await this.load();
+    return tree && evaluateFor(tree, alias, { localUser: this.options.localUser ?? localUserName() });
   }
 
   /** What ssh would connect to for `alias`, or undefined when no Host block names it. */
   async lookup(alias: string): Promise<SshHost | undefined> {
-    const config = await this.load();
-    if (!config) return undefined;
-    const computed = config.compute(alias, { ignoreCase: true, matchExec: false });
-    const rawHost = first(computed.hostname);
-    const rawPort = first(computed.port);
+    const evaluation = await this.evaluate(alias);
+    if (!evaluation) return undefined;
+    const rawHost = evaluation.values.get('hostname')?.args[0];
+    const rawPort = evaluation.values.get('port')?.args[0];
     if (rawHost === undefined && rawPort === undefined) return undefined;
-    const host: SshHost = { hostName: rawHost === undefined ? alias : expandTokens(rawHost, alias) };
+    const host: SshHost = { hostName: rawHost === undefined ? alias : expandHostName(rawHost, alias) };
     const port = rawPort === undefined ? NaN : Number(rawPort);
     if (Number.isInteger(port) && port > 0 && port < 65536) host.port = port;
     return host;
   }
 
-  /** The literal (wildcard-free) names of every Host block. */
+  /** The literal (wildcard-free) names of every Host block, included files too. */
   async aliases(): Promise<string[]> {
-    const config = await this.load();
-    if (!config) return [];
+    const tree = await this.load();
     const names: string[] = [];
-    for (const line of config) {
-      if (line.type !== DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
-      const values = Array.isArray(line.value) ? line.value.map((v) => (typeof v === 'string' ? v : v.val)) : [String(line.value)];
-      for (const name of values) if (!/[*?!]/.test(name)) names.push(name);
-    }
+    const walk = (file: SshConfigFile) => {
+      for (const line of file.lines) {
+        if (line.keyword === 'host') for (const name of line.args) if (!/[*?!]/.test(name) && !names.includes(name)) names.push(name);
+        for (const child of line.included ?? []) walk(child);
+      }
+    };
+    if (tree) walk(tree);
     return names;
   }
 }
 
-/** ssh-config's LineType.DIRECTIVE, without loading the module for it. */
-const DIRECTIVE = 1 as LineType.DIRECTIVE;
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** ssh's HostName accepts %h (the alias) and %% (a literal percent sign). */
-function expandTokens(value: string, alias: string): string {
-  return value.replace(/%([%h])/g, (_, c: string) => (c === 'h' ? alias : '%'));
+export function localUserName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? '';
+  }
 }

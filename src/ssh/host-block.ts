@@ -2,6 +2,7 @@
 // without clobbering anything (ssh-config parses; we only insert lines).
 import SSHConfig, { LineType, type Directive, type Line, type Section } from 'ssh-config';
 import { ConfigError, reasonOf } from '../shared/errors.js';
+import type { Evaluation, SshValue } from './evaluate.js';
 
 export interface HostBlock {
   alias: string;
@@ -10,11 +11,11 @@ export interface HostBlock {
   proxyCommand: string;
 }
 
-export function renderHostBlock(block: HostBlock): string {
+export function renderHostBlock(block: HostBlock, indent = '  '): string {
   const lines = [`Host ${block.alias}`];
-  if (block.hostName && block.hostName !== block.alias) lines.push(`  HostName ${block.hostName}`);
-  if (block.port) lines.push(`  Port ${block.port}`);
-  lines.push(`  ProxyCommand ${block.proxyCommand}`);
+  if (block.hostName && block.hostName !== block.alias) lines.push(`${indent}HostName ${block.hostName}`);
+  if (block.port) lines.push(`${indent}Port ${block.port}`);
+  lines.push(`${indent}ProxyCommand ${block.proxyCommand}`);
   return lines.join('\n') + '\n';
 }
 
@@ -23,65 +24,109 @@ export type AddOutcome =
   | { kind: 'added-to-block'; text: string; added: string[] }
   | { kind: 'unchanged' };
 
+/** What ssh would apply for the alias if the main file read `text` (its Include files as they are). */
+export type EvaluateText = (text: string) => Evaluation;
+
 /**
  * Adds `block` to the config text `text` (of `file`, for messages). Refuses when ssh would
- * already use another ProxyCommand or a ProxyJump for the alias; an identical ProxyCommand is
+ * already use another ProxyCommand or a ProxyJump for the alias (from this file or one it
+ * includes), and when only an included file defines the alias; an identical ProxyCommand is
  * left alone. A Host block naming only the alias gets the missing lines; otherwise a new
- * block goes before the first wildcard block (ssh takes the first value it finds).
+ * block goes before the first wildcard block (ssh takes the first value it finds). The
+ * file's line ends (CRLF or LF) and indentation are kept.
  */
-export function addHostBlock(text: string, file: string, block: HostBlock): AddOutcome {
+export function addHostBlock(text: string, file: string, block: HostBlock, evaluate: EvaluateText): AddOutcome {
+  // A file written with CRLF throughout stays CRLF; ssh reads both.
+  const crlf = text.includes('\r\n') && !/(^|[^\r])\n/.test(text);
+  const outcome = addToText(crlf ? text.replace(/\r\n/g, '\n') : text, file, block, evaluate);
+  if (crlf && outcome.kind !== 'unchanged') outcome.text = outcome.text.replace(/\n/g, '\r\n');
+  return outcome;
+}
+
+function addToText(text: string, file: string, block: HostBlock, evaluate: EvaluateText): AddOutcome {
   let config: SSHConfig;
   try {
     config = SSHConfig.parse(text);
   } catch (error) {
     throw new ConfigError(`${file}: does not parse: ${reasonOf(error)}`);
   }
-  const computed = config.compute(block.alias, { ignoreCase: true, matchExec: false }) as Record<string, string | string[] | undefined>;
-  const existing = first(computed.ProxyCommand ?? computed.proxycommand);
+  const before = evaluate(text);
+  const existing = before.values.get('proxycommand');
   if (existing !== undefined) {
-    if (existing === block.proxyCommand) return { kind: 'unchanged' };
-    throw new ConfigError(`${file}: Host ${block.alias} already has ProxyCommand ${existing}; not changed (remove it first, or copy the block from 'knock ssh-config ${block.alias}')`);
+    if (existing.rest === block.proxyCommand) return { kind: 'unchanged' };
+    throw new ConfigError(`${where(existing)}: Host ${block.alias} already has ProxyCommand ${existing.rest}; not changed (remove it first, or copy the block from 'knock ssh-config ${block.alias}')`);
   }
-  const jump = first(computed.ProxyJump ?? computed.proxyjump);
-  if (jump !== undefined && jump.toLowerCase() !== 'none') {
-    throw new ConfigError(`${file}: Host ${block.alias} already has ProxyJump ${jump}, which ssh would use with a ProxyCommand; not changed`);
+  const jump = before.values.get('proxyjump');
+  if (jump !== undefined && jump.rest.toLowerCase() !== 'none') {
+    throw new ConfigError(`${where(jump)}: Host ${block.alias} already has ProxyJump ${jump.rest}, which ssh would use with a ProxyCommand; not changed`);
   }
 
-  const own = config.find((line) => isSection(line, 'host') && hostNames(line).length === 1 && hostNames(line)[0]!.toLowerCase() === block.alias.toLowerCase()) as
-    | Section
-    | undefined;
+  const own = config.find((line) => isSection(line, 'host') && hostNames(line).length === 1 && hostNames(line)[0] === block.alias) as Section | undefined;
+  let outcome: AddOutcome;
   if (own) {
     const wanted: [string, string][] = [];
-    if (block.hostName && block.hostName !== block.alias && computed.HostName === undefined && computed.hostname === undefined) wanted.push(['HostName', block.hostName]);
-    if (block.port && computed.Port === undefined && computed.port === undefined) wanted.push(['Port', String(block.port)]);
+    if (block.hostName && block.hostName !== block.alias && !before.values.has('hostname')) wanted.push(['HostName', block.hostName]);
+    if (block.port && !before.values.has('port')) wanted.push(['Port', String(block.port)]);
     wanted.push(['ProxyCommand', block.proxyCommand]);
     const directives = own.config.filter((l) => l.type === LineType.DIRECTIVE) as Directive[];
     const last = directives.at(-1);
-    const indent = last?.before ?? '  ';
+    const indent = last?.before || indentOf(config);
     let at = last ? own.config.indexOf(last) + 1 : 0;
     // The last line's own line end stays with it; blank lines after it move below ours.
-    const [, lineEnd = '', rest = ''] = /^([^\n]*\n?)([\s\S]*)$/.exec(last?.after ?? '') ?? [];
+    const [, lineEnd = '', rest = ''] = /^([^\n]*\n?)([\s\S]*)$/.exec(last?.after ?? own.after ?? '') ?? [];
     if (last) last.after = lineEnd.endsWith('\n') ? lineEnd : lineEnd + '\n';
+    else own.after = '\n';
     wanted.forEach(([param, value], i) => {
       const after = i === wanted.length - 1 ? '\n' + rest : '\n';
       const line: Directive = { type: LineType.DIRECTIVE, before: indent, after, param, separator: ' ', value };
       own.config.splice(at++, 0, line);
     });
-    return { kind: 'added-to-block', text: config.toString(), added: wanted.map(([p]) => p) };
+    outcome = { kind: 'added-to-block', text: config.toString(), added: wanted.map(([p]) => p) };
+  } else {
+    const elsewhere = before.definitions.find((d) => d.file !== file && d.reachable);
+    if (elsewhere) {
+      throw new ConfigError(
+        `${elsewhere.file} line ${elsewhere.line}: Host ${block.alias} is defined there (included from ${file}); add 'ProxyCommand ${block.proxyCommand}' to that block yourself; not changed`,
+      );
+    }
+    outcome = { kind: 'added-block', text: withNewBlock(text, config, block) };
   }
 
-  const fresh = [...SSHConfig.parse(renderHostBlock(block))];
-  const wildcard = config.findIndex((line) => (isSection(line, 'host') && hostNames(line).some((n) => /[*?]/.test(n))) || isSection(line, 'match'));
+  // Proof by ssh's own rules: after the edit, ssh must use our ProxyCommand for the alias.
+  const after = evaluate(outcome.text).values.get('proxycommand');
+  if (after?.rest !== block.proxyCommand) {
+    throw new ConfigError(`${file}: after adding Host ${block.alias}, ssh would still not use its ProxyCommand${after ? ` (${where(after)} comes first)` : ''}; not changed`);
+  }
+  return outcome;
+}
+
+function withNewBlock(text: string, config: SSHConfig, block: HostBlock): string {
+  const rendered = renderHostBlock(block, indentOf(config));
+  const wildcard = config.findIndex((line) => (isSection(line, 'host') && hostNames(line).some((n) => /[*?!]/.test(n))) || isSection(line, 'match'));
   if (wildcard === -1) {
     const sep = text === '' ? '' : text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
-    return { kind: 'added-block', text: text + sep + renderHostBlock(block) };
+    return text + sep + rendered;
   }
   // Ours gets a blank line after it, before the wildcard block.
+  const fresh = [...SSHConfig.parse(rendered)];
   const tail = fresh.at(-1) as Section;
   const lastLine = tail.config.at(-1);
   if (lastLine) lastLine.after = '\n\n';
   config.splice(wildcard, 0, ...fresh);
-  return { kind: 'added-block', text: config.toString() };
+  return config.toString();
+}
+
+/** The indentation the file already uses inside its blocks (two spaces when it has none). */
+function indentOf(config: SSHConfig): string {
+  for (const line of config) {
+    if (line.type !== LineType.DIRECTIVE || !('config' in line)) continue;
+    for (const sub of line.config) if (sub.type === LineType.DIRECTIVE && /^[ \t]+$/.test(sub.before)) return sub.before;
+  }
+  return '  ';
+}
+
+function where(value: SshValue): string {
+  return `${value.file} line ${value.line}`;
 }
 
 function isSection(line: Line, param: 'host' | 'match'): line is Section {
@@ -90,8 +135,4 @@ function isSection(line: Line, param: 'host' | 'match'): line is Section {
 
 function hostNames(line: Section): string[] {
   return Array.isArray(line.value) ? line.value.map((v) => v.val) : line.value.split(/\s+/).filter(Boolean);
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

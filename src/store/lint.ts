@@ -1,9 +1,8 @@
 // Checks a profile's sequences for knocks that cannot work or are weak, without sending
-// anything; probeKnockPorts adds the one check that needs the network.
+// anything; probe.ts adds the one check that needs the network.
 import { formatKnock, type Knock } from '../knock/tokens.js';
 import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
 import type { Profile } from './profiles.js';
-import type { Destination, Transport } from '../knock/transport/transport.js';
 import { readOneTime } from './one-time.js';
 
 export type Level = 'warning' | 'note';
@@ -18,6 +17,7 @@ export interface Finding {
     | 'service-port'
     | 'icmp-knockd'
     | 'port-answers'
+    | 'not-probed'
     | 'one-time-left'
     | 'one-time-low'
     | 'one-time-file';
@@ -86,29 +86,3 @@ export async function lintOneTime(profile: Profile): Promise<Finding[]> {
   return [{ level: 'note', code: 'one-time-left', message: what }];
 }
 
-/**
- * Sends one TCP knock (one SYN, closed before any retransmit) to each distinct TCP knock
- * port, highest port first so the probes do not replay the sequence in order, and reports
- * the ports that accept a connection.
- */
-export async function probeKnockPorts(profile: Profile, to: Destination, transport: Transport, verbose = false): Promise<Finding[]> {
-  const all = [...profile.open, ...(profile.close ?? [])];
-  const ports = [...new Set(all.flatMap((k) => (k.protocol === 'tcp' ? [k.port] : [])))].sort((a, b) => b - a);
-  const findings: Finding[] = [];
-  for (const port of ports) {
-    const knock: Knock = { protocol: 'tcp', port };
-    const armed = await transport.arm(knock, to);
-    const outcome = await armed.fire().outcome;
-    if (outcome.result === 'accepted') {
-      const index = all.findIndex((k) => k.protocol === 'tcp' && k.port === port);
-      const where = index < profile.open.length ? `open sequence` : `close sequence`;
-      const i = index < profile.open.length ? index : index - profile.open.length;
-      findings.push({
-        level: 'warning',
-        code: 'port-answers',
-        message: `${knockLabel(i, knock, verbose)} of the ${where} is accepted by ${to.address}: a knock there completes a handshake and sends more packets`,
-      });
-    }
-  }
-  return findings;
-}

@@ -28,7 +28,7 @@ test('returns 0 once every port accepts a connection on the knocked address', as
   other.server.close();
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(new RegExp(`^knocked lo: 1 knock in .* ms\\n127\\.0\\.0\\.1:${openPort}, 127\\.0\\.0\\.1:${other.port}: open after \\d+(\\.\\d)? s\\n$`));
+  expect(result.stdout).toMatch(new RegExp(`^knocked lo: 1 knock in .* ms\\n127\\.0\\.0\\.1:${openPort}, 127\\.0\\.0\\.1:${other.port}: open after \\d+\\.\\d+ s\\n$`));
   expect(accepted).toBe(1);
 });
 
@@ -51,7 +51,39 @@ test('waits for a port that opens late (no spinner off a terminal)', async () =>
   late?.close();
   expect(result.code).toBe(0);
   expect(result.stderr).toMatch(/wait: attempt 1: .*ECONNREFUSED/);
-  expect(result.stdout.toString()).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}: open after`));
+  // Tenths of a second, not whole seconds: a door that opens within a second does not say "0 s".
+  const after = new RegExp(`127\\.0\\.0\\.1:${port}: open after (\\d+\\.\\d+) s\\n$`).exec(result.stdout.toString());
+  expect(after).not.toBeNull();
+  expect(Number(after![1])).toBeGreaterThan(0);
+});
+
+test('--json: one object with the knocks and the wait result, also when the wait gives up', async () => {
+  const ok = await runKnock(['open', 'lo', '--wait', String(openPort), '--json'], { env: home.env });
+  expect(ok.stderr).toBe('');
+  expect(ok.code).toBe(0);
+  const lines = ok.stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  const result = JSON.parse(lines[0]!);
+  expect(result).toMatchObject({ profile: 'lo', dryRun: false, wait: { address: '127.0.0.1', ports: [openPort], open: true } });
+  expect(typeof result.wait.afterMs).toBe('number');
+  expect(result.knocks).toHaveLength(1);
+
+  const port = await closedPort();
+  const failed = await runKnock(['open', 'lo', '--wait', String(port), '--wait-timeout', '0.5', '--json'], { env: home.env });
+  expect(failed.code).toBe(1);
+  expect(JSON.parse(failed.stdout)).toMatchObject({ wait: { ports: [port], open: false, error: expect.stringMatching(/did not accept a connection within 0\.5 s/) } });
+  expect(failed.stderr).toMatch(/^knock: 127\.0\.0\.1:\d+ did not accept/);
+});
+
+test('--wait takes the Port that an Include file of ~/.ssh/config gives the profile name', async () => {
+  home.writeConfig(`profiles:\n  work:\n    open: [${await closedPort()}]\n    delay: 0\n`);
+  home.writeFile('.ssh/config', 'Include config.d/*\n');
+  home.writeFile('.ssh/config.d/work', `Host work\n  HostName 127.0.0.1\n  Port ${openPort}\n`);
+  const result = await runKnock(['open', 'work', '--wait'], { env: home.env });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${openPort}: open after`));
+  expect(accepted).toBe(1);
 });
 
 test('a port that never opens: exit 1 after --wait-timeout, one line', async () => {

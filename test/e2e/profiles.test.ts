@@ -1,5 +1,5 @@
 // add/remove/show/list round trips, import and lint, with the built bin/knock in a temp HOME.
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ROOT, runKnock, TempHome } from '../helpers/run-knock.js';
@@ -105,13 +105,21 @@ describe('import knockd.conf', () => {
     const r = await runKnock(['import', conf, '--host', '198.18.0.2', '--port', '22'], { env: home.env });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
-      'SSH: [openSSH] + [closeSSH] paired: open and close sequences\n' +
-        'openHTTPS: [openHTTPS]\n' +
-        'mail-toggle: [mail toggle]\n' +
+      'SSH: [openSSH] + [closeSSH] paired: open and close sequences; port 22 (its command opens it)\n' +
+        'openHTTPS: [openHTTPS]; port 443 (its command opens it)\n' +
+        'mail-toggle: [mail toggle]; port 993 (its command opens it); the door closes by itself 10 s after opening (cmd_timeout): connect within that\n' +
         'odd: [odd]\n' +
         `imported 4 profiles from ${conf} into ${storeFile()}\n`,
     );
-    expect(r.stderr).toBe(`knock: warning: ${conf}:29: [odd] wants tcpflags=fin,!syn; knock sends a bare SYN, so its TCP knocks will not match\n`);
+    expect(r.stderr).toBe(
+      `knock: warning: ${conf}:29: [odd] wants tcpflags=fin,!syn; knock sends a bare SYN, so its TCP knocks will not match\n` +
+        `knock: warning: ${conf}:17: [openHTTPS] opens port 443 (its command says so): port 443 used, not -p 22\n` +
+        `knock: warning: ${conf}:23: [mail toggle] opens port 993 (its command says so): port 993 used, not -p 22\n`,
+    );
+    const https = await runKnock(['show', 'openHTTPS', '--json'], { env: home.env });
+    expect(JSON.parse(https.stdout)).toMatchObject({ port: 443 });
+    const odd = await runKnock(['show', 'odd', '--json'], { env: home.env });
+    expect(JSON.parse(odd.stdout)).toMatchObject({ port: 22 });
     const show = await runKnock(['show', 'SSH', '--json'], { env: home.env });
     expect(JSON.parse(show.stdout)).toMatchObject({ host: '198.18.0.2', port: 22, open: ['7000', '8000', '9000'], close: ['9000', '8000', '7000'], seqTimeout: 5 });
     const mail = await runKnock(['show', 'mail-toggle', '--json'], { env: home.env });
@@ -148,6 +156,30 @@ describe('import knockd.conf', () => {
     const show = await runKnock(['show', 'SMTP'], { env: home.env });
     expect(show.stdout).toContain(`one-time:    ${copy}: 2 left, next (line 1): 1 2 3\n`);
     expect(show.stdout).toContain('close:       4 5 6\n');
+  });
+
+  it('--json -n prints JSON (the profiles as they would be stored) and writes nothing', async () => {
+    const r = await runKnock(['import', conf, '--host', '198.18.0.2', '--json', '-n'], { env: home.env });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ dryRun: true, from: conf });
+    expect(out.profiles.map((p: { name: string }) => p.name)).toEqual(['SSH', 'openHTTPS', 'mail-toggle', 'odd']);
+    expect(out.profiles[2]).toMatchObject({ name: 'mail-toggle', port: 993, portFrom: 'command', closesAfterS: 10, profile: { open: ['2222:udp', 3333, '4444:udp'] } });
+    expect(existsSync(storeFile())).toBe(false);
+  });
+
+  it('sections that become one profile name: the count is what the store holds', async () => {
+    const dup = path.join(home.dir, 'dup.conf');
+    writeFileSync(dup, '[web door]\nsequence=1,2\n[web-door]\nsequence=1,2\n[web  door]\nsequence=5,6\n');
+    const r = await runKnock(['import', dup, '--host', '198.18.0.2'], { env: home.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`web-door: [web door]\nweb-door-2: [web  door]\nimported 2 profiles from ${dup} into ${storeFile()}\n`);
+    expect(r.stderr).toBe(
+      `knock: warning: ${dup}: [web-door] is the same door as [web door] (profile 'web-door'): imported once\n` +
+        `knock: warning: ${dup}: [web  door] would also be profile 'web-door' (from [web door]): imported as 'web-door-2'\n`,
+    );
+    const list = await runKnock(['list', '--json'], { env: home.env });
+    expect(JSON.parse(list.stdout).profiles.map((p: { name: string; openKnocks: unknown }) => p.name)).toEqual(['web-door', 'web-door-2']);
   });
 
   it('needs --host, and writes nothing without it', async () => {

@@ -87,12 +87,13 @@ describeLab('knock serve with knockd peers (netns)', ['knock', 'knockd', 'iptabl
       ['knock', CLIENT_V4, 'tcp', 7000, 3],
       ['close', CLIENT_V4, null, null, null],
       ['knock', CLIENT_V4, 'udp', 8000, 0],
+      ['stopped', undefined, null, null, null],
     ]);
   });
 
   test("Debian's knockd.conf served as is: its iptables commands run in the server namespace", async () => {
     const conf = home.writeFile('knockd.conf', DEBIAN_KNOCKD_CONF);
-    const s = await start(['--knockd-conf', conf]);
+    const s = await start(['--knockd-conf', conf, '--run-commands']);
     const rule = `-A INPUT -s ${CLIENT_V4}/32 -p tcp -m tcp --dport 22 -j ACCEPT`;
     knockd('7000', '8000', '9000');
     const added = await s.waitFor((e) => e.event === 'command' && e.door === 'openSSH', 'openSSH command');
@@ -105,6 +106,19 @@ describeLab('knock serve with knockd peers (netns)', ['knock', 'knockd', 'iptabl
       ['open', 'openSSH'],
       ['close', 'closeSSH'],
     ]);
+  });
+
+  test("Debian's knockd.conf without --run-commands: the iptables command is printed, the firewall untouched", async () => {
+    const conf = home.writeFile('knockd.conf', DEBIAN_KNOCKD_CONF);
+    const before = lab.exec(lab.server, 'iptables', ['-S', 'INPUT']);
+    const s = await start(['--knockd-conf', conf]);
+    knockd('7000', '8000', '9000');
+    const said = await s.waitFor((e) => e.event === 'command' && e.door === 'openSSH', 'openSSH command');
+    expect(said).toMatchObject({ ran: false, command: `/sbin/iptables -A INPUT -s ${CLIENT_V4} -p tcp --dport 22 -j ACCEPT` });
+    expect(said).not.toHaveProperty('code');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lab.exec(lab.server, 'iptables', ['-S', 'INPUT'])).toBe(before);
+    await s.stop();
   });
 
   test('knockd and knock serve, watching the same knocks, agree (a wrong knock equal to the first does not restart)', async () => {
@@ -125,7 +139,7 @@ describeLab('knock serve with knockd peers (netns)', ['knock', 'knockd', 'iptabl
       daemon.stdout!.on('data', onData);
       daemon.stderr!.on('data', onData);
     });
-    const s = await start(['--knockd-conf', home.writeFile('knockd-serve.conf', conf(serveLog))]);
+    const s = await start(['--knockd-conf', home.writeFile('knockd-serve.conf', conf(serveLog)), '--run-commands']);
     const scenarios: [string[], boolean][] = [
       [['7000', '8000:udp', '9000'], true],
       [['7000', '8000:udp', '7000', '8000:udp', '9000'], false],

@@ -78,6 +78,7 @@ describe('knock serve (loopback)', () => {
       ['knock', LOCAL, 'udp', p[1], 'close', 2],
       ['knock', LOCAL, 'tcp', p[0], 'close', 3],
       ['close', LOCAL, null, null, 'close', null],
+      ['stopped', undefined, null, null, undefined, null],
     ]);
   });
 
@@ -94,6 +95,7 @@ describe('knock serve (loopback)', () => {
       `knock ${LOCAL} udp/${p[1]} open 2/3`,
       `knock ${LOCAL} tcp/${p[2]} open 3/3`,
       `open ${LOCAL}`,
+      'stopped: every listener closed',
     ]);
     expect(s.lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
   });
@@ -154,7 +156,8 @@ describe('knock serve (loopback)', () => {
     expect(readFileSync(out, 'utf8')).toBe(`${LOCAL} ${LOCAL}\nclosed ${LOCAL}\n`);
     const r = await s.stop();
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('to-stdout');
+    // Labelled: which command wrote it, for which source.
+    expect(r.stderr).toContain(`--on-open for ${LOCAL}: to-stdout\n`);
     for (const line of s.lines) expect(() => JSON.parse(line)).not.toThrow();
   });
 
@@ -319,7 +322,7 @@ describe('knock serve (loopback)', () => {
 \tcommand     = echo close %IP% >> ${log}
 `,
     );
-    const s = await start(['--knockd-conf', conf, '--json']);
+    const s = await start(['--knockd-conf', conf, '--json', '--run-commands']);
     expect(s.events()[0]).toMatchObject({ ports: [`tcp/${p[0]}`, `udp/${p[1]}`, `tcp/${p[2]}`] });
     await client(['-d', '100', LOCAL, String(p[0]), `${p[1]}:udp`, String(p[2])]);
     await s.waitFor((e) => e.event === 'command' && e.action === 'stop_command', 'stop_command');
@@ -332,5 +335,39 @@ describe('knock serve (loopback)', () => {
       ['close', 'openStuff', 'cmd_timeout'],
       ['close', 'closeStuff', null],
     ]);
+  });
+
+  test('--knockd-conf without --run-commands: each command printed as it would run, none run', async () => {
+    const log = path.join(home.dir, 'never.log');
+    const conf = home.writeFile('knockd.conf', `[openStuff]\n\tsequence = ${p[0]},${p[2]}\n\tstart_command = echo add %IP% >> ${log}\n\tstop_command = echo del %IP% >> ${log}\n\tcmd_timeout = 1\n`);
+    const s = await start(['--knockd-conf', conf]);
+    await client(['-d', '100', LOCAL, String(p[0]), String(p[2])]);
+    await s.waitFor((e) => /\[openStuff\] stop_command/.test(String(e.text)), 'stop_command line');
+    const r = await s.stop();
+    expect(r.code).toBe(0);
+    expect(existsSync(log)).toBe(false);
+    expect(r.stderr).toBe(`knock: warning: ${conf}: the commands of 1 section are printed as they would run, not run (they may change this machine's firewall); --run-commands runs them\n`);
+    const text = s.lines.map((l) => l.replace(/^\S+ /, ''));
+    expect(text).toContain(`[openStuff] command for ${LOCAL} not run (--run-commands runs it): echo add ${LOCAL} >> ${log}`);
+    expect(text).toContain(`[openStuff] stop_command for ${LOCAL} not run (--run-commands runs it): echo del ${LOCAL} >> ${log}`);
+    expect(text.at(-1)).toBe('stopped: every listener closed');
+  });
+
+  test('a failing command reads as one: which command, for whom, its exit code', async () => {
+    const s = await start(['t', '--on-open', 'echo oops >&2; exit 3']);
+    await client(['t']);
+    await s.waitFor((e) => /--on-open for/.test(String(e.text)), 'on-open line');
+    const r = await s.stop();
+    expect(s.lines.map((l) => l.replace(/^\S+ /, ''))).toContain(`--on-open for ${LOCAL} exited 3 (failed): echo oops >&2; exit 3`);
+    expect(r.stderr).toBe(`--on-open for ${LOCAL}: oops\n`);
+  });
+
+  test('serving a profile whose host is elsewhere: a hint that `knock PROFILE` goes there, not here', async () => {
+    home.writeConfig(`profiles:\n  office:\n    host: 198.18.0.2\n    open: [${p[0]}, ${p[2]}]\n`);
+    const s = await start(['office']);
+    const r = await s.stop();
+    expect(r.stderr).toBe(
+      `knock: warning: profile 'office' knocks 198.18.0.2, but this server listens on 127.0.0.1: 'knock office' goes to 198.18.0.2, not here; to knock this server use 'knock 127.0.0.1 PORT...', or a profile with host: 127.0.0.1\n`,
+    );
   });
 });

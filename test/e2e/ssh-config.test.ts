@@ -64,7 +64,7 @@ test('--add completes an existing Host block of that name, keeping its own HostN
   home.writeFile('.ssh/config', 'Host door\n  HostName door.example\n  User bob\nHost *\n  ServerAliveInterval 30');
   const result = await runKnock(['ssh-config', 'door', '--add'], { env: home.env });
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(/: added Port, ProxyCommand to Host door \(backup: .*knock-backup-\d{8}T\d{6}\)\n$/);
+  expect(result.stdout).toMatch(/: added Port, ProxyCommand to Host door \(backup: .*config\.knock-backup\)\n$/);
   const seen = await sshSees('door');
   expect([seen.hostname, seen.user, seen.port, seen.proxycommand, seen.serveraliveinterval]).toEqual(['door.example', 'bob', '2222', ourProxyCommand, '30']);
 });

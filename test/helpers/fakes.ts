@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { Clock } from '../../src/knock/clock.js';
 import type { Io, OutStream } from '../../src/shared/io.js';
 import type { Knock } from '../../src/knock/tokens.js';
+import type { SshFs } from '../../src/ssh/include.js';
 import type { Armed, Destination, Outcome, Shot, Transport } from '../../src/knock/transport/transport.js';
 import { LockTimeoutError, type SequenceLock } from '../../src/knock/sequence-lock.js';
 
@@ -129,4 +130,30 @@ export class FakeLock implements SequenceLock {
     this.events.push(`acquire ${to.address}`);
     return () => this.events.push(`release ${to.address}`);
   }
+}
+
+/** An in-memory file tree for reading ssh configs: path -> text (a trailing '/' makes a directory), all owned by uid 1000, mode 0600 unless given. */
+export function memorySshFs(files: Record<string, string>, owners: Record<string, { uid?: number; mode?: number }> = {}): SshFs & { reads: string[] } {
+  const reads: string[] = [];
+  const isDir = (p: string) => p in files ? p.endsWith('/') : Object.keys(files).some((f) => f.startsWith(p.replace(/\/?$/, '/')));
+  const missing = (p: string) => Object.assign(new Error(`ENOENT: no such file or directory, '${p}'`), { code: 'ENOENT' });
+  return {
+    reads,
+    async readFile(p) {
+      reads.push(p);
+      if (!(p in files)) throw missing(p);
+      return files[p]!;
+    },
+    async stat(p) {
+      if (!(p in files) && !isDir(p)) throw missing(p);
+      return { uid: owners[p]?.uid ?? 1000, mode: owners[p]?.mode ?? 0o600, isDirectory: () => isDir(p), isFile: () => !isDir(p) };
+    },
+    async readdir(dir) {
+      const prefix = dir.replace(/\/?$/, '/');
+      const names = new Set<string>();
+      for (const f of Object.keys(files)) if (f.startsWith(prefix)) names.add(f.slice(prefix.length).split('/')[0]!);
+      if (names.size === 0) throw missing(dir);
+      return [...names].filter(Boolean);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { parseStore } from '../../../src/store/profiles.js';
 import { SshConfig } from '../../../src/ssh/config.js';
 import { findProfile, hostOfProfile } from '../../../src/app/find-profile.js';
+import { memorySshFs } from '../../helpers/fakes.js';
 
 const SSH = `
 Host jump
@@ -15,10 +16,8 @@ Host *.corp
 `;
 
 function sshOf(text: string | undefined): SshConfig {
-  return new SshConfig('/home/u/.ssh/config', async () => {
-    if (text === undefined) throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
-    return text;
-  });
+  const fs = memorySshFs(text === undefined ? {} : { '/home/u/.ssh/config': text });
+  return new SshConfig('/home/u/.ssh/config', { homedir: '/home/u', fs, uid: 1000, localUser: 'u' });
 }
 
 const store = parseStore(

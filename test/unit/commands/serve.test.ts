@@ -59,7 +59,7 @@ describe('knock serve (command, with fake sockets and signals)', () => {
     expect(await done).toBe(0);
     expect(closed).toBe(2);
     expect(released).toBe(true);
-    expect(out().trim().split('\n').map((l) => JSON.parse(l).event)).toEqual(['listening', 'knock', 'knock', 'open']);
+    expect(out().trim().split('\n').map((l) => JSON.parse(l).event)).toEqual(['listening', 'knock', 'knock', 'open', 'stopped']);
     expect(err()).toMatch(/^knock: warning: .*knockd\.conf:3: \[openSSH\]: tcpflags = syn,ack is not checked/);
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../helpers/run-knock.js';
-import { importKnockd, profileNameOf } from '../../../src/knockd/import.js';
+import { importKnockd, portOfCommand, profileNameOf } from '../../../src/knockd/import.js';
 import { parseKnockdConf } from '../../../src/knockd/conf.js';
 import { parseProfile } from '../../../src/store/profiles.js';
 
@@ -15,14 +15,18 @@ describe('importKnockd', () => {
     expect(result.profiles[0]).toEqual({
       name: 'SSH',
       sections: ['openSSH', 'closeSSH'],
+      portFrom: 'command',
       profile: { host: 'gate.example', port: 22, open: [7000, 8000, 9000], close: [9000, 8000, 7000], seq_timeout: 5 },
     });
   });
 
   it('keeps other sections as profiles named after them, with protocols and seq_timeout', () => {
     expect(result.profiles.map((p) => p.name)).toEqual(['SSH', 'openHTTPS', 'mail-toggle', 'odd']);
-    expect(result.profiles[1]!.profile).toEqual({ host: 'gate.example', port: 22, open: [12345, 54321, 24680, 13579], seq_timeout: 5 });
-    expect(result.profiles[2]!.profile).toEqual({ host: 'gate.example', port: 22, open: ['2222:udp', 3333, '4444:udp'] });
+    // -p 22 is for sections whose command names no port; these open 443 and 993.
+    expect(result.profiles[1]!.profile).toEqual({ host: 'gate.example', port: 443, open: [12345, 54321, 24680, 13579], seq_timeout: 5 });
+    expect(result.profiles[2]!.profile).toEqual({ host: 'gate.example', port: 993, open: ['2222:udp', 3333, '4444:udp'] });
+    expect(result.profiles[2]!.closesAfterS).toBe(10);
+    expect(result.profiles[3]).toMatchObject({ name: 'odd', portFrom: 'option', profile: { port: 22 } });
   });
 
   it('produces profiles the store loader accepts', () => {
@@ -30,7 +34,45 @@ describe('importKnockd', () => {
   });
 
   it('warns about tcpflags a SYN knock cannot match', () => {
-    expect(result.warnings).toEqual([`${FIXTURE}:29: [odd] wants tcpflags=fin,!syn; knock sends a bare SYN, so its TCP knocks will not match`]);
+    expect(result.warnings).toEqual([
+      `${FIXTURE}:29: [odd] wants tcpflags=fin,!syn; knock sends a bare SYN, so its TCP knocks will not match`,
+      `${FIXTURE}:17: [openHTTPS] opens port 443 (its command says so): port 443 used, not -p 22`,
+      `${FIXTURE}:23: [mail toggle] opens port 993 (its command says so): port 993 used, not -p 22`,
+    ]);
+  });
+
+  it('tcpflags on an all-UDP section: nothing to warn about (knockd checks flags on TCP only)', () => {
+    expect(importKnockd(parseKnockdConf('[u]\nsequence=1:udp,2:udp\ntcpflags=syn,ack\n', 'k.conf'), 'h').warnings).toEqual([]);
+  });
+
+  it('the port a command opens', () => {
+    expect(portOfCommand('/sbin/iptables -A INPUT -s %IP% -p tcp --dport 443 -j ACCEPT')).toEqual({ port: 443 });
+    expect(portOfCommand('nft add element inet filter allowed { %IP% } ; tcp dport 8443')).toEqual({ port: 8443 });
+    expect(portOfCommand('ufw allow from %IP% to any port 2222')).toEqual({ port: 2222 });
+    expect(portOfCommand('/usr/local/sbin/knock_add -i -c INPUT -p tcp -d 443 -f %IP%')).toEqual({ port: 443 });
+    expect(portOfCommand('iptables -A INPUT -s %IP% -d 10.0.0.1 -j ACCEPT')).toEqual({});
+    expect(portOfCommand('iptables -m multiport --dports 80,443 -s %IP% -j ACCEPT')).toEqual({ ambiguous: '80,443' });
+    expect(portOfCommand('iptables --dport 1000:2000 -s %IP% -j ACCEPT')).toEqual({ ambiguous: '1000:2000' });
+    expect(portOfCommand(undefined)).toEqual({});
+  });
+
+  it('two sections that make one profile name: an identical copy once, a different one renamed, each said', () => {
+    const c = parseKnockdConf('[open ssh]\nsequence=1,2\n[open-ssh]\nsequence=1,2\n[open_ssh]\nsequence=3,4\n', 'k.conf');
+    const r = importKnockd(c, 'h');
+    expect(r.profiles.map((p) => [p.name, p.profile.open])).toEqual([
+      ['open-ssh', [1, 2]],
+      ['open_ssh', [3, 4]],
+    ]);
+    const d = importKnockd(parseKnockdConf('[a b]\nsequence=1,2\n[a-b]\nsequence=1,2\n[a.b]\nsequence=5,6\n[a  b]\nsequence=7,8\n', 'k.conf'), 'h');
+    expect(d.profiles.map((p) => [p.name, p.profile.open])).toEqual([
+      ['a-b', [1, 2]],
+      ['a.b', [5, 6]],
+      ['a-b-2', [7, 8]],
+    ]);
+    expect(d.warnings).toEqual([
+      "k.conf: [a-b] is the same door as [a b] (profile 'a-b'): imported once",
+      "k.conf: [a  b] would also be profile 'a-b' (from [a b]): imported as 'a-b-2'",
+    ]);
   });
 
   it('pairs a close section that comes first, and takes the shorter seq_timeout', () => {

@@ -65,8 +65,9 @@ const closeDoor: Door = { name: 'close', kind: 'close', seqTimeout: 5, sequence:
 function session(config: Partial<ServeConfig>, f: ReturnType<typeof fakes>) {
   const events: ServeEvent[] = [];
   const warnings: string[] = [];
-  const s = new ServeSession({ doors: [openDoor, closeDoor], bind: '127.0.0.1', env: { PATH: '/bin' }, ...config }, f.deps, (e) => events.push(e), (w) => warnings.push(w));
-  return { s, events, warnings, kinds: () => events.map((e) => e.event) };
+  const output: string[] = [];
+  const s = new ServeSession({ doors: [openDoor, closeDoor], bind: '127.0.0.1', env: { PATH: '/bin' }, ...config }, f.deps, (e) => events.push(e), (w) => warnings.push(w), (l) => output.push(l));
+  return { s, events, warnings, output, kinds: () => events.map((e) => e.event) };
 }
 
 describe('ServeSession', () => {
@@ -115,7 +116,7 @@ describe('ServeSession', () => {
   test("knockd.conf commands: command on completion, stop_command cmd_timeout s after it finished, which closes the guard", async () => {
     const f = fakes();
     const door: Door = { name: 'openSSH', kind: 'open', seqTimeout: 5, sequence: [tcp(7000), tcp(8000)], command: 'add %IP%', stopCommand: 'del %IP%', cmdTimeout: 10 };
-    const { s, events } = session({ doors: [door], onClose: 'hook %IP%' }, f);
+    const { s, events } = session({ doors: [door], onClose: 'hook %IP%', runDoorCommands: true }, f);
     await s.start();
     f.knock('tcp/7000', '10.2.2.2');
     f.knock('tcp/8000', '10.2.2.2');
@@ -138,7 +139,7 @@ describe('ServeSession', () => {
   test('stopping before cmd_timeout cancels the stop_command and says so', async () => {
     const f = fakes();
     const door: Door = { name: 'openSSH', kind: 'open', seqTimeout: 5, sequence: [tcp(7000)], command: 'add %IP%', stopCommand: 'del %IP%', cmdTimeout: 10 };
-    const { s, warnings } = session({ doors: [door] }, f);
+    const { s, warnings } = session({ doors: [door], runDoorCommands: true }, f);
     await s.start();
     f.knock('tcp/7000', '10.2.2.2');
     f.actions[0]!.finish(0);
@@ -163,8 +164,38 @@ describe('ServeSession', () => {
     await s.start();
     f.knock('tcp/7000', '1.2.3.4;reboot');
     expect(f.actions).toEqual([]);
-    expect(warnings[0]).toMatch(/on-open of open for '1\.2\.3\.4;reboot' not run: refusing/);
+    expect(warnings[0]).toMatch(/^--on-open for '1\.2\.3\.4;reboot' not run: refusing/);
     await s.stop();
+  });
+
+  test("without runDoorCommands a door's commands are reported as they would run, never run; stop_command still follows cmd_timeout", async () => {
+    const f = fakes();
+    const door: Door = { name: 'openSSH', kind: 'open', seqTimeout: 5, sequence: [tcp(7000)], command: 'add %IP%', stopCommand: 'del %IP%', cmdTimeout: 10 };
+    const { s, events } = session({ doors: [door], onOpen: 'hook %IP%' }, f);
+    await s.start();
+    f.knock('tcp/7000', '10.2.2.2');
+    await f.tick();
+    await f.advance(10_000);
+    // Only the user's own --on-open runs.
+    expect(f.actions.map((a) => a.request.command)).toEqual(['hook 10.2.2.2']);
+    const commands = events.filter((e) => e.event === 'command');
+    expect(commands).toEqual([
+      expect.objectContaining({ action: 'command', command: 'add 10.2.2.2', ran: false }),
+      expect.objectContaining({ action: 'stop_command', command: 'del 10.2.2.2', ran: false }),
+    ]);
+    expect(commands.some((e) => 'code' in e)).toBe(false);
+    await s.stop();
+  });
+
+  test("a command's output comes back labelled with the command; stop() reports one last event", async () => {
+    const f = fakes();
+    const { s, output, kinds } = session({ doors: [{ name: 'open', kind: 'open', seqTimeout: 5, sequence: [tcp(7000)] }], onOpen: 'hook %IP%' }, f);
+    await s.start();
+    f.knock('tcp/7000', '10.2.2.2');
+    f.actions[0]!.request.onOutput!('hello');
+    expect(output).toEqual(['--on-open for 10.2.2.2: hello']);
+    await s.stop();
+    expect(kinds().at(-1)).toBe('stopped');
   });
 });
 

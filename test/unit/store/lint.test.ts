@@ -1,7 +1,6 @@
-import { lintProfile, probeKnockPorts } from '../../../src/store/lint.js';
+import { lintProfile } from '../../../src/store/lint.js';
 import type { Knock } from '../../../src/knock/tokens.js';
 import type { Profile } from '../../../src/store/profiles.js';
-import type { Transport } from '../../../src/knock/transport/transport.js';
 
 const profile = (p: Partial<Profile>): Profile => ({ name: 'p', open: [tcp(7000), tcp(8000), tcp(9000)], delay: 100, seqTimeout: 25, ...p });
 const tcp = (port: number): Knock => ({ protocol: 'tcp', port });
@@ -37,29 +36,5 @@ describe('lintProfile', () => {
   it('warns about knocking the service port, and notes ICMP knocks', () => {
     expect(codes(profile({ port: 8000 }))).toEqual(['warning:service-port']);
     expect(codes(profile({ open: [tcp(1), { protocol: 'icmp', size: 56 }] }))).toEqual(['note:icmp-knockd']);
-  });
-});
-
-describe('probeKnockPorts', () => {
-  it('knocks each distinct TCP port once, highest first, and reports the ones that accept', async () => {
-    const sent: number[] = [];
-    const transport: Transport = {
-      async arm(knock) {
-        return {
-          fire() {
-            if (knock.protocol !== 'tcp') throw new Error('only TCP is probed');
-            sent.push(knock.port);
-            return { sent: Promise.resolve(), outcome: Promise.resolve({ result: knock.port === 8000 ? 'accepted' : 'refused' }) };
-          },
-          cancel() {},
-        };
-      },
-    };
-    const p = profile({ open: [tcp(7000), tcp(8000), { protocol: 'udp', port: 5 }], close: [tcp(8000), tcp(9000)] });
-    const findings = await probeKnockPorts(p, { address: '198.18.0.2', family: 4 }, transport);
-    expect(sent).toEqual([9000, 8000, 7000]);
-    expect(findings).toEqual([
-      { level: 'warning', code: 'port-answers', message: 'knock 2 of the open sequence is accepted by 198.18.0.2: a knock there completes a handshake and sends more packets' },
-    ]);
   });
 });
