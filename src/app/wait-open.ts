@@ -56,7 +56,7 @@ export async function waitUntilOpen(ctx: Context, plan: KnockPlan, wait: WaitPla
   const spinner = await startSpinner(ctx.io, `waiting for ${what}`, { json: ctx.args.json, quiet: ctx.args.quiet });
   const started = Date.now();
   try {
-    await waitForPorts({ address: plan.address, family: plan.family }, ports, wait.timeoutMs, (attempt, reason) =>
+    await waitForPorts({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, ports, wait.timeoutMs, (attempt, reason) =>
       ctx.debug(`wait: attempt ${attempt}: ${reason}`),
     );
   } catch (error) {

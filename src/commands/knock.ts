@@ -18,14 +18,35 @@ interface KnockArgs extends WaitArgs {
   knocks?: string[];
   udp?: boolean;
   delay?: number;
+  ttl?: number;
+  source?: string;
   dryRun?: boolean;
 }
 
 /** -d MS, read as typed: yargs' own number parsing turns "abc" into NaN and "" into 0. */
 export const parseDelayOption = msOption('-d/--delay');
 
+/** --ttl N, read as typed (an integer 1-255). */
+export function parseTtlOption(value: unknown): number {
+  const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 255) throw new UsageError(`--ttl '${text}' is not a TTL (1-255)`);
+  return Number(text);
+}
+
 export function knockOptions(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return yargs
+    .option('ttl', {
+      type: 'string',
+      coerce: parseTtlOption,
+      describe: 'IP TTL (IPv6 hop limit) of every knock (overrides the profile)',
+      requiresArg: true,
+    })
+    .option('source', {
+      type: 'string',
+      coerce: (value: unknown) => String(Array.isArray(value) ? value.at(-1) : value),
+      describe: 'send every knock from this local ADDRESS or INTERFACE (overrides the profile)',
+      requiresArg: true,
+    })
     .option('delay', {
       alias: 'd',
       type: 'string',
@@ -84,13 +105,16 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
     ...(tokens.length ? { tokens } : {}),
     ...(args.udp ? { udp: true } : {}),
     ...(args.delay !== undefined ? { delay: args.delay } : {}),
+    ...(args.ttl !== undefined ? { ttl: args.ttl } : {}),
+    ...(args.source !== undefined ? { source: args.source } : {}),
     // A one-time line is taken only after --wait too has been validated.
     peek: true,
   });
   const wait = planWait(args, prepared.port);
   const ready = args.dryRun ? prepared : await takeOneTime(prepared);
-  const { plan } = ready;
-  await sendPlan(ctx, plan, { dryRun: Boolean(args.dryRun) });
+  const { plan, plans } = ready;
+  // Both families: each sequence whole, IPv4 then IPv6, each on its own schedule.
+  for (const each of plans) await sendPlan(ctx, each, { dryRun: Boolean(args.dryRun) });
   reportOneTime(ctx, ready);
   if (!args.dryRun) await waitUntilOpen(ctx, plan, wait);
   return 0;

@@ -29,7 +29,7 @@ export const lintCommand = defineCommand<LintArgs>({
       const findings = [...lintProfile(profile, verbose), ...(await lintOneTime(profile))];
       if (args.probe) {
         const { plan } = await prepareTarget(ctx, { target: profile.name, action: 'open', peek: true });
-        findings.push(...(await probeKnockPorts(profile, { address: plan.address, family: plan.family }, ctx.services.transport ?? systemTransport(), verbose)));
+        findings.push(...(await probeKnockPorts(profile, { address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}), ...(plan.ttl !== undefined ? { ttl: plan.ttl } : {}) }, ctx.services.transport ?? systemTransport(), verbose)));
       }
       results.push({ name: profile.name, findings });
     }

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findExecutable, pingCommand } from '../../../../src/knock/transport/icmp.js';
+import { findExecutable, pingCommand } from '../../../../src/knock/transport/icmp-ping.js';
 
 const v4 = { address: '198.18.0.2', family: 4 as const };
 const v6 = { address: '2001:db8:0:1::2', family: 6 as const };
