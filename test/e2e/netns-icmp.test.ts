@@ -1,8 +1,9 @@
 // ICMP knocks on the wire, by each way they can leave: a raw socket (root), an ICMP datagram
 // socket (an unprivileged user inside ping_group_range), the system ping (outside it). The
 // server's kernel answers each echo: its identifier, checksum and size are right.
+import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
-import { Capture, CLIENT_V4, CLIENT_V6, describeLab, Lab, SERVER_V4, SERVER_V6 } from '../lab/netns.js';
+import { Capture, CLIENT_V4, CLIENT_V6, describeLab, Lab, SERVER_V4, SERVER_V6, sh } from '../lab/netns.js';
 import { KNOCK_BIN, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
 
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
@@ -102,5 +103,22 @@ describeLab('ICMP knocks (netns, tcpdump, raw / datagram / ping)', ['tcpdump', '
     const sent = packets.filter((p) => p.src === CLIENT_V4);
     expect(sent.map((p) => p.proto)).toEqual(['tcp', 'icmp', 'tcp']);
     for (let i = 1; i < sent.length; i++) expect((sent[i]!.time - sent[i - 1]!.time) * 1000).toBeGreaterThan(180);
+  });
+
+  test('knock killed (-9) before its ICMP deadline: the parked ping reads EOF and sends nothing', async () => {
+    const capture = await Capture.start(lab, lab.server, `src host ${CLIENT_V4} and (icmp or tcp)`);
+    const child = spawn('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, KNOCK_BIN, '-d', '1500', SERVER_V4, '7000', 'icmp:77'], {
+      env: home.env,
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Past the first knock, well before the second.
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGKILL');
+    await exited;
+    const packets = await capture.stop(2000);
+    expect(packets.map((p) => p.proto)).toEqual(['tcp']);
+    // No shell or ping left behind in the client namespace.
+    expect(sh(undefined, 'ip', ['netns', 'pids', lab.client]).trim()).toBe('');
   });
 });

@@ -61,6 +61,8 @@ export function parseEchoReply(family: 4 | 6, bytes: Buffer): { identifier: numb
   return { identifier: bytes.readUInt16BE(offset + 4), sequence: bytes.readUInt16BE(offset + 6) };
 }
 
+const MAX_READS_PER_POLL = 64;
+
 export interface IcmpSocket {
   kind: 'datagram' | 'raw';
   fd: number;
@@ -123,13 +125,15 @@ export function openIcmpSocket(calls: SocketCalls, to: Destination, size: number
     },
     replied() {
       if (closed || sentIdentifier === undefined) return false;
-      for (;;) {
+      // Bounded: a flood of other ICMP packets on a raw socket must not hold the event loop.
+      for (let reads = 0; reads < MAX_READS_PER_POLL; reads++) {
         const n = calls.recvNow(fd, buffer);
         if (n < 0) return false;
         const reply = parseEchoReply(to.family, buffer.subarray(0, n));
         // A datagram socket only ever sees its own replies; a raw one sees every ICMP packet.
         if (reply && reply.sequence === sequence && (kind === 'datagram' || reply.identifier === sentIdentifier)) return true;
       }
+      return false;
     },
     close() {
       if (closed) return;

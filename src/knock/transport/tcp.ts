@@ -66,7 +66,9 @@ export function armTcp(port: number, to: Destination, options: TcpOptions = {}):
   // would otherwise make the first TCP knock leave late.
   let socket: net.Socket;
   if (to.ttl !== undefined) {
-    if (!options.calls) throw new RuntimeError(`a TTL on TCP knocks needs the koffi package, which could not be loaded on ${process.platform}`);
+    if (!options.calls) {
+      throw new RuntimeError('cannot set a TTL on TCP knocks here: it takes socket calls through the koffi package (Linux, macOS), which could not be loaded');
+    }
     socket = socketWithTtl(options.calls, to, to.ttl);
   } else socket = new net.Socket();
   const handshake = Boolean(options.connect);

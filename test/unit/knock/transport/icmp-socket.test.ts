@@ -108,3 +108,15 @@ test('a raw socket takes only the reply with our identifier and sequence', () =>
   replies.push(other, ours);
   expect(socket.replied()).toBe(true);
 });
+
+test('a flood of other ICMP on a raw socket: each poll reads a bounded number of packets', () => {
+  const { calls } = fakeCalls('linux', [2]);
+  let reads = 0;
+  const noise = Buffer.from(echoRequest(4, 1, 99, Buffer.alloc(8)));
+  noise[0] = 0;
+  calls.recvNow = (_fd, into) => (reads++, noise.copy(into), noise.length);
+  const socket = openIcmpSocket(calls, { address: '198.18.0.2', family: 4 }, 8);
+  socket.send();
+  expect(socket.replied()).toBe(false);
+  expect(reads).toBe(64);
+});
