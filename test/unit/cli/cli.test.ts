@@ -358,7 +358,7 @@ describe('packet options', () => {
   test('family: both in a profile, and --dry-run shows each plan with its source and TTL', async () => {
     const { knock, transport } = runWith('profiles:\n  d:\n    host: dual.example\n    family: both\n    ttl: 5\n    source: veth0\n    open: [7000]\n');
     const result = await knock('--dry-run', '-4', 'd');
-    expect(result.stdout).toBe('open d: dual.example -> 198.18.0.9 (IPv4) from 198.18.0.1, TTL 5, 1 knock over 0 ms\n   1. +    0 ms  7000        tcp 7000\n');
+    expect(result.stdout).toBe('open d: dual.example -> 198.18.0.9 (IPv4) from 198.18.0.1, TTL 5, 1 knock over 0 ms\n   1. +    0 ms  7000        tcp 7000\ndry run: nothing was sent\n');
     const both = await knock('--dry-run', '--json', '--ttl', '9', 'd');
     expect(both.code).toBe(1);
     // The interface has no IPv6 address: refused before anything is sent, for both plans.
