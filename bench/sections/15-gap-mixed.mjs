@@ -38,7 +38,7 @@ export default async function gapMixed(ctx) {
         lab.exec(lab.client, ['sysctl', '-q', '-w', `net.ipv4.ping_group_range=${rangeOpen ? '0 2147483647' : '1 0'}`]);
         const knocks = SEQUENCE.map((p, i) => (p === 'icmp' ? `icmp:${icmpSize(v, run)}` : `${portBase(v, run) + i}:${p}`));
         const [command, ...args] = [...prefix, process.execPath, ctx.knock, '-d', String(DELAY), SERVER_V4, ...knocks];
-        await lab.run(command, args, { HOME: home });
+        await lab.run(command, args, { HOME: home, XDG_RUNTIME_DIR: '' });
       }
     }
     lab.exec(lab.client, ['sysctl', '-q', '-w', 'net.ipv4.ping_group_range=1 0']);
