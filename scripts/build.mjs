@@ -73,8 +73,9 @@ await build({
   outExtension: { '.js': '.cjs' },
   plugins: [trimDependencies],
   // cosmiconfig loads TypeScript only for .ts configs, which knock does not search for. ora is
-  // ESM-only and loaded with import() only when a spinner shows (see src/spinner.ts).
-  external: ['typescript', 'ora'],
+  // ESM-only and loaded with import() only when a spinner shows (see src/spinner.ts). koffi is
+  // native (prebuilt) and loaded only for ICMP knocks and TTLs on TCP (src/knock/transport/libc.ts).
+  external: ['typescript', 'ora', 'koffi'],
   // yargs' ESM entry reads import.meta.url (for its locale files).
   banner: { js: "var __knockImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__knockImportMetaUrl', __KNOCK_VERSION__: JSON.stringify(version) },
@@ -101,6 +102,7 @@ await build({
   minify: true,
   keepNames: true,
   outExtension: { '.js': '.mjs' },
+  external: ['koffi'],
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -4,6 +4,8 @@ import { execFileSync, spawn } from 'node:child_process';
 
 export const CLIENT_V4 = '198.18.0.1';
 export const SERVER_V4 = '198.18.0.2';
+export const CLIENT_V6 = '2001:db8:0:1::1';
+export const SERVER_V6 = '2001:db8:0:1::2';
 
 export function whyNoLab(tools = []) {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces and tcpdump)';
@@ -30,12 +32,13 @@ export class Lab {
     sh(['ip', 'netns', 'add', this.server]);
     try {
       sh(['ip', 'link', 'add', 'veth0', 'netns', this.client, 'type', 'veth', 'peer', 'name', 'veth0', 'netns', this.server]);
-      for (const [ns, v4] of [
-        [this.client, CLIENT_V4],
-        [this.server, SERVER_V4],
+      for (const [ns, v4, v6] of [
+        [this.client, CLIENT_V4, CLIENT_V6],
+        [this.server, SERVER_V4, SERVER_V6],
       ]) {
         sh(['ip', 'link', 'set', 'lo', 'up'], ns);
         sh(['ip', 'addr', 'add', `${v4}/24`, 'dev', 'veth0'], ns);
+        sh(['ip', '-6', 'addr', 'add', `${v6}/64`, 'dev', 'veth0', 'nodad'], ns);
         sh(['ip', 'link', 'set', 'veth0', 'up'], ns);
       }
     } catch (error) {
@@ -48,10 +51,10 @@ export class Lab {
     return sh(args, ns);
   }
 
-  /** Runs a command in the client namespace to completion; resolves with its exit code. */
-  run(command, args) {
+  /** Runs a command in the client namespace to completion (`env` added); resolves with its exit code. */
+  run(command, args, env = {}) {
     return new Promise((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', this.client, command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn('ip', ['netns', 'exec', this.client, command, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
       child.on('error', reject);

@@ -10,6 +10,7 @@ import { SshConfig } from '../ssh/config.js';
 import { storePermissionWarning } from '../store/permissions.js';
 import type { Transport } from '../knock/transport/transport.js';
 import type { SequenceLock } from '../knock/sequence-lock.js';
+import type { Interfaces } from '../knock/source.js';
 
 export interface GlobalArgs {
   config?: string;
@@ -26,6 +27,8 @@ export interface Services {
   clock?: Clock;
   lookup?: Lookup;
   lock?: SequenceLock;
+  /** This machine's network interfaces, for --source. */
+  interfaces?: Interfaces;
 }
 
 export class Context {
@@ -60,6 +63,7 @@ export class Context {
     };
   }
 
+  /** One family (-4 wins when both are given: knock's own plans take both, see app/target.ts). */
   get family(): FamilyOption {
     return this.args['4'] ? 4 : this.args['6'] ? 6 : 0;
   }

@@ -54,21 +54,20 @@ export async function prepareGroup(ctx: Context, request: GroupRequest): Promise
 
 /** Prints the plans (dry run) or sends them all at once; exit 1 when any member failed to send. */
 export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun: boolean): Promise<number> {
+  // A member knocking both families is two plans, each on its own schedule.
+  const plans = prepared.flatMap((p) => p.plans);
   if (dryRun) {
-    if (ctx.args.json) ctx.json(prepared.map((p) => ({ ...planToJson(p.plan), dryRun: true })));
-    else ctx.io.stdout.write(`${prepared.map((p) => formatPlan(p.plan)).join('')}dry run: nothing was sent\n`);
+    if (ctx.args.json) ctx.json(plans.map((plan) => ({ ...planToJson(plan), dryRun: true })));
+    else ctx.io.stdout.write(`${plans.map((plan) => formatPlan(plan)).join('')}dry run: nothing was sent\n`);
     return 0;
   }
-  const results = await executePlans(
-    prepared.map((p) => p.plan),
-    ctx.executeOptions(),
-  );
+  const results = await executePlans(plans, { ...ctx.executeOptions(), outcomes: Boolean(ctx.args.verbose || ctx.args.json) });
   const json: Record<string, unknown>[] = [];
-  let failed = 0;
+  const failed = new Set<string | undefined>();
   for (const [i, result] of results.entries()) {
-    const { plan } = prepared[i]!;
+    const plan = plans[i]!;
     if (result.status === 'rejected') {
-      failed++;
+      failed.add(plan.profile);
       const reason = reasonOf(result.reason);
       if (ctx.args.json) json.push({ ...planToJson(plan), dryRun: false, error: reason });
       else ctx.out(`failed ${plan.profile}: ${reason}`);
@@ -77,15 +76,15 @@ export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun
     const report = result.value;
     report.knocks.forEach((k, j) => {
       ctx.debug(`${plan.profile}: ${sentLine(plan, j, k, k.sentMs)}: ${k.result}`);
-      if (k.result === 'accepted') ctx.warn(`${plan.profile}: knock ${j + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
+      if (k.result === 'accepted' && !(k.protocol === 'tcp' && k.connect)) ctx.warn(`${plan.profile}: knock ${j + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
     });
     // A knock the local system would not send fails that member, as it fails a single run.
     const unsent = notSentError(plan, report);
-    if (unsent) failed++;
+    if (unsent) failed.add(plan.profile);
     if (ctx.args.json) json.push({ ...reportToJson(plan, report), ...(unsent ? { error: unsent.message } : {}) });
     else ctx.out(unsent ? `failed ${plan.profile}: ${unsent.message}` : reportLine(plan, report));
   }
   if (ctx.args.json) ctx.json(json);
-  if (failed > 0) ctx.io.stderr.write(`knock: ${failed} of ${prepared.length} members of the group failed to send\n`);
-  return failed > 0 ? 1 : 0;
+  if (failed.size > 0) ctx.io.stderr.write(`knock: ${failed.size} of ${prepared.length} members of the group failed to send\n`);
+  return failed.size > 0 ? 1 : 0;
 }

@@ -54,6 +54,8 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   try {
     report = await executePlan(plan, {
       ...ctx.executeOptions(),
+      // Only these show what came back; otherwise the run ends as the last knock leaves.
+      outcomes: Boolean(ctx.args.verbose || ctx.args.json),
       onSent: (i, knock, sentMs) => {
         if (verbose) say(sentLine(plan, i, knock, sentMs));
         spinner?.update(`${what}: ${i + 1} sent`);
@@ -64,9 +66,9 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     spinner?.stop();
   }
   // After the fact: a ping that never ran (not on PATH: the run failed before it) showed nothing.
-  warnIfPingShowsSizes(ctx, plan);
+  await warnIfPingShowsSizes(ctx, plan);
   report.knocks.forEach((k, i) => {
-    if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
+    if (k.result === 'accepted' && !(k.protocol === 'tcp' && k.connect)) ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
   });
   const unsent = notSentError(plan, report);
   if (options.silent) {
@@ -117,12 +119,12 @@ export function notSentError(plan: KnockPlan, report: KnockReport): RuntimeError
 const warnedOfPing = new WeakSet<Context>();
 
 /**
- * Once per run, before ICMP knocks leave through a spawned ping: its argv is public. Only with
- * the real transport (a test's fake spawns nothing).
+ * Once per run, before ICMP knocks leave through a spawned ping (no ICMP socket of our own to
+ * be had): its argv is public. Only with the real transport (a test's fake spawns nothing).
  */
-export function warnIfPingShowsSizes(ctx: Context, plan: KnockPlan): void {
+export async function warnIfPingShowsSizes(ctx: Context, plan: KnockPlan): Promise<void> {
   if (warnedOfPing.has(ctx) || ctx.services.transport || !plan.knocks.some((k) => k.protocol === 'icmp')) return;
-  if (!icmpSizeShownInPs(ctx.io.platform, ctx.io.env)) return;
+  if (!(await icmpSizeShownInPs(plan.family, { platform: ctx.io.platform, env: ctx.io.env }))) return;
   warnedOfPing.add(ctx);
   ctx.warn(PING_ARGV_WARNING);
 }

@@ -1,10 +1,11 @@
 // Turns a target (profile or ad-hoc host with knocks) into a validated, resolved plan.
 import type { Context } from './context.js';
 import { ConfigError, RuntimeError, UsageError } from '../shared/errors.js';
-import { checkDelay, parseKnockToken, type Knock } from '../knock/tokens.js';
+import { checkDelay, checkTtl, parseKnockToken, type Knock } from '../knock/tokens.js';
 import { scheduleKnocks, type KnockPlan, type PlanAction } from '../knock/plan.js';
 import type { Profile } from '../store/profiles.js';
-import { resolveHost } from '../knock/resolve.js';
+import { resolveHost, type FamilyOption } from '../knock/resolve.js';
+import { localSource } from '../knock/source.js';
 import { findProfile, hostOfProfile } from './find-profile.js';
 import { nearest } from '../shared/suggest.js';
 import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
@@ -28,6 +29,10 @@ export interface TargetRequest {
    * once everything else has been validated and resolved, before anything is sent.
    */
   peek?: boolean;
+  /** --ttl: overrides the profile's ttl. */
+  ttl?: number;
+  /** --source: overrides the profile's source (an address or an interface name). */
+  source?: string;
 }
 
 export interface ProfileLookup {
@@ -36,7 +41,10 @@ export interface ProfileLookup {
 }
 
 export interface PreparedTarget {
+  /** The first of `plans`: the address a connection after the knock goes to. */
   plan: KnockPlan;
+  /** One plan per family knocked (-4 -6, or `family: both`: IPv4 first, then IPv6). */
+  plans: KnockPlan[];
   profile?: Profile;
   /** The service port from the profile or ~/.ssh/config, if any. */
   port?: number;
@@ -63,12 +71,22 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
   const { target, action } = request;
   if (!target) throw new UsageError('missing target: a profile name, or HOST KNOCK... for ad-hoc use');
   const delay = request.delay === undefined ? undefined : checkDelay(request.delay, '-d/--delay');
+  const ttl = request.ttl === undefined ? undefined : checkTtl(request.ttl, '--ttl');
+  const packet = (profile?: Profile): PacketOptions => {
+    const options: PacketOptions = { families: familiesOf(ctx, profile) };
+    const t = ttl ?? profile?.ttl;
+    const source = request.source ?? profile?.source;
+    if (t !== undefined) options.ttl = t;
+    if (source !== undefined) options.source = source;
+    return options;
+  };
   if (request.tokens?.length) {
     if (action === 'close') throw new UsageError('close takes a profile name, not knocks');
     const knocks = request.tokens.map((t) => parseKnockToken(String(t), request.udp ? 'udp' : 'tcp'));
     const viaSsh = await ctx.ssh.lookup(target);
     const host = viaSsh?.hostName ?? target;
-    return { plan: await plan(ctx, { action, target, host, knocks, delay: delay ?? 0 }), delay: delay ?? 0, ...(viaSsh?.port ? { port: viaSsh.port } : {}) };
+    const plans = await plan(ctx, { action, target, host, knocks, delay: delay ?? 0, ...packet() });
+    return { plan: plans[0]!, plans, delay: delay ?? 0, ...(viaSsh?.port ? { port: viaSsh.port } : {}) };
   }
   const port = request.port ?? (await ctx.ssh.lookup(target))?.port;
   const profile = await requireProfile(ctx, target, { ...(port !== undefined ? { port } : {}), ...(request.adHoc ? { adHoc: request.adHoc } : {}) });
@@ -81,7 +99,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     throw new ConfigError(`profile '${profile.name}' has no close sequence${file ? ` in ${file}` : ''}`);
   }
   const { host, port: servicePort } = await hostOfProfile(profile, ctx.ssh);
-  const knockPlan = await plan(ctx, {
+  const plans = await plan(ctx, {
     action,
     target,
     host,
@@ -89,6 +107,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     delay: delay ?? profile.delay,
     profile: profile.name,
     seqTimeout: profile.seqTimeout,
+    ...packet(profile),
   }).catch((error: unknown) => {
     // The host was only the profile's name: say so, since that is what to fix.
     if (error instanceof RuntimeError && !profile.host && host === profile.name) {
@@ -96,7 +115,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     }
     throw error;
   });
-  const prepared: PreparedTarget = { plan: knockPlan, profile, delay: delay ?? profile.delay, ...(servicePort !== undefined ? { port: servicePort } : {}) };
+  const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, ...(servicePort !== undefined ? { port: servicePort } : {}) };
   if (oneTime) prepared.oneTime = { file: oneTime.file, line: oneTime.unused[0]!.line, left: oneTime.unused.length - 1, taken: false };
   return request.peek ? prepared : takeOneTime(prepared);
 }
@@ -110,14 +129,31 @@ export async function takeOneTime(prepared: PreparedTarget): Promise<PreparedTar
   const file = prepared.profile?.oneTimeSequences;
   if (!file || prepared.plan.action !== 'open' || prepared.oneTime?.taken) return prepared;
   const claimed = await claimOneTime(file);
+  const plans = prepared.plans.map((p) => ({ ...p, knocks: scheduleKnocks(claimed.taken.knocks, prepared.delay) }));
   return {
     ...prepared,
-    plan: { ...prepared.plan, knocks: scheduleKnocks(claimed.taken.knocks, prepared.delay) },
+    plan: plans[0]!,
+    plans,
     oneTime: { file: claimed.file, line: claimed.taken.line, left: claimed.left, taken: true },
   };
 }
 
-interface PlanInput {
+/** -4 and -6 together, or `family: both`: both families; one flag wins over the profile. */
+function familiesOf(ctx: Context, profile?: Profile): FamilyOption[] {
+  const v4 = Boolean(ctx.args['4']);
+  const v6 = Boolean(ctx.args['6']);
+  if (v4 || v6) return v4 && v6 ? [4, 6] : [v4 ? 4 : 6];
+  const family = profile?.family;
+  return family === 'both' ? [4, 6] : family ? [family] : [0];
+}
+
+interface PacketOptions {
+  families: FamilyOption[];
+  ttl?: number;
+  source?: string;
+}
+
+interface PlanInput extends PacketOptions {
   action: PlanAction;
   target: string;
   host: string;
@@ -127,17 +163,24 @@ interface PlanInput {
   seqTimeout?: number;
 }
 
-async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan> {
-  const resolved = await resolveHost(input.host, ctx.family, ctx.services.lookup);
-  const result: KnockPlan = {
-    action: input.action,
-    target: input.target,
-    host: input.host,
-    address: resolved.address,
-    family: resolved.family,
-    knocks: scheduleKnocks(input.knocks, input.delay),
-  };
-  if (input.profile) result.profile = input.profile;
-  if (input.seqTimeout) result.seqTimeout = input.seqTimeout;
-  return result;
+/** One plan per family, each resolved, its source checked, before anything is sent. */
+async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
+  const plans: KnockPlan[] = [];
+  for (const family of input.families) {
+    const resolved = await resolveHost(input.host, family, ctx.services.lookup);
+    const result: KnockPlan = {
+      action: input.action,
+      target: input.target,
+      host: input.host,
+      address: resolved.address,
+      family: resolved.family,
+      knocks: scheduleKnocks(input.knocks, input.delay),
+    };
+    if (input.source !== undefined) result.source = localSource(input.source, resolved.family, ctx.services.interfaces);
+    if (input.ttl !== undefined) result.ttl = input.ttl;
+    if (input.profile) result.profile = input.profile;
+    if (input.seqTimeout) result.seqTimeout = input.seqTimeout;
+    plans.push(result);
+  }
+  return plans;
 }

@@ -76,7 +76,7 @@ export async function waitUntilOpen(ctx: Context, plan: KnockPlan, wait: WaitPla
     ...(error ? { error } : {}),
   });
   try {
-    await waitForPorts({ address: plan.address, family: plan.family }, ports, wait.timeoutMs, (attempt, reason) =>
+    await waitForPorts({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, ports, wait.timeoutMs, (attempt, reason) =>
       ctx.debug(`wait: attempt ${attempt}: ${reason}`),
     );
   } catch (error) {

@@ -33,10 +33,9 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
     .option('json', { type: 'boolean', describe: 'results as JSON on stdout', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing but errors', global: true })
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'more detail: each knock as it leaves, sequences in list and lint', global: true })
-    // knock(1)'s spellings too: -4/--ipv4, -6/--ipv6.
-    .option('4', { alias: 'ipv4', type: 'boolean', describe: 'IPv4 only', global: true })
-    .option('6', { alias: 'ipv6', type: 'boolean', describe: 'IPv6 only', global: true })
-    .conflicts('4', '6')
+    // knock(1)'s spellings too: -4/--ipv4, -6/--ipv6. Both: the IPv4 and the IPv6 address.
+    .option('4', { alias: 'ipv4', type: 'boolean', describe: 'IPv4 only (with -6: both, IPv4 first)', global: true })
+    .option('6', { alias: 'ipv6', type: 'boolean', describe: 'IPv6 only (with -4: both, IPv4 first)', global: true })
     .group(['config', 'json', 'quiet', 'verbose', '4', '6', 'help', 'version'], 'Global options:');
   for (const command of commands) {
     parser = parser.command(

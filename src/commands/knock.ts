@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from '../app/target.js';
 import { isGroupTarget, prepareGroup, sendGroup } from '../app/group.js';
-import { sendPlan } from '../app/send-plan.js';
+import { sendPlan, type SendResult } from '../app/send-plan.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
 import { msOption } from './options.js';
@@ -18,14 +18,35 @@ interface KnockArgs extends WaitArgs {
   knocks?: string[];
   udp?: boolean;
   delay?: number;
+  ttl?: number;
+  source?: string;
   dryRun?: boolean;
 }
 
 /** -d MS, read as typed: yargs' own number parsing turns "abc" into NaN and "" into 0. */
 export const parseDelayOption = msOption('-d/--delay');
 
+/** --ttl N, read as typed (an integer 1-255). */
+export function parseTtlOption(value: unknown): number {
+  const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 255) throw new UsageError(`--ttl '${text}' is not a TTL (1-255)`);
+  return Number(text);
+}
+
 export function knockOptions(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return yargs
+    .option('ttl', {
+      type: 'string',
+      coerce: parseTtlOption,
+      describe: 'IP TTL (IPv6 hop limit) of every knock (overrides the profile)',
+      requiresArg: true,
+    })
+    .option('source', {
+      type: 'string',
+      coerce: (value: unknown) => String(Array.isArray(value) ? value.at(-1) : value),
+      describe: 'send every knock from this local ADDRESS or INTERFACE (overrides the profile)',
+      requiresArg: true,
+    })
     .option('delay', {
       alias: 'd',
       type: 'string',
@@ -84,17 +105,23 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
     ...(tokens.length ? { tokens } : {}),
     ...(args.udp ? { udp: true } : {}),
     ...(args.delay !== undefined ? { delay: args.delay } : {}),
+    ...(args.ttl !== undefined ? { ttl: args.ttl } : {}),
+    ...(args.source !== undefined ? { source: args.source } : {}),
     // A one-time line is taken only after --wait too has been validated.
     peek: true,
   });
   const wait = planWait(args, prepared.port);
   const ready = args.dryRun ? prepared : await takeOneTime(prepared);
-  const { plan } = ready;
-  // With --json and --wait, one object says both what was sent and how the wait ended.
+  const { plan, plans } = ready;
+  // With --json and --wait, the objects wait for the wait's result (on the first plan's address).
   const holdJson = Boolean(ctx.args.json && wait && !args.dryRun);
-  const { json } = await sendPlan(ctx, plan, { dryRun: Boolean(args.dryRun), holdJson });
+  const sent: SendResult[] = [];
+  // Both families: each sequence whole, IPv4 then IPv6, each on its own schedule.
+  for (const each of plans) sent.push(await sendPlan(ctx, each, { dryRun: Boolean(args.dryRun), holdJson }));
   reportOneTime(ctx, ready);
-  if (!args.dryRun) await waitUntilOpen(ctx, plan, wait, (result) => json && ctx.json({ ...json, wait: result }));
+  if (!args.dryRun) {
+    await waitUntilOpen(ctx, plan, wait, (result) => sent.forEach(({ json }, i) => json && ctx.json(i === 0 ? { ...json, wait: result } : json)));
+  }
   return 0;
 }
 

@@ -67,7 +67,7 @@ async function groupByAddress(ctx: Context, probed: Profile[], all: Profile[]): 
   const groups = new Map<string, ProbeGroup>();
   for (const profile of probed) {
     const { plan } = await prepareTarget(ctx, { target: profile.name, action: 'open', peek: true });
-    const group = groups.get(plan.address) ?? { to: { address: plan.address, family: plan.family }, probed: [], sameAddress: [] };
+    const group = groups.get(plan.address) ?? { to: { address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}), ...(plan.ttl !== undefined ? { ttl: plan.ttl } : {}) }, probed: [], sameAddress: [] };
     group.probed.push(profile);
     groups.set(plan.address, group);
   }

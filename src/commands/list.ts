@@ -1,5 +1,5 @@
 // knock list: the profiles of the store, without their sequences unless -v.
-import { formatKnock } from '../knock/tokens.js';
+import { formatKnockInFull } from '../knock/tokens.js';
 import { countKnocks } from '../knock/plan.js';
 import type { Profile, ProfileStore } from '../store/profiles.js';
 import { readOneTime } from '../store/one-time.js';
@@ -12,7 +12,7 @@ export async function oneTimeLeft(profile: Profile): Promise<{ left: number; nex
   try {
     const { unused } = await readOneTime(profile.oneTimeSequences);
     const first = unused[0];
-    return { left: unused.length, ...(first ? { next: first.knocks.map(formatKnock).join(' '), line: first.line } : {}) };
+    return { left: unused.length, ...(first ? { next: first.knocks.map(formatKnockInFull).join(' '), line: first.line } : {}) };
   } catch (error) {
     return { error: reasonOf(error) };
   }
@@ -29,9 +29,12 @@ export function profileToJson(profile: Profile, withSequences: boolean, oneTime?
     ...(profile.port ? { port: profile.port } : {}),
     delay: profile.delay,
     seqTimeout: profile.seqTimeout,
+    ...(profile.ttl !== undefined ? { ttl: profile.ttl } : {}),
+    ...(profile.source ? { source: profile.source } : {}),
+    ...(profile.family ? { family: profile.family } : {}),
     openKnocks: profile.open.length,
     closeKnocks: profile.close?.length ?? 0,
-    ...(withSequences ? { open: profile.open.map(formatKnock), ...(profile.close ? { close: profile.close.map(formatKnock) } : {}) } : {}),
+    ...(withSequences ? { open: profile.open.map(formatKnockInFull), ...(profile.close ? { close: profile.close.map(formatKnockInFull) } : {}) } : {}),
     ...(profile.oneTimeSequences ? { oneTimeSequences: profile.oneTimeSequences } : {}),
     ...(oneTime && 'left' in oneTime ? { oneTimeLeft: oneTime.left } : {}),
     ...(oneTime && 'error' in oneTime ? { oneTimeError: oneTime.error } : {}),
@@ -75,7 +78,7 @@ export const listCommand = defineCommand<object>({
       const t = oneTime[i];
       const open = !t ? undefined : 'error' in t ? `one-time: ${t.error}` : `one-time, ${t.left} left`;
       const sequences = args.verbose
-        ? `${open ?? `open: ${p.open.map(formatKnock).join(' ')}`}${p.close ? `  close: ${p.close.map(formatKnock).join(' ')}` : ''}`
+        ? `${open ?? `open: ${p.open.map(formatKnockInFull).join(' ')}`}${p.close ? `  close: ${p.close.map(formatKnockInFull).join(' ')}` : ''}`
         : `${open ?? `open ${countKnocks(p.open.length)}`}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
       ctx.io.stdout.write(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}\n`);
     }

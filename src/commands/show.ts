@@ -1,6 +1,6 @@
 // knock show NAME: one profile in full, sequences included (asking for it is the point).
 import { requireProfile } from '../app/target.js';
-import { formatKnock } from '../knock/tokens.js';
+import { formatKnockInFull } from '../knock/tokens.js';
 import { defineCommand } from './command.js';
 import { oneTimeLeft, profileToJson } from './list.js';
 
@@ -28,11 +28,14 @@ export const showCommand = defineCommand<{ name: string }>({
       `name:        ${profile.name}`,
       `host:        ${profile.host ?? '(ssh config HostName, else the name)'}`,
       ...(profile.port ? [`port:        ${profile.port}`] : []),
-      oneTimeText ?? `open:        ${profile.open.map(formatKnock).join(' ')}`,
-      ...(profile.close ? [`close:       ${profile.close.map(formatKnock).join(' ')}`] : []),
+      oneTimeText ?? `open:        ${profile.open.map(formatKnockInFull).join(' ')}`,
+      ...(profile.close ? [`close:       ${profile.close.map(formatKnockInFull).join(' ')}`] : []),
       `delay:       ${profile.delay} ms`,
       `seq_timeout: ${profile.seqTimeout} s`,
       ...(profile.openFor ? [`open_for:    ${profile.openFor} s`] : []),
+      ...(profile.ttl !== undefined ? [`ttl:         ${profile.ttl}`] : []),
+      ...(profile.source ? [`source:      ${profile.source}`] : []),
+      ...(profile.family ? [`family:      ${profile.family}`] : []),
       `file:        ${file}`,
     ];
     ctx.out(lines.join('\n'));

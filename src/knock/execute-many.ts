@@ -3,7 +3,7 @@
 // The first knocks are due together but leave one after another (a TCP knock costs ~0.3 ms of
 // JavaScript); each plan's later knocks are timed from its own first one, so its gaps stay exact.
 import { systemClock, msToNs, nsToMs, waitUntil } from './clock.js';
-import { defaultSequenceLock, holdAddress, type ExecuteOptions, type KnockReport, type SentKnock } from './execute.js';
+import { defaultSequenceLock, destinationOf, holdAddress, knownOutcomes, type ExecuteOptions, type KnockReport, type SentKnock } from './execute.js';
 import type { KnockPlan } from './plan.js';
 import { systemTransport } from './transport/system.js';
 import type { Armed, Shot } from './transport/transport.js';
@@ -33,7 +33,7 @@ async function sendAll(plans: readonly KnockPlan[], options: Omit<ExecuteOptions
   const clock = options.clock ?? systemClock;
   const armed: (Armed[] | { error: unknown })[] = [];
   for (const plan of plans) {
-    const to = { address: plan.address, family: plan.family };
+    const to = destinationOf(plan);
     const mine: Armed[] = [];
     try {
       for (const knock of plan.knocks) mine.push(await transport.arm(knock, to));
@@ -69,7 +69,7 @@ async function sendAll(plans: readonly KnockPlan[], options: Omit<ExecuteOptions
       const a = armed[p]!;
       if (!Array.isArray(a)) return { status: 'rejected', reason: a.error };
       await shots[p]!.at(-1)?.sent;
-      const outcomes = await Promise.all(shots[p]!.map((s) => s.outcome));
+      const outcomes = options.outcomes ? await Promise.all(shots[p]!.map((s) => s.outcome)) : await knownOutcomes(shots[p]!);
       const knocks = plan.knocks.map((knock, i): SentKnock => {
         const outcome = outcomes[i]!;
         const sent: SentKnock = { ...knock, sentMs: nsToMs(sentAt[p]![i]! - t0), result: outcome.result };

@@ -4,7 +4,7 @@ import type { KnockPlan, PlannedKnock } from './plan.js';
 import { RuntimeError } from '../shared/errors.js';
 import { LockTimeoutError, systemSequenceLock, type SequenceLock } from './sequence-lock.js';
 import { systemTransport } from './transport/system.js';
-import type { Armed, KnockResult, Outcome, Shot, Transport } from './transport/transport.js';
+import type { Armed, Destination, KnockResult, Outcome, Shot, Transport } from './transport/transport.js';
 
 export type SentKnock = PlannedKnock & {
   /** When it actually left, ms after the first knock's deadline. */
@@ -30,6 +30,12 @@ export interface ExecuteOptions {
   lock?: SequenceLock;
   /** Told once when another sequence to the same address is under way and this one waits. */
   onWait?: (plan: KnockPlan) => void;
+  /**
+   * Wait (bounded) for what comes back to every knock, for -v, --json and lint. Otherwise the
+   * run ends once the last knock has left, and a knock's result is 'sent' unless its answer
+   * was already in: a server that drops knocks never answers, and waiting for it is dead time.
+   */
+  outcomes?: boolean;
 }
 
 let defaultLock: SequenceLock | undefined;
@@ -37,7 +43,6 @@ let defaultLock: SequenceLock | undefined;
 export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {}): Promise<KnockReport> {
   const transport = options.transport ?? systemTransport();
   const clock = options.clock ?? systemClock;
-  const to = { address: plan.address, family: plan.family };
   const lock = options.lock ?? defaultSequenceLock();
 
   const release = await holdAddress(plan, lock, options.onWait);
@@ -74,7 +79,7 @@ export function defaultSequenceLock(): SequenceLock {
 }
 
 async function fire(plan: KnockPlan, transport: Transport, clock: Clock, options: ExecuteOptions, release: () => void): Promise<KnockReport> {
-  const to = { address: plan.address, family: plan.family };
+  const to = destinationOf(plan);
   // Arm everything first: a knock that cannot be sent fails the plan before any packet leaves.
   const armed: Armed[] = [];
   try {
@@ -103,8 +108,7 @@ async function fire(plan: KnockPlan, transport: Transport, clock: Clock, options
   // The sequence is on the wire; its outcomes need not hold up the next one.
   release();
   const elapsedMs = nsToMs((sentAt.at(-1) ?? t0) - t0);
-  await reported;
-  const outcomes = await Promise.all(shots.map((s) => s.outcome));
+  const outcomes = options.outcomes ? (await reported, await Promise.all(shots.map((s) => s.outcome))) : await knownOutcomes(shots);
   return {
     elapsedMs,
     knocks: plan.knocks.map((knock, i) => {
@@ -114,4 +118,30 @@ async function fire(plan: KnockPlan, transport: Transport, clock: Clock, options
       return sent;
     }),
   };
+}
+
+/** Where a plan's knocks go, and what every one of its packets carries. */
+export function destinationOf(plan: KnockPlan): Destination {
+  const to: Destination = { address: plan.address, family: plan.family };
+  if (plan.source) to.source = plan.source;
+  if (plan.ttl !== undefined) to.ttl = plan.ttl;
+  return to;
+}
+
+/**
+ * What the shots have already learnt, without waiting for answers: those still to come are
+ * given up ('sent'). One turn of the event loop first: a knock the kernel refused locally
+ * ('not-sent') says so within the ticks of its send, and that must count for the exit code.
+ */
+export async function knownOutcomes(shots: readonly Shot[]): Promise<Outcome[]> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const unknown: Outcome = { result: 'sent' };
+  return Promise.all(
+    shots.map(async (shot) => {
+      // race() takes the first settled in array order: an outcome already in wins over `unknown`.
+      const outcome = await Promise.race([shot.outcome, Promise.resolve(unknown)]);
+      shot.release?.();
+      return outcome;
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 // A knock plan: the resolved address and every knock with its offset, as plain data.
 // It is what --dry-run and --json print, and what execute() sends.
-import { formatKnock, type Knock } from './tokens.js';
+import { formatKnock, payloadBytes, type Knock } from './tokens.js';
 
 export type PlanAction = 'open' | 'close' | 'knock';
 
@@ -18,6 +18,10 @@ export interface KnockPlan {
   host: string;
   address: string;
   family: 4 | 6;
+  /** The address every knock leaves from (bound before sending), when one was asked for. */
+  source?: string;
+  /** IP TTL (IPv6 hop limit) of every knock, when one was asked for. */
+  ttl?: number;
   knocks: PlannedKnock[];
   /** The server's window (s), when a profile says it. */
   seqTimeout?: number;
@@ -47,7 +51,18 @@ export function countKnocks(n: number): string {
 }
 
 export function describeKnock(knock: Knock): string {
-  return knock.protocol === 'icmp' ? `icmp echo, ${knock.size} bytes` : `${knock.protocol} ${knock.port}`;
+  if (knock.protocol === 'icmp') return `icmp echo, ${knock.size} bytes`;
+  if (knock.connect) return `tcp ${knock.port}, full handshake then close`;
+  if (knock.protocol === 'udp' && knock.payload !== undefined) {
+    const n = payloadBytes(knock.payload).length;
+    return `udp ${knock.port}, ${n} byte${n === 1 ? '' : 's'} ${knock.payload}`;
+  }
+  return `${knock.protocol} ${knock.port}`;
+}
+
+/** " from 198.18.0.1, TTL 3": what the plan asks of every packet, for the plan's first line. */
+function packetOptions(plan: KnockPlan): string {
+  return `${plan.source ? ` from ${plan.source}` : ''}${plan.ttl !== undefined ? `, ${plan.family === 6 ? 'hop limit' : 'TTL'} ${plan.ttl}` : ''}`;
 }
 
 /** The plan as --dry-run prints it. */
@@ -57,7 +72,7 @@ export function formatPlan(plan: KnockPlan): string {
   // Ad hoc, the target may be an ssh alias: show each name once on the way to the address.
   const names = plan.profile ? [plan.host, plan.address] : [plan.target, plan.host, plan.address];
   const via = names.filter((name, i) => names.indexOf(name) === i).join(' -> ');
-  const lines = [`${who}: ${via} (IPv${plan.family}), ${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms`];
+  const lines = [`${who}: ${via} (IPv${plan.family})${packetOptions(plan)}, ${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms`];
   for (const [i, knock] of plan.knocks.entries()) {
     lines.push(`  ${String(i + 1).padStart(2)}. +${String(knock.offsetMs).padStart(5)} ms  ${formatKnock(knock).padEnd(11)} ${describeKnock(knock)}`);
   }
@@ -73,11 +88,15 @@ export function planToJson(plan: KnockPlan): Record<string, unknown> {
     host: plan.host,
     address: plan.address,
     family: plan.family,
+    ...(plan.source ? { source: plan.source } : {}),
+    ...(plan.ttl !== undefined ? { ttl: plan.ttl } : {}),
     ...(plan.seqTimeout ? { seqTimeout: plan.seqTimeout } : {}),
     knocks: plan.knocks.map((k) => ({
       token: formatKnock(k),
       protocol: k.protocol,
       ...(k.protocol === 'icmp' ? { size: k.size } : { port: k.port }),
+      ...(k.protocol !== 'icmp' && k.connect ? { connect: true } : {}),
+      ...(k.protocol !== 'icmp' && k.payload !== undefined ? { payload: k.payload } : {}),
       offsetMs: k.offsetMs,
     })),
   };

@@ -71,6 +71,8 @@ function connectOnce(
       family: to.family,
       autoSelectFamily: false,
       allowHalfOpen: true,
+      // From the knocks' source: a server that opened for that address expects it.
+      ...(to.source ? { localAddress: to.source } : {}),
       ...(highWaterMark ? { readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark } : {}),
     } as net.NetConnectOpts);
     const timer = setTimeout(() => {

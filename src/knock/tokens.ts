@@ -1,19 +1,34 @@
-// Knock tokens ("7000", "8000:udp", "icmp:64", or {port, protocol, delay}) parsed into knocks.
+// Knock tokens ("7000", "8000:udp", "7000:connect", "icmp:64", or {port, protocol, delay, payload})
+// parsed into knocks.
 import { ConfigError, UsageError } from '../shared/errors.js';
 
 export type Protocol = 'tcp' | 'udp' | 'icmp';
 export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'icmp'];
 
 export type Knock =
-  | { protocol: 'tcp' | 'udp'; port: number; delay?: number }
+  | {
+      protocol: 'tcp' | 'udp';
+      port: number;
+      delay?: number;
+      /** TCP only: complete the handshake, then close (for networks whose proxies forward only then). */
+      connect?: true;
+      /** UDP only: the datagram's bytes as written, `hex:...` or `text:...` (default one 0x00 byte). */
+      payload?: string;
+    }
   | { protocol: 'icmp'; size: number; delay?: number };
+
+/**
+ * The largest UDP payload: 1280 (IPv6's minimum MTU) - 40 - 8, so a knock is one packet on any
+ * path. A fragmented datagram would be two packets, and knock servers see the first only.
+ */
+export const MAX_UDP_PAYLOAD = 1232;
 
 /** ping's default payload, used for a bare `icmp` token. */
 export const DEFAULT_ICMP_SIZE = 56;
 /** The largest echo payload that fits one IPv4 datagram (65535 - 20 - 8). */
 export const MAX_ICMP_SIZE = 65507;
 
-const TOKEN_HELP = 'expected PORT, PORT:tcp, PORT:udp, icmp or icmp:SIZE';
+const TOKEN_HELP = 'expected PORT, PORT:tcp, PORT:udp, PORT:connect, icmp or icmp:SIZE';
 
 /** `what` names where the value came from when the message has no other context. */
 const inWhat = (what: string | undefined) => (what ? ` in ${what}` : '');
@@ -37,6 +52,14 @@ export function checkDelay(delay: unknown, what?: string): number {
     throw new UsageError(`delay ${typeof delay === 'number' ? delay : JSON.stringify(delay)}${inWhat(what)} must be a number of milliseconds >= 0`);
   }
   return delay;
+}
+
+/** An IP TTL or IPv6 hop limit. */
+export function checkTtl(ttl: unknown, what?: string): number {
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 255) {
+    throw new UsageError(`TTL ${typeof ttl === 'number' ? ttl : JSON.stringify(ttl)}${inWhat(what)} is out of range (1-255)`);
+  }
+  return ttl;
 }
 
 function checkProtocol(protocol: string, what?: string): Protocol {
@@ -65,6 +88,7 @@ export function parseKnockToken(token: string, defaultProtocol: 'tcp' | 'udp' = 
   if (!m) throw new UsageError(`${what} is not a knock (${TOKEN_HELP})`);
   // "port 99999 is out of range", not "port 99999 in '99999'": the token adds nothing then.
   const port = checkPort(Number(m[1]), m[2] === undefined && m[1] === text ? undefined : what);
+  if (m[2]?.toLowerCase() === 'connect') return { protocol: 'tcp', port, connect: true };
   const protocol = m[2] === undefined ? defaultProtocol : checkProtocol(m[2], what);
   if (protocol === 'icmp') throw new UsageError(`${what}: ICMP has no port (write icmp or icmp:SIZE)`);
   return { protocol, port };
@@ -85,17 +109,22 @@ export function parseKnockEntry(entry: unknown, what: string): Knock {
   throw new ConfigError(`${what}: ${JSON.stringify(entry)} is not a knock (${TOKEN_HELP}, or {port, protocol, delay})`);
 }
 
+const OBJECT_KEYS = ['port', 'protocol', 'proto', 'size', 'delay', 'connect', 'payload'];
+
 function parseKnockObject(entry: Record<string, unknown>, what: string): Knock {
   for (const key of Object.keys(entry)) {
-    if (!['port', 'protocol', 'proto', 'size', 'delay'].includes(key)) {
-      throw new UsageError(`unknown key '${key}' (port, protocol, size, delay)`);
-    }
+    if (!OBJECT_KEYS.includes(key)) throw new UsageError(`unknown key '${key}' (${OBJECT_KEYS.join(', ')})`);
   }
   const rawProtocol = entry.protocol ?? entry.proto ?? (entry.port === undefined && entry.size !== undefined ? 'icmp' : 'tcp');
   if (typeof rawProtocol !== 'string') throw new UsageError(`protocol ${JSON.stringify(rawProtocol)} is not a string`);
   const protocol = checkProtocol(rawProtocol);
   const delay = entry.delay === undefined ? undefined : checkDelay(entry.delay);
   const withDelay = <K extends Knock>(knock: K): K => (delay === undefined ? knock : { ...knock, delay });
+  if (entry.connect !== undefined && entry.connect !== true && entry.connect !== false) {
+    throw new UsageError(`connect ${JSON.stringify(entry.connect)} must be true or false`);
+  }
+  if (entry.connect === true && protocol !== 'tcp') throw new UsageError(`a ${protocol} knock has no handshake to complete (connect is for TCP)`);
+  if (entry.payload !== undefined && protocol !== 'udp') throw new UsageError(`a ${protocol} knock has no payload (payload is for UDP)`);
   if (protocol === 'icmp') {
     if (entry.port !== undefined) throw new UsageError('an ICMP knock has no port (give size)');
     const size = entry.size === undefined ? DEFAULT_ICMP_SIZE : entry.size;
@@ -105,11 +134,40 @@ function parseKnockObject(entry: Record<string, unknown>, what: string): Knock {
   if (entry.size !== undefined) throw new UsageError(`a ${protocol} knock has no size`);
   const port = typeof entry.port === 'string' && /^\d+$/.test(entry.port) ? Number(entry.port) : entry.port;
   if (typeof port !== 'number') throw new UsageError(`port ${JSON.stringify(entry.port)} is not a number`);
-  return withDelay({ protocol, port: checkPort(port) });
+  const knock: Knock = { protocol, port: checkPort(port) };
+  if (entry.connect === true) knock.connect = true;
+  if (entry.payload !== undefined) knock.payload = checkPayload(entry.payload);
+  return withDelay(knock);
+}
+
+/** A UDP payload as written (`hex:deadbeef`, `text:open sesame`), checked and normalised. */
+export function checkPayload(value: unknown): string {
+  if (typeof value !== 'string') throw new UsageError(`payload ${JSON.stringify(value)} must be a string, "hex:..." or "text:..."`);
+  const m = /^(hex|text):(.*)$/is.exec(value);
+  if (!m) throw new UsageError(`payload must start with hex: or text: (as in "hex:deadbeef")`);
+  const kind = m[1]!.toLowerCase();
+  const body = m[2]!;
+  if (kind === 'hex' && !/^([0-9a-f]{2})*$/i.test(body)) throw new UsageError('payload hex: needs pairs of hex digits (as in "hex:deadbeef")');
+  const normalised = kind === 'hex' ? `hex:${body.toLowerCase()}` : `text:${body}`;
+  const size = payloadBytes(normalised).length;
+  if (size > MAX_UDP_PAYLOAD) throw new UsageError(`payload of ${size} bytes is too long for one packet (at most ${MAX_UDP_PAYLOAD})`);
+  return normalised;
+}
+
+/** The bytes a UDP knock sends: its payload, else knock(1)'s single 0x00 byte. */
+export function payloadBytes(payload: string | undefined): Buffer {
+  if (payload === undefined) return Buffer.of(0);
+  return payload.startsWith('hex:') ? Buffer.from(payload.slice(4), 'hex') : Buffer.from(payload.slice(5), 'utf8');
 }
 
 /** A knock written back as its token, for messages, plans and the profile store. */
 export function formatKnock(knock: Knock): string {
   if (knock.protocol === 'icmp') return knock.size === DEFAULT_ICMP_SIZE ? 'icmp' : `icmp:${knock.size}`;
+  if (knock.connect) return `${knock.port}:connect`;
   return knock.protocol === 'tcp' ? String(knock.port) : `${knock.port}:${knock.protocol}`;
+}
+
+/** The token and, where a sequence is shown in full, its payload: `8000:udp(hex:dead)`. */
+export function formatKnockInFull(knock: Knock): string {
+  return knock.protocol === 'udp' && knock.payload !== undefined ? `${formatKnock(knock)}(${knock.payload})` : formatKnock(knock);
 }

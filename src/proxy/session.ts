@@ -36,8 +36,8 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
   ctx.debug(`proxy: ${openPlan.profile ?? openPlan.target} -> ${openPlan.host === openPlan.address ? '' : `${openPlan.host} = `}${where}`);
 
   // The watchdog's ping shows its sizes too: one warning for both sequences.
-  warnIfPingShowsSizes(ctx, openPlan);
-  if (closePlan) warnIfPingShowsSizes(ctx, closePlan);
+  await warnIfPingShowsSizes(ctx, openPlan);
+  if (closePlan) await warnIfPingShowsSizes(ctx, closePlan);
 
   // The watchdog comes first: a proxy killed in the middle of the open sequence still closes.
   let watchdog: Watchdog | undefined;
@@ -83,7 +83,7 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
   });
   // executePlan fails only before the first packet (arming); then nothing was sent.
   await Promise.race([allSent, execution]);
-  const connecting = connectWhenReady({ address: plan.address, family: plan.family }, request.port, {
+  const connecting = connectWhenReady({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, request.port, {
     windowMs: request.connectTimeoutMs,
     highWaterMark: PROXY_HIGH_WATER_MARK,
     onRetry: (attempt, reason) => ctx.debug(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),

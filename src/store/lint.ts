@@ -1,6 +1,6 @@
 // Checks a profile's sequences for knocks that cannot work or are weak, without sending
 // anything; probe.ts adds the one check that needs the network.
-import { formatKnock, type Knock } from '../knock/tokens.js';
+import { formatKnock, formatKnockInFull, type Knock } from '../knock/tokens.js';
 import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
 import type { Profile } from './profiles.js';
 import { readOneTime } from './one-time.js';
@@ -16,6 +16,7 @@ export interface Finding {
     | 'same-open-close'
     | 'service-port'
     | 'icmp-knockd'
+    | 'connect-knockd'
     | 'port-answers'
     | 'not-probed'
     | 'one-time-left'
@@ -29,7 +30,7 @@ export function knockLabel(index: number, knock: Knock, verbose: boolean): strin
   return verbose ? `knock ${index + 1} (${formatKnock(knock)})` : `knock ${index + 1}`;
 }
 
-const same = (a: Knock, b: Knock) => formatKnock(a) === formatKnock(b);
+const same = (a: Knock, b: Knock) => formatKnockInFull(a) === formatKnockInFull(b);
 
 export function lintProfile(profile: Profile, verbose = false): Finding[] {
   const findings: Finding[] = [];
@@ -53,6 +54,13 @@ export function lintProfile(profile: Profile, verbose = false): Finding[] {
       findings.push({ level: 'warning', code: 'too-slow', message: `the ${which} sequence takes ${duration} ms, longer than seq_timeout ${profile.seqTimeout} s: the server forgets it before it ends` });
     }
     knocks.forEach((knock, i) => {
+      if (knock.protocol === 'tcp' && knock.connect) {
+        findings.push({
+          level: 'warning',
+          code: 'connect-knockd',
+          message: `${knockLabel(i, knock, verbose)} of the ${which} sequence completes a handshake: knockd takes its ACK and FIN as further knocks and resets the sequence (unless the door sets tcpflags = syn); it is meant for servers behind transparent proxies`,
+        });
+      }
       if (profile.port !== undefined && knock.protocol === 'tcp' && knock.port === profile.port) {
         findings.push({ level: 'warning', code: 'service-port', message: `${knockLabel(i, knock, verbose)} of the ${which} sequence is the service port ${profile.port}: it answers, so the knock completes a handshake` });
       }

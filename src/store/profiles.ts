@@ -1,7 +1,7 @@
 // The profile store's shape, validated in full when it is loaded.
 import path from 'node:path';
 import { ConfigError } from '../shared/errors.js';
-import { checkDelay, parseKnockEntry, type Knock } from '../knock/tokens.js';
+import { checkDelay, checkTtl, parseKnockEntry, type Knock } from '../knock/tokens.js';
 import { parseGroups } from './groups.js';
 
 export interface Profile {
@@ -21,7 +21,15 @@ export interface Profile {
   seqTimeout: number;
   /** s after the open during which the door takes new connections (`knock rules`); absent: until closed. */
   openFor?: number;
+  /** IP TTL / IPv6 hop limit of every knock. */
+  ttl?: number;
+  /** A local address or interface name the knocks (and the proxy's connection) leave from. */
+  source?: string;
+  /** Which of the host's addresses to knock: 4, 6, or both (each sequence whole). */
+  family?: ProfileFamily;
 }
+
+export type ProfileFamily = 4 | 6 | 'both';
 
 export interface ProfileStore {
   /** The file the profiles came from, or undefined when none was found. */
@@ -36,7 +44,7 @@ export const DEFAULT_PROFILE_DELAY = 100;
 /** knockd's default seq_timeout. */
 export const DEFAULT_SEQ_TIMEOUT = 25;
 
-const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'open_for', 'description', 'one_time_sequences'];
+const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'open_for', 'ttl', 'source', 'family', 'description', 'one_time_sequences'];
 const TOP_KEYS = ['profiles', 'groups'];
 
 /** Validates the parsed contents of a store file. `file` names it in messages. */
@@ -94,6 +102,16 @@ export function parseProfile(name: string, value: unknown, where: string, baseDi
   };
   if (typeof p.host === 'string') profile.host = p.host.trim();
   if (typeof p.port === 'number') profile.port = p.port;
+  if (p.ttl !== undefined) profile.ttl = wrap(() => checkTtl(p.ttl), what);
+  if (p.source !== undefined) {
+    if (typeof p.source !== 'string' || p.source.trim() === '') throw new ConfigError(`${what}: source must be an address or an interface name`);
+    profile.source = p.source.trim();
+  }
+  if (p.family !== undefined) {
+    const family = p.family === 4 || p.family === '4' ? 4 : p.family === 6 || p.family === '6' ? 6 : p.family === 'both' ? 'both' : undefined;
+    if (family === undefined) throw new ConfigError(`${what}: family ${JSON.stringify(p.family)} must be 4, 6 or both`);
+    profile.family = family;
+  }
   const close = parseSequence(p.close, `${what}: close`, false);
   if (close) profile.close = close;
   if (oneTime !== undefined) profile.oneTimeSequences = oneTime;

@@ -55,14 +55,14 @@ test('-6 with a name resolves to ::1 only; -4 to 127.0.0.1 only', async () => {
   expect(labels(await peers.settle())).toEqual([`udp ::1:${v6} 00`, `udp 127.0.0.1:${v4} 00`]);
 });
 
-test('mixed UDP and TCP at delay 0 arrive in order; an accepted TCP knock warns', async () => {
+test('mixed UDP and TCP at delay 0 arrive in order; with --json (which waits for answers) an accepted TCP knock warns', async () => {
   const [u1, u2, u3] = [await peers.udp(), await peers.udp(), await peers.udp()];
   const [t1, t2] = [await peers.tcp(), await peers.tcp()];
   for (let round = 0; round < 3; round++) {
     peers.clear();
-    const result = await knock(['-d', '0', '127.0.0.1', `${u1}:udp`, `${t1}`, `${u2}:udp`, `${t2}:tcp`, `${u3}:udp`]);
+    const result = await knock(['--json', '-d', '0', '127.0.0.1', `${u1}:udp`, `${t1}`, `${u2}:udp`, `${t2}:tcp`, `${u3}:udp`]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^knocked 127\.0\.0\.1: 5 knocks in /);
+    expect((JSON.parse(result.stdout) as { knocks: { result: string }[] }).knocks.map((k) => k.result)).toEqual(['sent', 'accepted', 'sent', 'accepted', 'sent']);
     expect(result.stderr).toBe(
       [2, 4].map((i) => `knock: warning: knock ${i} was accepted by 127.0.0.1: an open port completes a handshake, so more than one packet went there\n`).join(''),
     );

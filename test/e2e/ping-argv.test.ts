@@ -1,12 +1,28 @@
-// No secret in argv where it can be helped, and a warning where it cannot: ICMP knocks sent by
-// the system ping show their size in ps (polled here), so the user is told once per run; the
-// close watchdog's command line never carries the sequence.
+// No secret in argv where it can be helped, and a warning where it cannot: where knock has no
+// ICMP socket of its own (an unprivileged user outside ping_group_range), ICMP knocks go
+// through the system ping, whose size shows in ps (polled here), so the user is told once per
+// run; from knock's own socket (root here) nothing shows. The close watchdog's command line
+// never carries the sequence.
 import { execFileSync, spawn } from 'node:child_process';
-import { KNOCK_BIN, runKnock, TempHome } from '../helpers/run-knock.js';
+import { chmodSync, chownSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { KNOCK_BIN, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
 import { describeLab, Lab, SERVER_V4 } from '../lab/netns.js';
 import { PING_ARGV_WARNING } from '../../src/knock/transport/icmp.js';
 
 const WARNING = `knock: warning: ${PING_ARGV_WARNING}\n`;
+const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/** The temp HOME handed to nobody, store included (0600 stays: it is nobody's own now). */
+function giveToNobody(dir: string): void {
+  chownSync(dir, 65534, 65534);
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir)) {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) giveToNobody(full);
+    else chownSync(full, 65534, 65534);
+  }
+}
 
 /** Every command line on the machine, as any local user sees them. */
 const commandLines = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
@@ -22,9 +38,11 @@ async function pollPs(untilDone: Promise<unknown>): Promise<string> {
   return seen;
 }
 
-describeLab('ICMP sizes in argv (netns, ps)', ['ping', 'iptables', 'ps'], () => {
+describeLab('ICMP sizes in argv (netns, ps)', ['ping', 'iptables', 'ps', 'setpriv'], () => {
   let lab: Lab;
   const home = new TempHome();
+  // nobody's own HOME: its store and lock directory must be nobody's.
+  const nobodyHome = new TempHome();
   beforeAll(() => {
     lab = Lab.create('pa');
     // Unanswered echoes keep each ping alive for its 150 ms settle time: long enough for ps.
@@ -33,24 +51,36 @@ describeLab('ICMP sizes in argv (netns, ps)', ['ping', 'iptables', 'ps'], () => 
   afterAll(() => {
     lab?.destroy();
     home.cleanup();
+    nobodyHome.cleanup();
   });
   const inLab = {
     get netns() {
       return lab.client;
     },
   };
+  const asNobody = (args: string[]) => runProcess('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, KNOCK_BIN, ...args], { env: nobodyHome.env });
 
-  test('ICMP knocks through ping: ps shows the sizes, and the run warns once (not with -q)', async () => {
-    const run = runKnock([SERVER_V4, 'icmp:321', 'icmp:322', '-d', '300'], { env: home.env, netns: inLab.netns });
+  test('no ICMP socket to be had: ICMP knocks through ping, ps shows the sizes, and the run warns once (not with -q)', async () => {
+    giveToNobody(nobodyHome.dir);
+    const run = asNobody([SERVER_V4, 'icmp:321', 'icmp:322', '-d', '300']);
     const seen = await pollPs(run);
     const result = await run;
     expect(result.code).toBe(0);
     // What the warning is about: a local user's ps shows the knock.
     expect(seen).toMatch(/ping .*-s 32[12] /);
     expect(result.stderr).toBe(WARNING);
-    const quiet = await runKnock(['-q', SERVER_V4, 'icmp:321'], { env: home.env, netns: inLab.netns });
+    const quiet = await asNobody(['-q', SERVER_V4, 'icmp:321']);
     expect(quiet.stderr).toBe('');
     expect(quiet.code).toBe(0);
+  });
+
+  test("from knock's own ICMP socket (root: raw): no ping runs, ps shows no size, nothing to warn of", async () => {
+    const run = runKnock([SERVER_V4, 'icmp:323', 'icmp:324', '-d', '300'], { env: home.env, netns: inLab.netns });
+    const seen = await pollPs(run);
+    const result = await run;
+    expect(result.code).toBe(0);
+    expect(seen).not.toMatch(/-s 32[34] /);
+    expect(result.stderr).toBe('');
   });
 
   test('no ICMP knock, no warning; a dry run sends nothing and warns of nothing', async () => {
@@ -59,9 +89,13 @@ describeLab('ICMP sizes in argv (netns, ps)', ['ping', 'iptables', 'ps'], () => 
   });
 
   test("the proxy warns once for its open and close pings; the watchdog's argv carries no sequence", async () => {
-    home.writeConfig(`profiles:\n  loop:\n    host: ${SERVER_V4}\n    open: ["icmp:331"]\n    close: ["icmp:332", "7:udp"]\n`);
+    nobodyHome.writeConfig(`profiles:\n  loop:\n    host: ${SERVER_V4}\n    open: ["icmp:331"]\n    close: ["icmp:332", "7:udp"]\n`);
     // Port 1 refuses (RST): the proxy knocks, fails to connect within 0.3 s, and its watchdog closes.
-    const child = spawn('ip', ['netns', 'exec', lab.client, process.execPath, KNOCK_BIN, 'proxy', 'loop', '1', '--connect-timeout', '0.3'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    giveToNobody(nobodyHome.dir);
+    const child = spawn('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, KNOCK_BIN, 'proxy', 'loop', '1', '--connect-timeout', '0.3'], {
+      env: nobodyHome.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise((r) => child.once('close', r));

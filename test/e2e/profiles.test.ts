@@ -59,7 +59,7 @@ describe('add, show, list, remove', () => {
     expect(bad.stderr).toBe('knock: port 70000 is out of range (1-65535)\n');
     // Words after `--` are knocks too, checked like the rest; a bad -d names the option, not the store.
     for (const [args, message] of [
-      [['add', 'b', 'h', '1111', '--', '2222', 'abc', '65536'], "knock: 'abc' is not a knock (expected PORT, PORT:tcp, PORT:udp, icmp or icmp:SIZE)\n"],
+      [['add', 'b', 'h', '1111', '--', '2222', 'abc', '65536'], "knock: 'abc' is not a knock (expected PORT, PORT:tcp, PORT:udp, PORT:connect, icmp or icmp:SIZE)\n"],
       [['add', 'b', 'h', '1111', '-d', 'abc'], "knock: -d/--delay 'abc' is not a number of milliseconds (>= 0)\n"],
       [['add', 'b', 'h', '1111', '-p', '99999'], "knock: -p/--port '99999' is not a port number (1-65535)\n"],
       [['add', 'b', 'h'], 'knock: missing KNOCK...: knock add NAME HOST KNOCK...\n'],

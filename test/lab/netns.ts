@@ -143,8 +143,9 @@ export class Capture {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.output += d));
   }
 
-  static async start(lab: Lab, ns: string, filter: string, iface = 'veth0'): Promise<Capture> {
-    const child = lab.spawn(ns, 'tcpdump', ['-i', iface, '-n', '-tt', '-l', '--immediate-mode', '-U', filter]);
+  /** `flags`: more tcpdump flags (-v for TTLs, -x for bytes); read those with stopText(). */
+  static async start(lab: Lab, ns: string, filter: string, iface = 'veth0', flags: string[] = []): Promise<Capture> {
+    const child = lab.spawn(ns, 'tcpdump', ['-i', iface, '-n', '-tt', '-l', '--immediate-mode', '-U', ...flags, filter]);
     const capture = new Capture(child);
     await new Promise<void>((resolve, reject) => {
       let err = '';
@@ -167,11 +168,16 @@ export class Capture {
   }
 
   async stop(settleMs = 300): Promise<Packet[]> {
+    return (await this.stopText(settleMs)).split('\n').filter(Boolean).map(parsePacket);
+  }
+
+  /** tcpdump's output as it printed it (several lines a packet with -v or -x). */
+  async stopText(settleMs = 300): Promise<string> {
     await new Promise((r) => setTimeout(r, settleMs));
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGINT');
     await exited;
-    return this.output.split('\n').filter(Boolean).map(parsePacket);
+    return this.output;
   }
 }
 

@@ -1,8 +1,10 @@
 // The real transport: each knock to the module of its protocol (TCP, UDP, ICMP).
 import { armIcmp } from './icmp.js';
+import { posixSocketCalls } from './libc.js';
 import { armTcp, warmUpTcp } from './tcp.js';
 import type { Transport } from './transport.js';
 import { armUdp } from './udp.js';
+import { payloadBytes } from '../tokens.js';
 
 export interface SystemTransportOptions {
   platform?: NodeJS.Platform;
@@ -17,11 +19,15 @@ export function systemTransport(options: SystemTransportOptions = {}): Transport
       switch (knock.protocol) {
         case 'tcp':
           if (platform === 'linux') await warmUpTcp();
-          return armTcp(knock.port, to);
+          // koffi only for a TTL: Node cannot set one before connect.
+          return armTcp(knock.port, to, {
+            ...(knock.connect ? { connect: true } : {}),
+            ...(to.ttl !== undefined ? { calls: await posixSocketCalls(platform) } : {}),
+          });
         case 'udp':
-          return armUdp(knock.port, to);
+          return armUdp(knock.port, to, payloadBytes(knock.payload));
         case 'icmp':
-          return armIcmp(knock.size, to, platform, env);
+          return armIcmp(knock.size, to, { platform, env });
       }
     },
   };

@@ -1,5 +1,8 @@
-// A TCP knock: exactly one SYN (connect, then close while still in SYN_SENT: nothing follows).
+// A TCP knock: exactly one SYN (connect, then close while still in SYN_SENT: nothing follows),
+// or with `:connect` the whole handshake and a FIN.
 import net from 'node:net';
+import { RuntimeError } from '../../shared/errors.js';
+import { AF_INET, CONSTANTS, IPPROTO_IP, IPPROTO_IPV6, SOCK_STREAM, type SocketCalls } from './libc.js';
 import type { Armed, Destination, Outcome } from './transport.js';
 
 /**
@@ -7,6 +10,8 @@ import type { Armed, Destination, Outcome } from './transport.js';
  * SYN_SENT is silent; it must happen well before the kernel's first retransmit (~1 s).
  */
 export const TCP_SETTLE_MS = 150;
+/** A `:connect` knock waits this long for its handshake: still before the first retransmit. */
+export const CONNECT_KNOCK_MS = 900;
 
 let warmedUp: Promise<void> | undefined;
 
@@ -31,10 +36,44 @@ export function warmUpTcp(): Promise<void> {
   return warmedUp;
 }
 
-export function armTcp(port: number, to: Destination): Armed {
+/**
+ * Node's net sets no TTL before connect, so the SYN would carry the default. With a TTL, the
+ * socket is made with socket(2) and IP_TTL / IPV6_UNICAST_HOPS set on it, and handed to
+ * net.Socket as an fd: libuv connects that socket, and the SYN carries the TTL.
+ */
+function socketWithTtl(calls: SocketCalls, to: Destination, ttl: number): net.Socket {
+  const c = CONSTANTS[calls.platform];
+  const fd = calls.socket(to.family === 6 ? c.AF_INET6 : AF_INET, SOCK_STREAM | c.SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new RuntimeError(`cannot open a TCP socket for a knock with TTL ${ttl} (errno ${calls.errno()})`);
+  const [level, name] = to.family === 6 ? [IPPROTO_IPV6, c.IPV6_UNICAST_HOPS] : [IPPROTO_IP, c.IP_TTL];
+  if (calls.setsockoptInt(fd, level, name, ttl) < 0) {
+    const errno = calls.errno();
+    calls.close(fd);
+    throw new RuntimeError(`cannot set TTL ${ttl} on a TCP knock (errno ${errno})`);
+  }
+  // Not readable yet: Node would read from the unconnected socket at once (ENOTCONN).
+  return new net.Socket({ fd, readable: false, writable: false });
+}
+
+export interface TcpOptions {
+  connect?: boolean;
+  /** The socket calls for a TTL (koffi); required when `to.ttl` is set. */
+  calls?: SocketCalls;
+}
+
+export function armTcp(port: number, to: Destination, options: TcpOptions = {}): Armed {
   // Made ahead: the process's first net.Socket costs milliseconds (lazy initialisation), which
   // would otherwise make the first TCP knock leave late.
-  const socket = new net.Socket();
+  let socket: net.Socket;
+  if (to.ttl !== undefined) {
+    if (!options.calls) {
+      throw new RuntimeError('cannot set a TTL on TCP knocks here: it takes socket calls through the koffi package (Linux, macOS), which could not be loaded');
+    }
+    socket = socketWithTtl(options.calls, to, to.ttl);
+  } else socket = new net.Socket();
+  const handshake = Boolean(options.connect);
+  // An error before fire() (none expected) must not be an unhandled 'error' event.
+  socket.on('error', () => {});
   return {
     cancel: () => socket.destroy(),
     fire() {
@@ -44,24 +83,48 @@ export function armTcp(port: number, to: Destination): Armed {
       // in the event loop's I/O phase, after the microtasks that this batch of ticks ends with.
       let refusedLocally = true;
       process.nextTick(() => queueMicrotask(() => (refusedLocally = false)));
-      socket.connect({ host: to.address, port, family: to.family, autoSelectFamily: false });
+      socket.connect({
+        host: to.address,
+        port,
+        family: to.family,
+        autoSelectFamily: false,
+        ...(to.source ? { localAddress: to.source } : {}),
+      });
       // net.connect issues connect(2) on the next tick; once that tick has run, the SYN is out.
       const sent = new Promise<void>((resolve) => process.nextTick(resolve));
+      let released = false;
+      let timer: NodeJS.Timeout | undefined;
       const outcome = new Promise<Outcome>((resolve) => {
         const done = (outcome: Outcome) => {
           clearTimeout(timer);
-          socket.destroy();
+          // After a handshake, end() sends the FIN; destroy() then frees the socket.
+          if (handshake && outcome.result === 'accepted') socket.end(() => socket.destroy());
+          else socket.destroy();
           resolve(outcome);
         };
-        const timer = setTimeout(() => done({ result: 'no-answer' }), TCP_SETTLE_MS);
-        socket.once('connect', () => done({ result: 'accepted', detail: 'the port accepted the connection; a FIN followed the SYN' }));
+        timer = setTimeout(() => done({ result: 'no-answer' }), handshake ? CONNECT_KNOCK_MS : TCP_SETTLE_MS);
+        socket.once('connect', () =>
+          done(handshake ? { result: 'accepted' } : { result: 'accepted', detail: 'the port accepted the connection; a FIN followed the SYN' }),
+        );
         socket.once('error', (error: NodeJS.ErrnoException) => {
+          if (released) return;
           if (refusedLocally) done({ result: 'not-sent', detail: error.code ?? error.message });
           else if (error.code === 'ECONNREFUSED') done({ result: 'refused' });
           else done({ result: 'unreachable', detail: error.code ?? error.message });
         });
       });
-      return { sent, outcome };
+      return {
+        sent,
+        outcome,
+        release() {
+          // A :connect knock finishes its handshake (bounded by its timer); a SYN-only knock
+          // closes now, silently (still in SYN_SENT), or has closed already.
+          if (handshake) return;
+          released = true;
+          clearTimeout(timer);
+          socket.destroy();
+        },
+      };
     },
   };
 }

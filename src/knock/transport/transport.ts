@@ -18,6 +18,11 @@ export interface Shot {
   sent: Promise<void>;
   /** What came back, if anything; always resolves. */
   outcome: Promise<Outcome>;
+  /**
+   * Stop listening for an answer: close what waits for one, so that the run can end as soon
+   * as the last knock has left. What a knock still has to send (a handshake) it finishes.
+   */
+  release?(): void;
 }
 
 /** A knock made ready before the sequence starts, so that firing it costs microseconds. */
@@ -29,6 +34,10 @@ export interface Armed {
 export interface Destination {
   address: string;
   family: 4 | 6;
+  /** A local address of the same family to send from. */
+  source?: string;
+  /** IP TTL, or the IPv6 hop limit. */
+  ttl?: number;
 }
 
 export interface Transport {

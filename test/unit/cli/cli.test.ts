@@ -98,7 +98,10 @@ test.each([
   [['--config'], 'option --config needs a value'],
   [['-d', 'abc', 'box'], "-d/--delay 'abc' is not a number of milliseconds (>= 0)"],
   [['-d', '-5', 'box'], "-d/--delay '-5' is not a number of milliseconds (>= 0)"],
-  [['-4', '-6', 'box'], 'options -4 and -6 cannot be used together'],
+  [['--ttl', '0', 'box'], "--ttl '0' is not a TTL (1-255)"],
+  [['--ttl', '1.5', 'box'], "--ttl '1.5' is not a TTL (1-255)"],
+  [['--ttl'], 'option --ttl needs a value'],
+  [['--source'], 'option --source needs a value'],
   [['open', 'box', '--', '1'], "unexpected argument '1': knock open takes a profile name only"],
   [['close', 'list'], "profile 'list' has no close sequence in"],
   [['nosuch'], "unknown profile 'nosuch' in"],
@@ -318,4 +321,55 @@ test('several profiles for one host: the one whose port matches, else an error n
   expect(ambiguous.code).toBe(2);
   expect(ambiguous.stderr).toBe("knock: '198.18.0.7' matches 2 profiles: 'ssh' (port 22), 'web' (port 443); name the profile instead\n");
   expect(transport.armed).toEqual([]);
+});
+
+describe('packet options', () => {
+  const dualLookup: Lookup = async (host, family) => {
+    if (host !== 'dual.example') throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
+    return family === 6 ? { address: '2001:db8::9', family: 6 } : { address: '198.18.0.9', family: 4 };
+  };
+  const interfaces = () => ({ veth0: [{ address: '198.18.0.1', family: 'IPv4', netmask: '', mac: '', internal: false, cidr: null }] }) as never;
+
+  function runWith(store: string | null = STORE) {
+    const { io, transport, clock } = setup(store);
+    return {
+      transport,
+      knock: async (...argv: string[]) => {
+        io.stdout.text = '';
+        io.stderr.text = '';
+        const code = await run(argv, io, { transport, clock, lookup: dualLookup, interfaces });
+        return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+      },
+    };
+  }
+
+  test('-4 -6: the whole sequence to the IPv4 address, then the whole sequence to the IPv6 one', async () => {
+    const { knock, transport } = runWith();
+    const result = await knock('-4', '-6', 'dual.example', '7000', '8000:udp');
+    expect(result).toEqual({ code: 0, stdout: expect.stringMatching(/^knocked dual\.example \(198\.18\.0\.9\): 2 knocks in .*\nknocked dual\.example \(2001:db8::9\): 2 knocks in /), stderr: '' });
+    expect(transport.fired.map((f) => `${f.to.address} ${f.knock.protocol === 'icmp' ? '' : f.knock.port}`)).toEqual([
+      '198.18.0.9 7000',
+      '198.18.0.9 8000',
+      '2001:db8::9 7000',
+      '2001:db8::9 8000',
+    ]);
+  });
+
+  test('family: both in a profile, and --dry-run shows each plan with its source and TTL', async () => {
+    const { knock, transport } = runWith('profiles:\n  d:\n    host: dual.example\n    family: both\n    ttl: 5\n    source: veth0\n    open: [7000]\n');
+    const result = await knock('--dry-run', '-4', 'd');
+    expect(result.stdout).toBe('open d: dual.example -> 198.18.0.9 (IPv4) from 198.18.0.1, TTL 5, 1 knock over 0 ms\n   1. +    0 ms  7000        tcp 7000\ndry run: nothing was sent\n');
+    const both = await knock('--dry-run', '--json', '--ttl', '9', 'd');
+    expect(both.code).toBe(1);
+    // The interface has no IPv6 address: refused before anything is sent, for both plans.
+    expect(both.stderr).toBe('knock: interface veth0 has no IPv6 address to knock from (link-local ones are not used)\n');
+    expect(transport.armed).toEqual([]);
+  });
+
+  test('a source that is not local is refused before any knock is armed', async () => {
+    const { knock, transport } = runWith();
+    const result = await knock('--source', '203.0.113.9', '198.18.0.2', '7000', '8000:udp');
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'knock: source 203.0.113.9 is not an address of this machine (see ip addr, or give an interface name)\n' });
+    expect(transport.armed).toEqual([]);
+  });
 });

@@ -134,3 +134,57 @@ describe('the per-destination lock', () => {
     expect(lock.events).toEqual(['acquire 198.18.0.2', 'release 198.18.0.2']);
   });
 });
+
+describe('outcomes', () => {
+  function releasing(clock: FakeClock, answer: (i: number) => Promise<'refused'> | undefined) {
+    const released: number[] = [];
+    let n = 0;
+    const transport = {
+      arm: async () => {
+        const i = n++;
+        return {
+          cancel() {},
+          fire: () => ({
+            sent: Promise.resolve(),
+            outcome: answer(i)?.then((result) => ({ result })) ?? new Promise<never>(() => {}),
+            release: () => void released.push(i),
+          }),
+        };
+      },
+    };
+    return { transport, released, clock };
+  }
+
+  test('not asked for: the run ends as the last knock leaves; answers already in are kept, the rest released', async () => {
+    const clock = new FakeClock();
+    const { transport, released } = releasing(clock, (i) => (i === 0 ? Promise.resolve('refused') : undefined));
+    const report = await executePlan(planOf(10, 7000, 7002, 7004), { transport, clock });
+    expect(report.knocks.map((k) => k.result)).toEqual(['refused', 'sent', 'sent']);
+    expect(released).toEqual([0, 1, 2]);
+  });
+
+  test('asked for (-v, --json): every outcome is waited for, nothing released', async () => {
+    const clock = new FakeClock();
+    let late!: () => void;
+    const gate = new Promise<void>((r) => (late = r));
+    const { transport, released } = releasing(clock, (i) => (i === 1 ? gate.then(() => 'refused' as const) : Promise.resolve('refused')));
+    const running = executePlan(planOf(10, 7000, 7002), { transport, clock, outcomes: true });
+    let done = false;
+    void running.then(() => (done = true));
+    await settle();
+    expect(done).toBe(false);
+    late();
+    expect((await running).knocks.map((k) => k.result)).toEqual(['refused', 'refused']);
+    expect(released).toEqual([]);
+  });
+
+  test('the plan source and TTL reach every knock', async () => {
+    const clock = new FakeClock();
+    const transport = new FakeTransport(clock);
+    await executePlan({ ...planOf(0, 7000, 8001), source: '198.18.0.11', ttl: 4 }, { transport, clock });
+    expect(transport.fired.map((f) => f.to)).toEqual([
+      { address: '198.18.0.2', family: 4, source: '198.18.0.11', ttl: 4 },
+      { address: '198.18.0.2', family: 4, source: '198.18.0.11', ttl: 4 },
+    ]);
+  });
+});

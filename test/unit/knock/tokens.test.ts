@@ -1,5 +1,5 @@
 import { ConfigError, UsageError } from '../../../src/shared/errors.js';
-import { DEFAULT_ICMP_SIZE, formatKnock, MAX_ICMP_SIZE, parseKnockEntry, parseKnockToken } from '../../../src/knock/tokens.js';
+import { checkPayload, checkTtl, DEFAULT_ICMP_SIZE, formatKnock, formatKnockInFull, MAX_ICMP_SIZE, MAX_UDP_PAYLOAD, parseKnockEntry, parseKnockToken, payloadBytes } from '../../../src/knock/tokens.js';
 
 describe('parseKnockToken', () => {
   test.each([
@@ -95,4 +95,48 @@ test('formatKnock writes tokens that parse back to the same knock', () => {
     expect(formatKnock(parseKnockToken(token))).toBe(token);
   }
   expect(formatKnock({ protocol: 'tcp', port: 22, delay: 5 })).toBe('22');
+});
+
+describe('PORT:connect and UDP payloads', () => {
+  const what = "config.yaml: profile 'a': open[0]";
+  test('7000:connect is a TCP knock that completes its handshake; it writes back as typed', () => {
+    expect(parseKnockToken('7000:connect')).toEqual({ protocol: 'tcp', port: 7000, connect: true });
+    expect(parseKnockToken('7000:CONNECT', 'udp')).toEqual({ protocol: 'tcp', port: 7000, connect: true });
+    expect(formatKnock(parseKnockToken('7000:connect'))).toBe('7000:connect');
+    expect(parseKnockEntry({ port: 7000, connect: true }, what)).toEqual({ protocol: 'tcp', port: 7000, connect: true });
+    expect(parseKnockEntry({ port: 7000, connect: false }, what)).toEqual({ protocol: 'tcp', port: 7000 });
+  });
+
+  test('payloads: hex (any case, normalised) and text (UTF-8); the token hides them, the full form shows them', () => {
+    const hex = parseKnockEntry({ port: 8000, protocol: 'udp', payload: 'hex:DEADbeef' }, what);
+    expect(hex).toEqual({ protocol: 'udp', port: 8000, payload: 'hex:deadbeef' });
+    expect(payloadBytes(checkPayload('hex:DEADbeef'))).toEqual(Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+    expect(payloadBytes(checkPayload('text:héllo'))).toEqual(Buffer.from('héllo', 'utf8'));
+    expect(payloadBytes(checkPayload('text:'))).toEqual(Buffer.alloc(0));
+    expect(payloadBytes(undefined)).toEqual(Buffer.of(0));
+    expect(formatKnock(hex)).toBe('8000:udp');
+    expect(formatKnockInFull(hex)).toBe('8000:udp(hex:deadbeef)');
+    expect(checkPayload(`hex:${'00'.repeat(MAX_UDP_PAYLOAD)}`)).toHaveLength(4 + 2 * MAX_UDP_PAYLOAD);
+  });
+
+  test.each([
+    [{ port: 8000, protocol: 'udp', payload: 'deadbeef' }, 'payload must start with hex: or text:'],
+    [{ port: 8000, protocol: 'udp', payload: 'hex:abc' }, 'payload hex: needs pairs of hex digits'],
+    [{ port: 8000, protocol: 'udp', payload: 'hex:zz' }, 'payload hex: needs pairs of hex digits'],
+    [{ port: 8000, protocol: 'udp', payload: 7 }, 'payload 7 must be a string'],
+    [{ port: 8000, protocol: 'udp', payload: `text:${'x'.repeat(MAX_UDP_PAYLOAD + 1)}` }, `payload of ${MAX_UDP_PAYLOAD + 1} bytes is too long for one packet`],
+    [{ port: 8000, payload: 'hex:00' }, 'a tcp knock has no payload'],
+    [{ size: 8, payload: 'hex:00' }, 'a icmp knock has no payload'],
+    [{ port: 8000, protocol: 'udp', connect: true }, 'a udp knock has no handshake to complete'],
+    [{ port: 8000, connect: 'yes' }, 'connect "yes" must be true or false'],
+  ])('%j is refused', (entry, message) => {
+    expect(() => parseKnockEntry(entry, what)).toThrow(ConfigError);
+    expect(() => parseKnockEntry(entry, what)).toThrow(message);
+  });
+
+  test('TTLs are 1-255', () => {
+    expect(checkTtl(1)).toBe(1);
+    expect(checkTtl(255)).toBe(255);
+    for (const bad of [0, 256, 1.5, '7', -1]) expect(() => checkTtl(bad)).toThrow(/out of range \(1-255\)/);
+  });
 });

@@ -38,3 +38,20 @@ describe('lintProfile', () => {
     expect(codes(profile({ open: [tcp(1), { protocol: 'icmp', size: 56 }] }))).toEqual(['note:icmp-knockd']);
   });
 });
+
+test('a :connect knock is a warning (knockd sees its ACK and FIN as more knocks); payloads tell repeated knocks apart', () => {
+  const profile = {
+    name: 'p',
+    open: [
+      { protocol: 'tcp' as const, port: 7000, connect: true as const },
+      { protocol: 'udp' as const, port: 8000, payload: 'hex:01' },
+      { protocol: 'udp' as const, port: 8000, payload: 'hex:02' },
+    ],
+    delay: 100,
+    seqTimeout: 25,
+  };
+  const findings = lintProfile(profile);
+  expect(findings.map((f) => f.code)).toEqual(['connect-knockd']);
+  expect(findings[0]!.level).toBe('warning');
+  expect(findings[0]!.message).toMatch(/^knock 1 of the open sequence completes a handshake: knockd takes its ACK and FIN as further knocks/);
+});

@@ -85,3 +85,23 @@ describe('parseStore', () => {
     expect(() => parseStore({ profiles: { good: { open: [1] }, bad: { open: [0] } } }, FILE)).toThrow("profile 'bad'");
   });
 });
+
+describe('packet options in a profile', () => {
+  const one = (extra: Record<string, unknown>) => parseStore({ profiles: { a: { open: [1, 2], ...extra } } }, FILE).profiles.get('a')!;
+  test('ttl, source and family', () => {
+    expect(one({ ttl: 3, source: ' eth0 ', family: 'both' })).toMatchObject({ ttl: 3, source: 'eth0', family: 'both' });
+    expect(one({ family: 6 }).family).toBe(6);
+    expect(one({ family: '4' }).family).toBe(4);
+    expect(one({})).not.toHaveProperty('ttl');
+  });
+  test.each([
+    [{ ttl: 0 }, "profile 'a': TTL 0 is out of range (1-255)"],
+    [{ ttl: '3' }, "profile 'a': TTL \"3\" is out of range"],
+    [{ source: '' }, "profile 'a': source must be an address or an interface name"],
+    [{ source: 7 }, "profile 'a': source must be"],
+    [{ family: 'ipv6' }, "profile 'a': family \"ipv6\" must be 4, 6 or both"],
+  ])('%j is refused', (extra, message) => {
+    expect(() => one(extra)).toThrow(ConfigError);
+    expect(() => one(extra)).toThrow(message);
+  });
+});

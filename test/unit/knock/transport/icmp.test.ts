@@ -1,26 +1,63 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { findExecutable, pingCommand } from '../../../../src/knock/transport/icmp.js';
+import { armIcmp } from '../../../../src/knock/transport/icmp.js';
+import { echoRequest } from '../../../../src/knock/transport/icmp-socket.js';
+import type { SocketCalls } from '../../../../src/knock/transport/libc.js';
 
-const v4 = { address: '198.18.0.2', family: 4 as const };
-const v6 = { address: '2001:db8:0:1::2', family: 6 as const };
+const to = { address: '198.18.0.2', family: 4 as const };
 
-test('ping flags for one echo of N payload bytes, per OS', () => {
-  expect(pingCommand('linux', v4, 64)).toEqual({ command: 'ping', args: ['-n', '-c', '1', '-s', '64', '-W', '1', '-4', '198.18.0.2'] });
-  expect(pingCommand('linux', v6, 0)).toEqual({ command: 'ping', args: ['-n', '-c', '1', '-s', '0', '-W', '1', '-6', '2001:db8:0:1::2'] });
-  expect(pingCommand('darwin', v4, 64)).toEqual({ command: 'ping', args: ['-n', '-c', '1', '-s', '64', '-t', '1', '198.18.0.2'] });
-  expect(pingCommand('darwin', v6, 64)).toEqual({ command: 'ping6', args: ['-c', '1', '-s', '64', '2001:db8:0:1::2'] });
-  expect(pingCommand('win32', v4, 64)).toEqual({ command: 'ping', args: ['-n', '1', '-l', '64', '-w', '1000', '-4', '198.18.0.2'] });
-  expect(pingCommand('win32', v6, 64).args).toContain('-6');
+function rawOnly(replyAfter?: number) {
+  const sent: Buffer[] = [];
+  let reads = 0;
+  const calls: SocketCalls = {
+    platform: 'linux',
+    socket: (_d, t) => ((t & 0xf) === 3 ? 9 : -1),
+    setsockoptInt: () => 0,
+    bind: () => 0,
+    sendto: (_fd, data) => (sent.push(Buffer.from(data)), data.length),
+    recvNow: (_fd, into) => {
+      if (replyAfter === undefined || ++reads < replyAfter || !sent[0]) return -1;
+      const reply = Buffer.from(sent[0]);
+      reply[0] = 0;
+      reply.copy(into);
+      return reply.length;
+    },
+    close: () => 0,
+    errno: () => 1,
+  };
+  return { calls, sent };
+}
+
+test('with a socket: the echo leaves in fire() itself, and its reply is the outcome', async () => {
+  const { calls, sent } = rawOnly(3);
+  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, socketCalls: async () => calls });
+  expect(sent).toHaveLength(0);
+  const shot = armed.fire();
+  expect(sent).toHaveLength(1);
+  expect(sent[0]!.length).toBe(64);
+  expect(sent[0]!.equals(echoRequest(4, process.pid & 0xffff, 1, sent[0]!.subarray(8)))).toBe(true);
+  await shot.sent;
+  await expect(shot.outcome).resolves.toEqual({ result: 'reply', detail: 'from an ICMP raw socket' });
 });
 
-test('findExecutable searches PATH for an executable file', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'knock-path-'));
-  const file = path.join(dir, 'myping');
-  writeFileSync(file, '#!/bin/sh\n');
-  expect(findExecutable('myping', { PATH: dir }, 'linux')).toBeUndefined();
-  chmodSync(file, 0o755);
-  expect(findExecutable('myping', { PATH: `/nonexistent${path.delimiter}${dir}` }, 'linux')).toBe(file);
-  expect(findExecutable('myping', {}, 'linux')).toBeUndefined();
+test('released before a reply: no timer keeps the run alive, and the outcome is not waited for', async () => {
+  const { calls } = rawOnly();
+  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, socketCalls: async () => calls });
+  const shot = armed.fire();
+  shot.release?.();
+  // Nothing pending: jest would report an open handle; the outcome never settles.
+  const settled = await Promise.race([shot.outcome.then(() => true), new Promise((r) => setTimeout(() => r(false), 200))]);
+  expect(settled).toBe(false);
+});
+
+test('no socket calls (no koffi) or none allowed: the system ping; without ping either, a clear error', async () => {
+  const none = async () => undefined;
+  await expect(armIcmp(56, to, { platform: 'linux', env: { PATH: '' }, socketCalls: none })).rejects.toThrow(
+    "cannot send an ICMP knock: 'ping' is not on PATH (and no ICMP socket could be opened)",
+  );
+  const refused = rawOnly();
+  refused.calls.socket = () => -1;
+  await expect(armIcmp(56, to, { platform: 'linux', env: { PATH: '' }, socketCalls: async () => refused.calls })).rejects.toThrow(/'ping' is not on PATH/);
+});
+
+test('Windows without koffi: ping, not IcmpSendEcho2', async () => {
+  await expect(armIcmp(56, to, { platform: 'win32', env: { PATH: '' }, windowsCalls: async () => undefined })).rejects.toThrow(/'ping' is not on PATH/);
 });

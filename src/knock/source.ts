@@ -1,0 +1,37 @@
+// Where knocks leave from: `--source ADDRESS|INTERFACE` made into a local address of the
+// plan's family, refused before any packet when this machine has no such address.
+import os from 'node:os';
+import { isIP } from 'node:net';
+import { RuntimeError } from '../shared/errors.js';
+
+export type Interfaces = () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+
+const isLinkLocal = (info: os.NetworkInterfaceInfo) => info.family === 'IPv6' && /^fe[89ab]/i.test(info.address);
+
+/**
+ * The address to bind for `family`: `source` itself when it is an address of one of this
+ * machine's interfaces, or the first usable address of the interface named `source`. IPv6
+ * link-local addresses are skipped: they need a scope, and knock targets are routed.
+ */
+export function localSource(source: string, family: 4 | 6, interfaces: Interfaces = os.networkInterfaces): string {
+  const all = interfaces();
+  const literal = source.replace(/^\[(.*)\]$/, '$1');
+  const ipFamily = isIP(literal);
+  if (ipFamily) {
+    if (ipFamily !== family) {
+      throw new RuntimeError(`source ${literal} is an IPv${ipFamily} address, but the knocks go to an IPv${family} address`);
+    }
+    const normal = (a: string) => a.toLowerCase().replace(/%.*$/, '');
+    const local = Object.values(all).some((infos) => infos?.some((info) => normal(info.address) === normal(literal)));
+    if (!local) throw new RuntimeError(`source ${literal} is not an address of this machine (see ip addr, or give an interface name)`);
+    return literal;
+  }
+  const infos = all[source];
+  if (!infos) {
+    const names = Object.keys(all).join(', ');
+    throw new RuntimeError(`source '${source}' is neither an IP address nor an interface of this machine (interfaces: ${names || 'none'})`);
+  }
+  const match = infos.find((info) => info.family === `IPv${family}` && !isLinkLocal(info));
+  if (!match) throw new RuntimeError(`interface ${source} has no IPv${family} address to knock from${family === 6 ? ' (link-local ones are not used)' : ''}`);
+  return match.address;
+}
