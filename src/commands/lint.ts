@@ -4,6 +4,7 @@ import { prepareTarget, requireProfile } from '../app/target.js';
 import { lintProfile, probeKnockPorts, type Finding } from '../store/lint.js';
 import { systemTransport } from '../knock/transport/system.js';
 import { defineCommand } from './command.js';
+import { printable } from '../shared/printable.js';
 
 interface LintArgs {
   name?: string;
@@ -18,10 +19,15 @@ export const lintCommand = defineCommand<LintArgs>({
       .positional('name', { type: 'string', describe: 'one profile (default: all)' })
       .option('probe', { type: 'boolean', describe: 'also send one SYN to each TCP knock port to find ports that answer' }),
   async run(args, ctx) {
-    const store = await ctx.store();
-    const profiles = args.name ? [await requireProfile(ctx, args.name)] : [...store.profiles.values()];
+    // Lint reports broken profiles itself, each error on a line of its own.
+    const store = await ctx.store(args.name ?? true);
+    const brokenNames = [...(store.broken?.keys() ?? [])].filter((n) => !args.name || n === args.name);
+    const profiles = args.name ? (brokenNames.length ? [] : [await requireProfile(ctx, args.name)]) : [...store.profiles.values()];
     const verbose = Boolean(args.verbose);
     const results: { name: string; findings: Finding[] }[] = [];
+    for (const name of brokenNames) {
+      results.push({ name, findings: (store.broken?.get(name) ?? []).map((message) => ({ level: 'error', code: 'invalid', message })) });
+    }
     for (const profile of profiles) {
       const findings = lintProfile(profile, verbose);
       if (args.probe) {
@@ -31,14 +37,16 @@ export const lintCommand = defineCommand<LintArgs>({
       results.push({ name: profile.name, findings });
     }
     const warnings = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0);
+    const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'error').length, 0);
     if (args.json) {
       ctx.json({ file: store.file ?? null, warnings, profiles: results });
     } else {
       for (const { name, findings } of results) {
-        for (const f of findings) ctx.out(`${name}: ${f.level}: ${f.message} [${f.code}]`);
+        for (const f of findings) ctx.out(printable(`${name}: ${f.level}: ${f.message} [${f.code}]`));
       }
-      if (!args.quiet) ctx.io.stderr.write(`knock: ${results.length} profile${results.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+      const errorCount = errors ? `, ${errors} error${errors === 1 ? '' : 's'}` : '';
+      if (!args.quiet) ctx.io.stderr.write(`knock: ${results.length} profile${results.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}${errorCount}\n`);
     }
-    return warnings > 0 ? 1 : 0;
+    return errors > 0 ? 2 : warnings > 0 ? 1 : 0;
   },
 });

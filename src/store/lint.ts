@@ -5,11 +5,11 @@ import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
 import type { Profile } from './profiles.js';
 import type { Destination, Transport } from '../knock/transport/transport.js';
 
-export type Level = 'warning' | 'note';
+export type Level = 'error' | 'warning' | 'note';
 
 export interface Finding {
   level: Level;
-  code: 'single-knock' | 'repeated-knock' | 'too-slow' | 'same-open-close' | 'service-port' | 'icmp-knockd' | 'port-answers';
+  code: 'invalid' | 'single-knock' | 'repeated-knock' | 'too-slow' | 'same-open-close' | 'service-port' | 'icmp-knockd' | 'port-answers';
   message: string;
 }
 

@@ -1,6 +1,7 @@
 // The profile store's shape, validated in full when it is loaded.
-import { ConfigError } from '../shared/errors.js';
-import { checkDelay, parseKnockEntry, type Knock } from '../knock/tokens.js';
+import { ConfigError, KnockError } from '../shared/errors.js';
+import { printable } from '../shared/printable.js';
+import { checkDelay, checkSeqTimeout, checkSequence, MAX_KNOCKS, parseKnockEntry, type Knock } from '../knock/tokens.js';
 
 export interface Profile {
   name: string;
@@ -20,6 +21,8 @@ export interface ProfileStore {
   /** The file the profiles came from, or undefined when none was found. */
   file?: string;
   profiles: Map<string, Profile>;
+  /** Profiles that do not validate, with all their errors; the others stay usable. */
+  broken?: Map<string, string[]>;
 }
 
 /** knock(1) knocks back to back; a profile gets a small gap so packets cannot overtake. */
@@ -31,62 +34,82 @@ const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', '
 
 /** Validates the parsed contents of a store file. `file` names it in messages. */
 export function parseStore(raw: unknown, file: string | undefined): ProfileStore {
-  const where = file ?? 'the profile store';
+  const where = printable(file ?? 'the profile store');
   const profiles = new Map<string, Profile>();
-  if (raw === null || raw === undefined) return { file, profiles };
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(`${where}: expected a mapping with a 'profiles' key`);
+  const broken = new Map<string, string[]>();
+  if (raw === null || raw === undefined) return { file, profiles, broken };
+  // Until it is known to be a knock store, nothing of the file is repeated: it may be any file.
+  if (typeof raw !== 'object' || Array.isArray(raw) || !('profiles' in raw)) {
+    throw new ConfigError(`${where} is not a knock profile store (expected a mapping with a 'profiles' key)`);
   }
   for (const key of Object.keys(raw)) {
-    if (key !== 'profiles') throw new ConfigError(`${where}: unknown top-level key '${key}' (expected 'profiles')`);
+    if (key !== 'profiles') throw new ConfigError(`${where}: unknown top-level key '${printable(key, 40)}' (expected 'profiles')`);
   }
   const entries = (raw as { profiles?: unknown }).profiles;
-  if (entries === null || entries === undefined) return { file, profiles };
+  if (entries === null || entries === undefined) return { file, profiles, broken };
   if (typeof entries !== 'object' || Array.isArray(entries)) {
     throw new ConfigError(`${where}: 'profiles' must be a mapping of profile names to profiles`);
   }
   for (const [name, value] of Object.entries(entries)) {
-    profiles.set(name, parseProfile(name, value, where));
+    const { profile, errors } = checkProfile(name, value);
+    if (profile) profiles.set(name, profile);
+    else broken.set(name, errors);
   }
-  return { file, profiles };
+  return { file, profiles, broken };
 }
 
+/** A profile, or a ConfigError naming every problem it has. */
 export function parseProfile(name: string, value: unknown, where: string): Profile {
-  const what = `${where}: profile '${name}'`;
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`${what}: expected a mapping with at least 'open'`);
-  }
-  const p = value as Record<string, unknown>;
-  for (const key of Object.keys(p)) {
-    if (!PROFILE_KEYS.includes(key)) {
-      throw new ConfigError(`${what}: unknown key '${key}' (${PROFILE_KEYS.join(', ')})`);
-    }
-  }
-  if (p.host !== undefined && (typeof p.host !== 'string' || p.host.trim() === '')) {
-    throw new ConfigError(`${what}: host must be a non-empty string`);
-  }
-  if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
-    throw new ConfigError(`${what}: port ${JSON.stringify(p.port)} is out of range (1-65535)`);
-  }
-  const profile: Profile = {
-    name,
-    open: parseSequence(p.open, `${what}: open`, true)!,
-    delay: p.delay === undefined ? DEFAULT_PROFILE_DELAY : wrap(() => checkDelay(p.delay), what),
-    seqTimeout: p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : parseSeqTimeout(p.seq_timeout, what),
-  };
-  if (typeof p.host === 'string') profile.host = p.host.trim();
-  if (typeof p.port === 'number') profile.port = p.port;
-  const close = parseSequence(p.close, `${what}: close`, false);
-  if (close) profile.close = close;
+  const { profile, errors } = checkProfile(name, value);
+  if (!profile) throw new ConfigError(brokenProfileMessage(where, name, errors));
   return profile;
 }
 
-function parseSeqTimeout(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`${what}: seq_timeout ${JSON.stringify(value)} must be a number of seconds > 0`);
-  }
-  return value;
+/** `file: profile 'x': a; b; c`, the one line that names all of a broken profile's errors. */
+export function brokenProfileMessage(where: string, name: string, errors: readonly string[]): string {
+  return `${printable(where)}: profile '${printable(name, 64)}': ${errors.map((e) => printable(e, 200)).join('; ')}`;
 }
+
+/** Every error of a profile, not just the first, so one edit fixes them all. */
+export function checkProfile(name: string, value: unknown): { profile?: Profile; errors: string[] } {
+  const errors: string[] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (error) {
+      if (!(error instanceof KnockError)) throw error;
+      errors.push(error.message);
+      return undefined;
+    }
+  };
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return { errors: ["expected a mapping with at least 'open'"] };
+  }
+  const p = value as Record<string, unknown>;
+  for (const key of Object.keys(p)) {
+    if (!PROFILE_KEYS.includes(key)) errors.push(`unknown key '${printable(key, 40)}' (${PROFILE_KEYS.join(', ')})`);
+  }
+  if (p.host !== undefined && (typeof p.host !== 'string' || p.host.trim() === '')) {
+    errors.push('host must be a non-empty string');
+  }
+  if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
+    errors.push(`port ${shown(p.port)} is out of range (1-65535)`);
+  }
+  const open = attempt(() => parseSequence(p.open, 'open', true));
+  const close = attempt(() => parseSequence(p.close, 'close', false));
+  const delay = p.delay === undefined ? DEFAULT_PROFILE_DELAY : attempt(() => checkDelay(p.delay));
+  const seqTimeout = p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : attempt(() => checkSeqTimeout(p.seq_timeout));
+  if (open && delay !== undefined) attempt(() => checkSequence(open, delay, 'open'));
+  if (close && delay !== undefined) attempt(() => checkSequence(close, delay, 'close'));
+  if (errors.length > 0 || !open || delay === undefined || seqTimeout === undefined) return { errors };
+  const profile: Profile = { name, open, delay, seqTimeout };
+  if (typeof p.host === 'string') profile.host = p.host.trim();
+  if (typeof p.port === 'number') profile.port = p.port;
+  if (close) profile.close = close;
+  return { profile, errors };
+}
+
+const shown = (value: unknown) => printable(JSON.stringify(value) ?? String(value), 40);
 
 function parseSequence(value: unknown, what: string, required: boolean): Knock[] | undefined {
   if (value === undefined || value === null) {
@@ -96,13 +119,6 @@ function parseSequence(value: unknown, what: string, required: boolean): Knock[]
   const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value;
   if (!Array.isArray(list)) throw new ConfigError(`${what}: expected a list of knocks`);
   if (list.length === 0) throw new ConfigError(`${what}: empty sequence`);
+  if (list.length > MAX_KNOCKS) throw new ConfigError(`${what}: ${list.length} knocks, at most ${MAX_KNOCKS}`);
   return list.map((entry, i) => parseKnockEntry(entry, `${what}[${i}]`));
-}
-
-function wrap<T>(fn: () => T, what: string): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw new ConfigError(`${what}: ${(error as Error).message}`);
-  }
 }
