@@ -95,8 +95,8 @@ export function checkProfile(name: string, value: unknown): { profile?: Profile;
   if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
     errors.push(`port ${shown(p.port)} is out of range (1-65535)`);
   }
-  const open = attempt(() => parseSequence(p.open, 'open', true));
-  const close = attempt(() => parseSequence(p.close, 'close', false));
+  const open = attempt(() => parseSequence(p.open, 'open', true, errors));
+  const close = attempt(() => parseSequence(p.close, 'close', false, errors));
   const delay = p.delay === undefined ? DEFAULT_PROFILE_DELAY : attempt(() => checkDelay(p.delay));
   const seqTimeout = p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : attempt(() => checkSeqTimeout(p.seq_timeout));
   if (open && delay !== undefined) attempt(() => checkSequence(open, delay, 'open'));
@@ -111,7 +111,8 @@ export function checkProfile(name: string, value: unknown): { profile?: Profile;
 
 const shown = (value: unknown) => printable(JSON.stringify(value) ?? String(value), 40);
 
-function parseSequence(value: unknown, what: string, required: boolean): Knock[] | undefined {
+/** A sequence, or undefined with each bad entry's error pushed onto `errors`. */
+function parseSequence(value: unknown, what: string, required: boolean, errors: string[]): Knock[] | undefined {
   if (value === undefined || value === null) {
     if (required) throw new ConfigError(`${what}: missing (a list of knocks such as [7000, "8000:udp", 9000])`);
     return undefined;
@@ -120,5 +121,16 @@ function parseSequence(value: unknown, what: string, required: boolean): Knock[]
   if (!Array.isArray(list)) throw new ConfigError(`${what}: expected a list of knocks`);
   if (list.length === 0) throw new ConfigError(`${what}: empty sequence`);
   if (list.length > MAX_KNOCKS) throw new ConfigError(`${what}: ${list.length} knocks, at most ${MAX_KNOCKS}`);
-  return list.map((entry, i) => parseKnockEntry(entry, `${what}[${i}]`));
+  // Every bad entry, not just the first: the profile's message lists them all.
+  const before = errors.length;
+  const knocks = list.map((entry, i) => {
+    try {
+      return parseKnockEntry(entry, `${what}[${i}]`);
+    } catch (error) {
+      if (!(error instanceof KnockError)) throw error;
+      errors.push(error.message);
+      return undefined;
+    }
+  });
+  return errors.length > before ? undefined : (knocks as Knock[]);
 }

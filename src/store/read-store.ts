@@ -1,6 +1,7 @@
 // Reads a store file's bytes only after the opened file proved to be a trusted regular file of
 // sane size: a FIFO, a device or a 50 MB file is refused before a byte is read.
 import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
 import { ConfigError, reasonOf } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { checkStorePath, checkStoreStat, type TrustOptions } from './trust.js';
@@ -41,8 +42,9 @@ export async function readStoreBytes(file: string, trust: TrustOptions): Promise
     if (st.size > MAX_STORE_BYTES) {
       throw new ConfigError(`${name} is ${st.size} bytes: a profile store is at most ${MAX_STORE_BYTES} bytes (1 MiB)`);
     }
-    checkStoreStat(file, st, trust);
     const real = await fs.realpath(file);
+    // A link is named with what it points to: that is the file to fix.
+    checkStoreStat(real === path.resolve(file) ? file : real, st, trust, real === path.resolve(file) ? undefined : file);
     await checkStorePath(file, real, trust);
     // Read at most one byte past the limit: a file that grew since fstat is refused too.
     const buffer = Buffer.allocUnsafe(MAX_STORE_BYTES + 1);

@@ -27,17 +27,18 @@ function whoCanWrite(mode: number): string {
 const trusted = (owner: number, uid: number) => owner === uid || owner === 0;
 
 /** Refuses a store file (stat of the opened fd) that another user owns or could change. */
-export function checkStoreStat(file: string, st: Stats, trust: TrustOptions): void {
+export function checkStoreStat(file: string, st: Stats, trust: TrustOptions, linkedFrom?: string): void {
   if (trust.uid === undefined) return;
   const name = printable(file);
+  const link = linkedFrom ? ` (the store ${printable(linkedFrom)} links to it)` : '';
   if (!trusted(st.uid, trust.uid)) {
     throw new ConfigError(
-      `${name} is owned by uid ${st.uid}, not by you (uid ${trust.uid}) or root: knock will not knock from or write to another user's store; remove it, or chown it if it is yours`,
+      `${name}${link} is owned by uid ${st.uid}, not by you (uid ${trust.uid}) or root: knock will not knock from or write to another user's store; remove it, or chown it if it is yours`,
     );
   }
   if (st.mode & 0o022) {
     throw new ConfigError(
-      `${name} is writable by ${whoCanWrite(st.mode)} (mode ${octal(st.mode)}), so anyone could change where knock knocks: chmod 600 ${name}`,
+      `${name}${link} is writable by ${whoCanWrite(st.mode)} (mode ${octal(st.mode)}), so anyone could change where knock knocks: chmod 600 ${name}`,
     );
   }
 }
