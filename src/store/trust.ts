@@ -27,7 +27,7 @@ function whoCanWrite(mode: number): string {
 const trusted = (owner: number, uid: number) => owner === uid || owner === 0;
 
 /** Refuses a store file (stat of the opened fd) that another user owns or could change. */
-export function checkStoreStat(file: string, st: Stats, trust: TrustOptions, linkedFrom?: string): void {
+export function checkStoreStat(file: string, st: Pick<Stats, 'uid' | 'mode'>, trust: TrustOptions, linkedFrom?: string): void {
   if (trust.uid === undefined) return;
   const name = printable(file);
   const link = linkedFrom ? ` (the store ${printable(linkedFrom)} links to it)` : '';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../../../src/shared/errors.js';
-import { editStoreText, nodeStoreFs, writeStore, type StoreFs } from '../../../src/store/write.js';
+import { editStoreBytes, editStoreText, nodeStoreFs, writeStore, type StoreFs } from '../../../src/store/write.js';
 
 const STORE = `# my knock profiles
 profiles:
@@ -132,5 +132,60 @@ describe('writeStore', () => {
     writeFileSync(file, STORE, { mode: 0o600 });
     await expect(writeStore(file, { set: [['x', { open: [70000] }]] })).rejects.toThrow(/profile 'x': open\[0\]: port 70000/);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
+  });
+});
+
+describe('editStoreBytes: only the edited profile changes', () => {
+  const edit = (text: string, e: Parameters<typeof editStoreText>[2]) => editStoreText('config.yaml', text, e);
+
+  it('replaces a profile in place, between untouched neighbours', () => {
+    const text = 'profiles:\n  a:   {open: [1]}   # flow, odd spacing\n  b:\n    open: [2]\n  c:\n    open: [3]  # c\n';
+    expect(edit(text, { set: [['b', { host: 'h', open: [9] }]] })).toBe('profiles:\n  a:   {open: [1]}   # flow, odd spacing\n  b:\n    host: h\n    open: [9]\n  c:\n    open: [3]  # c\n');
+  });
+
+  it('a flow mapping of profiles falls back to a rewrite that is still correct', () => {
+    const out = edit('{"profiles": {"a": {"open": [1]}}}\n', { set: [['b', { open: [2] }]] });
+    expect(parse(out)).toEqual({ profiles: { a: { open: [1] }, b: { open: [2] } } });
+  });
+
+  it('an alias into the removed profile gets the value it stood for', () => {
+    const out = edit('profiles:\n  a:\n    host: &h gate.example\n    open: &s [1, 2]\n  b:\n    host: *h\n    open: *s\n', { remove: ['a'] });
+    expect(parse(out)).toEqual({ profiles: { b: { host: 'gate.example', open: [1, 2] } } });
+  });
+
+  it('an alias into a replaced profile too', () => {
+    const out = edit('profiles:\n  a:\n    open: &s [1, 2]\n  b:\n    open: *s\n', { set: [['a', { open: [5] }]] });
+    expect(parse(out)).toEqual({ profiles: { a: { open: [5] }, b: { open: [1, 2] } } });
+  });
+
+  it('a profile name or host that is not ASCII is written as UTF-8', () => {
+    const out = editStoreBytes('config.yaml', Buffer.from('profiles:\n'), { set: [['büro', { host: 'gäte.example', open: [1] }]] });
+    expect(out.toString('utf8')).toBe('profiles:\n  büro:\n    host: gäte.example\n    open: [1]\n');
+  });
+
+  it('`check` runs on the names as read and can refuse the edit', () => {
+    expect(() => edit('profiles:\n  a:\n    open: [1]\n', { set: [['a', { open: [2] }]], check: (n) => { if (n.has('a')) throw new ConfigError('exists'); } })).toThrow('exists');
+  });
+
+  it('a store that is not a store is not edited', () => {
+    expect(() => edit('root: x\n', { set: [['a', { open: [1] }]] })).toThrow(/is not a knock profile store/);
+  });
+});
+
+describe('writeStore: trust', () => {
+  it('refuses to write into a store others can write, or under a directory they can write', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, STORE, { mode: 0o600 });
+    chmodSync(file, 0o606);
+    await expect(writeStore(file, { remove: ['lab'] }, { trust: { uid: process.getuid!(), home: dir } })).rejects.toThrow(/is writable by others \(mode 0606\)/);
+    chmodSync(file, 0o600);
+    chmodSync(dir, 0o777);
+    await expect(writeStore(file, { remove: ['lab'] }, { trust: { uid: process.getuid!(), home: '/nonexistent' } })).rejects.toThrow(/a directory above the store .* is writable by group and others/);
+    expect(readFileSync(file, 'utf8')).toBe(STORE);
+  });
+
+  it('a dangling symlink is an error naming where it points, not a new file beside it', async () => {
+    symlinkSync(path.join(dir, 'gone.yaml'), path.join(dir, 'config.yaml'));
+    await expect(writeStore(path.join(dir, 'config.yaml'), { set: [['a', { open: [1] }]] })).rejects.toThrow(/config\.yaml is a symlink to \S+gone\.yaml, which does not exist/);
   });
 });
