@@ -109,8 +109,8 @@ const storeText = () =>
       if (how === 'anchor') return `profiles:\n  a:\n    host: 127.0.0.1\n    open: &z [${tcp}, "${udp}:udp"]\n  p:\n    host: 127.0.0.1\n    open: *z\n${text.replace(/^profiles:.*\n/, '')}`;
       return text;
     });
-const storeCommand = () =>
-  fc.constantFrom(['p'], ['office'], ['list'], ['-v', 'list'], ['lint'], ['show', 'p'], ['open', 'p'], ['close', 'p'], ['remove', 'p'], ['add', 'n', '127.0.0.1', '1111']);
+const storeCommand = (): fc.Arbitrary<string[]> =>
+  fc.constantFrom<string[]>(['p'], ['office'], ['list'], ['-v', 'list'], ['lint'], ['show', 'p'], ['open', 'p'], ['close', 'p'], ['remove', 'p'], ['add', 'n', '127.0.0.1', '1111']);
 const withStore = () => fc.tuple(storeText(), storeCommand()).map(([store, args]): Input => ({ store, args }));
 const specialConfig = () => fc.tuple(fc.constantFrom(...SPECIAL_CONFIGS), storeCommand()).map(([config, args]): Input => ({ args: ['--config', config, ...args] }));
 
