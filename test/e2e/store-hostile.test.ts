@@ -122,6 +122,16 @@ test('a YAML error is one line without the code frame, also with -q', async () =
   expect(result.stderr).not.toContain('7001');
 });
 
+test('YAML warnings (an unknown tag, a newer YAML version) print nothing, with or without -q', async () => {
+  home.writeConfig(`%YAML 1.9\n---\nprofiles:\n${profile('p').replace('open: [', 'open: !secret [')}`);
+  for (const args of [['p'], ['-q', 'p']]) {
+    const result = await run(args);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  }
+  expect(await peers.settle(100)).toHaveLength(4);
+});
+
 test('terminal escapes in a store are shown escaped', async () => {
   home.writeConfig(`profiles:\n${profile('p')}  "evil\\e]0;pwned\\a":\n    open: [1]\n    "\\e[2Jkey": 1\n`);
   const result = await run(['p']);
