@@ -18,7 +18,7 @@ export interface EditLockOptions {
 
 export const lockPathOf = (storeFile: string) => `${storeFile}.edit-lock`;
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,7 +6,7 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, reasonOf } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
-import { withStoreEditLock, type EditLockOptions } from './edit-lock.js';
+import { processAlive, withStoreEditLock, type EditLockOptions } from './edit-lock.js';
 import { editStoreBytes, type StoreEdit } from './edit-text.js';
 import { readStoreBytes } from './read-store.js';
 import { checkStorePath, processTrust, type TrustOptions } from './trust.js';
@@ -70,6 +70,19 @@ async function targetOf(given: string): Promise<string> {
   }
 }
 
+/**
+ * Temp files that a killed edit left beside the store. Under the edit lock no live edit has
+ * one, except one whose lock was broken as stale: its pid still runs, so its file stays.
+ */
+async function removeDeadTemps(dir: string, base: string): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(`.${base}.`)) continue;
+    const m = /\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(base.length + 1));
+    if (m && !processAlive(Number(m[1]))) await fs.unlink(path.join(dir, name)).catch(() => {});
+  }
+}
+
 export interface WriteOptions {
   fs?: StoreFs;
   trust?: TrustOptions;
@@ -95,6 +108,7 @@ export async function writeStore(given: string, edit: StoreEdit, options: WriteO
   await withStoreEditLock(
     file,
     async () => {
+      await removeDeadTemps(dir, path.basename(file));
       const read = await readStoreBytes(file, trust);
       const next = editStoreBytes(file, read?.bytes ?? Buffer.alloc(0), edit);
       const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

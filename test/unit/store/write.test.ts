@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { lstatSync, symlinkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -187,5 +188,19 @@ describe('writeStore: trust', () => {
   it('a dangling symlink is an error naming where it points, not a new file beside it', async () => {
     symlinkSync(path.join(dir, 'gone.yaml'), path.join(dir, 'config.yaml'));
     await expect(writeStore(path.join(dir, 'config.yaml'), { set: [['a', { open: [1] }]] })).rejects.toThrow(/config\.yaml is a symlink to \S+gone\.yaml, which does not exist/);
+  });
+});
+
+describe('writeStore: what a killed edit left', () => {
+  it('removes the temp file of a dead edit, and keeps one whose process still runs', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, STORE, { mode: 0o600 });
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid; // a pid that no longer runs
+    const dead = path.join(dir, `.config.yaml.${gone}.0a1b2c3d.tmp`);
+    const live = path.join(dir, `.config.yaml.${process.pid}.0a1b2c3d.tmp`);
+    const other = path.join(dir, '.other.yaml.999999.0a1b2c3d.tmp');
+    for (const f of [dead, live, other]) writeFileSync(f, 'partial');
+    await writeStore(file, { remove: ['lab'] });
+    expect(readdirSync(dir).sort()).toEqual([path.basename(live), path.basename(other), 'config.yaml'].sort());
   });
 });
