@@ -1,11 +1,20 @@
 # bash completion for knock. Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/knock (or print it: knock completion bash).
-# Candidates come from knock itself: subcommands, options and your profile names.
+# Candidates come from knock itself: subcommands, options, your profile names and @groups.
 _knock_complete() {
-  local cur="${COMP_WORDS[COMP_CWORD]}" IFS=$'\n'
-  local -a candidates
+  local IFS=$'\n' line="${COMP_LINE:0:COMP_POINT}"
+  local -a words candidates
+  # The words as typed: COMP_WORDS would split "@group" at '@' (it is in COMP_WORDBREAKS).
+  IFS=$' \t\n' read -r -a words <<< "$line"
+  [[ -z "$line" || "$line" == *[[:space:]] ]] && words+=("")
+  local cur="${words[${#words[@]}-1]}"
   # SHELL=bash: yargs formats candidates for zsh when SHELL says zsh.
-  candidates=($(SHELL=bash "${COMP_WORDS[0]}" --get-yargs-completions "${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null))
+  candidates=($(SHELL=bash "${words[0]}" --get-yargs-completions "${words[@]}" 2>/dev/null))
   COMPREPLY=($(compgen -W "${candidates[*]}" -- "$cur"))
+  # bash replaces only what follows the last word break ('@'): reply with that part.
+  if [[ "$cur" == *@* ]]; then
+    local prefix="${cur%"${cur##*@}"}" i
+    for i in "${!COMPREPLY[@]}"; do COMPREPLY[i]="${COMPREPLY[i]#"$prefix"}"; done
+  fi
 }
 complete -o default -F _knock_complete knock

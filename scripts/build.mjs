@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readmeToMan } from './man.mjs';
 
 /** Small stand-ins for modules the bundle pulls in but knock never needs at their full cost. */
 const STUBS = {
@@ -113,6 +114,11 @@ script.runInThisContext().call(module.exports, module.exports, createRequire(fil
 export const { main } = module.exports;
 `;
 writeFileSync(path.join(dist, 'knock.mjs'), LOADER);
+
+// knock(1) from the README's Reference section (package.json "man" installs it).
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const date = new Date(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now()).toISOString().slice(0, 10);
+writeFileSync(path.join(dist, 'knock.1'), readmeToMan(readme, { version, date }));
 
 /**
  * The code cache holds what V8 compiled, so make it after a run that touches the common path:

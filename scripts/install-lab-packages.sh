@@ -4,5 +4,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
-  iproute2 iptables knockd openssh-server openssh-client tcpdump netcat-openbsd iputils-ping hyperfine procps \
-  zsh fish  # the completion tests run the real shells
+  iproute2 iptables nftables knockd openssh-server openssh-client tcpdump netcat-openbsd iputils-ping hyperfine procps \
+  zsh fish tmux  # the completion tests run the real shells; the terminal tests a real tmux
+# man-db: the man-page test renders dist/knock.1 with man -l; the install test runs man knock
+apt-get install -y -q --no-install-recommends man-db

@@ -1,5 +1,6 @@
 // From what the user typed (a profile name, a profile's host, an ssh alias or HostName)
 // to a profile and the host name to resolve.
+import { ConfigError } from '../shared/errors.js';
 import type { Profile, ProfileStore } from '../store/profiles.js';
 import type { SshConfig } from '../ssh/config.js';
 
@@ -8,25 +9,41 @@ import type { SshConfig } from '../ssh/config.js';
  * ~/.ssh/config: the target's HostName as a profile name or host, or a profile named after
  * an ssh alias whose HostName is the target (or the target's HostName).
  */
-export async function findProfile(store: ProfileStore, target: string, ssh: SshConfig): Promise<Profile | undefined> {
+export async function findProfile(store: ProfileStore, target: string, ssh: SshConfig, port?: number): Promise<Profile | undefined> {
   const byName = store.profiles.get(target);
   if (byName) return byName;
   const profiles = [...store.profiles.values()];
-  const byHost = profiles.find((p) => sameHost(p.host, target));
-  if (byHost) return byHost;
+  const byHost = profiles.filter((p) => sameHost(p.host, target));
+  if (byHost.length > 0) return pick(byHost, target, port);
   const sshHost = await ssh.lookup(target);
   if (sshHost) {
-    const hit = store.profiles.get(sshHost.hostName) ?? profiles.find((p) => sameHost(p.host, sshHost.hostName));
-    if (hit) return hit;
+    const named = store.profiles.get(sshHost.hostName);
+    if (named) return named;
+    const hits = profiles.filter((p) => sameHost(p.host, sshHost.hostName));
+    if (hits.length > 0) return pick(hits, target, port ?? sshHost.port);
   }
   // Another alias of the same machine: its HostName is the target, or the target's HostName.
+  const viaAliases: Profile[] = [];
   for (const alias of await ssh.aliases()) {
     const viaSsh = await ssh.lookup(alias);
     if (!viaSsh || !(sameHost(viaSsh.hostName, target) || sameHost(viaSsh.hostName, sshHost?.hostName ?? ''))) continue;
     const hit = store.profiles.get(alias);
-    if (hit) return hit;
+    if (hit && !viaAliases.includes(hit)) viaAliases.push(hit);
   }
-  return undefined;
+  return viaAliases.length > 0 ? pick(viaAliases, target, port) : undefined;
+}
+
+/**
+ * Several profiles for one host: the one whose port is the port asked for (proxy's %p, or the
+ * ssh Port); otherwise the choice is the user's, never silently the first.
+ */
+function pick(candidates: Profile[], target: string, port: number | undefined): Profile {
+  if (candidates.length === 1) return candidates[0]!;
+  const samePort = port === undefined ? [] : candidates.filter((p) => p.port === port);
+  if (samePort.length === 1) return samePort[0]!;
+  const names = (samePort.length > 1 ? samePort : candidates).map((p) => `'${p.name}'${p.port ? ` (port ${p.port})` : ''}`);
+  const which = port === undefined ? '' : ` for port ${port}`;
+  throw new ConfigError(`'${target}' matches ${names.length} profiles${which}: ${names.join(', ')}; name the profile instead`);
 }
 
 export interface HostOfProfile {

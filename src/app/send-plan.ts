@@ -1,7 +1,8 @@
 // Sends a plan (or prints it for --dry-run) and reports the result as text or JSON.
 import type { Context } from './context.js';
 import { executePlan, type KnockReport } from '../knock/execute.js';
-import { formatKnock } from '../knock/tokens.js';
+import { formatKnock, type Knock } from '../knock/tokens.js';
+import type { Outcome } from '../knock/transport/transport.js';
 import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
 
@@ -17,7 +18,8 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   }
   if (options.dryRun) {
     if (ctx.args.json) ctx.json({ ...planToJson(plan), dryRun: true });
-    else ctx.io.stdout.write(formatPlan(plan));
+    // Said in words: fwknop users read -n as "named stanza" and would think they knocked.
+    else ctx.io.stdout.write(`${formatPlan(plan)}dry run: nothing was sent\n`);
     return undefined;
   }
   // Only a sequence long enough to notice gets a spinner (and only on a TTY: see spinner.ts).
@@ -30,48 +32,65 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
           proxy: options.silent,
         })
       : undefined;
+  // -v lines go out as each knock leaves and as its outcome settles, above the spinner.
+  const verbose = Boolean(ctx.args.verbose && !ctx.args.quiet);
+  const say = (line: string) => (spinner ? spinner.log(line) : ctx.debug(line));
   let report: KnockReport;
   try {
     report = await executePlan(plan, {
       ...ctx.executeOptions(),
-      ...(spinner ? { onSent: (i: number) => spinner.update(`${what}: ${i + 1} sent`) } : {}),
+      onSent: (i, knock, sentMs) => {
+        if (verbose) say(sentLine(plan, i, knock, sentMs));
+        spinner?.update(`${what}: ${i + 1} sent`);
+      },
+      ...(verbose ? { onOutcome: (i: number, outcome: Outcome) => say(outcomeLine(plan, i, outcome)) } : {}),
     });
   } finally {
     spinner?.stop();
   }
   report.knocks.forEach((k, i) => {
-    ctx.debug(sentKnockLine(plan, report, i));
     if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
   });
   if (options.silent) return report;
-  if (ctx.args.json) {
-    const json = planToJson(plan);
-    ctx.json({
-      ...json,
-      dryRun: false,
-      elapsedMs: round(report.elapsedMs),
-      knocks: report.knocks.map((k, i) => ({
-        ...(json.knocks as object[])[i],
-        sentMs: round(k.sentMs),
-        result: k.result,
-        ...(k.detail ? { detail: k.detail } : {}),
-      })),
-    });
-  } else {
-    const who = plan.profile ? `${plan.action === 'close' ? 'closed' : 'knocked'} ${plan.profile}` : `knocked ${plan.host}`;
-    const via = plan.host === plan.address ? '' : ` (${plan.address})`;
-    ctx.out(`${who}${via}: ${countKnocks(report.knocks.length)} in ${report.elapsedMs.toFixed(1)} ms`);
-  }
+  if (ctx.args.json) ctx.json(reportToJson(plan, report));
+  else ctx.out(reportLine(plan, report));
   return report;
+}
+
+/** A sent plan as --json prints it: the plan, with when each knock left and what came back. */
+export function reportToJson(plan: KnockPlan, report: KnockReport): Record<string, unknown> {
+  const json = planToJson(plan);
+  return {
+    ...json,
+    dryRun: false,
+    elapsedMs: round(report.elapsedMs),
+    knocks: report.knocks.map((k, i) => ({
+      ...(json.knocks as object[])[i],
+      sentMs: round(k.sentMs),
+      result: k.result,
+      ...(k.detail ? { detail: k.detail } : {}),
+    })),
+  };
+}
+
+/** A sent plan as one result line: "knocked office (198.51.100.7): 3 knocks in 200.1 ms". */
+export function reportLine(plan: KnockPlan, report: KnockReport): string {
+  const who = plan.profile ? `${plan.action === 'close' ? 'closed' : 'knocked'} ${plan.profile}` : `knocked ${plan.host}`;
+  const via = plan.host === plan.address ? '' : ` (${plan.address})`;
+  return `${who}${via}: ${countKnocks(report.knocks.length)} in ${report.elapsedMs.toFixed(1)} ms`;
 }
 
 /** Sequences shorter than this end before a spinner would be seen. */
 export const SPINNER_MIN_MS = 300;
 
-/** One knock as -v reports it: which, where, when it left, and what came back. */
-export function sentKnockLine(plan: KnockPlan, report: KnockReport, i: number): string {
-  const k = report.knocks[i]!;
-  return `knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address} at +${k.sentMs.toFixed(2)} ms: ${k.result}`;
+/** A knock as -v reports it leaving: which, where, and when. */
+export function sentLine(plan: KnockPlan, i: number, knock: Knock, sentMs: number): string {
+  return `knock ${i + 1}/${plan.knocks.length} ${formatKnock(knock)} -> ${plan.address} at +${sentMs.toFixed(2)} ms`;
+}
+
+/** What came back for it, once known. */
+export function outcomeLine(plan: KnockPlan, i: number, outcome: Outcome): string {
+  return `knock ${i + 1}/${plan.knocks.length} ${formatKnock(plan.knocks[i]!)}: ${outcome.result}${outcome.detail ? ` (${outcome.detail})` : ''}`;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

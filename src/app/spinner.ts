@@ -4,6 +4,8 @@ import type { Io } from '../shared/io.js';
 
 export interface Spinner {
   update(text: string): void;
+  /** A line of its own above the spinner (a -v line), the spinner drawn again below it. */
+  log(line: string): void;
   succeed(text?: string): void;
   fail(text?: string): void;
   stop(): void;
@@ -16,7 +18,13 @@ export interface SpinnerPolicy {
   proxy?: boolean;
 }
 
-const silent: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
+const silent = (io: Pick<Io, 'stderr'>): Spinner => ({
+  update() {},
+  log: (line) => void io.stderr.write(line + '\n'),
+  succeed() {},
+  fail() {},
+  stop() {},
+});
 
 export function spinnerWanted(io: Pick<Io, 'stderr' | 'env'>, policy: SpinnerPolicy): boolean {
   const env = io.env;
@@ -29,8 +37,13 @@ export function spinnerWanted(io: Pick<Io, 'stderr' | 'env'>, policy: SpinnerPol
 }
 
 export async function startSpinner(io: Pick<Io, 'stderr' | 'env'>, text: string, policy: SpinnerPolicy): Promise<Spinner> {
-  if (!spinnerWanted(io, policy)) return silent;
-  const { default: ora } = await import('ora');
+  if (!spinnerWanted(io, policy)) return silent(io);
+  let ora: typeof import('ora').default;
+  try {
+    ({ default: ora } = await import('ora'));
+  } catch {
+    return silent(io); // ora missing from an install: knock works the same, without a spinner
+  }
   const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '';
   const spinner = ora({
     text,
@@ -42,6 +55,11 @@ export async function startSpinner(io: Pick<Io, 'stderr' | 'env'>, text: string,
   return {
     update: (t) => {
       spinner.text = t;
+    },
+    log: (line) => {
+      spinner.clear();
+      io.stderr.write(line + '\n');
+      spinner.render();
     },
     succeed: (t) => {
       spinner.succeed(t);

@@ -6,6 +6,8 @@ import { scheduleKnocks, type KnockPlan, type PlanAction } from '../knock/plan.j
 import { brokenProfileMessage, type Profile } from '../store/profiles.js';
 import { resolveHost } from '../knock/resolve.js';
 import { findProfile, hostOfProfile } from './find-profile.js';
+import { nearest } from '../shared/suggest.js';
+import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
 
 export interface TargetRequest {
   target: string;
@@ -16,6 +18,21 @@ export interface TargetRequest {
   udp?: boolean;
   /** -d: overrides the profile's delay. */
   delay?: number;
+  /** The service port asked for (proxy's %p): picks among several profiles of one host. */
+  port?: number;
+  /** The default command: an unknown name may have been meant as a host with knocks, or a subcommand. */
+  adHoc?: { commands: readonly string[] };
+  /**
+   * A one_time_sequences profile: plan its next unused line without using it (--dry-run, lint,
+   * a group before every member is resolved). Otherwise the line is taken (marked used on disk)
+   * once everything else has been validated and resolved, before anything is sent.
+   */
+  peek?: boolean;
+}
+
+export interface ProfileLookup {
+  port?: number;
+  adHoc?: { commands: readonly string[] };
 }
 
 export interface PreparedTarget {
@@ -23,16 +40,24 @@ export interface PreparedTarget {
   profile?: Profile;
   /** The service port from the profile or ~/.ssh/config, if any. */
   port?: number;
+  /** The gap the plan was scheduled with. */
+  delay: number;
+  /** The one-time line this open sends: taken (marked used) or, with peek, only the next one. */
+  oneTime?: { file: string; line: number; left: number; taken: boolean };
 }
 
-export async function requireProfile(ctx: Context, target: string): Promise<Profile> {
+export async function requireProfile(ctx: Context, target: string, lookup: ProfileLookup = {}): Promise<Profile> {
   const store = await ctx.store(target);
   const errors = store.broken?.get(target);
   if (errors) throw new ConfigError(brokenProfileMessage(store.file ?? 'the profile store', target, errors));
-  const profile = await findProfile(store, target, ctx.ssh);
+  const profile = await findProfile(store, target, ctx.ssh, lookup.port);
   if (profile) return profile;
   const where = store.file ? ` in ${store.file}` : ' (no profile store found; see knock add, or --config)';
-  throw new ConfigError(`unknown profile '${target}'${where}; for ad-hoc use give knocks: knock HOST PORT...`);
+  const commands = lookup.adHoc?.commands ?? [];
+  const guess = nearest(target, [...commands, ...store.profiles.keys()]);
+  const hint = guess === undefined ? '' : commands.includes(guess) ? `; did you mean knock ${guess}?` : `; did you mean ${guess}?`;
+  const adHoc = lookup.adHoc && guess === undefined ? '; for ad-hoc use give knocks: knock HOST PORT...' : '';
+  throw new ConfigError(`unknown profile '${target}'${where}${hint}${adHoc}`);
 }
 
 /** Validates everything and resolves the address once; sends nothing. */
@@ -45,15 +70,19 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     const knocks = request.tokens.map((t) => parseKnockToken(String(t), request.udp ? 'udp' : 'tcp'));
     const viaSsh = await ctx.ssh.lookup(target);
     const host = viaSsh?.hostName ?? target;
-    return { plan: await plan(ctx, { action, target, host, knocks, delay: delay ?? 0 }), ...(viaSsh?.port ? { port: viaSsh.port } : {}) };
+    return { plan: await plan(ctx, { action, target, host, knocks, delay: delay ?? 0 }), delay: delay ?? 0, ...(viaSsh?.port ? { port: viaSsh.port } : {}) };
   }
-  const profile = await requireProfile(ctx, target);
-  const knocks = action === 'close' ? profile.close : profile.open;
+  const port = request.port ?? (await ctx.ssh.lookup(target))?.port;
+  const profile = await requireProfile(ctx, target, { ...(port !== undefined ? { port } : {}), ...(request.adHoc ? { adHoc: request.adHoc } : {}) });
+  const oneTime = action === 'open' && profile.oneTimeSequences !== undefined ? await readOneTime(profile.oneTimeSequences) : undefined;
+  if (oneTime?.warning) ctx.warn(oneTime.warning);
+  if (oneTime && !oneTime.unused[0]) throw exhausted(oneTime.file);
+  const knocks = action === 'close' ? profile.close : (oneTime?.unused[0]?.knocks ?? profile.open);
   if (!knocks) {
     const { file } = await ctx.store();
     throw new ConfigError(`profile '${profile.name}' has no close sequence${file ? ` in ${file}` : ''}`);
   }
-  const { host, port } = await hostOfProfile(profile, ctx.ssh);
+  const { host, port: servicePort } = await hostOfProfile(profile, ctx.ssh);
   const knockPlan = await plan(ctx, {
     action,
     target,
@@ -69,7 +98,25 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     }
     throw error;
   });
-  return { plan: knockPlan, profile, ...(port !== undefined ? { port } : {}) };
+  const prepared: PreparedTarget = { plan: knockPlan, profile, delay: delay ?? profile.delay, ...(servicePort !== undefined ? { port: servicePort } : {}) };
+  if (oneTime) prepared.oneTime = { file: oneTime.file, line: oneTime.unused[0]!.line, left: oneTime.unused.length - 1, taken: false };
+  return request.peek ? prepared : takeOneTime(prepared);
+}
+
+/**
+ * For a one-time open planned with peek: takes the first unused line now (it is marked used
+ * on disk before this returns) and plans that line, which is the peeked one unless another
+ * run took it meanwhile. Anything else comes back as it was.
+ */
+export async function takeOneTime(prepared: PreparedTarget): Promise<PreparedTarget> {
+  const file = prepared.profile?.oneTimeSequences;
+  if (!file || prepared.plan.action !== 'open' || prepared.oneTime?.taken) return prepared;
+  const claimed = await claimOneTime(file);
+  return {
+    ...prepared,
+    plan: { ...prepared.plan, knocks: scheduleKnocks(claimed.taken.knocks, prepared.delay) },
+    oneTime: { file: claimed.file, line: claimed.taken.line, left: claimed.left, taken: true },
+  };
 }
 
 interface PlanInput {

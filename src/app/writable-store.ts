@@ -27,7 +27,7 @@ export async function writableStore(ctx: Context, about?: string): Promise<Writa
 
 /** Checks a profile with the loader's own parser before it is written. */
 export function checkStoredProfile(name: string, profile: StoredProfile, file: string): void {
-  parseProfile(name, profile, file);
+  parseProfile(name, profile, file, path.dirname(file));
 }
 
 /** Edits the store under its edit lock, trusting what the Context trusts. */

@@ -1,14 +1,17 @@
 // The command line: yargs declares and parses; the chosen command runs after parsing.
 import yargs from 'yargs';
 import { commands } from '../commands/index.js';
-import { COMPLETION_FLAG, completeWords, optionFlags } from './completion.js';
+import { COMPLETION_FLAG, commandNames, completeWords, optionFlags } from './completion.js';
+import { flagsByCommand, needsNormalizing, normalizeArgv, optionTable } from './argv.js';
+import type { Command } from '../commands/command.js';
 import { Context, type GlobalArgs, type Services } from '../app/context.js';
 import { KnockError, UsageError } from '../shared/errors.js';
 import { reportError, usageErrorOf } from './report-error.js';
 import type { Io } from '../shared/io.js';
 
-declare const __KNOCK_VERSION__: string | undefined;
-export const VERSION = typeof __KNOCK_VERSION__ === 'string' ? __KNOCK_VERSION__ : '0.0.0-dev';
+import { VERSION } from '../shared/version.js';
+
+export { VERSION };
 
 const EXAMPLES: [string, string][] = [
   ['knock myserver', "fire myserver's open sequence"],
@@ -26,19 +29,24 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
     // Words after `--` stay strings ("08" is not 8): the default command takes them as knocks.
     .parserConfiguration({ 'parse-positional-numbers': false })
     .usage('$0 [command] [options]\n\nPort knocking: exactly one packet per knock, in order, on time.')
-    .option('config', { type: 'string', describe: 'profile store to use (default: $KNOCK_CONFIG, then the usual search)', requiresArg: true, global: true })
+    .option('config', { type: 'string', describe: 'the profile store (default: $KNOCK_CONFIG, then the usual search)', requiresArg: true, global: true })
     .option('json', { type: 'boolean', describe: 'results as JSON on stdout', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing but errors', global: true })
-    .option('verbose', { alias: 'v', type: 'boolean', describe: 'show each knock as it is sent', global: true })
-    .option('4', { type: 'boolean', describe: 'IPv4 only', global: true })
-    .option('6', { type: 'boolean', describe: 'IPv6 only', global: true })
-    .conflicts('4', '6');
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'more detail: each knock as it leaves, sequences in list and lint', global: true })
+    // knock(1)'s spellings too: -4/--ipv4, -6/--ipv6.
+    .option('4', { alias: 'ipv4', type: 'boolean', describe: 'IPv4 only', global: true })
+    .option('6', { alias: 'ipv6', type: 'boolean', describe: 'IPv6 only', global: true })
+    .conflicts('4', '6')
+    .group(['config', 'json', 'quiet', 'verbose', '4', '6', 'help', 'version'], 'Global options:');
   for (const command of commands) {
     parser = parser.command(
       command.command as string | string[],
       command.describe as string,
-      (y) => (command.builder ? command.builder(y) : y),
-      (argv) => onCommand((ctx) => command.run(argv as never, ctx), argv as GlobalArgs),
+      (y) => (command.examples ?? []).reduce((b, [line, text]) => b.example(line, text), command.builder ? command.builder(y) : y),
+      (argv) => {
+        if (!command.takesRest) refuseRest(argv._, command);
+        onCommand((ctx) => command.run(argv as never, ctx), argv as GlobalArgs);
+      },
     );
   }
   for (const [cmd, text] of EXAMPLES) parser = parser.example(cmd, text);
@@ -46,8 +54,10 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
     .strict()
     .help()
     .alias('help', 'h')
-    .version(VERSION)
-    .epilog('Exit status: 0 sent, 1 runtime failure (resolve, send, connect), 2 usage or configuration error.')
+    // knock(1) says -V for its version.
+    .version('version', 'show the version', VERSION)
+    .alias('version', 'V')
+    .epilog('Exit status: 0 sent, 1 runtime failure (resolve, send, connect), 2 usage or configuration error.\nEach command has its own help (knock add --help); the whole manual: man knock.')
     .wrap(Math.min(120, columns))
     .exitProcess(false)
     .fail((message, error) => {
@@ -75,6 +85,7 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
       io.stdout.write(candidates.map((c) => c + '\n').join(''));
       return 0;
     }
+    if (needsNormalizing(argv)) argv = normalizeArgv(argv, commands, optionTable(commands, buildParser(() => {}) as never));
     try {
       buildParser(
         (runCommand, args) => {
@@ -87,9 +98,14 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
     } catch (error) {
       // yargs' own complaints, and ours from a coerce (which yargs wraps in a YError).
       const usage = error instanceof KnockError || (error instanceof Error && error.name === 'YError');
-      throw usage ? usageErrorOf((error as Error).message, argv) : error;
+      const words = argv;
+      throw usage ? usageErrorOf((error as Error).message, words, () => flagsByCommand(commands, buildParser(() => {}) as never)) : error;
     }
-    if (output) io.stdout.write(output.endsWith('\n') ? output : output + '\n');
+    if (output) {
+      // yargs marks a variadic positional `[default: []]`: noise, since it is required.
+      output = output.replace(/(\s+)(\[.*?) \[default: \[\]\]$/gm, (_m, space: string, rest: string) => `${space}${' '.repeat(14)}${rest}`);
+      io.stdout.write(output.endsWith('\n') ? output : output + '\n');
+    }
     if (!chosen) return 0;
     return await chosen.run(new Context(io, chosen.args, services));
   } catch (error) {
@@ -109,6 +125,13 @@ function ignoreClosedPipes(io: Io): void {
       });
     }
   }
+}
+
+/** Words after `--` that a command has no use for: refused, never dropped. */
+function refuseRest(rest: readonly unknown[], command: Command): void {
+  const own = commandNames(command).length > 0 ? 1 : 0;
+  const extra = rest.slice(own);
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${String(extra[0])}' (see knock ${commandNames(command)[0]} --help)`);
 }
 
 /** The global options among half-typed words (--config FILE matters: it picks the store). */

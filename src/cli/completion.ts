@@ -1,7 +1,7 @@
 // Shell completion: `knock --get-yargs-completions WORD...` (yargs' flag, so yargs' own
 // templates work too) prints candidates one per line: subcommands, the options of the
 // command being typed, and the profile names of the store where a profile name fits,
-// read exactly as every command reads it (ctx.store()).
+// read exactly as every command reads it (ctx.store()), and @groups where a group fits.
 import yargs, { type Argv } from 'yargs';
 import type { Command } from '../commands/command.js';
 import type { GlobalArgs } from '../app/context.js';
@@ -10,7 +10,9 @@ import type { ProfileStore } from '../store/profiles.js';
 export const COMPLETION_FLAG = '--get-yargs-completions';
 
 /** Subcommands whose first positional is a profile. */
-const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 'proxy', 'ssh-config', 'serve']);
+const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 'proxy', 'ssh-config', 'serve', 'rules']);
+/** Subcommands that also take @GROUP. */
+const TAKES_GROUP = new Set(['open', 'close']);
 /** Positionals with a fixed set of values. */
 const CHOICES: Record<string, string[]> = { completion: ['bash', 'zsh', 'fish'] };
 
@@ -30,7 +32,7 @@ export function optionFlags(parser: Argv<GlobalArgs>, positionals: readonly stri
   for (const key of Object.keys(options.key)) {
     if (options.hiddenOptions.includes(key) || key === '$0' || key === '_' || positionals.includes(key)) continue;
     if (valuesOnly && options.boolean.includes(key)) continue;
-    for (const name of [key, ...(options.alias[key] ?? [])]) flags.push(name.length === 1 && name !== '4' && name !== '6' ? `-${name}` : `--${name}`);
+    for (const name of [key, ...(options.alias[key] ?? [])]) flags.push(name.length === 1 ? `-${name}` : `--${name}`);
   }
   return [...new Set(flags)];
 }
@@ -59,16 +61,28 @@ export async function completeWords(input: CompletionInput): Promise<string[]> {
     const defaults = !subcommand && fallback?.builder ? optionFlags(fallback.builder(yargs() as Argv<GlobalArgs>), positionalNames(fallback)) : [];
     return matching([...new Set([...input.globalFlags, ...own, ...defaults])]);
   }
+  const choices = subcommand?.builder ? optionChoices(subcommand.builder(yargs() as Argv<GlobalArgs>), before.at(-1)) : undefined;
+  if (choices) return matching(choices); // rules --format <TAB>
   if (takesValue(before.at(-1))) return []; // --config FILE, --delay MS: the shell's default
   if (!subcommand) {
     if (positionals.length > 0) return []; // ad-hoc knocks after a host
     const names = input.commands.filter((c) => c.describe !== false).flatMap(commandNames).filter((n) => n !== 'ls' && n !== 'rm');
-    return matching([...names, ...(await profileNames(input.store))]);
+    return matching([...names, ...(await profileNames(input.store, { withGroups: true }))]);
   }
   const name = positionals[0]!;
   if (positionals.length === 1 && CHOICES[name]) return matching(CHOICES[name]!);
-  if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store));
+  // `knock close <TAB>`: only the profiles that have a close sequence to fire.
+  if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store, { withClose: name === 'close', withGroups: TAKES_GROUP.has(name) }));
   return [];
+}
+
+/** The values an option declares with `choices` (`--format`, `-f`), when `flag` names one. */
+function optionChoices(parser: Argv<GlobalArgs>, flag: string | undefined): string[] | undefined {
+  if (!flag?.startsWith('-')) return undefined;
+  const options = (parser as unknown as { getOptions(): { choices: Record<string, unknown[]>; alias: Record<string, string[]> } }).getOptions();
+  const name = flag.replace(/^--?/, '');
+  const key = Object.keys(options.choices).find((k) => k === name || (options.alias[k] ?? []).includes(name));
+  return key === undefined ? undefined : options.choices[key]!.map(String);
 }
 
 /** Options followed by a value (any command's, or a global one), so the value is not taken for a positional. */
@@ -86,9 +100,12 @@ function positionalNames(command: Command): string[] {
   return [...[command.command].flat().join(' ').matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
 }
 
-async function profileNames(store: () => Promise<ProfileStore>): Promise<string[]> {
+async function profileNames(store: () => Promise<ProfileStore>, which: { withClose?: boolean; withGroups?: boolean } = {}): Promise<string[]> {
   try {
-    return [...(await store()).profiles.keys()].sort();
+    const s = await store();
+    const groups = which.withGroups ? [...(s.groups?.keys() ?? [])].sort().map((g) => `@${g}`) : [];
+    const profiles = [...s.profiles.values()].filter((p) => !which.withClose || p.close !== undefined).map((p) => p.name);
+    return [...profiles.sort(), ...groups];
   } catch {
     return []; // a broken store completes nothing; running a command will say why
   }

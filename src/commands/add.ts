@@ -4,6 +4,7 @@ import { formatKnock, parseKnockToken, type Knock } from '../knock/tokens.js';
 import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
 import type { StoredProfile } from '../store/write.js';
 import { defineCommand } from './command.js';
+import { msOption, portOption, secondsOption } from './options.js';
 
 interface AddArgs {
   name: string;
@@ -38,6 +39,9 @@ export function parseTokens(tokens: readonly (string | number)[], what: string):
 
 export const addCommand = defineCommand<AddArgs>({
   command: 'add <name> <host> <knocks..>',
+  examples: [
+    ['knock add office gate.example.com 7000 8000:udp 9000 -p 22', 'ssh behind the door opened by 3 knocks'],
+  ],
   describe: 'add a profile to your store (creates it, mode 0600, if needed)',
   builder: (yargs) =>
     yargs
@@ -45,17 +49,20 @@ export const addCommand = defineCommand<AddArgs>({
       .positional('host', { type: 'string', describe: 'host name or address to knock' })
       .positional('knocks', { type: 'string', array: true, describe: 'the open sequence: PORT, PORT:tcp, PORT:udp, icmp, icmp:SIZE' })
       .option('close', { type: 'string', array: true, describe: 'a close sequence', requiresArg: true })
-      .option('delay', { alias: 'd', type: 'number', describe: 'ms between knocks (default 100)', requiresArg: true })
-      .option('seq-timeout', { type: 'number', describe: "the server's window for the sequence, s (default 25)", requiresArg: true })
-      .option('port', { alias: 'p', type: 'number', describe: 'the service port behind the door (e.g. ssh)', requiresArg: true })
+      .option('delay', { alias: 'd', type: 'string', coerce: msOption('-d/--delay'), describe: 'ms between knocks (default 100)', requiresArg: true })
+      .option('seq-timeout', { type: 'string', coerce: secondsOption('--seq-timeout'), describe: "the server's window for the sequence, s (default 25)", requiresArg: true })
+      .option('port', { alias: 'p', type: 'string', coerce: portOption('-p/--port'), describe: 'the service port behind the door (e.g. ssh)', requiresArg: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'replace a profile of the same name' }),
+  takesRest: true,
   async run(args, ctx) {
     const name = checkProfileName(String(args.name));
+    // `add p h 1111 -- 2222`: words after `--` are knocks of the open sequence, checked like the rest.
+    const rest = ((args as { _?: unknown[] })._ ?? []).slice(1).map(String);
     // Keys in the order the README documents them.
     const profile: StoredProfile = {
       host: String(args.host),
       ...(args.port !== undefined ? { port: args.port } : {}),
-      open: parseTokens(args.knocks, 'open'),
+      open: parseTokens([...args.knocks, ...rest], 'open'),
       ...(args.close ? { close: parseTokens(args.close, '--close') } : {}),
       ...(args.delay !== undefined ? { delay: args.delay } : {}),
       ...(args.seqTimeout !== undefined ? { seq_timeout: args.seqTimeout } : {}),

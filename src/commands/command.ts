@@ -7,6 +7,10 @@ export interface Command<A = Record<string, unknown>> {
   command: string | readonly string[];
   describe: string | false;
   builder?: (yargs: Argv<GlobalArgs>) => Argv<GlobalArgs>;
+  /** Shown by `knock COMMAND --help`: [command line, what it does]. */
+  examples?: readonly (readonly [string, string])[];
+  /** Words after `--` are the command's own (knocks); elsewhere they are refused. */
+  takesRest?: boolean;
   run(args: A & GlobalArgs, ctx: Context): Promise<number>;
 }
 

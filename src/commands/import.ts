@@ -14,10 +14,14 @@ interface ImportArgs {
   port?: number;
   force?: boolean;
   dryRun?: boolean;
+  oneTimeDir?: string;
 }
 
 export const importCommand = defineCommand<ImportArgs>({
   command: 'import <file>',
+  examples: [
+    ['knock import /etc/knockd.conf --host gate.example.com -n', 'the profiles it would add; writes nothing'],
+  ],
   describe: 'add profiles from a knockd.conf (each [section], [openX]/[closeX] paired)',
   builder: (yargs) =>
     yargs
@@ -25,6 +29,11 @@ export const importCommand = defineCommand<ImportArgs>({
       .option('host', { type: 'string', describe: 'the server the profiles knock (knockd.conf does not say)', requiresArg: true })
       .option('port', { alias: 'p', type: 'number', describe: 'the service port behind the door', requiresArg: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'replace profiles of the same names' })
+      .option('one-time-dir', {
+        type: 'string',
+        describe: "where one_time_sequences profiles expect your copies of the server's files (default: one-time/ beside the store)",
+        requiresArg: true,
+      })
       .option('dry-run', { alias: 'n', type: 'boolean', describe: 'print the profiles (YAML) and write nothing' }),
   async run(args, ctx) {
     const file = path.resolve(ctx.io.cwd, String(args.file));
@@ -36,7 +45,8 @@ export const importCommand = defineCommand<ImportArgs>({
     }
     const conf = parseKnockdConf(text, file);
     if (!args.host) throw new UsageError(`${file} does not say where the server is: give --host HOST`);
-    const { profiles, warnings } = importKnockd(conf, args.host, args.port);
+    const oneTimeDir = args.oneTimeDir === undefined ? undefined : path.resolve(ctx.io.cwd, args.oneTimeDir);
+    const { profiles, copies, warnings } = importKnockd(conf, args.host, args.port, oneTimeDir);
     for (const warning of warnings) ctx.warn(warning);
     if (profiles.length === 0) throw new ConfigError(`${file}: no sections with a sequence to import`);
     const target = await writableStore(ctx);
@@ -54,10 +64,17 @@ export const importCommand = defineCommand<ImportArgs>({
     };
     check(new Set(target.store.profiles.keys()));
     await editStore(ctx, target.file, { set: profiles.map((p) => [p.name, p.profile]), check });
+    const toCopy = copies.map((c) => ({ ...c, to: path.resolve(path.dirname(target.file), c.to) }));
     if (args.json) {
-      ctx.json({ file: target.file, from: file, profiles: profiles.map((p) => ({ name: p.name, sections: p.sections, close: Boolean(p.profile.close) })) });
+      ctx.json({
+        file: target.file,
+        from: file,
+        profiles: profiles.map((p) => ({ name: p.name, sections: p.sections, close: Boolean(p.profile.close), ...(p.profile.one_time_sequences ? { oneTimeSequences: toCopy.find((c) => c.profile === p.name)?.to } : {}) })),
+      });
       return 0;
     }
+    // The client needs its own copy of each list: knock marks its lines as it sends them.
+    for (const c of toCopy) ctx.warn(`${c.profile}: copy the server's ${c.from} to ${c.to} (mode 0600) before knocking: its open sequences come from there`);
     for (const p of profiles) {
       const how = p.sections.length === 2 ? `[${p.sections[0]}] + [${p.sections[1]}] paired: open and close sequences` : `[${p.sections[0]}]`;
       ctx.out(`${p.name}: ${how}`);

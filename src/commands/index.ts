@@ -8,6 +8,7 @@ import { lintCommand } from './lint.js';
 import { listCommand } from './list.js';
 import { proxyCommand, watchdogCommand } from './proxy.js';
 import { removeCommand } from './remove.js';
+import { rulesCommand } from './rules.js';
 import { serveCommand } from './serve.js';
 import { showCommand } from './show.js';
 import { sshConfigCommand } from './ssh-config.js';
@@ -24,6 +25,7 @@ export const commands: Command[] = [
   proxyCommand,
   sshConfigCommand,
   serveCommand,
+  rulesCommand,
   watchdogCommand,
   completionCommand,
   defaultCommand,

@@ -1,11 +1,17 @@
 // knock TARGET, knock HOST KNOCK... (knock(1) style), knock open TARGET, knock close TARGET.
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
-import { UsageError } from '../shared/errors.js';
-import { prepareTarget } from '../app/target.js';
+import { prepareTarget, takeOneTime, type PreparedTarget } from '../app/target.js';
+import { isGroupTarget, prepareGroup, sendGroup } from '../app/group.js';
 import { sendPlan } from '../app/send-plan.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
+import { msOption } from './options.js';
+import { COMMAND_NAMES } from './add.js';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
+import { ONE_TIME_LOW } from '../store/lint.js';
 
 interface KnockArgs extends WaitArgs {
   target?: string;
@@ -16,11 +22,7 @@ interface KnockArgs extends WaitArgs {
 }
 
 /** -d MS, read as typed: yargs' own number parsing turns "abc" into NaN and "" into 0. */
-export function parseDelayOption(value: unknown): number {
-  const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
-  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`-d/--delay '${text}' is not a number of milliseconds >= 0`);
-  return Number(text);
-}
+export const parseDelayOption = msOption('-d/--delay');
 
 export function knockOptions(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return yargs
@@ -34,6 +36,18 @@ export function knockOptions(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
     .option('dry-run', { alias: 'n', type: 'boolean', describe: 'print the plan (address, knocks, offsets) and send nothing' });
 }
 
+async function checkConfigFile(file: string, cwd: string): Promise<void> {
+  const where = path.resolve(cwd, file);
+  let isFile: boolean;
+  try {
+    isFile = (await stat(where)).isFile();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? `config file not found: ${where} (from --config)` : `${where}: cannot read: ${reasonOf(error)} (from --config)`);
+  }
+  if (!isFile) throw new ConfigError(`${where}: not a regular file (from --config)`);
+}
+
 /** `action` undefined: the default command, which also takes ad-hoc knocks. */
 async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & GlobalArgs & { _?: unknown[] }, ctx: Context): Promise<number> {
   // yargs takes a negative number for a positional: `knock -5 host 80` must not knock "-5".
@@ -44,21 +58,60 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   // `knock -- HOST 80`: the target itself came after `--`.
   const target = args.target ?? rest.shift() ?? '';
   const tokens = [...(args.knocks ?? []).map(String), ...rest];
-  const { plan, port } = await prepareTarget(ctx, {
+  if (tokens.length > 0) {
+    // `knock --config HOST 1111 2222`: the host went to --config; 1111 is no host to knock.
+    if (/^\d+$/.test(target)) throw new UsageError(`'${target}' is a port, not a host: knock HOST KNOCK... (is the host the value of an option before it?)`);
+    // Ad hoc the store is not read, but a --config that names no store is still a mistake.
+    if (ctx.args.config !== undefined) await checkConfigFile(ctx.args.config, ctx.io.cwd);
+  }
+  if (isGroupTarget(target)) {
+    if (tokens.length > 0) throw new UsageError(`${target} is a group: it takes no knocks`);
+    if (args.wait !== undefined) throw new UsageError(`--wait takes one profile, not the group ${target}`);
+    const prepared = await prepareGroup(ctx, {
+      name: target.slice(1),
+      action: action ?? 'open',
+      dryRun: Boolean(args.dryRun),
+      ...(args.delay !== undefined ? { delay: args.delay } : {}),
+    });
+    const code = await sendGroup(ctx, prepared, Boolean(args.dryRun));
+    for (const p of prepared) reportOneTime(ctx, p);
+    return code;
+  }
+  const prepared = await prepareTarget(ctx, {
     target,
     action: action ?? 'open',
+    ...(action ? {} : { adHoc: { commands: COMMAND_NAMES } }),
     ...(tokens.length ? { tokens } : {}),
     ...(args.udp ? { udp: true } : {}),
     ...(args.delay !== undefined ? { delay: args.delay } : {}),
+    // A one-time line is taken only after --wait too has been validated.
+    peek: true,
   });
-  const wait = planWait(args, port);
+  const wait = planWait(args, prepared.port);
+  const ready = args.dryRun ? prepared : await takeOneTime(prepared);
+  const { plan } = ready;
   await sendPlan(ctx, plan, { dryRun: Boolean(args.dryRun) });
+  reportOneTime(ctx, ready);
   if (!args.dryRun) await waitUntilOpen(ctx, plan, wait);
   return 0;
 }
 
+/** Which one-time line went (or would go), on stderr; a warning when the list runs low. */
+function reportOneTime(ctx: Context, prepared: PreparedTarget): void {
+  const t = prepared.oneTime;
+  if (!t) return;
+  const who = prepared.plan.profile;
+  if (!t.taken) {
+    ctx.debug(`${who}: next one-time sequence: line ${t.line} of ${t.file} (not used by a dry run; ${t.left} more after it)`);
+    return;
+  }
+  ctx.debug(`${who}: one-time sequence: line ${t.line} of ${t.file} marked used; ${t.left} left`);
+  if (t.left < ONE_TIME_LOW) ctx.warn(`${who}: ${t.left === 0 ? 'that was the last one-time sequence' : `${t.left} one-time sequence${t.left === 1 ? '' : 's'} left`} in ${t.file}`);
+}
+
 export const defaultCommand = defineCommand<KnockArgs>({
   command: '$0 [target] [knocks..]',
+  takesRest: true,
   describe: 'knock a profile, or HOST with the given knocks (like knock(1))',
   builder: (yargs) =>
     knockOptions(yargs)
@@ -70,6 +123,11 @@ export const defaultCommand = defineCommand<KnockArgs>({
 
 export const openCommand = defineCommand<KnockArgs>({
   command: 'open <target>',
+  examples: [
+    ['knock open office --wait 22 && ssh office', 'knock, then wait until port 22 accepts'],
+    ['knock open office -n', 'the plan only: where each knock goes, and when; sends nothing'],
+  ],
+  takesRest: true,
   describe: "fire the profile's open sequence",
   builder: (yargs) => waitOptions(knockOptions(yargs)).positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
   run: (args, ctx) => runKnock('open', args, ctx),
@@ -77,6 +135,8 @@ export const openCommand = defineCommand<KnockArgs>({
 
 export const closeCommand = defineCommand<KnockArgs>({
   command: 'close <target>',
+  examples: [['knock close office', "fire office's close sequence"]],
+  takesRest: true,
   describe: "fire the profile's close sequence",
   builder: (yargs) => knockOptions(yargs).positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
   run: (args, ctx) => runKnock('close', args, ctx),

@@ -1,7 +1,7 @@
 // knock lint [NAME]: warnings for sequences that cannot work or are weak. Exit 0: no
 // warnings (notes allowed); 1: warnings; 2: the store itself is broken.
 import { prepareTarget, requireProfile } from '../app/target.js';
-import { lintProfile, probeKnockPorts, type Finding } from '../store/lint.js';
+import { lintOneTime, lintProfile, probeKnockPorts, type Finding } from '../store/lint.js';
 import { systemTransport } from '../knock/transport/system.js';
 import { defineCommand } from './command.js';
 import { printable } from '../shared/printable.js';
@@ -13,6 +13,9 @@ interface LintArgs {
 
 export const lintCommand = defineCommand<LintArgs>({
   command: 'lint [name]',
+  examples: [
+    ['knock lint', 'check every profile; exit 1 on warnings'],
+  ],
   describe: 'check profiles for sequences that cannot work or are weak (exit 1 on warnings)',
   builder: (yargs) =>
     yargs
@@ -29,9 +32,9 @@ export const lintCommand = defineCommand<LintArgs>({
       results.push({ name, findings: (store.broken?.get(name) ?? []).map((message) => ({ level: 'error', code: 'invalid', message })) });
     }
     for (const profile of profiles) {
-      const findings = lintProfile(profile, verbose);
+      const findings = [...lintProfile(profile, verbose), ...(await lintOneTime(profile))];
       if (args.probe) {
-        const { plan } = await prepareTarget(ctx, { target: profile.name, action: 'open' });
+        const { plan } = await prepareTarget(ctx, { target: profile.name, action: 'open', peek: true });
         findings.push(...(await probeKnockPorts(profile, { address: plan.address, family: plan.family }, ctx.services.transport ?? systemTransport(), verbose)));
       }
       results.push({ name: profile.name, findings });
@@ -45,7 +48,8 @@ export const lintCommand = defineCommand<LintArgs>({
         for (const f of findings) ctx.out(printable(`${name}: ${f.level}: ${f.message} [${f.code}]`));
       }
       const errorCount = errors ? `, ${errors} error${errors === 1 ? '' : 's'}` : '';
-      if (!args.quiet) ctx.io.stderr.write(`knock: ${results.length} profile${results.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}${errorCount}\n`);
+      // The count is the result of the command: stdout, like the findings.
+      ctx.out(`${results.length} profile${results.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}${errorCount}`);
     }
     return errors > 0 ? 2 : warnings > 0 ? 1 : 0;
   },

@@ -1,10 +1,28 @@
 // knock list: the profiles of the store, without their sequences unless -v.
 import { formatKnock } from '../knock/tokens.js';
 import { countKnocks } from '../knock/plan.js';
-import type { Profile } from '../store/profiles.js';
+import type { Profile, ProfileStore } from '../store/profiles.js';
+import { readOneTime } from '../store/one-time.js';
+import { reasonOf } from '../shared/errors.js';
 import { defineCommand } from './command.js';
 
-export function profileToJson(profile: Profile, withSequences: boolean): Record<string, unknown> {
+/** Unused lines of a one-time profile's file, or why it cannot be read (list and show go on). */
+export async function oneTimeLeft(profile: Profile): Promise<{ left: number; next?: string; line?: number } | { error: string } | undefined> {
+  if (!profile.oneTimeSequences) return undefined;
+  try {
+    const { unused } = await readOneTime(profile.oneTimeSequences);
+    const first = unused[0];
+    return { left: unused.length, ...(first ? { next: first.knocks.map(formatKnock).join(' '), line: first.line } : {}) };
+  } catch (error) {
+    return { error: reasonOf(error) };
+  }
+}
+
+export function groupsToJson(store: ProfileStore): { name: string; members: string[] }[] {
+  return [...(store.groups ?? new Map<string, string[]>()).entries()].map(([name, members]) => ({ name, members }));
+}
+
+export function profileToJson(profile: Profile, withSequences: boolean, oneTime?: Awaited<ReturnType<typeof oneTimeLeft>>): Record<string, unknown> {
   return {
     name: profile.name,
     ...(profile.host ? { host: profile.host } : {}),
@@ -14,17 +32,25 @@ export function profileToJson(profile: Profile, withSequences: boolean): Record<
     openKnocks: profile.open.length,
     closeKnocks: profile.close?.length ?? 0,
     ...(withSequences ? { open: profile.open.map(formatKnock), ...(profile.close ? { close: profile.close.map(formatKnock) } : {}) } : {}),
+    ...(profile.oneTimeSequences ? { oneTimeSequences: profile.oneTimeSequences } : {}),
+    ...(oneTime && 'left' in oneTime ? { oneTimeLeft: oneTime.left } : {}),
+    ...(oneTime && 'error' in oneTime ? { oneTimeError: oneTime.error } : {}),
   };
 }
 
 export const listCommand = defineCommand<object>({
   command: ['list', 'ls'],
+  examples: [
+    ['knock list -v', 'the profiles with their sequences'],
+    ['knock list --json', 'as JSON'],
+  ],
   describe: 'list the profiles (sequences only with -v)',
   async run(args, ctx) {
     const store = await ctx.store();
     const profiles = [...store.profiles.values()];
+    const oneTime = await Promise.all(profiles.map(oneTimeLeft));
     if (args.json) {
-      ctx.json({ file: store.file ?? null, profiles: profiles.map((p) => profileToJson(p, Boolean(args.verbose))) });
+      ctx.json({ file: store.file ?? null, profiles: profiles.map((p, i) => profileToJson(p, Boolean(args.verbose), oneTime[i])), groups: groupsToJson(store) });
       return 0;
     }
     if (!store.file) {
@@ -46,11 +72,14 @@ export const listCommand = defineCommand<object>({
     const nameWidth = Math.max(...profiles.map((p) => p.name.length));
     const hostWidth = Math.max(...hosts.map((h) => h.length));
     for (const [i, p] of profiles.entries()) {
+      const t = oneTime[i];
+      const open = !t ? undefined : 'error' in t ? `one-time: ${t.error}` : `one-time, ${t.left} left`;
       const sequences = args.verbose
-        ? `open: ${p.open.map(formatKnock).join(' ')}${p.close ? `  close: ${p.close.map(formatKnock).join(' ')}` : ''}`
-        : `open ${countKnocks(p.open.length)}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
+        ? `${open ?? `open: ${p.open.map(formatKnock).join(' ')}`}${p.close ? `  close: ${p.close.map(formatKnock).join(' ')}` : ''}`
+        : `${open ?? `open ${countKnocks(p.open.length)}`}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
       ctx.io.stdout.write(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}\n`);
     }
+    for (const { name, members } of groupsToJson(store)) ctx.io.stdout.write(`@${name}  ${members.join(' ')}\n`);
     return 0;
   },
 });

@@ -5,6 +5,7 @@ import { runProxy } from '../proxy/session.js';
 import { currentSelf } from '../proxy/self.js';
 import { WATCHDOG_COMMAND, runWatchdog } from '../proxy/watchdog.js';
 import { defineCommand } from './command.js';
+import { secondsOption } from './options.js';
 
 interface ProxyArgs {
   host: string;
@@ -16,21 +17,22 @@ interface ProxyArgs {
 export const DEFAULT_CONNECT_TIMEOUT_S = 10;
 
 export function parseTimeout(value: unknown, option: string): number {
-  const s = Number(value);
-  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`${option} ${JSON.stringify(value)} must be a number of seconds > 0`);
-  return Math.round(s * 1000);
+  return Math.round(secondsOption(option)(value) * 1000);
 }
 
 export const proxyCommand = defineCommand<ProxyArgs>({
   command: 'proxy <host> <port>',
+  examples: [
+    ['ProxyCommand knock proxy %n %p', 'in ~/.ssh/config (ProxyCommand knock proxy -4 %n %p for IPv4 only)'],
+  ],
   describe: 'ssh ProxyCommand: knock, connect, relay; closes after (ProxyCommand knock proxy %n %p)',
   builder: (yargs) =>
     yargs
       .positional('host', { type: 'string', describe: "ssh's %n (alias) or %h (HostName): a profile name, its host, or an ssh alias" })
       .positional('port', { type: 'string', describe: "ssh's %p" })
       .option('connect-timeout', {
-        type: 'number',
-        default: DEFAULT_CONNECT_TIMEOUT_S,
+        type: 'string',
+        default: String(DEFAULT_CONNECT_TIMEOUT_S),
         describe: 'seconds the port may take to accept after the last knock',
         requiresArg: true,
       }),

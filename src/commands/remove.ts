@@ -5,6 +5,9 @@ import { defineCommand } from './command.js';
 
 export const removeCommand = defineCommand<{ name: string }>({
   command: ['remove <name>', 'rm <name>'],
+  examples: [
+    ['knock remove office', 'delete it from the store it lives in'],
+  ],
   describe: 'remove a profile from your store',
   builder: (yargs) => yargs.positional('name', { type: 'string', describe: 'profile name' }),
   async run(args, ctx) {

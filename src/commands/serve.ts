@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
 import { parseKnockdConf } from '../knockd/conf.js';
+import { readOneTime, type OneTimeLine } from '../store/one-time.js';
 import { doorsFromKnockdConf, doorsFromProfile, type DoorPlan } from '../serve/doors.js';
 import { formatEventText } from '../serve/events.js';
 import { parseGuard } from '../serve/guard.js';
@@ -45,7 +46,18 @@ async function loadDoors(args: ServeArgs & GlobalArgs, ctx: Context): Promise<{ 
     } catch (error) {
       throw new ConfigError(`cannot read ${file}: ${reasonOf(error)}`);
     }
-    return { plan: doorsFromKnockdConf(parseKnockdConf(text, file)), what: file };
+    const conf = parseKnockdConf(text, file);
+    // one_time_sequences paths are knockd's, relative to where it runs.
+    const oneTime = new Map<string, { file: string; unused: OneTimeLine[] }>();
+    for (const section of conf.sections) {
+      const name = section.oneTimeSequences;
+      if (name !== undefined && !oneTime.has(name)) {
+        const state = await readOneTime(path.resolve(ctx.io.cwd, name));
+        if (state.warning) ctx.warn(state.warning);
+        oneTime.set(name, state);
+      }
+    }
+    return { plan: doorsFromKnockdConf(conf, oneTime), what: file };
   }
   if (args.profile === undefined) throw new UsageError('knock serve needs a PROFILE (or --knockd-conf FILE)');
   const store = await ctx.store();
@@ -100,6 +112,9 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
 
 export const serveCommand = defineCommand<ServeArgs>({
   command: 'serve [profile]',
+  examples: [
+    ['knock serve office', "a local knockd-like server for office's sequences"],
+  ],
   describe: "listen for a profile's knocks (or a knockd.conf's) and report them; no root needed",
   builder: (yargs: Argv<GlobalArgs>) =>
     yargs

@@ -2,27 +2,37 @@
 import { requireProfile } from '../app/target.js';
 import { formatKnock } from '../knock/tokens.js';
 import { defineCommand } from './command.js';
-import { profileToJson } from './list.js';
+import { oneTimeLeft, profileToJson } from './list.js';
 
 export const showCommand = defineCommand<{ name: string }>({
   command: 'show <name>',
+  examples: [
+    ['knock show office', 'one profile in full'],
+  ],
   describe: 'show one profile, with its sequences',
   builder: (yargs) => yargs.positional('name', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
   async run(args, ctx) {
     const profile = await requireProfile(ctx, String(args.name));
     const { file } = await ctx.store();
+    const oneTime = await oneTimeLeft(profile);
     if (args.json) {
-      ctx.json({ file: file ?? null, ...profileToJson(profile, true) });
+      ctx.json({ file: file ?? null, ...profileToJson(profile, true, oneTime) });
       return 0;
     }
+    const oneTimeText = !oneTime
+      ? undefined
+      : 'error' in oneTime
+        ? `one-time:    ${profile.oneTimeSequences}: ${oneTime.error}`
+        : `one-time:    ${profile.oneTimeSequences}: ${oneTime.left} left${oneTime.next ? `, next (line ${oneTime.line}): ${oneTime.next}` : ''}`;
     const lines = [
       `name:        ${profile.name}`,
       `host:        ${profile.host ?? '(ssh config HostName, else the name)'}`,
       ...(profile.port ? [`port:        ${profile.port}`] : []),
-      `open:        ${profile.open.map(formatKnock).join(' ')}`,
+      oneTimeText ?? `open:        ${profile.open.map(formatKnock).join(' ')}`,
       ...(profile.close ? [`close:       ${profile.close.map(formatKnock).join(' ')}`] : []),
       `delay:       ${profile.delay} ms`,
       `seq_timeout: ${profile.seqTimeout} s`,
+      ...(profile.openFor ? [`open_for:    ${profile.openFor} s`] : []),
       `file:        ${file}`,
     ];
     ctx.out(lines.join('\n'));

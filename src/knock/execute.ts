@@ -2,7 +2,7 @@
 import { systemClock, msToNs, nsToMs, waitUntil, type Clock } from './clock.js';
 import type { KnockPlan, PlannedKnock } from './plan.js';
 import { systemTransport } from './transport/system.js';
-import type { Armed, KnockResult, Shot, Transport } from './transport/transport.js';
+import type { Armed, KnockResult, Outcome, Shot, Transport } from './transport/transport.js';
 
 export type SentKnock = PlannedKnock & {
   /** When it actually left, ms after the first knock's deadline. */
@@ -20,8 +20,10 @@ export interface KnockReport {
 export interface ExecuteOptions {
   transport?: Transport;
   clock?: Clock;
-  /** Told as each knock leaves (for a spinner or -v). */
-  onSent?: (index: number, knock: PlannedKnock) => void;
+  /** Told as each knock leaves (for a spinner or -v), with when it left (ms after t0). */
+  onSent?: (index: number, knock: PlannedKnock, sentMs: number) => void;
+  /** Told as each knock's outcome settles, in the order the knocks left. */
+  onOutcome?: (index: number, outcome: Outcome) => void;
 }
 
 export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {}): Promise<KnockReport> {
@@ -41,16 +43,21 @@ export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {})
   const shots: Shot[] = [];
   const sentAt: bigint[] = [];
   const t0 = clock.now();
+  let reported = Promise.resolve();
   for (const [i, knock] of plan.knocks.entries()) {
     // Order before timing: a knock never leaves before the one ahead of it has.
     if (i > 0) await shots[i - 1]!.sent;
     await waitUntil(clock, t0 + msToNs(knock.offsetMs));
     sentAt.push(clock.now());
-    shots.push(armed[i]!.fire());
-    options.onSent?.(i, knock);
+    const shot = armed[i]!.fire();
+    shots.push(shot);
+    options.onSent?.(i, knock, nsToMs(sentAt[i]! - t0));
+    // Told as it settles, while later knocks are still to go, but never ahead of an earlier one.
+    reported = reported.then(() => shot.outcome).then((outcome) => options.onOutcome?.(i, outcome));
   }
   await shots.at(-1)?.sent;
   const elapsedMs = nsToMs((sentAt.at(-1) ?? t0) - t0);
+  await reported;
   const outcomes = await Promise.all(shots.map((s) => s.outcome));
   return {
     elapsedMs,

@@ -52,7 +52,8 @@ export function describeKnock(knock: Knock): string {
 
 /** The plan as --dry-run prints it. */
 export function formatPlan(plan: KnockPlan): string {
-  const who = plan.profile ? `${plan.action} ${plan.profile}` : 'knock';
+  // Not "knock: ...": on a terminal that reads as one of our error lines.
+  const who = plan.profile ? `${plan.action} ${plan.profile}` : 'ad-hoc knocks';
   // Ad hoc, the target may be an ssh alias: show each name once on the way to the address.
   const names = plan.profile ? [plan.host, plan.address] : [plan.target, plan.host, plan.address];
   const via = names.filter((name, i) => names.indexOf(name) === i).join(' -> ');

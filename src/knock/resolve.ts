@@ -1,7 +1,7 @@
 // Resolves a host once, the way ssh does (getaddrinfo, honouring /etc/hosts and -4/-6).
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
-import { RuntimeError, reasonOf } from '../shared/errors.js';
+import { RuntimeError, UsageError, reasonOf } from '../shared/errors.js';
 
 export type FamilyOption = 0 | 4 | 6;
 export interface Resolved {
@@ -26,7 +26,8 @@ export async function resolveHost(
   if (literal) {
     const address = host.replace(/^\[(.*)\]$/, '$1');
     if (family !== 0 && family !== literal) {
-      throw new RuntimeError(`cannot resolve '${host}': it is an IPv${literal} address but -${family} was given`);
+      // The line contradicts itself: a usage error, not a failure of the network.
+      throw new UsageError(`'${host}' is an IPv${literal} address but -${family} was given`);
     }
     return { address, family: literal as 4 | 6 };
   }
@@ -39,6 +40,12 @@ export async function resolveHost(
   } catch (error) {
     if (error instanceof RuntimeError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
+    // -6 for a name with only an IPv4 address (in /etc/hosts, say) ends in a DNS query that
+    // may fail any way (EAI_AGAIN offline): say what the name does have.
+    if (family !== 0) {
+      const other = await lookup(host, family === 4 ? 6 : 4).catch(() => undefined);
+      if (other) throw new RuntimeError(`cannot resolve '${host}': it has no IPv${family} address (only IPv${other.family} ${other.address}), but -${family} was given`);
+    }
     const why =
       code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'EAI_NODATA'
         ? `no ${family ? `IPv${family} ` : ''}address found`

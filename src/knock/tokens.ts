@@ -90,7 +90,8 @@ export function parseKnockToken(token: string, defaultProtocol: 'tcp' | 'udp' = 
   }
   const m = /^(-?\d+)(?::([A-Za-z0-9]*))?$/.exec(text);
   if (!m) throw new UsageError(`${what} is not a knock (${TOKEN_HELP})`);
-  const port = checkPort(Number(m[1]), what);
+  // "port 99999 is out of range", not "port 99999 in '99999'": the token adds nothing then.
+  const port = checkPort(Number(m[1]), m[2] === undefined && m[1] === text ? undefined : what);
   const protocol = m[2] === undefined ? defaultProtocol : checkProtocol(m[2], what);
   if (protocol === 'icmp') throw new UsageError(`${what}: ICMP has no port (write icmp or icmp:SIZE)`);
   return { protocol, port };

@@ -56,14 +56,11 @@ export function parseKnockdConf(text: string, file: string): KnockdConf {
   for (const section of pending) {
     const where = `${file}:${section.line}: [${section.name}]`;
     const sequenceText = section.raw.sequence;
-    if (sequenceText === undefined) {
-      if (section.raw.one_time_sequences !== undefined) {
-        sections.push({ name: section.name, line: section.line, sequence: [], oneTimeSequences: section.raw.one_time_sequences, raw: section.raw });
-        continue;
-      }
-      throw new ConfigError(`${where}: no sequence`);
-    }
-    const result: KnockdSection = { name: section.name, line: section.line, sequence: parseKnockdSequence(sequenceText, where), raw: section.raw };
+    // With one_time_sequences the file gives the sequence (knockd reads it in place of one).
+    const oneTime = section.raw.one_time_sequences;
+    if (sequenceText === undefined && oneTime === undefined) throw new ConfigError(`${where}: no sequence`);
+    const sequence = oneTime === undefined && sequenceText !== undefined ? parseKnockdSequence(sequenceText, where) : [];
+    const result: KnockdSection = { name: section.name, line: section.line, sequence, raw: section.raw };
     const num = (key: string): number | undefined => {
       const v = section.raw[key];
       if (v === undefined) return undefined;

@@ -13,6 +13,8 @@ export interface ImportedProfile {
 
 export interface KnockdImport {
   profiles: ImportedProfile[];
+  /** One-time profiles: the server's file, and where the profile expects the user's copy of it. */
+  copies: { profile: string; from: string; to: string }[];
   /** What the user should know: skipped sections, knocks that cannot match. */
   warnings: string[];
 }
@@ -26,13 +28,13 @@ export function profileNameOf(section: string): string {
   return name === '' ? 'knockd' : name;
 }
 
-export function importKnockd(conf: KnockdConf, host: string, port?: number): KnockdImport {
+/**
+ * `oneTimeDir`: where the profiles of one_time_sequences sections expect the user's copy of the
+ * server's file (as written in the profile: relative paths start at the store's directory).
+ */
+export function importKnockd(conf: KnockdConf, host: string, port?: number, oneTimeDir = 'one-time'): KnockdImport {
   const warnings: string[] = [];
-  const usable = conf.sections.filter((s) => {
-    if (s.sequence.length > 0) return true;
-    warnings.push(`${conf.file}:${s.line}: [${s.name}] uses one_time_sequences (a file of one-time sequences): not imported`);
-    return false;
-  });
+  const usable = conf.sections;
   for (const s of usable) {
     const flags = (s.tcpflags ?? '').split(',').map((f) => f.trim().toLowerCase()).filter((f) => f && !f.startsWith('!'));
     if (flags.length > 0 && !(flags.length === 1 && flags[0] === 'syn')) {
@@ -41,6 +43,8 @@ export function importKnockd(conf: KnockdConf, host: string, port?: number): Kno
   }
   const closeFor = new Map<string, KnockdSection>();
   for (const s of usable) {
+    // A close sequence is one fixed sequence: a one-time section stays a profile of its own.
+    if (s.oneTimeSequences !== undefined) continue;
     const m = CLOSE.exec(s.name);
     if (m) closeFor.set(m[1]!.toLowerCase(), s);
   }
@@ -53,26 +57,36 @@ export function importKnockd(conf: KnockdConf, host: string, port?: number): Kno
     if (m && close && !paired.has(close)) {
       paired.add(s).add(close);
       const seqTimeout = minDefined(s.seqTimeout, close.seqTimeout);
+      const name = profileNameOf(m[1]!);
       profiles.push({
-        name: profileNameOf(m[1]!),
-        profile: stored(host, port, s.sequence, seqTimeout, close.sequence),
+        name,
+        profile: stored(host, port, s.sequence, seqTimeout, close.sequence, oneTimeOf(s, name)),
         sections: [s.name, close.name],
       });
       continue;
     }
-    profiles.push({ name: profileNameOf(s.name), profile: stored(host, port, s.sequence, s.seqTimeout), sections: [s.name] });
+    const name = profileNameOf(s.name);
+    profiles.push({ name, profile: stored(host, port, s.sequence, s.seqTimeout, undefined, oneTimeOf(s, name)), sections: [s.name] });
   }
   // A close section met before its open one was already emitted on its own; drop that copy.
   const result = profiles.filter((p) => p.sections.length === 2 || !paired.has(usable.find((s) => s.name === p.sections[0])!));
-  return { profiles: result, warnings };
+  const copies = result.flatMap((p) => {
+    const section = usable.find((s) => s.name === p.sections[0])!;
+    return section.oneTimeSequences !== undefined && p.profile.one_time_sequences ? [{ profile: p.name, from: section.oneTimeSequences, to: p.profile.one_time_sequences }] : [];
+  });
+  return { profiles: result, copies, warnings };
+
+  function oneTimeOf(section: KnockdSection, name: string): string | undefined {
+    return section.oneTimeSequences === undefined ? undefined : `${oneTimeDir.replace(/\/+$/, '')}/${name}`;
+  }
 }
 
-function stored(host: string, port: number | undefined, open: Knock[], seqTimeout?: number, close?: Knock[]): StoredProfile {
+function stored(host: string, port: number | undefined, open: Knock[], seqTimeout?: number, close?: Knock[], oneTime?: string): StoredProfile {
   const token = (k: Knock) => (k.protocol === 'tcp' ? k.port : formatKnock(k));
   return {
     host,
     ...(port !== undefined ? { port } : {}),
-    open: open.map(token),
+    ...(oneTime !== undefined ? { one_time_sequences: oneTime } : { open: open.map(token) }),
     ...(close ? { close: close.map(token) } : {}),
     ...(seqTimeout !== undefined ? { seq_timeout: seqTimeout } : {}),
   };

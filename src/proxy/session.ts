@@ -5,7 +5,7 @@ import { RuntimeError, reasonOf } from '../shared/errors.js';
 import { executePlan } from '../knock/execute.js';
 import { formatKnock } from '../knock/tokens.js';
 import { prepareTarget } from '../app/target.js';
-import { sentKnockLine } from '../app/send-plan.js';
+import { outcomeLine, sentLine } from '../app/send-plan.js';
 import { scheduleKnocks, type KnockPlan } from '../knock/plan.js';
 import { connectWhenReady, hostPort } from '../knock/ready.js';
 import { relay } from './relay.js';
@@ -27,7 +27,7 @@ export interface ProxyRequest {
 export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
 
 export async function runProxy(ctx: Context, request: ProxyRequest): Promise<number> {
-  const { plan: openPlan, profile } = await prepareTarget(ctx, { target: request.target, action: 'open' });
+  const { plan: openPlan, profile } = await prepareTarget(ctx, { target: request.target, action: 'open', port: request.port });
   // The close plan reuses the open plan's address: one resolution for the whole session.
   const closePlan: KnockPlan | undefined = profile?.close
     ? { ...openPlan, action: 'close', knocks: scheduleKnocks(profile.close, profile.delay) }
@@ -70,9 +70,12 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
   const allSent = new Promise<void>((resolve) => (lastSent = resolve));
   const execution = executePlan(plan, {
     ...ctx.executeOptions(),
-    onSent: (i) => {
+    // -v lines as the knocks leave, before any connect attempt is told of.
+    onSent: (i, knock, sentMs) => {
+      ctx.debug(sentLine(plan, i, knock, sentMs));
       if (i === plan.knocks.length - 1) lastSent();
     },
+    onOutcome: (i, outcome) => ctx.debug(outcomeLine(plan, i, outcome)),
   });
   // executePlan fails only before the first packet (arming); then nothing was sent.
   await Promise.race([allSent, execution]);
@@ -81,8 +84,7 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
     highWaterMark: PROXY_HIGH_WATER_MARK,
     onRetry: (attempt, reason) => ctx.debug(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
   });
-  const [report, socket] = await Promise.all([execution, connecting]);
-  report.knocks.forEach((k, i) => ctx.debug(sentKnockLine(plan, report, i)));
+  const [, socket] = await Promise.all([execution, connecting]);
   return socket;
 }
 

@@ -1,7 +1,8 @@
 // knock serve at run time: listeners feed knocks to the state machine; its events are reported,
 // trigger the user's commands, and decide who the guard lets in. Every side effect is in ServeDeps.
 import { prepareAction, shellRunner, type ActionRunner, type RunningAction } from './actions.js';
-import { formatDoorKnock, portsOf, type Door, type PortProto } from './doors.js';
+import { formatDoorKnock, inAnySequence, portsOf, toDoorKnock, type Door, type PortProto } from './doors.js';
+import { claimOneTime } from '../store/one-time.js';
 import { startGuard, type GuardEvent, type GuardSpec, type StartGuard } from './guard.js';
 import { KnockMachine, type DoorEvent, type MachineEvent } from './knock-machine.js';
 import { hostPort, listenKnock, type Closable, type ListenKnock } from './listeners.js';
@@ -114,6 +115,8 @@ export class ServeSession {
 
   knock(src: string, proto: PortProto, port: number): void {
     if (this.stopped) return;
+    // A one-time door listens on every line's ports; knockd sees only the current lines' ports.
+    if (!inAnySequence(this.config.doors, proto, port)) return;
     this.handle(this.machine.knock(src, proto, port, this.deps.wallMs()));
     this.scheduleExpiry();
   }
@@ -167,6 +170,7 @@ export class ServeSession {
     if (!door) return;
     if (event.event === 'open') this.opened.add(event.src);
     else this.opened.delete(event.src);
+    if (door.oneTime) this.nextOneTime(door, door.oneTime.file);
     if (door.command !== undefined) {
       const started = this.run(event.src, door, 'command', door.command);
       if (door.stopCommand !== undefined && started) {
@@ -176,6 +180,22 @@ export class ServeSession {
     }
     const hook = event.event === 'open' ? this.config.onOpen : this.config.onClose;
     if (hook !== undefined) this.run(event.src, door, event.event === 'open' ? 'on-open' : 'on-close', hook);
+  }
+
+  /**
+   * As knockd after a successful one-time knock: the line is disabled in the file ('#' in its
+   * first byte) and the next unused line becomes the sequence. The door takes no knocks until then.
+   */
+  private nextOneTime(door: Door, file: string): void {
+    door.sequence = [];
+    void claimOneTime(file).then(
+      (claimed) => {
+        if (this.stopped) return;
+        door.sequence = claimed.next ? claimed.next.knocks.map(toDoorKnock) : [];
+        if (!claimed.next) this.warn(`[${door.name}]: no more sequences left in ${file}: door disabled (as knockd does)`);
+      },
+      (error: unknown) => this.warn(`[${door.name}]: ${(error as Error).message}: door disabled`),
+    );
   }
 
   /** knockd runs stop_command cmd_timeout seconds after command has finished. */

@@ -2,6 +2,7 @@
 // (edit-splice.ts), else rewritten through yaml's Document API, and refused if neither gives
 // exactly the profiles asked for with every other one as it was.
 import { isMap, visit, YAMLMap, type Node } from 'yaml';
+import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
@@ -30,7 +31,7 @@ export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit): Bu
   // The store as a whole must be a store; profiles in it may be broken (remove fixes that).
   parseStore(parseStoreText(file, bytes.toString('utf8')), file);
   edit.check?.(new Set(Object.keys(before)));
-  for (const [name, profile] of edit.set ?? []) parseProfile(name, profile, file);
+  for (const [name, profile] of edit.set ?? []) parseProfile(name, profile, file, path.dirname(file));
   const text = bytes.toString('latin1');
   const candidates = isJsonStore(file, text) ? [() => editJson(file, text, edit)] : [() => spliceYaml(file, text, edit), () => rewriteYaml(file, text, edit)];
   for (const attempt of candidates) {

@@ -4,12 +4,24 @@ import { formatKnock, type Knock } from '../knock/tokens.js';
 import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
 import type { Profile } from './profiles.js';
 import type { Destination, Transport } from '../knock/transport/transport.js';
+import { readOneTime } from './one-time.js';
 
 export type Level = 'error' | 'warning' | 'note';
 
 export interface Finding {
   level: Level;
-  code: 'invalid' | 'single-knock' | 'repeated-knock' | 'too-slow' | 'same-open-close' | 'service-port' | 'icmp-knockd' | 'port-answers';
+  code:
+    | 'invalid'
+    | 'single-knock'
+    | 'repeated-knock'
+    | 'too-slow'
+    | 'same-open-close'
+    | 'service-port'
+    | 'icmp-knockd'
+    | 'port-answers'
+    | 'one-time-left'
+    | 'one-time-low'
+    | 'one-time-file';
   message: string;
 }
 
@@ -55,6 +67,24 @@ export function lintProfile(profile: Profile, verbose = false): Finding[] {
     findings.push({ level: 'warning', code: 'same-open-close', message: 'the close sequence is the open sequence: the server cannot tell them apart' });
   }
   return findings;
+}
+
+/** Fewer unused one-time sequences than this is a warning: the next few opens use them up. */
+export const ONE_TIME_LOW = 3;
+
+/** How many one-time sequences are left (a note), a warning when few or none, or why the file cannot be used. */
+export async function lintOneTime(profile: Profile): Promise<Finding[]> {
+  if (!profile.oneTimeSequences) return [];
+  let left: number;
+  try {
+    left = (await readOneTime(profile.oneTimeSequences)).unused.length;
+  } catch (error) {
+    return [{ level: 'warning', code: 'one-time-file', message: (error as Error).message }];
+  }
+  const what = `${left} unused one-time sequence${left === 1 ? '' : 's'} left in ${profile.oneTimeSequences}`;
+  if (left === 0) return [{ level: 'warning', code: 'one-time-low', message: `${what}: the next open fails; get a fresh list from the server` }];
+  if (left < ONE_TIME_LOW) return [{ level: 'warning', code: 'one-time-low', message: `${what}: get a fresh list from the server soon` }];
+  return [{ level: 'note', code: 'one-time-left', message: what }];
 }
 
 /**

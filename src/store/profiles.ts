@@ -1,7 +1,9 @@
 // The profile store's shape, validated in full when it is loaded.
+import path from 'node:path';
 import { ConfigError, KnockError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { checkDelay, checkSeqTimeout, checkSequence, MAX_KNOCKS, parseKnockEntry, type Knock } from '../knock/tokens.js';
+import { parseGroups } from './groups.js';
 
 export interface Profile {
   name: string;
@@ -9,18 +11,25 @@ export interface Profile {
   host?: string;
   /** The service port behind the door (ssh's port for `proxy`, the default for `--wait`). */
   port?: number;
+  /** Empty when the open sequences come from `oneTimeSequences`. */
   open: Knock[];
   close?: Knock[];
+  /** knockd's one_time_sequences file (absolute): each open takes its first unused line. */
+  oneTimeSequences?: string;
   /** ms from the start of one knock to the start of the next. */
   delay: number;
   /** s, the server's window for a whole sequence. */
   seqTimeout: number;
+  /** s after the open during which the door takes new connections (`knock rules`); absent: until closed. */
+  openFor?: number;
 }
 
 export interface ProfileStore {
   /** The file the profiles came from, or undefined when none was found. */
   file?: string;
   profiles: Map<string, Profile>;
+  /** `groups:` name -> member profile names, in order. */
+  groups?: Map<string, string[]>;
   /** Profiles that do not validate, with all their errors; the others stay usable. */
   broken?: Map<string, string[]>;
 }
@@ -30,7 +39,8 @@ export const DEFAULT_PROFILE_DELAY = 100;
 /** knockd's default seq_timeout. */
 export const DEFAULT_SEQ_TIMEOUT = 25;
 
-const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'description'];
+const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'open_for', 'description', 'one_time_sequences'];
+const TOP_KEYS = ['profiles', 'groups'];
 
 /** Validates the parsed contents of a store file. `file` names it in messages. */
 export function parseStore(raw: unknown, file: string | undefined): ProfileStore {
@@ -39,28 +49,35 @@ export function parseStore(raw: unknown, file: string | undefined): ProfileStore
   const broken = new Map<string, string[]>();
   if (raw === null || raw === undefined) return { file, profiles, broken };
   // Until it is known to be a knock store, nothing of the file is repeated: it may be any file.
-  if (typeof raw !== 'object' || Array.isArray(raw) || !('profiles' in raw)) {
+  if (typeof raw !== 'object' || Array.isArray(raw) || !TOP_KEYS.some((k) => k in raw)) {
     throw new ConfigError(`${where} is not a knock profile store (expected a mapping with a 'profiles' key)`);
   }
   for (const key of Object.keys(raw)) {
-    if (key !== 'profiles') throw new ConfigError(`${where}: unknown top-level key '${printable(key, 40)}' (expected 'profiles')`);
+    if (!TOP_KEYS.includes(key)) {
+      throw new ConfigError(`${where}: unknown top-level key '${printable(key, 40)}' (expected ${TOP_KEYS.map((k) => `'${k}'`).join(' or ')})`);
+    }
   }
   const entries = (raw as { profiles?: unknown }).profiles;
-  if (entries === null || entries === undefined) return { file, profiles, broken };
-  if (typeof entries !== 'object' || Array.isArray(entries)) {
-    throw new ConfigError(`${where}: 'profiles' must be a mapping of profile names to profiles`);
+  if (entries !== null && entries !== undefined) {
+    if (typeof entries !== 'object' || Array.isArray(entries)) {
+      throw new ConfigError(`${where}: 'profiles' must be a mapping of profile names to profiles`);
+    }
+    const baseDir = file ? path.dirname(file) : undefined;
+    for (const [name, value] of Object.entries(entries)) {
+      const { profile, errors } = checkProfile(name, value, where, baseDir);
+      if (profile) profiles.set(name, profile);
+      else broken.set(name, errors);
+    }
   }
-  for (const [name, value] of Object.entries(entries)) {
-    const { profile, errors } = checkProfile(name, value);
-    if (profile) profiles.set(name, profile);
-    else broken.set(name, errors);
-  }
-  return { file, profiles, broken };
+  // A group may name a broken profile: knocking the group then reports it, as knocking it would.
+  const names = { has: (name: string) => profiles.has(name) || broken.has(name) };
+  const groups = parseGroups((raw as { groups?: unknown }).groups, names, where);
+  return { file, profiles, broken, ...(groups ? { groups } : {}) };
 }
 
-/** A profile, or a ConfigError naming every problem it has. */
-export function parseProfile(name: string, value: unknown, where: string): Profile {
-  const { profile, errors } = checkProfile(name, value);
+/** A profile, or a ConfigError naming every problem it has. `baseDir`: where a relative one_time_sequences path starts. */
+export function parseProfile(name: string, value: unknown, where: string, baseDir?: string): Profile {
+  const { profile, errors } = checkProfile(name, value, where, baseDir);
   if (!profile) throw new ConfigError(brokenProfileMessage(where, name, errors));
   return profile;
 }
@@ -71,7 +88,7 @@ export function brokenProfileMessage(where: string, name: string, errors: readon
 }
 
 /** Every error of a profile, not just the first, so one edit fixes them all. */
-export function checkProfile(name: string, value: unknown): { profile?: Profile; errors: string[] } {
+export function checkProfile(name: string, value: unknown, where = '', baseDir?: string): { profile?: Profile; errors: string[] } {
   const errors: string[] = [];
   const attempt = <T>(fn: () => T): T | undefined => {
     try {
@@ -95,10 +112,15 @@ export function checkProfile(name: string, value: unknown): { profile?: Profile;
   if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
     errors.push(`port ${shown(p.port)} is out of range (1-65535)`);
   }
-  const open = attempt(() => parseSequence(p.open, 'open', true, errors));
+  const oneTime = attempt(() => parseOneTimePath(p.one_time_sequences, baseDir ?? (where.startsWith('/') ? path.dirname(where) : process.cwd())));
+  if (oneTime !== undefined && p.open !== undefined) {
+    errors.push("give either 'open' or 'one_time_sequences' (the file is the open sequences), not both");
+  }
+  const open = oneTime !== undefined ? [] : attempt(() => parseSequence(p.open, 'open', true, errors));
   const close = attempt(() => parseSequence(p.close, 'close', false, errors));
   const delay = p.delay === undefined ? DEFAULT_PROFILE_DELAY : attempt(() => checkDelay(p.delay));
   const seqTimeout = p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : attempt(() => checkSeqTimeout(p.seq_timeout));
+  const openFor = p.open_for === undefined ? undefined : attempt(() => parseOpenFor(p.open_for));
   if (open && delay !== undefined) attempt(() => checkSequence(open, delay, 'open'));
   if (close && delay !== undefined) attempt(() => checkSequence(close, delay, 'close'));
   if (errors.length > 0 || !open || delay === undefined || seqTimeout === undefined) return { errors };
@@ -106,10 +128,26 @@ export function checkProfile(name: string, value: unknown): { profile?: Profile;
   if (typeof p.host === 'string') profile.host = p.host.trim();
   if (typeof p.port === 'number') profile.port = p.port;
   if (close) profile.close = close;
+  if (oneTime !== undefined) profile.oneTimeSequences = oneTime;
+  if (openFor !== undefined) profile.openFor = openFor;
   return { profile, errors };
 }
 
 const shown = (value: unknown) => printable(JSON.stringify(value) ?? String(value), 40);
+
+function parseOneTimePath(value: unknown, baseDir: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError('one_time_sequences must be the path of a file');
+  return path.resolve(baseDir, value.trim());
+}
+
+// Whole seconds: iptables' `recent --seconds` and knockd's cmd_timeout take nothing finer.
+function parseOpenFor(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`open_for ${shown(value)} must be a whole number of seconds >= 1`);
+  }
+  return value;
+}
 
 /** A sequence, or undefined with each bad entry's error pushed onto `errors`. */
 function parseSequence(value: unknown, what: string, required: boolean, errors: string[]): Knock[] | undefined {

@@ -4,8 +4,10 @@
 export interface StoredProfile {
   host?: string;
   port?: number;
-  open: (number | string)[];
+  /** Absent when one_time_sequences gives the open sequences. */
+  open?: (number | string)[];
   close?: (number | string)[];
+  one_time_sequences?: string;
   delay?: number;
   seq_timeout?: number;
   description?: string;

@@ -99,14 +99,17 @@ test('an ICMP knock between UDP knocks keeps its place and is sent through ping'
   expect(labels(await peers.settle())).toEqual([`udp 127.0.0.1:${a} 00`, `udp 127.0.0.1:${b} 00`]);
 });
 
-test('-v: one line per knock on stderr; -q: nothing at all; --json: one document', async () => {
+test('-v: a line as each knock leaves, one as its outcome settles, on stderr; -q: nothing at all; --json: one document', async () => {
   const [a, b] = [await peers.udp(), await peers.udp()];
-  const verbose = await knock(['-v', '127.0.0.1', `${a}:udp`, `${b}:udp`]);
+  const verbose = await knock(['-v', '-d', '200', '127.0.0.1', `${a}:udp`, `${b}:udp`]);
   expect(verbose.code).toBe(0);
   const lines = verbose.stderr.split('\n').filter(Boolean);
-  expect(lines).toHaveLength(2);
-  expect(lines[0]).toMatch(new RegExp(`^knock 1/2 ${a}:udp -> 127\\.0\\.0\\.1 at \\+\\d+\\.\\d\\d ms: sent$`));
-  expect(lines[1]).toMatch(new RegExp(`^knock 2/2 ${b}:udp -> 127\\.0\\.0\\.1 at \\+\\d+\\.\\d\\d ms: sent$`));
+  expect(lines).toHaveLength(4);
+  expect(lines[0]).toMatch(new RegExp(`^knock 1/2 ${a}:udp -> 127\\.0\\.0\\.1 at \\+\\d+\\.\\d\\d ms$`));
+  // Knock 1's outcome is told before knock 2 leaves, 200 ms later: nothing waits for the end.
+  expect(lines[1]).toBe(`knock 1/2 ${a}:udp: sent`);
+  expect(lines[2]).toMatch(new RegExp(`^knock 2/2 ${b}:udp -> 127\\.0\\.0\\.1 at \\+2\\d\\d\\.\\d\\d ms$`));
+  expect(lines[3]).toBe(`knock 2/2 ${b}:udp: sent`);
   expect(verbose.stdout).toMatch(/^knocked 127\.0\.0\.1: 2 knocks in/);
 
   const quiet = await knock(['-q', '127.0.0.1', `${a}:udp`]);
@@ -133,10 +136,11 @@ test('--dry-run prints the address and offsets and sends nothing', async () => {
   expect(result).toMatchObject({ code: 0, stderr: '' });
   expect(result.stdout).toBe(
     [
-      'knock: 127.0.0.1 (IPv4), 3 knocks over 50 ms',
+      'ad-hoc knocks: 127.0.0.1 (IPv4), 3 knocks over 50 ms',
       `   1. +    0 ms  ${`${a}:udp`.padEnd(11)} udp ${a}`,
       `   2. +   25 ms  ${`${b}:udp`.padEnd(11)} udp ${b}`,
       '   3. +   50 ms  icmp:8      icmp echo, 8 bytes',
+      'dry run: nothing was sent',
       '',
     ].join('\n'),
   );

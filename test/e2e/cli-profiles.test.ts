@@ -113,6 +113,7 @@ describe('list', () => {
         { name: 'web', host: '127.0.0.1', delay: 5, seqTimeout: 25, openKnocks: 2, closeKnocks: 1 },
         { name: 'list', host: '::1', delay: 5, seqTimeout: 25, openKnocks: 1, closeKnocks: 0 },
       ],
+      groups: [],
     });
     const verbose = JSON.parse((await runKnock(['list', '--json', '-v'], { env: home.env })).stdout);
     expect(verbose.profiles[0]).toMatchObject({ open: [`${a}:udp`, '7000'], close: ['7000'] });

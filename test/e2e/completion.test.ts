@@ -15,7 +15,10 @@ let home: TempHome;
 let binDir: string;
 beforeAll(() => {
   home = new TempHome();
-  home.writeConfig('profiles:\n  web:\n    open: [1, 2]\n  db:\n    open: [3, 4]\n  office:\n    open: [5, 6]\n');
+  home.writeConfig('profiles:\n  web:\n    open: [1, 2]\n    close: [2, 1]\n  db:\n    open: [3, 4]\n  office:\n    open: [5, 6]\ngroups:\n  fleet: [web, db]\n  far: [office]\n');
+  // Files for the shells' file-name fallback (import FILE, --config FILE).
+  home.writeFile('knockd.conf', '[openSSH]\n  sequence = 1,2\n');
+  home.writeFile('knockrc.yaml', 'profiles: {}\n');
   // `knock` on PATH is ours (Debian's knockd puts its own knock(1) there too).
   binDir = mkdtempSync(path.join(os.tmpdir(), 'knock-bin-'));
   symlinkSync(KNOCK_BIN, path.join(binDir, 'knock'));
@@ -40,7 +43,7 @@ describe('knock completion SHELL', () => {
   it('refuses an unknown shell', async () => {
     const r = await runKnock(['completion', 'tcsh'], { env: env() });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^knock: Invalid values:/);
+    expect(r.stderr).toBe("knock: SHELL 'tcsh' is not one of bash, zsh, fish\n");
   });
 });
 
@@ -59,8 +62,11 @@ describe('--get-yargs-completions', () => {
 
 describeShell('bash')('bash, for real', () => {
   const complete = async (...words: string[]) => {
+    // What bash sets: the line up to the cursor, and COMP_WORDS split at COMP_WORDBREAKS ('@' too).
+    const line = words.join(' ');
     const script = `source ${ROOT}/completions/knock.bash
 complete -p knock
+COMP_LINE='${line}'; COMP_POINT=${line.length}
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
 _knock_complete
 printf '%s\\n' "\${COMPREPLY[@]}"`;
@@ -73,13 +79,30 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it('completes subcommands and profile names', async () => {
-    expect(await complete('knock', '')).toEqual(lines('add close completion db import lint list office open proxy remove serve show ssh-config web'.replace(/ /g, '\n')));
+    expect(await complete('knock', '')).toEqual(lines('@far @fleet add close completion db import lint list office open proxy remove rules serve show ssh-config web'.replace(/ /g, '\n')));
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
   });
+  it('completes @groups, replying with the part after the @ (bash breaks words there)', async () => {
+    expect(await complete('knock', '@f')).toEqual(['far', 'fleet']);
+    expect(await complete('knock', 'close', '@fl')).toEqual(['fleet']);
+    expect(await complete('knock', 'show', '@')).toEqual([]);
+  });
   it('completes profile names after open, and options', async () => {
-    expect(await complete('knock', 'open', '')).toEqual(['db', 'office', 'web']);
+    expect(await complete('knock', 'open', '')).toEqual(['@far', '@fleet', 'db', 'office', 'web']);
     expect(await complete('knock', 'lint', '--pr')).toEqual(['--probe']);
     expect(await complete('knock', 'completion', 'z')).toEqual(['zsh']);
+  });
+  it('close offers only profiles with a close sequence; short options are -q, -v, -4, never --4', async () => {
+    expect((await complete('knock', 'close', '')).sort()).toEqual(['@far', '@fleet', 'web']);
+    expect((await complete('knock', '-n', 'close', '')).sort()).toEqual(['@far', '@fleet', 'web']);
+    const options = await complete('knock', 'list', '-');
+    expect(options).toEqual(expect.arrayContaining(['-q', '-v', '-4', '-6', '--ipv4', '--ipv6', '-V']));
+    expect(options).not.toContain('--4');
+    expect(options).not.toContain('--6');
+  });
+  it('completes the formats after rules NAME --format', async () => {
+    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['iptables', 'knockd', 'nftables']);
+    expect(await complete('knock', 'rules', 'web', '-f', 'i')).toEqual(['iptables']);
   });
 });
 
@@ -102,9 +125,21 @@ _knock`;
   it('completes profile names after show, subcommands first', async () => {
     expect(await complete('knock', 'show', '')).toEqual(['db', 'office', 'web']);
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
+    expect(await complete('knock', 'open', '@')).toEqual(['@far', '@fleet']);
+  });
+  it('completes the formats after rules NAME --format', async () => {
+    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['iptables', 'knockd', 'nftables']);
   });
   it('falls back to files where knock has nothing to offer', async () => {
     expect(await complete('knock', 'import', '')).toEqual(['(files)']);
+    expect(await complete('knock', '--config', '')).toEqual(['(files)']);
+    expect(await complete('knock', 'serve', '--knockd-conf', '')).toEqual(['(files)']);
+  });
+  it('close offers only profiles with a close sequence; -q/-v, never --4', async () => {
+    expect((await complete('knock', 'close', '')).sort()).toEqual(['@far', '@fleet', 'web']);
+    const options = await complete('knock', '-');
+    expect(options).toEqual(expect.arrayContaining(['-q', '-v', '-4', '--ipv4']));
+    expect(options).not.toContain('--4');
   });
 });
 
@@ -124,7 +159,7 @@ zpty -d z`;
       const r = await runProcess('zsh', ['-f', '-c', script], { env: env(), timeoutMs: 15000 });
       expect(r.code).toBe(0);
       const listing = r.stdout.split(/\r?\n/).map((l) => l.replace(/\r/g, '').trim());
-      expect(listing).toContainEqual(expect.stringMatching(/^db\s+office\s+web$/));
+      expect(listing).toContainEqual(expect.stringMatching(/^@far\s+@fleet\s+db\s+office\s+web$/));
     } finally {
       rmSync(fpathDir, { recursive: true, force: true });
     }
@@ -141,7 +176,24 @@ describeShell('fish')('fish, for real', () => {
 
   it('completes subcommands, profile names and options', async () => {
     expect(await complete('knock o')).toEqual(['office', 'open']);
-    expect(await complete('knock close ')).toEqual(['db', 'office', 'web']);
+    expect(await complete('knock open ')).toEqual(['@far', '@fleet', 'db', 'office', 'web']);
+    expect(await complete('knock close ')).toEqual(['@far', '@fleet', 'web']);
+    expect(await complete('knock @fl')).toEqual(['@fleet']);
     expect(await complete('knock add x h 1 --for')).toEqual(['--force']);
+    expect(await complete('knock -')).toEqual(expect.arrayContaining(['-q', '-v', '-4', '--ipv6']));
+    expect(await complete('knock -')).not.toContain('--4');
+  });
+  it('offers file names where a file goes: import FILE, --config FILE, serve --knockd-conf FILE', async () => {
+    const inHome = async (line: string) => {
+      const r = await runProcess('fish', ['--no-config', '-c', `cd ${home.dir}; source ${ROOT}/completions/knock.fish; complete -C '${line}'`], { env: env() });
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      return lines(r.stdout).map((l) => l.split('\t')[0]);
+    };
+    expect(await inHome('knock import kn')).toEqual(['knockd.conf', 'knockrc.yaml']);
+    expect(await inHome('knock --config knockr')).toEqual(['knockrc.yaml']);
+    expect(await inHome('knock serve --knockd-conf knockd')).toEqual(['knockd.conf']);
+  });
+  it('completes the formats after rules NAME --format', async () => {
+    expect(await complete('knock rules web --format ')).toEqual(['iptables', 'knockd', 'nftables']);
   });
 });

@@ -56,7 +56,16 @@ describe('add, show, list, remove', () => {
     expect(again).toMatchObject({ code: 2, stdout: '', stderr: `knock: profile 'a' already exists in ${storeFile()} (--force replaces it)\n` });
     const bad = await runKnock(['add', 'b', 'h', '5', '70000'], { env: home.env });
     expect(bad).toMatchObject({ code: 2, stdout: '' });
-    expect(bad.stderr).toBe("knock: port 70000 in '70000' is out of range (1-65535)\n");
+    expect(bad.stderr).toBe('knock: port 70000 is out of range (1-65535)\n');
+    // Words after `--` are knocks too, checked like the rest; a bad -d names the option, not the store.
+    for (const [args, message] of [
+      [['add', 'b', 'h', '1111', '--', '2222', 'abc', '65536'], "knock: 'abc' is not a knock (expected PORT, PORT:tcp, PORT:udp, icmp or icmp:SIZE)\n"],
+      [['add', 'b', 'h', '1111', '-d', 'abc'], "knock: -d/--delay 'abc' is not a number of milliseconds (>= 0)\n"],
+      [['add', 'b', 'h', '1111', '-p', '99999'], "knock: -p/--port '99999' is not a port number (1-65535)\n"],
+      [['add', 'b', 'h'], 'knock: missing KNOCK...: knock add NAME HOST KNOCK...\n'],
+    ] as const) {
+      expect(await runKnock([...args], { env: home.env })).toMatchObject({ code: 2, stdout: '', stderr: message });
+    }
     expect(readFileSync(storeFile(), 'utf8')).toBe('profiles:\n  a:\n    open: [1, 2]\n');
     expect((await runKnock(['add', 'a', 'h', '5', '6', '--force'], { env: home.env })).stdout).toBe(`replaced profile a in ${storeFile()}\n`);
     expect(readFileSync(storeFile(), 'utf8')).toBe('profiles:\n  a:\n    host: h\n    open: [5, 6]\n');
@@ -126,6 +135,21 @@ describe('import knockd.conf', () => {
     if (text.includes('[openSSH]') && text.includes('[closeSSH]')) expect(r.stdout).toContain('  SSH:\n');
   });
 
+  it('a one_time_sequences section becomes a profile that reads your copy of the list', async () => {
+    const otpConf = home.writeFile('otp.conf', '[openSMTP]\n\tone_time_sequences = /etc/knockd/smtp_sequences\n\tseq_timeout = 15\n[closeSMTP]\n\tsequence = 4,5,6\n');
+    const r = await runKnock(['import', otpConf, '--host', '198.18.0.2', '--one-time-dir', 'lists'], { env: home.env, cwd: home.dir });
+    expect(r.code).toBe(0);
+    const copy = path.join(home.dir, 'lists', 'SMTP');
+    expect(r.stderr).toBe(`knock: warning: SMTP: copy the server's /etc/knockd/smtp_sequences to ${copy} (mode 0600) before knocking: its open sequences come from there\n`);
+    expect(r.stdout).toContain('SMTP: [openSMTP] + [closeSMTP] paired: open and close sequences\n');
+    const missing = await runKnock(['SMTP'], { env: home.env });
+    expect(missing).toMatchObject({ code: 2, stdout: '', stderr: `knock: ${copy}: one-time sequences file not found (copy the server's list there, mode 0600)\n` });
+    home.writeFile('lists/SMTP', ' 1,2,3\n 7,8,9\n');
+    const show = await runKnock(['show', 'SMTP'], { env: home.env });
+    expect(show.stdout).toContain(`one-time:    ${copy}: 2 left, next (line 1): 1 2 3\n`);
+    expect(show.stdout).toContain('close:       4 5 6\n');
+  });
+
   it('needs --host, and writes nothing without it', async () => {
     const r = await runKnock(['import', conf], { env: home.env });
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: `knock: ${conf} does not say where the server is: give --host HOST\n` });
@@ -136,15 +160,16 @@ describe('lint', () => {
   it('exits 0 for sound profiles and 1 with warnings, naming profile and problem', async () => {
     home.writeConfig('profiles:\n  good:\n    host: 127.0.0.1\n    open: [7000, 8000:udp, 9000]\n  weak:\n    host: 127.0.0.1\n    open: [7000]\n    close: [5, 5]\n    delay: 30000\n    seq_timeout: 10\n');
     const good = await runKnock(['lint', 'good'], { env: home.env });
-    expect(good).toMatchObject({ code: 0, stdout: '', stderr: 'knock: 1 profile checked, 0 warnings\n' });
+    expect(good).toMatchObject({ code: 0, stdout: '1 profile checked, 0 warnings\n', stderr: '' });
     const all = await runKnock(['lint'], { env: home.env });
     expect(all.code).toBe(1);
     expect(all.stdout).toBe(
       'weak: warning: the open sequence has one knock only: any port scan sends it [single-knock]\n' +
         'weak: warning: knock 2 of the close sequence repeats the knock before it: a server cannot tell it from a retransmit or a scan [repeated-knock]\n' +
-        'weak: warning: the close sequence takes 30000 ms, longer than seq_timeout 10 s: the server forgets it before it ends [too-slow]\n',
+        'weak: warning: the close sequence takes 30000 ms, longer than seq_timeout 10 s: the server forgets it before it ends [too-slow]\n' +
+        '2 profiles checked, 3 warnings\n',
     );
-    expect(all.stderr).toBe('knock: 2 profiles checked, 3 warnings\n');
+    expect(all.stderr).toBe('');
   });
 
   it('--probe finds a knock port that accepts connections', async () => {

@@ -153,3 +153,43 @@ describe.each([
     expect(await closeKnocked()).toBe(true);
   });
 });
+
+test('-v: the knock lines come as the knocks leave, before the connection is told of, in order', async () => {
+  const { port, server } = await listen((s) => s.end('hi\n'));
+  const proxy = spawnKnock(['proxy', 'lo', String(port), '-v'], home.env);
+  proxy.child.stdin!.end();
+  const result = await proxy.done;
+  server.close();
+  expect(result.code).toBe(0);
+  const lines = result.stderr.split('\n').filter(Boolean);
+  const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+  const sent1 = at(/^knock 1\/2 \d+ -> 127\.0\.0\.1 at \+/);
+  const sent2 = at(/^knock 2\/2 \d+ -> 127\.0\.0\.1 at \+/);
+  const connected = at(/^proxy: connected to /);
+  expect(sent1).toBeGreaterThan(at(/^proxy: close watchdog/));
+  expect(sent2).toBeGreaterThan(sent1);
+  expect(connected).toBeGreaterThan(sent2);
+  expect(at(/^knock 1\/2 \d+: refused$/)).toBeGreaterThan(sent1);
+  expect(await closeKnocked()).toBe(true);
+});
+
+test('proxy HOST PORT with several profiles for HOST: the one whose port is PORT, not the first', async () => {
+  const { port, server } = await listen((s) => s.end('hi\n'));
+  home.writeConfig(
+    `profiles:\n  ssh22:\n    host: 127.0.0.1\n    port: 22\n    open: [${openKnockPorts[0]}, ${openKnockPorts[1]}]\n` +
+      `  mine:\n    host: 127.0.0.1\n    port: ${port}\n    open: [${openKnockPorts[1]}, ${openKnockPorts[0]}]\n    close: [${closeKnockPort}]\n`,
+  );
+  const proxy = spawnKnock(['proxy', '127.0.0.1', String(port), '-v'], home.env);
+  proxy.child.stdin!.end();
+  const result = await proxy.done;
+  expect(result.code).toBe(0);
+  expect(result.stderr).toMatch(/^proxy: mine -> 127\.0\.0\.1:\d+$/m);
+  // No profile for the port: the candidates are named, nothing is knocked.
+  const other = await closedPort();
+  const ambiguous = spawnKnock(['proxy', '127.0.0.1', String(other)], home.env);
+  ambiguous.child.stdin!.end();
+  const refused = await ambiguous.done;
+  server.close();
+  expect(refused.code).toBe(2);
+  expect(refused.stderr.toString()).toBe(`knock: '127.0.0.1' matches 2 profiles for port ${other}: 'ssh22' (port 22), 'mine' (port ${port}); name the profile instead\n`);
+});

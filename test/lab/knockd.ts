@@ -1,6 +1,6 @@
 // A real knockd (Debian's) in a lab namespace: its config in a temp dir, run in the foreground.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Lab } from './netns.js';
@@ -20,8 +20,10 @@ export class Knockd {
    * Starts knockd on the server's veth0 with `conf` (written to DIR/knockd.conf; `DIR` in the
    * text is replaced by the temp dir) and waits until it is listening.
    */
-  static async start(lab: Lab, conf: string): Promise<Knockd> {
+  static async start(lab: Lab, conf: string, files: Record<string, string> = {}): Promise<Knockd> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'knock-knockd-'));
+    // Files the config names (one_time_sequences lists), there before knockd reads them.
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o600 });
     const file = path.join(dir, 'knockd.conf');
     writeFileSync(file, conf.replaceAll('DIR', dir));
     // -v -D print every packet it sees and each stage: the log explains a failing test.
@@ -59,6 +61,10 @@ export class Knockd {
       await new Promise((r) => setTimeout(r, 25));
     }
     return existsSync(file);
+  }
+
+  read(name: string): string {
+    return readFileSync(path.join(this.dir, name), 'utf8');
   }
 
   exists(name: string): boolean {

@@ -74,7 +74,21 @@ test.each([
   [['--bogus=3', 'box'], 'unknown option --bogus (see knock --help)'],
   [['-x', 'box'], 'unknown option -x (see knock --help)'],
   [['--no-thing', 'box'], 'unknown option --no-thing (see knock --help)'],
-  [['-vx', 'box'], 'unknown option -vx (see knock --help)'],
+  [['-vx', 'box'], 'unknown option -x (see knock --help)'],
+  [['--dryrun', 'box'], 'unknown option --dryrun; did you mean --dry-run? (see knock --help)'],
+  [['-n', 'list'], 'option -n does not apply to knock list (see knock list --help)'],
+  [['--dry-run=yes', 'box'], "option --dry-run takes no value (got 'yes')"],
+  [['box', '--dry-run=no'], "option --dry-run takes no value (got 'no')"],
+  [['-n=1', 'box'], "option -n takes no value (got '1')"],
+  [['list', '--', 'extra'], "unexpected argument 'extra' (see knock list --help)"],
+  [['add'], 'missing NAME, HOST and KNOCK...: knock add NAME HOST KNOCK...'],
+  [['proxy', 'box'], 'missing PORT: knock proxy HOST PORT'],
+  [['proxy', 'box', '22', '--connect-timeout', 'abc'], "--connect-timeout 'abc' is not a number of seconds (> 0)"],
+  [['completion', 'tcsh'], "SHELL 'tcsh' is not one of bash, zsh, fish"],
+  [['lnit'], "unknown profile 'lnit' in"],
+  [['boxx'], "unknown profile 'boxx' in"],
+  [['1111', '2222', '3333'], "'1111' is a port, not a host"],
+  [['-6', '198.18.0.2', '7000'], "'198.18.0.2' is an IPv4 address but -6 was given"],
   [['-5', '198.18.0.2', '80'], 'unknown option -5 (see knock --help)'],
   [['list', 'extra'], "unexpected argument 'extra' (see knock --help)"],
   [[], 'missing target: a profile name, or HOST KNOCK... for ad-hoc use'],
@@ -82,18 +96,19 @@ test.each([
   [['close'], 'missing target: knock close PROFILE'],
   [['-d'], 'option -d needs a value'],
   [['--config'], 'option --config needs a value'],
-  [['-d', 'abc', 'box'], "-d/--delay 'abc' is not a number of milliseconds >= 0"],
-  [['-d', '-5', 'box'], "-d/--delay '-5' is not a number of milliseconds >= 0"],
+  [['-d', 'abc', 'box'], "-d/--delay 'abc' is not a number of milliseconds (>= 0)"],
+  [['-d', '-5', 'box'], "-d/--delay '-5' is not a number of milliseconds (>= 0)"],
   [['-4', '-6', 'box'], 'options -4 and -6 cannot be used together'],
   [['open', 'box', '--', '1'], "unexpected argument '1': knock open takes a profile name only"],
   [['close', 'list'], "profile 'list' has no close sequence in"],
   [['nosuch'], "unknown profile 'nosuch' in"],
-  [['198.18.0.2', '7000', '8000:udp', '0'], "port 0 in '0' is out of range (1-65535)"],
-  [['198.18.0.2', '7000', '8000:udp', '65536'], "port 65536 in '65536' is out of range (1-65535)"],
+  [['198.18.0.2', '7000', '8000:udp', '0'], 'port 0 is out of range (1-65535)'],
+  [['198.18.0.2', '7000', '8000:udp', '65536'], 'port 65536 is out of range (1-65535)'],
+  [['198.18.0.2', '7000', '8000:tcp', '65536:udp'], "port 65536 in '65536:udp' is out of range (1-65535)"],
   [['198.18.0.2', '7000', '8000:udp', '9000:sctp'], "unknown protocol 'sctp' in '9000:sctp'"],
   [['198.18.0.2', '7000', '8000:udp', 'nine'], "'nine' is not a knock"],
   [['198.18.0.2', '7000', '8000:udp', 'icmp:70000'], "ICMP size 70000 in 'icmp:70000' is out of range"],
-  [['198.18.0.2', '7000', '--', '-1'], "port -1 in '-1' is out of range"],
+  [['198.18.0.2', '7000', '--', '-1'], 'port -1 is out of range'],
 ])('knock %j: exit 2, one line naming the culprit, nothing armed', async (argv, message) => {
   const { knock, transport } = setup();
   const result = await knock(...argv);
@@ -104,11 +119,25 @@ test.each([
   expect(transport.armed).toEqual([]);
 });
 
-test('runtime failures exit 1: unresolvable host, -4 with an IPv6 literal', async () => {
+test('runtime failures exit 1 (unresolvable host); -4 with an IPv6 literal is a usage error', async () => {
   const { knock, transport } = setup();
   expect(await knock('name.invalid', '7000')).toEqual({ code: 1, stdout: '', stderr: "knock: cannot resolve 'name.invalid': no address found\n" });
-  expect(await knock('-4', '::1', '7000')).toEqual({ code: 1, stdout: '', stderr: "knock: cannot resolve '::1': it is an IPv6 address but -4 was given\n" });
+  expect(await knock('-4', '::1', '7000')).toEqual({ code: 2, stdout: '', stderr: "knock: '::1' is an IPv6 address but -4 was given\n" });
   expect(transport.armed).toEqual([]);
+});
+
+test('a mistyped subcommand or profile gets the nearest name; the ad-hoc hint only where nothing is near', async () => {
+  const { knock } = setup();
+  expect((await knock('lnit')).stderr).toMatch(/^knock: unknown profile 'lnit' in \S+; did you mean knock lint\?\n$/);
+  expect((await knock('boxx')).stderr).toMatch(/^knock: unknown profile 'boxx' in \S+; did you mean box\?\n$/);
+  expect((await knock('zzzzzz')).stderr).toMatch(/; for ad-hoc use give knocks: knock HOST PORT\.\.\.\n$/);
+  // show, lint, ssh-config and proxy take profiles only: no ad-hoc hint there.
+  for (const command of ['show', 'lint', 'ssh-config']) {
+    const r = await knock(command, 'zzzzzz');
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/ad-hoc/);
+  }
+  expect((await knock('proxy', 'zzzzzz', '22')).stderr).not.toMatch(/ad-hoc/);
 });
 
 test('a profile without host whose name does not resolve says what to fix', async () => {
@@ -182,6 +211,7 @@ test('--dry-run prints the plan and arms nothing; with --json it is JSON', async
       '   1. +    0 ms  7000        tcp 7000',
       '   2. +   20 ms  8000:udp    udp 8000',
       '   3. +   40 ms  9000        tcp 9000',
+      'dry run: nothing was sent',
       '',
     ].join('\n'),
   });
@@ -204,14 +234,16 @@ test('--json after sending: one JSON document with results', async () => {
   expect(typeof doc.elapsedMs).toBe('number');
 });
 
-test('-q prints nothing; -v adds one line per knock on stderr', async () => {
+test('-q prints nothing; -v adds a line as each knock leaves and one as its outcome settles, on stderr', async () => {
   const { knock, transport } = setup();
   expect(await knock('-q', 'box')).toEqual({ code: 0, stdout: '', stderr: '' });
   const verbose = await knock('-v', 'box');
   const lines = verbose.stderr.trim().split('\n');
-  expect(lines).toHaveLength(3);
-  expect(lines[0]).toMatch(/^knock 1\/3 7000 -> 198\.18\.0\.2 at \+\d+\.\d\d ms: sent$/);
-  expect(lines[1]).toMatch(/^knock 2\/3 8000:udp -> /);
+  expect(lines).toHaveLength(6);
+  const sent = lines.filter((l) => / at \+/.test(l));
+  expect(sent[0]).toMatch(/^knock 1\/3 7000 -> 198\.18\.0\.2 at \+\d+\.\d\d ms$/);
+  expect(sent[1]).toMatch(/^knock 2\/3 8000:udp -> /);
+  expect(lines.filter((l) => !/ at \+/.test(l))).toEqual(['knock 1/3 7000: sent', 'knock 2/3 8000:udp: sent', 'knock 3/3 9000: sent']);
   expect(verbose.stdout).toMatch(/^knocked box/);
   expect(transport.fired).toHaveLength(6);
 });
@@ -248,7 +280,7 @@ test('list: names and hosts; sequences only with -v; --json', async () => {
 test('list without a store says so on stderr', async () => {
   const { knock } = setup(null);
   expect(await knock('list')).toEqual({ code: 0, stdout: '', stderr: 'knock: no profile store found (knock add NAME HOST KNOCK... creates one)\n' });
-  expect(JSON.parse((await knock('list', '--json')).stdout)).toEqual({ file: null, profiles: [] });
+  expect(JSON.parse((await knock('list', '--json')).stdout)).toEqual({ file: null, profiles: [], groups: [] });
 });
 
 test('a broken store is exit 2 with file and line, for knock and list alike', async () => {
@@ -258,4 +290,32 @@ test('a broken store is exit 2 with file and line, for knock and list alike', as
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^knock: \S+\/knock\/config\.yaml:\d+:\d+: does not parse: .+\n$/);
   }
+});
+
+test('options may come before the subcommand', async () => {
+  const { knock, transport } = setup();
+  const close = await knock('-n', 'close', 'box');
+  expect(close.code).toBe(0);
+  expect(close.stdout).toMatch(/^close box: 198\.18\.0\.2 \(IPv4\), 2 knocks over 20 ms\n[\s\S]*dry run: nothing was sent\n$/);
+  expect((await knock('--dry-run', 'open', 'box')).stdout).toMatch(/^open box: /);
+  expect((await knock('--config', path.join(process.env.XDG_CONFIG_HOME!, 'knock', 'config.yaml'), '-q', 'list')).code).toBe(0);
+  expect((await knock('-vd', '5', 'open', 'box', '-n')).stdout).toMatch(/\+   10 ms/);
+  expect(transport.armed).toEqual([]);
+});
+
+test('several profiles for one host: the one whose port matches, else an error naming them', async () => {
+  const { knock, transport } = setup(`profiles:
+  ssh:
+    host: 198.18.0.7
+    port: 22
+    open: [1001, 1002]
+  web:
+    host: 198.18.0.7
+    port: 443
+    open: [2001, 2002]
+`);
+  const ambiguous = await knock('-n', '198.18.0.7');
+  expect(ambiguous.code).toBe(2);
+  expect(ambiguous.stderr).toBe("knock: '198.18.0.7' matches 2 profiles: 'ssh' (port 22), 'web' (port 443); name the profile instead\n");
+  expect(transport.armed).toEqual([]);
 });

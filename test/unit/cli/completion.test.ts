@@ -53,6 +53,14 @@ describe('completeWords', () => {
     expect(await complete('open', '--')).not.toContain('--target');
   });
 
+  it('offers the formats after rules --format (or -f), and the families after --family', async () => {
+    expect(await complete('rules', 'web', '--format', '')).toEqual(['iptables', 'nftables', 'knockd']);
+    expect(await complete('rules', 'web', '-f', 'n')).toEqual(['nftables']);
+    expect(await complete('rules', 'web', '--family', '')).toEqual(['4', '6']);
+    expect(await complete('rules', '')).toEqual(['db', 'office', 'web']);
+    expect(await complete('rules', 'web', '--format', 'knockd', '')).toEqual([]);
+  });
+
   it('offers the shells after completion', async () => {
     expect(await complete('completion', '')).toEqual(['bash', 'zsh', 'fish']);
   });

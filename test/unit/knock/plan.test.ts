@@ -60,9 +60,9 @@ test('formatPlan shows the address and every knock with its offset', () => {
 
 test('an ad-hoc plan names the target once on the way to the address', () => {
   const adHoc = { ...plan, profile: undefined, target: '198.18.0.2', host: '198.18.0.2', knocks: plan.knocks.slice(0, 1) } as KnockPlan;
-  expect(formatPlan(adHoc).split('\n')[0]).toBe('knock: 198.18.0.2 (IPv4), 1 knock over 0 ms');
+  expect(formatPlan(adHoc).split('\n')[0]).toBe('ad-hoc knocks: 198.18.0.2 (IPv4), 1 knock over 0 ms');
   const viaAlias = { ...adHoc, target: 'box' };
-  expect(formatPlan(viaAlias).split('\n')[0]).toBe('knock: box -> 198.18.0.2 (IPv4), 1 knock over 0 ms');
+  expect(formatPlan(viaAlias).split('\n')[0]).toBe('ad-hoc knocks: box -> 198.18.0.2 (IPv4), 1 knock over 0 ms');
 });
 
 test('planToJson', () => {

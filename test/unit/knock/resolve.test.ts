@@ -1,4 +1,4 @@
-import { RuntimeError } from '../../../src/shared/errors.js';
+import { RuntimeError, UsageError } from '../../../src/shared/errors.js';
 import { resolveHost, type Lookup } from '../../../src/knock/resolve.js';
 
 const never: Lookup = () => new Promise(() => {});
@@ -15,8 +15,17 @@ describe('resolveHost', () => {
   });
 
   test('-4 with an IPv6 literal, -6 with an IPv4 one', async () => {
-    await expect(resolveHost('::1', 4, never)).rejects.toThrow(new RuntimeError("cannot resolve '::1': it is an IPv6 address but -4 was given"));
-    await expect(resolveHost('127.0.0.1', 6, never)).rejects.toThrow("it is an IPv4 address but -6 was given");
+    // The line contradicts itself: a usage error (exit 2), not a failure of the network.
+    await expect(resolveHost('::1', 4, never)).rejects.toThrow(new UsageError("'::1' is an IPv6 address but -4 was given"));
+    await expect(resolveHost('127.0.0.1', 6, never)).rejects.toThrow("is an IPv4 address but -6 was given");
+  });
+
+  test('-6 for a name with IPv4 only: says what the name has, not the resolver error of the -6 query', async () => {
+    const v4only: Lookup = async (_host, family) => {
+      if (family === 6) throw Object.assign(new Error('getaddrinfo EAI_AGAIN box'), { code: 'EAI_AGAIN' });
+      return { address: '198.18.0.5', family: 4 };
+    };
+    await expect(resolveHost('box', 6, v4only)).rejects.toThrow(new RuntimeError("cannot resolve 'box': it has no IPv6 address (only IPv4 198.18.0.5), but -6 was given"));
   });
 
   test('a name is looked up once, with the family asked for', async () => {

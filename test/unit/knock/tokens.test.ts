@@ -26,9 +26,10 @@ describe('parseKnockToken', () => {
   });
 
   test.each([
-    ['0', /^port 0 in '0' is out of range \(1-65535\)$/],
-    ['65536', /^port 65536 in '65536' is out of range/],
-    ['-1', /^port -1 in '-1' is out of range/],
+    ['0', /^port 0 is out of range \(1-65535\)$/],
+    ['65536', /^port 65536 is out of range/],
+    ['-1', /^port -1 is out of range/],
+    ['65536:udp', /^port 65536 in '65536:udp' is out of range/],
     ['7000:sctp', /^unknown protocol 'sctp' in '7000:sctp' \(tcp, udp or icmp\)$/],
     ['7000:', /^unknown protocol '' in '7000:'/],
     ['7000:icmp', /^'7000:icmp': ICMP has no port/],

@@ -38,11 +38,28 @@ describe('importKnockd', () => {
     expect(importKnockd(c, 'h').profiles).toEqual([{ name: 'web', sections: ['open-web', 'close-web'], profile: { host: 'h', open: [1, 2, 3], close: [3, 2, 1], seq_timeout: 10 } }]);
   });
 
-  it('skips one_time_sequences sections and says so', () => {
+  it('makes a one_time_sequences section a profile that reads the user\'s copy of the file', () => {
     const c = parseKnockdConf('[otp]\none_time_sequences=/etc/knock-otp\n[a]\nsequence=1,2\n', 'k.conf');
     const r = importKnockd(c, 'h');
-    expect(r.profiles.map((p) => p.name)).toEqual(['a']);
-    expect(r.warnings).toEqual(['k.conf:1: [otp] uses one_time_sequences (a file of one-time sequences): not imported']);
+    expect(r.profiles).toEqual([
+      { name: 'otp', profile: { host: 'h', one_time_sequences: 'one-time/otp' }, sections: ['otp'] },
+      { name: 'a', profile: { host: 'h', open: [1, 2] }, sections: ['a'] },
+    ]);
+    expect(r.copies).toEqual([{ profile: 'otp', from: '/etc/knock-otp', to: 'one-time/otp' }]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('pairs a one-time open section with a fixed close section, never a one-time close', () => {
+    const c = parseKnockdConf(
+      '[openSSH]\none_time_sequences=/etc/otp\nseq_timeout=5\n[closeSSH]\nsequence=9,8\n[openWeb]\nsequence=1,2\n[closeWeb]\none_time_sequences=/etc/otp2\n',
+      'k.conf',
+    );
+    const r = importKnockd(c, 'h', undefined, '/home/u/otp/');
+    expect(r.profiles.map((p) => [p.name, p.profile])).toEqual([
+      ['SSH', { host: 'h', one_time_sequences: '/home/u/otp/SSH', close: [9, 8], seq_timeout: 5 }],
+      ['openWeb', { host: 'h', open: [1, 2] }],
+      ['closeWeb', { host: 'h', one_time_sequences: '/home/u/otp/closeWeb' }],
+    ]);
   });
 
   it('makes section names usable profile names', () => {

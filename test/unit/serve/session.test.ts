@@ -1,6 +1,9 @@
 import type { ActionRequest } from '../../../src/serve/actions.js';
 import type { Door, DoorKnock } from '../../../src/serve/doors.js';
 import { RuntimeError } from '../../../src/shared/errors.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ServeSession, type ServeConfig, type ServeDeps, type ServeEvent } from '../../../src/serve/session.js';
 
 /** Fakes for every side effect: sockets, wall clock, timers, commands. */
@@ -162,5 +165,41 @@ describe('ServeSession', () => {
     expect(f.actions).toEqual([]);
     expect(warnings[0]).toMatch(/on-open of open for '1\.2\.3\.4;reboot' not run: refusing/);
     await s.stop();
+  });
+});
+
+describe('ServeSession with a one_time_sequences door (as knockd)', () => {
+  test('after an open the line is disabled in the file and the next line is the sequence; a replay opens nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'knock-serve-ot-'));
+    try {
+      const file = path.join(dir, 'seq');
+      writeFileSync(file, ' 7001,7002\n 7003,7004\n', { mode: 0o600 });
+      const door: Door = { name: 'otp', kind: 'open', seqTimeout: 5, sequence: [tcp(7001), tcp(7002)], oneTime: { file, ports: [7001, 7002, 7003, 7004].map(tcp) } };
+      const f = fakes();
+      const { s, events, warnings } = session({ doors: [door] }, f);
+      await s.start();
+      expect([...f.listeners.keys()]).toEqual(['tcp/7001', 'tcp/7002', 'tcp/7003', 'tcp/7004']);
+      // A knock on a later line's port is not seen (knockd's pcap filter), so it breaks nothing.
+      f.knock('tcp/7001', '10.0.0.1');
+      f.knock('tcp/7003', '10.0.0.1');
+      f.knock('tcp/7002', '10.0.0.1');
+      const opens = () => events.filter((e) => e.event === 'open').length;
+      expect(opens()).toBe(1);
+      for (let i = 0; i < 200 && door.sequence.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(readFileSync(file, 'utf8')).toBe('#7001,7002\n 7003,7004\n');
+      expect(door.sequence).toEqual([tcp(7003), tcp(7004)]);
+      f.knock('tcp/7001', '10.0.0.1');
+      f.knock('tcp/7002', '10.0.0.1');
+      expect(opens()).toBe(1);
+      f.knock('tcp/7003', '10.0.0.1');
+      f.knock('tcp/7004', '10.0.0.1');
+      expect(opens()).toBe(2);
+      for (let i = 0; i < 200 && warnings.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(warnings).toEqual([`[otp]: no more sequences left in ${file}: door disabled (as knockd does)`]);
+      expect(door.sequence).toEqual([]);
+      await s.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -62,6 +62,9 @@ describe('parseStore', () => {
     [{ profiles: { a: { open: [1], delay: -3 } } }, "profile 'a': delay -3 must be a number of milliseconds from 0"],
     [{ profiles: { a: { open: [1], seq_timeout: 0 } } }, "profile 'a': seq_timeout 0 must be a number of seconds > 0"],
     [{ profiles: { a: { open: [1], port: 0 } } }, "profile 'a': port 0 is out of range"],
+    [{ profiles: { a: { open: [1], open_for: 0 } } }, "profile 'a': open_for 0 must be a whole number of seconds >= 1"],
+    [{ profiles: { a: { open: [1], open_for: 1.5 } } }, "profile 'a': open_for 1.5 must be a whole number of seconds >= 1"],
+    [{ profiles: { a: { open: [1], open_for: '60' } } }, 'profile \'a\': open_for "60" must be a whole number of seconds >= 1'],
     [{ profiles: { a: { open: [1], host: '' } } }, "profile 'a': host must be a non-empty string"],
     [{ profiles: { a: 'x' } }, "profile 'a': expected a mapping with at least 'open'"],
   ])('%j: the profile is broken, named with its error', (raw, message) => {
@@ -106,5 +109,11 @@ describe('parseStore', () => {
     expect(broken({ open: [1], seq_timeout: 3601 })?.join()).toMatch(/seq_timeout 3601 must be/);
     expect(broken({ open: Array(257).fill(1) })?.join()).toMatch(/257 knocks, at most 256/);
     expect(broken({ open: [1, 2, 3], delay: 2_000_000 })?.join()).toMatch(/takes 4000000 ms: at most 3600000/);
+  });
+
+  test('open_for: whole seconds, kept as openFor; absent by default', () => {
+    const store = parseStore({ profiles: { a: { open: [1], open_for: 60 }, b: { open: [1] } } }, FILE);
+    expect(store.profiles.get('a')!.openFor).toBe(60);
+    expect(store.profiles.get('b')).not.toHaveProperty('openFor');
   });
 });

@@ -1,0 +1,80 @@
+// knock @GROUP: every member planned, validated and resolved before anything is sent, then all
+// sent at once, each member on its own schedule from one common start (knock/execute-many.ts).
+import type { Context } from './context.js';
+import { ConfigError, KnockError, reasonOf } from '../shared/errors.js';
+import { executePlans } from '../knock/execute-many.js';
+import { formatPlan, planToJson, type PlanAction } from '../knock/plan.js';
+import { prepareTarget, takeOneTime, type PreparedTarget } from './target.js';
+import { reportLine, reportToJson, sentLine } from './send-plan.js';
+
+export interface GroupRequest {
+  /** Without the '@'. */
+  name: string;
+  action: Extract<PlanAction, 'open' | 'close'>;
+  delay?: number;
+  dryRun?: boolean;
+}
+
+export function isGroupTarget(target: string | undefined): boolean {
+  return target !== undefined && target.startsWith('@');
+}
+
+/** Every member's plan; one member that cannot be planned fails them all, naming it. */
+export async function prepareGroup(ctx: Context, request: GroupRequest): Promise<PreparedTarget[]> {
+  const store = await ctx.store();
+  const members = store.groups?.get(request.name);
+  if (!members) {
+    const known = [...(store.groups?.keys() ?? [])].map((g) => `@${g}`).join(', ');
+    throw new ConfigError(`unknown group '@${request.name}'${store.file ? ` in ${store.file}` : ''}${known ? ` (groups: ${known})` : ''}`);
+  }
+  const named = (member: string) => (error: unknown) => {
+    // The same error (class, exit code), with the member named first.
+    if (error instanceof KnockError) error.message = `group @${request.name}: ${member}: ${error.message}`;
+    throw error;
+  };
+  // One-time lines are only peeked here: a member failing to resolve must not burn another's line.
+  const prepared = await Promise.all(
+    members.map((member) =>
+      prepareTarget(ctx, { target: member, action: request.action, peek: true, ...(request.delay !== undefined ? { delay: request.delay } : {}) }).catch(named(member)),
+    ),
+  );
+  if (request.dryRun) return prepared;
+  const taken: PreparedTarget[] = [];
+  for (const [i, p] of prepared.entries()) taken.push(await takeOneTime(p).catch(named(members[i]!)));
+  return taken;
+}
+
+/** Prints the plans (dry run) or sends them all at once; exit 1 when any member failed to send. */
+export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun: boolean): Promise<number> {
+  if (dryRun) {
+    if (ctx.args.json) ctx.json(prepared.map((p) => ({ ...planToJson(p.plan), dryRun: true })));
+    else ctx.io.stdout.write(`${prepared.map((p) => formatPlan(p.plan)).join('')}dry run: nothing was sent\n`);
+    return 0;
+  }
+  const results = await executePlans(
+    prepared.map((p) => p.plan),
+    ctx.executeOptions(),
+  );
+  const json: Record<string, unknown>[] = [];
+  let failed = 0;
+  for (const [i, result] of results.entries()) {
+    const { plan } = prepared[i]!;
+    if (result.status === 'rejected') {
+      failed++;
+      const reason = reasonOf(result.reason);
+      if (ctx.args.json) json.push({ ...planToJson(plan), dryRun: false, error: reason });
+      else ctx.out(`failed ${plan.profile}: ${reason}`);
+      continue;
+    }
+    const report = result.value;
+    report.knocks.forEach((k, j) => {
+      ctx.debug(`${plan.profile}: ${sentLine(plan, j, k, k.sentMs)}: ${k.result}`);
+      if (k.result === 'accepted') ctx.warn(`${plan.profile}: knock ${j + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
+    });
+    if (ctx.args.json) json.push(reportToJson(plan, report));
+    else ctx.out(reportLine(plan, report));
+  }
+  if (ctx.args.json) ctx.json(json);
+  if (failed > 0) ctx.io.stderr.write(`knock: ${failed} of ${prepared.length} members of the group failed to send\n`);
+  return failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,90 @@
+// The command line before yargs sees it: options may come before the subcommand
+// (`knock -n close office`), and a boolean option never takes a value (`--dry-run=yes`).
+import yargs, { type Argv } from 'yargs';
+import type { Command } from '../commands/command.js';
+import type { GlobalArgs } from '../app/context.js';
+import { UsageError } from '../shared/errors.js';
+import { commandNames, optionFlags } from './completion.js';
+
+export interface OptionTable {
+  /** Flags followed by a value (`--config`, `-d`, ...), as typed. */
+  takesValue: Set<string>;
+  /** Flags that are switches (`-n`, `--dry-run`, ...), as typed. */
+  switches: Set<string>;
+}
+
+/** Every command's options and the global ones; built only when a line needs it (it costs a few ms). */
+export function optionTable(commands: readonly Command[], global: Argv<GlobalArgs>): OptionTable {
+  const takesValue = new Set(optionFlags(global, [], true));
+  const switches = new Set(optionFlags(global).filter((f) => !takesValue.has(f)));
+  for (const command of commands) {
+    if (!command.builder) continue;
+    const parser = command.builder(yargs() as Argv<GlobalArgs>);
+    const values = optionFlags(parser, [], true);
+    for (const flag of values) takesValue.add(flag);
+    for (const flag of optionFlags(parser)) if (!values.includes(flag)) switches.add(flag);
+  }
+  return { takesValue, switches };
+}
+
+/** Whether the line needs the table at all: the common `knock office` must not pay for it. */
+export function needsNormalizing(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  const options = end < 0 ? argv : argv.slice(0, end);
+  return (options[0]?.startsWith('-') ?? false) || options.some((a) => /^--?[^-=][^=]*=/.test(a));
+}
+
+/**
+ * Moves the subcommand to the front when options come first, and refuses a value given to a
+ * switch. The first word that is neither an option nor an option's value names the command.
+ */
+export function normalizeArgv(argv: readonly string[], commands: readonly Command[], table: OptionTable): string[] {
+  const names = new Set(commands.flatMap(commandNames));
+  const end = argv.indexOf('--');
+  const limit = end < 0 ? argv.length : end;
+  let commandAt = -1;
+  for (let i = 0; i < limit; i++) {
+    const word = argv[i]!;
+    if (!word.startsWith('-') || word === '-') {
+      if (commandAt < 0) commandAt = i;
+      break;
+    }
+    const eq = word.indexOf('=');
+    const flag = eq < 0 ? word : word.slice(0, eq);
+    if (eq >= 0 && table.switches.has(flag.replace(/^--no-/, '--')) && !table.takesValue.has(flag)) {
+      throw new UsageError(`option ${flag} takes no value (got '${word.slice(eq + 1)}')`);
+    }
+    if (eq < 0 && consumesNext(word, table)) i++;
+  }
+  // Switches after the command may carry `=value` too.
+  for (let i = Math.max(commandAt, 0); i < limit; i++) {
+    const match = /^(--?[^-=][^=]*)=(.*)$/.exec(argv[i]!);
+    if (match && table.switches.has(match[1]!.replace(/^--no-/, '--')) && !table.takesValue.has(match[1]!)) {
+      throw new UsageError(`option ${match[1]} takes no value (got '${match[2]}')`);
+    }
+  }
+  if (commandAt <= 0 || !names.has(argv[commandAt]!)) return [...argv];
+  return [argv[commandAt]!, ...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)];
+}
+
+/** `--config FILE`, `-d 50`, `-vd 50`: the next word is the value. `-d50` carries its own. */
+function consumesNext(word: string, table: OptionTable): boolean {
+  if (word.startsWith('--')) return table.takesValue.has(word);
+  const letters = word.slice(1);
+  for (let j = 0; j < letters.length; j++) {
+    if (table.takesValue.has(`-${letters[j]}`)) return j === letters.length - 1;
+  }
+  return false;
+}
+
+/** The flags each command accepts (its own and the global ones), by every name of the command; '' is the default command. */
+export function flagsByCommand(commands: readonly Command[], global: Argv<GlobalArgs>): Map<string, string[]> {
+  const globalFlags = optionFlags(global);
+  const byCommand = new Map<string, string[]>();
+  for (const command of commands) {
+    const own = command.builder ? optionFlags(command.builder(yargs() as Argv<GlobalArgs>)) : [];
+    const names = commandNames(command);
+    for (const name of names.length > 0 ? names : ['']) byCommand.set(name, [...globalFlags, ...own]);
+  }
+  return byCommand;
+}

@@ -1,0 +1,35 @@
+// Numeric options read as typed: yargs' own number parsing turns "abc" into NaN and "" into 0,
+// and the message must name the option, not the store it would have been written to.
+import { UsageError } from '../shared/errors.js';
+
+export interface NumberRule {
+  /** How the option is named in messages: `-d/--delay`. */
+  option: string;
+  /** What the number counts: "milliseconds", "seconds", "a port". */
+  unit: string;
+  integer?: boolean;
+  min: number;
+  /** A minimum that the value must exceed rather than reach. */
+  exclusiveMin?: boolean;
+  max?: number;
+}
+
+export function parseNumberOption(value: unknown, rule: NumberRule): number {
+  const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
+  const pattern = rule.integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  const n = Number(text);
+  const low = rule.exclusiveMin ? n <= rule.min : n < rule.min;
+  if (!pattern.test(text) || !Number.isFinite(n) || low || (rule.max !== undefined && n > rule.max)) {
+    const range = rule.max !== undefined ? `${rule.min}-${rule.max}` : `${rule.exclusiveMin ? '>' : '>='} ${rule.min}`;
+    throw new UsageError(`${rule.option} '${text}' is not ${rule.unit} (${range})`);
+  }
+  return n;
+}
+
+export const portOption = (option: string) => (value: unknown) =>
+  parseNumberOption(value, { option, unit: 'a port number', integer: true, min: 1, max: 65535 });
+
+export const secondsOption = (option: string) => (value: unknown) =>
+  parseNumberOption(value, { option, unit: 'a number of seconds', min: 0, exclusiveMin: true });
+
+export const msOption = (option: string) => (value: unknown) => parseNumberOption(value, { option, unit: 'a number of milliseconds', min: 0 });

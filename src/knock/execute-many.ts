@@ -1,0 +1,66 @@
+// Sends several plans at once (knock @group): every knock of every plan armed first, then one
+// timeline for all of them from one t0, so no plan's timers or spins delay another's knocks.
+// The first knocks are due together but leave one after another (a TCP knock costs ~0.3 ms of
+// JavaScript); each plan's later knocks are timed from its own first one, so its gaps stay exact.
+import { systemClock, msToNs, nsToMs, waitUntil } from './clock.js';
+import type { ExecuteOptions, KnockReport, SentKnock } from './execute.js';
+import type { KnockPlan } from './plan.js';
+import { systemTransport } from './transport/system.js';
+import type { Armed, Shot } from './transport/transport.js';
+
+/**
+ * One result per plan, in order. A plan whose knocks cannot all be armed sends nothing and is
+ * rejected; the others still go. Knocks due at the same instant leave in plan order; within a
+ * plan a knock never leaves before the one ahead of it has (as in executePlan).
+ */
+export async function executePlans(plans: readonly KnockPlan[], options: Omit<ExecuteOptions, 'onSent'> = {}): Promise<PromiseSettledResult<KnockReport>[]> {
+  const transport = options.transport ?? systemTransport();
+  const clock = options.clock ?? systemClock;
+
+  const armed: (Armed[] | { error: unknown })[] = [];
+  for (const plan of plans) {
+    const to = { address: plan.address, family: plan.family };
+    const mine: Armed[] = [];
+    try {
+      for (const knock of plan.knocks) mine.push(await transport.arm(knock, to));
+      armed.push(mine);
+    } catch (error) {
+      for (const a of mine) a.cancel();
+      armed.push({ error });
+    }
+  }
+
+  const timeline = plans
+    .flatMap((plan, p) => (Array.isArray(armed[p]) ? plan.knocks.map((knock, i) => ({ p, i, offsetMs: knock.offsetMs })) : []))
+    .sort((x, y) => x.offsetMs - y.offsetMs || x.p - y.p);
+  const shots: Shot[][] = plans.map(() => []);
+  const sentAt: bigint[][] = plans.map(() => []);
+  const t0 = clock.now();
+  for (const { p, i, offsetMs } of timeline) {
+    if (i > 0) await shots[p]![i - 1]!.sent;
+    const base = i === 0 ? t0 : sentAt[p]![0]!;
+    await waitUntil(clock, base + msToNs(offsetMs));
+    sentAt[p]!.push(clock.now());
+    shots[p]!.push((armed[p] as Armed[])[i]!.fire());
+    // A TCP knock's connect(2) runs on the next tick, and ticks wait while this loop goes on from
+    // one resolved await to the next: let it out now, before another plan's knock is fired.
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+  }
+
+  return Promise.all(
+    plans.map(async (plan, p): Promise<PromiseSettledResult<KnockReport>> => {
+      const a = armed[p]!;
+      if (!Array.isArray(a)) return { status: 'rejected', reason: a.error };
+      await shots[p]!.at(-1)?.sent;
+      const outcomes = await Promise.all(shots[p]!.map((s) => s.outcome));
+      const knocks = plan.knocks.map((knock, i): SentKnock => {
+        const outcome = outcomes[i]!;
+        const sent: SentKnock = { ...knock, sentMs: nsToMs(sentAt[p]![i]! - t0), result: outcome.result };
+        if (outcome.detail) sent.detail = outcome.detail;
+        return sent;
+      });
+      // sentMs from the common t0 (so the start skew shows); elapsedMs from the plan's own first knock.
+      return { status: 'fulfilled', value: { knocks, elapsedMs: nsToMs(sentAt[p]!.at(-1)! - sentAt[p]![0]!) } };
+    }),
+  );
+}

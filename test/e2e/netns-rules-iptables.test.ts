@@ -1,0 +1,95 @@
+// `knock rules --format iptables` (and -6) loaded with iptables-restore --noflush into a real
+// server namespace beside the admin's own rules, a TCP service behind it, knocked from the client.
+import { describeLab, Lab, SERVER_V4, SERVER_V6 } from '../lab/netns.js';
+import { startTcpService } from '../lab/recent-knock.js';
+import { runKnock, TempHome } from '../helpers/run-knock.js';
+import { doorProfiles, doorScenarios, ICMP_SERVICE, knock, SERVICE, serviceOpen, type DoorLab } from '../lab/door-checks.js';
+import { ECHO_SERVICE, holdsConnection, openForProfile, RENEW_SERVICE, startEchoService } from '../lab/echo-service.js';
+
+// A name at the edge of what a firewall name may hold: dots, dashes, longer than a chain allows.
+const LONG = 'gw-2.example_org-bastion';
+const LONG_PROFILE = `\n  ${LONG}:\n    open: [7400, "7401:udp"]\n    port: 2226\n`;
+
+describeLab('knock rules --format iptables (netns, iptables-restore)', ['iptables-restore', 'ip6tables-restore', 'nc', 'ping'], () => {
+  const d = {} as DoorLab;
+  const get = () => d;
+
+  async function load(args: string[], tool: string) {
+    const rules = await runKnock(['rules', ...args], { env: d.home.env });
+    expect(rules.stderr).toBe('');
+    expect(rules.code).toBe(0);
+    d.lab.exec(d.lab.server, tool, ['--noflush'], rules.stdout);
+  }
+
+  beforeAll(async () => {
+    d.lab = Lab.create('ru');
+    d.home = new TempHome();
+    d.home.writeConfig(doorProfiles(SERVER_V4, SERVER_V6) + openForProfile(SERVER_V4) + LONG_PROFILE);
+    // The admin's own rules, which the door loads beside: they survive --noflush.
+    d.lab.exec(d.lab.server, 'iptables', ['-A', 'INPUT', '-p', 'tcp', '--dport', '2999', '-j', 'DROP']);
+    await load(['door', '--format', 'iptables'], 'iptables-restore');
+    await load(['ping', '--format', 'iptables'], 'iptables-restore');
+    await load(['door', '--format', 'iptables', '-6'], 'ip6tables-restore');
+    await load(['ping', '--format', 'iptables', '--family', '6'], 'ip6tables-restore');
+    await load(['slow', '--format', 'iptables'], 'iptables-restore');
+    await load(['renew', '--format', 'iptables'], 'iptables-restore');
+    await load([LONG, '--format', 'iptables'], 'iptables-restore');
+    await load([LONG, '--format', 'iptables', '-6'], 'ip6tables-restore');
+    await startTcpService(d.lab, SERVICE);
+    await startTcpService(d.lab, ICMP_SERVICE);
+    await startEchoService(d.lab);
+    await startTcpService(d.lab, RENEW_SERVICE);
+  });
+  afterAll(() => {
+    d.lab?.destroy();
+    d.home?.cleanup();
+  });
+
+  test("loaded beside the admin's rules: theirs are still there, ours jump from the top of INPUT", () => {
+    const rules = d.lab.exec(d.lab.server, 'iptables', ['-S', 'INPUT']);
+    expect(rules).toContain('--dport 2999 -j DROP');
+    expect(rules.split('\n').filter((l) => l.startsWith('-A INPUT'))[0]).toMatch(/^-A INPUT -j knock-/);
+  });
+
+  test('a long name with dots and dashes: loaded under a shortened name with a hash, 28 characters at most', () => {
+    const chains = d.lab.exec(d.lab.server, 'iptables', ['-S']).match(/^-N knock-gw-2\.exam-[0-9a-f]{6}\S*/gm) ?? [];
+    expect(chains).toHaveLength(3); // no close sequence: no -close chain
+    for (const chain of chains) expect(chain.slice(3).length).toBeLessThanOrEqual(28);
+  });
+
+  describe('IPv4', () => doorScenarios(get, { address: SERVER_V4, profile: 'door' }));
+  describe('IPv6 (ip6tables)', () => doorScenarios(get, { address: SERVER_V6, profile: 'door6' }));
+
+  test.each([
+    ['IPv4: an echo of 64 bytes, matched as length 92', 'ping', SERVER_V4],
+    ['IPv6: an echo of 64 bytes, matched as length 112', 'ping6', SERVER_V6],
+  ])('%s, opens; close closes', async (_what, profile, address) => {
+    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(false);
+    // Control: 65 bytes is one byte too many.
+    await knock(d, ['-d', '50', address, '7100', 'icmp:65', '7102']);
+    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(false);
+    await knock(d, ['open', profile]);
+    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(true);
+    await knock(d, ['close', profile]);
+    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(false);
+  });
+
+  test('open_for: new connections only within it; a connection made inside it stays up after', async () => {
+    expect(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)).toBe(false);
+    await knock(d, ['open', 'slow']);
+    const held = holdsConnection(d.lab, SERVER_V4, 2500);
+    expect(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)).toBe(false);
+    expect(await held).toBe('echo after 2500 ms');
+  });
+
+  test('open_for: knocking the open sequence again opens a new window, also where the close sequence shares its knocks', async () => {
+    await knock(d, ['open', 'renew']);
+    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(false);
+    await knock(d, ['open', 'renew']);
+    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(true);
+  });
+});

@@ -1,0 +1,38 @@
+// run() in process with a store in a fake home, a fake clock, transport and lookup.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { run } from '../../src/cli/cli.js';
+import type { Lookup } from '../../src/knock/resolve.js';
+import { FakeClock, FakeTransport, fakeIo } from './fakes.js';
+
+export function setupCli(store: string, addresses: Record<string, string> = {}) {
+  const io = fakeIo();
+  const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
+  // cosmiconfig's global search reads process.env: point it at the fake home.
+  process.env.HOME = io.homedir;
+  process.env.XDG_CONFIG_HOME = io.env.XDG_CONFIG_HOME;
+  const dir = path.join(io.homedir, '.config', 'knock');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'config.yaml'), store, { mode: 0o600 });
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const lookup: Lookup = async (host) => {
+    const address = addresses[host];
+    if (address) return { address, family: 4 };
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+  };
+  const knock = async (...argv: string[]) => {
+    io.stdout.text = '';
+    io.stderr.text = '';
+    const code = await run(argv, io, { transport, clock, lookup });
+    return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+  };
+  const restore = () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    io.cleanup();
+  };
+  return { io, dir, transport, clock, knock, restore };
+}

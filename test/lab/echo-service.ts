@@ -1,0 +1,38 @@
+// A TCP echo service in the server namespace and a client that holds one connection open, for
+// checking that a door which stops taking new connections (open_for) keeps established ones.
+import type { Lab } from './netns.js';
+import { runProcess } from '../helpers/run-knock.js';
+
+export const ECHO_SERVICE = 2224;
+export const RENEW_SERVICE = 2225;
+
+/**
+ * Profiles whose doors let new connections in for one second after the open: `slow`, and
+ * `renew`, whose close sequence shares the open sequence's knocks (re-knocking renews it).
+ */
+export function openForProfile(host: string, seqTimeout = 1): string {
+  const profile = (name: string, port: number, open: string, close: string) =>
+    `\n  ${name}:\n    host: "${host}"\n    port: ${port}\n    open: ${open}\n    close: ${close}\n    delay: 50\n    seq_timeout: ${seqTimeout}\n    open_for: 1\n`;
+  return profile('slow', ECHO_SERVICE, '[7200, 7202]', '[7201]') + profile('renew', RENEW_SERVICE, '[7300, 7302]', '[7302, 7300]');
+}
+
+export async function startEchoService(lab: Lab): Promise<void> {
+  const script = `require('net').createServer((s) => { s.on('error', () => {}); s.pipe(s); }).listen(${ECHO_SERVICE}, '::', () => console.log('listening'))`;
+  const child = lab.spawn(lab.server, process.execPath, ['-e', script]);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the echo service did not start')), 10000);
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => d.includes('listening') && (clearTimeout(timer), resolve()));
+    child.once('exit', (code) => reject(new Error(`the echo service exited (${code})`)));
+  });
+}
+
+/** Connects now, writes after `ms`, and resolves with what came back ("echo after MS ms"), or the error. */
+export async function holdsConnection(lab: Lab, address: string, ms: number): Promise<string> {
+  const script = `const s = require('net').connect(${ECHO_SERVICE}, ${JSON.stringify(address)});
+s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); });
+s.on('connect', () => setTimeout(() => s.write('echo after ${ms} ms'), ${ms}));
+s.on('data', (d) => { console.log(String(d)); process.exit(0); });
+setTimeout(() => { console.log('no answer'); process.exit(0); }, ${ms + 3000});`;
+  const result = await runProcess('ip', ['netns', 'exec', lab.client, process.execPath, '-e', script], { timeoutMs: ms + 6000 });
+  return result.stdout.trim();
+}
