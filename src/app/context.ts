@@ -12,6 +12,7 @@ import { storePermissionWarning } from '../store/permissions.js';
 import { brokenProfileMessage } from '../store/profiles.js';
 import { processTrust, type TrustOptions } from '../store/trust.js';
 import type { Transport } from '../knock/transport/transport.js';
+import type { SequenceLock } from '../knock/sequence-lock.js';
 
 export interface GlobalArgs {
   config?: string;
@@ -27,6 +28,7 @@ export interface Services {
   transport?: Transport;
   clock?: Clock;
   lookup?: Lookup;
+  lock?: SequenceLock;
 }
 
 export class Context {
@@ -64,10 +66,15 @@ export class Context {
     return processTrust(this.io.homedir);
   }
 
-  /** The transport and clock to send with: the services given, else executePlan's defaults. */
+  /** The transport, clock and lock to send with: the services given, else executePlan's defaults. */
   executeOptions(): ExecuteOptions {
-    const { transport, clock } = this.services;
-    return { ...(transport ? { transport } : {}), ...(clock ? { clock } : {}) };
+    const { transport, clock, lock } = this.services;
+    return {
+      ...(transport ? { transport } : {}),
+      ...(clock ? { clock } : {}),
+      ...(lock ? { lock } : {}),
+      onWait: (plan) => this.debug(`waiting: another knock sequence to ${plan.address} is under way`),
+    };
   }
 
   get family(): FamilyOption {

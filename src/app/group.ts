@@ -5,7 +5,7 @@ import { ConfigError, KnockError, reasonOf } from '../shared/errors.js';
 import { executePlans } from '../knock/execute-many.js';
 import { formatPlan, planToJson, type PlanAction } from '../knock/plan.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from './target.js';
-import { reportLine, reportToJson, sentLine } from './send-plan.js';
+import { notSentError, reportLine, reportToJson, sentLine } from './send-plan.js';
 
 export interface GroupRequest {
   /** Without the '@'. */
@@ -38,6 +38,14 @@ export async function prepareGroup(ctx: Context, request: GroupRequest): Promise
       prepareTarget(ctx, { target: member, action: request.action, peek: true, ...(request.delay !== undefined ? { delay: request.delay } : {}) }).catch(named(member)),
     ),
   );
+  // Two members at one address would interleave their sequences there, and the server would
+  // complete neither (the same reason one address takes one sequence at a time).
+  const byAddress = new Map<string, string>();
+  for (const [i, p] of prepared.entries()) {
+    const other = byAddress.get(p.plan.address);
+    if (other !== undefined) throw new ConfigError(`group @${request.name}: ${other} and ${members[i]} both knock ${p.plan.address}; their sequences would interleave (knock them one after the other)`);
+    byAddress.set(p.plan.address, members[i]!);
+  }
   if (request.dryRun) return prepared;
   const taken: PreparedTarget[] = [];
   for (const [i, p] of prepared.entries()) taken.push(await takeOneTime(p).catch(named(members[i]!)));
@@ -71,8 +79,11 @@ export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun
       ctx.debug(`${plan.profile}: ${sentLine(plan, j, k, k.sentMs)}: ${k.result}`);
       if (k.result === 'accepted') ctx.warn(`${plan.profile}: knock ${j + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
     });
-    if (ctx.args.json) json.push(reportToJson(plan, report));
-    else ctx.out(reportLine(plan, report));
+    // A knock the local system would not send fails that member, as it fails a single run.
+    const unsent = notSentError(plan, report);
+    if (unsent) failed++;
+    if (ctx.args.json) json.push({ ...reportToJson(plan, report), ...(unsent ? { error: unsent.message } : {}) });
+    else ctx.out(unsent ? `failed ${plan.profile}: ${unsent.message}` : reportLine(plan, report));
   }
   if (ctx.args.json) ctx.json(json);
   if (failed > 0) ctx.io.stderr.write(`knock: ${failed} of ${prepared.length} members of the group failed to send\n`);

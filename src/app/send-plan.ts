@@ -5,6 +5,8 @@ import { formatKnock, type Knock } from '../knock/tokens.js';
 import type { Outcome } from '../knock/transport/transport.js';
 import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
+import { RuntimeError } from '../shared/errors.js';
+import { icmpSizeShownInPs, PING_ARGV_WARNING } from '../knock/transport/icmp.js';
 
 export interface SendOptions {
   dryRun?: boolean;
@@ -48,12 +50,19 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   } finally {
     spinner?.stop();
   }
+  // After the fact: a ping that never ran (not on PATH: the run failed before it) showed nothing.
+  warnIfPingShowsSizes(ctx, plan);
   report.knocks.forEach((k, i) => {
     if (k.result === 'accepted') ctx.warn(`knock ${i + 1} was accepted by ${plan.address}: an open port completes a handshake, so more than one packet went there`);
   });
-  if (options.silent) return report;
+  const unsent = notSentError(plan, report);
+  if (options.silent) {
+    if (unsent) throw unsent;
+    return report;
+  }
   if (ctx.args.json) ctx.json(reportToJson(plan, report));
-  else ctx.out(reportLine(plan, report));
+  else if (!unsent) ctx.out(reportLine(plan, report));
+  if (unsent) throw unsent;
   return report;
 }
 
@@ -78,6 +87,30 @@ export function reportLine(plan: KnockPlan, report: KnockReport): string {
   const who = plan.profile ? `${plan.action === 'close' ? 'closed' : 'knocked'} ${plan.profile}` : `knocked ${plan.host}`;
   const via = plan.host === plan.address ? '' : ` (${plan.address})`;
   return `${who}${via}: ${countKnocks(report.knocks.length)} in ${report.elapsedMs.toFixed(1)} ms`;
+}
+
+/**
+ * A knock the local kernel would not send (no route, a local firewall's EPERM, ...) fails the
+ * run: the sequence cannot have worked. A refused or unanswered knock did leave: normal.
+ */
+export function notSentError(plan: KnockPlan, report: KnockReport): RuntimeError | undefined {
+  const i = report.knocks.findIndex((k) => k.result === 'not-sent');
+  if (i < 0) return undefined;
+  const k = report.knocks[i]!;
+  return new RuntimeError(`knock ${i + 1}/${report.knocks.length} (${formatKnock(k)}) to ${plan.address} could not be sent: ${k.detail ?? 'refused by the local system'}`);
+}
+
+const warnedOfPing = new WeakSet<Context>();
+
+/**
+ * Once per run, before ICMP knocks leave through a spawned ping: its argv is public. Only with
+ * the real transport (a test's fake spawns nothing).
+ */
+export function warnIfPingShowsSizes(ctx: Context, plan: KnockPlan): void {
+  if (warnedOfPing.has(ctx) || ctx.services.transport || !plan.knocks.some((k) => k.protocol === 'icmp')) return;
+  if (!icmpSizeShownInPs(ctx.io.platform, ctx.io.env)) return;
+  warnedOfPing.add(ctx);
+  ctx.warn(PING_ARGV_WARNING);
 }
 
 /** Sequences shorter than this end before a spinner would be seen. */

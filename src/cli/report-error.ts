@@ -47,7 +47,10 @@ export function usageErrorOf(message: string, argv: readonly string[], flags: ()
   const invalid = /^Invalid values:\s*Argument: (\S+), Given: "([^"]*)", Choices: (.*)$/s.exec(message);
   if (invalid) {
     const choices = [...(invalid[3] ?? '').matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
-    return new UsageError(`${invalid[1]!.toUpperCase()} '${invalid[2]}' is not one of ${choices.join(', ')}`);
+    const [name, given] = [invalid[1]!, invalid[2]!];
+    // An option's value (`-f pf`, `--format=pf`) is named as the option; a positional as its placeholder.
+    const asOption = argv.some((a, i) => (a.startsWith('-') && argv[i + 1] === given) || a === `--${name}=${given}`);
+    return new UsageError(`${asOption ? `--${name}` : name.toUpperCase()} '${given}' is not one of ${choices.join(', ')}`);
   }
   const exclusive = /^Arguments (\S+) and (\S+) are mutually exclusive$/.exec(message);
   if (exclusive) {

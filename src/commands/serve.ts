@@ -8,6 +8,7 @@ import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
 import { parseKnockdConf } from '../knockd/conf.js';
 import { readOneTime, type OneTimeLine } from '../store/one-time.js';
 import { doorsFromKnockdConf, doorsFromProfile, type DoorPlan } from '../serve/doors.js';
+import { boundedEmitter } from '../serve/bounded-output.js';
 import { formatEventText } from '../serve/events.js';
 import { parseGuard } from '../serve/guard.js';
 import { ServeSession, systemServeDeps, type ServeDeps } from '../serve/session.js';
@@ -87,7 +88,11 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
         ...(guard ? { guard } : {}),
       },
       deps,
-      (event) => (args.json ? ctx.json(event) : ctx.out(formatEventText(event))),
+      boundedEmitter(
+        ctx.io.stdout,
+        (event) => (args.json ? ctx.json(event) : ctx.out(formatEventText(event))),
+        (count) => ctx.warn(`${count} events not reported: stdout was not being read`),
+      ),
       (message) => ctx.warn(message),
     );
     // Signals first, so a SIGTERM during start-up is not the default (killing) action.

@@ -3,7 +3,7 @@
 // The first knocks are due together but leave one after another (a TCP knock costs ~0.3 ms of
 // JavaScript); each plan's later knocks are timed from its own first one, so its gaps stay exact.
 import { systemClock, msToNs, nsToMs, waitUntil } from './clock.js';
-import type { ExecuteOptions, KnockReport, SentKnock } from './execute.js';
+import { defaultSequenceLock, holdAddress, type ExecuteOptions, type KnockReport, type SentKnock } from './execute.js';
 import type { KnockPlan } from './plan.js';
 import { systemTransport } from './transport/system.js';
 import type { Armed, Shot } from './transport/transport.js';
@@ -14,9 +14,23 @@ import type { Armed, Shot } from './transport/transport.js';
  * plan a knock never leaves before the one ahead of it has (as in executePlan).
  */
 export async function executePlans(plans: readonly KnockPlan[], options: Omit<ExecuteOptions, 'onSent'> = {}): Promise<PromiseSettledResult<KnockReport>[]> {
+  // Each member's address held as a single run holds it (taken in address order, so two group
+  // runs never wait on each other in a circle), until every knock has left.
+  const lock = options.lock ?? defaultSequenceLock();
+  const releases: (() => void)[] = [];
+  try {
+    for (const plan of [...plans].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))) {
+      releases.push(await holdAddress(plan, lock, options.onWait));
+    }
+    return await sendAll(plans, options, () => releases.forEach((release) => release()));
+  } finally {
+    releases.forEach((release) => release());
+  }
+}
+
+async function sendAll(plans: readonly KnockPlan[], options: Omit<ExecuteOptions, 'onSent'>, released: () => void): Promise<PromiseSettledResult<KnockReport>[]> {
   const transport = options.transport ?? systemTransport();
   const clock = options.clock ?? systemClock;
-
   const armed: (Armed[] | { error: unknown })[] = [];
   for (const plan of plans) {
     const to = { address: plan.address, family: plan.family };
@@ -46,6 +60,9 @@ export async function executePlans(plans: readonly KnockPlan[], options: Omit<Ex
     // one resolved await to the next: let it out now, before another plan's knock is fired.
     await new Promise<void>((resolve) => process.nextTick(resolve));
   }
+  // Every sequence is on the wire; the outcomes need not hold up the next run.
+  await Promise.all(shots.map((s) => s.at(-1)?.sent));
+  released();
 
   return Promise.all(
     plans.map(async (plan, p): Promise<PromiseSettledResult<KnockReport>> => {

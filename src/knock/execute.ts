@@ -1,6 +1,8 @@
 // Sends a plan: every knock armed first, then fired in order at t0 + its offset.
 import { systemClock, msToNs, nsToMs, waitUntil, type Clock } from './clock.js';
 import type { KnockPlan, PlannedKnock } from './plan.js';
+import { RuntimeError } from '../shared/errors.js';
+import { LockTimeoutError, systemSequenceLock, type SequenceLock } from './sequence-lock.js';
 import { systemTransport } from './transport/system.js';
 import type { Armed, KnockResult, Outcome, Shot, Transport } from './transport/transport.js';
 
@@ -24,13 +26,55 @@ export interface ExecuteOptions {
   onSent?: (index: number, knock: PlannedKnock, sentMs: number) => void;
   /** Told as each knock's outcome settles, in the order the knocks left. */
   onOutcome?: (index: number, outcome: Outcome) => void;
+  /** Keeps sequences to one address from interleaving, across processes. */
+  lock?: SequenceLock;
+  /** Told once when another sequence to the same address is under way and this one waits. */
+  onWait?: (plan: KnockPlan) => void;
 }
+
+let defaultLock: SequenceLock | undefined;
 
 export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {}): Promise<KnockReport> {
   const transport = options.transport ?? systemTransport();
   const clock = options.clock ?? systemClock;
   const to = { address: plan.address, family: plan.family };
+  const lock = options.lock ?? defaultSequenceLock();
 
+  const release = await holdAddress(plan, lock, options.onWait);
+  try {
+    return await fire(plan, transport, clock, options, release);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Two sequences to one address at once would mix their packets, and the server would see
+ * neither: waits for the other to end (bounded), then holds the address until released.
+ */
+export async function holdAddress(plan: KnockPlan, lock: SequenceLock, onWait?: (plan: KnockPlan) => void): Promise<() => void> {
+  try {
+    const unlock = await lock.acquire({ address: plan.address, family: plan.family }, () => onWait?.(plan));
+    let held = true;
+    return () => {
+      if (held) unlock();
+      held = false;
+    };
+  } catch (error) {
+    if (error instanceof LockTimeoutError) {
+      throw new RuntimeError(`${plan.host === plan.address ? plan.host : `${plan.host} (${plan.address})`}: another knock sequence to it did not finish within ${error.seconds} s; gave up`);
+    }
+    throw error;
+  }
+}
+
+/** The lock a process uses when none is given: one, made on first use. */
+export function defaultSequenceLock(): SequenceLock {
+  return (defaultLock ??= systemSequenceLock());
+}
+
+async function fire(plan: KnockPlan, transport: Transport, clock: Clock, options: ExecuteOptions, release: () => void): Promise<KnockReport> {
+  const to = { address: plan.address, family: plan.family };
   // Arm everything first: a knock that cannot be sent fails the plan before any packet leaves.
   const armed: Armed[] = [];
   try {
@@ -56,6 +100,8 @@ export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {})
     reported = reported.then(() => shot.outcome).then((outcome) => options.onOutcome?.(i, outcome));
   }
   await shots.at(-1)?.sent;
+  // The sequence is on the wire; its outcomes need not hold up the next one.
+  release();
   const elapsedMs = nsToMs((sentAt.at(-1) ?? t0) - t0);
   await reported;
   const outcomes = await Promise.all(shots.map((s) => s.outcome));

@@ -5,7 +5,7 @@ import { RuntimeError, reasonOf } from '../shared/errors.js';
 import { executePlan } from '../knock/execute.js';
 import { formatKnock } from '../knock/tokens.js';
 import { prepareTarget } from '../app/target.js';
-import { outcomeLine, sentLine } from '../app/send-plan.js';
+import { notSentError, outcomeLine, sentLine, warnIfPingShowsSizes } from '../app/send-plan.js';
 import { scheduleKnocks, type KnockPlan } from '../knock/plan.js';
 import { connectWhenReady, hostPort } from '../knock/ready.js';
 import { relay } from './relay.js';
@@ -34,6 +34,10 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
     : undefined;
   const where = hostPort(openPlan.address, request.port);
   ctx.debug(`proxy: ${openPlan.profile ?? openPlan.target} -> ${openPlan.host === openPlan.address ? '' : `${openPlan.host} = `}${where}`);
+
+  // The watchdog's ping shows its sizes too: one warning for both sequences.
+  warnIfPingShowsSizes(ctx, openPlan);
+  if (closePlan) warnIfPingShowsSizes(ctx, closePlan);
 
   // The watchdog comes first: a proxy killed in the middle of the open sequence still closes.
   let watchdog: Watchdog | undefined;
@@ -84,7 +88,13 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
     highWaterMark: PROXY_HIGH_WATER_MARK,
     onRetry: (attempt, reason) => ctx.debug(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
   });
-  const [, socket] = await Promise.all([execution, connecting]);
+  // A knock that could not leave fails the session at once, not after the connect window.
+  const checked = execution.then((report) => {
+    const unsent = notSentError(plan, report);
+    if (unsent) throw unsent;
+    return report;
+  });
+  const [, socket] = await Promise.all([checked, connecting]);
   return socket;
 }
 

@@ -115,7 +115,10 @@ export interface WatchdogIo {
 /** The watchdog's whole life: read the close plan from stdin until EOF, then send it. */
 export async function runWatchdog(io: WatchdogIo): Promise<number> {
   const plan = parseWatchdogPlan((await readUntilEof(io.stdin)).split('\n')[0] ?? '');
-  const report = await executePlan(plan, io.execute ?? {});
+  const report = await executePlan(plan, {
+    onWait: () => io.debug?.(`close watchdog: waiting for another knock sequence to ${plan.address} to finish`),
+    ...io.execute,
+  });
   report.knocks.forEach((k, i) => io.debug?.(`close knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address}: ${k.result}`));
   return 0;
 }

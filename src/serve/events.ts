@@ -1,6 +1,12 @@
 // One line per knock serve event: readable text, or (with --json) one JSON object.
 import type { ServeEvent } from './session.js';
 
+const RESET_REASONS = {
+  timeout: 'seq_timeout passed',
+  'wrong-knock': 'knock out of turn',
+  evicted: 'too many sources in progress, the oldest dropped',
+} as const;
+
 export function formatEventText(e: ServeEvent): string {
   const t = e.time;
   switch (e.event) {
@@ -9,7 +15,7 @@ export function formatEventText(e: ServeEvent): string {
     case 'knock':
       return `${t} knock ${e.src} ${e.proto}/${e.port} ${e.door === null ? '(no sequence advanced)' : `${e.door} ${e.stage}/${e.of}`}`;
     case 'reset':
-      return `${t} reset ${e.src} ${e.door} at stage ${e.stage}: ${e.reason === 'timeout' ? 'seq_timeout passed' : 'knock out of turn'}`;
+      return `${t} reset ${e.src} ${e.door} at stage ${e.stage}: ${RESET_REASONS[e.reason]}`;
     case 'open':
       return `${t} open ${e.src}${e.door === 'open' ? '' : ` [${e.door}]`}`;
     case 'close':

@@ -1,4 +1,4 @@
-// Fakes for the side effects the core takes as parameters: io, clock, transport, lookup.
+// Fakes for the side effects the core takes as parameters: io, clock, transport, lookup, lock.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import type { Clock } from '../../src/knock/clock.js';
 import type { Io, OutStream } from '../../src/shared/io.js';
 import type { Knock } from '../../src/knock/tokens.js';
 import type { Armed, Destination, Outcome, Shot, Transport } from '../../src/knock/transport/transport.js';
+import { LockTimeoutError, type SequenceLock } from '../../src/knock/sequence-lock.js';
 
 export class MemoryStream implements OutStream {
   text = '';
@@ -116,3 +117,16 @@ export class FakeTransport implements Transport {
 
 /** Lets pending promise callbacks and immediates run. */
 export const settle = () => new Promise<void>((r) => setImmediate(r));
+
+/** A SequenceLock that records who held it when, and can be made to time out. */
+export class FakeLock implements SequenceLock {
+  events: string[] = [];
+  busy = false;
+  timeout = false;
+  async acquire(to: Destination, onWait?: () => void): Promise<() => void> {
+    if (this.busy) onWait?.();
+    if (this.timeout) throw new LockTimeoutError(to.address, 30);
+    this.events.push(`acquire ${to.address}`);
+    return () => this.events.push(`release ${to.address}`);
+  }
+}

@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PING_ARGV_WARNING } from '../../src/knock/transport/icmp.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const KNOCK_BIN = path.join(ROOT, 'bin', 'knock');
@@ -28,9 +29,21 @@ export interface RunOptions {
 export class TempHome {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'knock-home-'));
   readonly configDir = path.join(this.dir, '.config', 'knock');
+  /** Its own XDG_RUNTIME_DIR: the per-address sequence locks of one test stay in that test. */
+  readonly runtimeDir = path.join(this.dir, 'run');
+
+  constructor() {
+    mkdirSync(this.runtimeDir, { mode: 0o700 });
+  }
 
   get env(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: this.dir, XDG_CONFIG_HOME: path.join(this.dir, '.config'), NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: this.dir,
+      XDG_CONFIG_HOME: path.join(this.dir, '.config'),
+      XDG_RUNTIME_DIR: this.runtimeDir,
+      NO_COLOR: '1',
+    };
     delete env.KNOCK_CONFIG;
     return env;
   }
@@ -83,4 +96,12 @@ export function runProcess(command: string, args: string[], options: RunOptions 
     });
     child.stdin!.end(options.input ?? '');
   });
+}
+
+/**
+ * stderr without the once-per-run warning that ICMP knocks sent by a spawned ping show their
+ * size in ps (absent where knock sends ICMP from its own socket): whatever else is there counts.
+ */
+export function withoutPingWarning(stderr: string): string {
+  return stderr.replace(`knock: warning: ${PING_ARGV_WARNING}\n`, '');
 }

@@ -4,6 +4,17 @@ import path from 'node:path';
 import { RuntimeError, reasonOf } from '../../shared/errors.js';
 import type { Armed, Destination, Outcome } from './transport.js';
 
+/**
+ * Whether ICMP knocks go out through a spawned ping, whose command line (`-s SIZE`: the knock
+ * itself) any local user can read with ps while it runs. Today always; where knock can send
+ * the echo from a socket of its own, not.
+ */
+export function icmpSizeShownInPs(_platform: NodeJS.Platform, _env: NodeJS.ProcessEnv): boolean {
+  return true;
+}
+
+export const PING_ARGV_WARNING = "ICMP knocks are sent by the system ping, whose command line shows each knock's size to every local user (ps) while it runs";
+
 /** How long an ICMP knock waits for its echo reply before ping is stopped. */
 export const ICMP_SETTLE_MS = 150;
 
@@ -102,8 +113,12 @@ export async function armIcmp(size: number, to: Destination, platform: NodeJS.Pl
         const timer = setTimeout(() => child.kill(), ICMP_SETTLE_MS);
         const code = await exit;
         clearTimeout(timer);
-        if (spawnError) return { result: 'unreachable', detail: `cannot run ${command}: ${reasonOf(spawnError)}` };
-        return code === 0 ? { result: 'reply' } : { result: 'no-answer' };
+        if (spawnError) return { result: 'not-sent', detail: `cannot run ${command}: ${reasonOf(spawnError)}` };
+        if (code === 0) return { result: 'reply' };
+        // iputils ping exits 2 when it could not send (no route, no permission), 1 for no
+        // reply; other pings' codes mean other things (macOS: 2 is "sent, no reply").
+        if (code === 2 && platform === 'linux') return { result: 'not-sent', detail: `${command} could not send it (exit 2)` };
+        return { result: 'no-answer' };
       })();
       return { sent, outcome };
     },

@@ -38,6 +38,12 @@ export function armTcp(port: number, to: Destination): Armed {
   return {
     cancel: () => socket.destroy(),
     fire() {
+      // connect(2) runs in a tick of Node's (see below). When the kernel refuses it there and
+      // then (no route, EPERM, EACCES), Node emits the error from a later tick of the same
+      // batch; an ICMP error for a SYN that left can only be read from the socket afterwards,
+      // in the event loop's I/O phase, after the microtasks that this batch of ticks ends with.
+      let refusedLocally = true;
+      process.nextTick(() => queueMicrotask(() => (refusedLocally = false)));
       socket.connect({ host: to.address, port, family: to.family, autoSelectFamily: false });
       // net.connect issues connect(2) on the next tick; once that tick has run, the SYN is out.
       const sent = new Promise<void>((resolve) => process.nextTick(resolve));
@@ -50,7 +56,8 @@ export function armTcp(port: number, to: Destination): Armed {
         const timer = setTimeout(() => done({ result: 'no-answer' }), TCP_SETTLE_MS);
         socket.once('connect', () => done({ result: 'accepted', detail: 'the port accepted the connection; a FIN followed the SYN' }));
         socket.once('error', (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ECONNREFUSED') done({ result: 'refused' });
+          if (refusedLocally) done({ result: 'not-sent', detail: error.code ?? error.message });
+          else if (error.code === 'ECONNREFUSED') done({ result: 'refused' });
           else done({ result: 'unreachable', detail: error.code ?? error.message });
         });
       });

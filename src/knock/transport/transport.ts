@@ -2,7 +2,11 @@
 // sequence, fire it on time, and learn what (if anything) came back.
 import type { Knock } from '../tokens.js';
 
-export type KnockResult = 'refused' | 'accepted' | 'no-answer' | 'reply' | 'sent' | 'unreachable';
+/**
+ * 'not-sent': the local kernel refused to send it (no route, EPERM, EACCES, ...): the packet
+ * never left. 'unreachable': it left and an ICMP unreachable came back, a normal outcome.
+ */
+export type KnockResult = 'refused' | 'accepted' | 'no-answer' | 'reply' | 'sent' | 'unreachable' | 'not-sent';
 
 export interface Outcome {
   result: KnockResult;

@@ -29,7 +29,8 @@ export async function armUdp(port: number, to: Destination): Promise<Armed> {
           socket.send(Buffer.of(0), port, to.address, (error) => {
             resolve();
             socket.close();
-            settle(error ? { result: 'unreachable', detail: reasonOf(error) } : { result: 'sent' });
+            // The socket is unconnected, so an error here is always the local kernel's: not sent.
+            settle(error ? { result: 'not-sent', detail: (error as NodeJS.ErrnoException).code ?? reasonOf(error) } : { result: 'sent' });
           });
         });
       });

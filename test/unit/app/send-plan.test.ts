@@ -67,3 +67,35 @@ describe('sendPlan spinner', () => {
     expect(io.err()).toBe('');
   });
 });
+
+describe('a knock that could not be sent', () => {
+  const failing = (bad: number): Transport => {
+    let i = 0;
+    return {
+      async arm() {
+        const result = i++ === bad ? ('not-sent' as const) : ('refused' as const);
+        return { fire: () => ({ sent: Promise.resolve(), outcome: Promise.resolve({ result, detail: 'EPERM' }) }), cancel() {} };
+      },
+    };
+  };
+
+  it('fails the run naming the knock and the address, and prints no success line', async () => {
+    const io = fakeIo(false);
+    let out = '';
+    io.stdout = { write: (c: string | Uint8Array) => ((out += String(c)), true) };
+    await expect(sendPlan(new Context(io, {}, { transport: failing(1), clock: fakeClock() }), plan([0, 10, 20]))).rejects.toThrow(
+      'knock 2/3 (1001:udp) to 198.18.0.2 could not be sent: EPERM',
+    );
+    expect(out).toBe('');
+  });
+
+  it('also in proxy mode', async () => {
+    const io = fakeIo(false);
+    await expect(sendPlan(new Context(io, {}, { transport: failing(0), clock: fakeClock() }), plan([0]), { silent: true })).rejects.toThrow('knock 1/1');
+  });
+
+  it('refused knocks are normal', async () => {
+    const io = fakeIo(false);
+    await expect(sendPlan(new Context(io, {}, { transport: failing(-1), clock: fakeClock() }), plan([0, 10]))).resolves.toBeDefined();
+  });
+});

@@ -1,7 +1,7 @@
 import { msToNs } from '../../../src/knock/clock.js';
 import { executePlan } from '../../../src/knock/execute.js';
 import { scheduleKnocks, type KnockPlan } from '../../../src/knock/plan.js';
-import { FakeClock, FakeTransport, settle } from '../../helpers/fakes.js';
+import { FakeClock, FakeLock, FakeTransport, settle } from '../../helpers/fakes.js';
 
 function planOf(delay: number, ...ports: number[]): KnockPlan {
   return {
@@ -94,4 +94,43 @@ test('outcomes and details are reported per knock', async () => {
   const report = await executePlan(planOf(0, 7000), { transport, clock });
   expect(report.knocks[0]).toMatchObject({ result: 'unreachable', detail: 'EHOSTUNREACH' });
   expect(msToNs(report.elapsedMs)).toBeGreaterThanOrEqual(0n);
+});
+
+describe('the per-destination lock', () => {
+  test('is held from before arming until the last knock has left, then released once', async () => {
+    const clock = new FakeClock();
+    const transport = new FakeTransport(clock);
+    const lock = new FakeLock();
+    const last = transport.sentGate(2);
+    const running = executePlan(planOf(10, 7000, 8000, 9000), { transport, clock, lock });
+    await settle();
+    expect(lock.events).toEqual(['acquire 198.18.0.2']);
+    expect(transport.fired).toHaveLength(3);
+    last.resolve();
+    await running;
+    expect(lock.events).toEqual(['acquire 198.18.0.2', 'release 198.18.0.2']);
+  });
+
+  test('says it waits, and a holder that never ends is an error naming the host, with nothing armed', async () => {
+    const clock = new FakeClock();
+    const transport = new FakeTransport(clock);
+    const lock = new FakeLock();
+    lock.busy = true;
+    lock.timeout = true;
+    const waited: string[] = [];
+    await expect(executePlan({ ...planOf(10, 7000), host: 'office' }, { transport, clock, lock, onWait: (p) => waited.push(p.address) })).rejects.toThrow(
+      'office (198.18.0.2): another knock sequence to it did not finish within 30 s; gave up',
+    );
+    expect(waited).toEqual(['198.18.0.2']);
+    expect(transport.armed).toHaveLength(0);
+  });
+
+  test('is released when arming fails', async () => {
+    const clock = new FakeClock();
+    const transport = new FakeTransport(clock);
+    transport.failArmAt = 1;
+    const lock = new FakeLock();
+    await expect(executePlan(planOf(10, 7000, 8000), { transport, clock, lock })).rejects.toThrow('cannot arm knock 1');
+    expect(lock.events).toEqual(['acquire 198.18.0.2', 'release 198.18.0.2']);
+  });
 });

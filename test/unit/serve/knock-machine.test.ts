@@ -116,3 +116,50 @@ describe('KnockMachine (knockd semantics)', () => {
     expect(m.progress(A)).toEqual([]);
   });
 });
+
+describe('KnockMachine under load', () => {
+  test('doors with different seq_timeouts expire each at its own time, oldest first', () => {
+    const m = new KnockMachine([door('short', [7000, 7001], 2), door('long', [7000, 7002], 5)]);
+    m.knock(A, 'tcp', 7000, 5_000_000);
+    m.knock(B, 'tcp', 7000, 5_001_000);
+    expect(m.progress(A)).toEqual([
+      { door: 'short', stage: 1 },
+      { door: 'long', stage: 1 },
+    ]);
+    expect(m.nextExpiryMs()).toBe(5_002_000);
+    expect(m.expire(5_002_000).map((e) => `${e.src} ${e.door}`)).toEqual([`${A} short`]);
+    expect(m.progress(A)).toEqual([{ door: 'long', stage: 1 }]);
+    expect(m.nextExpiryMs()).toBe(5_003_000);
+    expect(m.expire(5_003_000).map((e) => `${e.src} ${e.door}`)).toEqual([`${B} short`]);
+    expect(m.nextExpiryMs()).toBe(5_005_000);
+    // A source that advanced keeps its place: its start time is its first knock's.
+    expect(brief(m.knock(A, 'tcp', 7002, 5_004_000))).toEqual(['knock 7002 long 2', 'open long']);
+    expect(m.expire(5_006_000).map((e) => `${e.src} ${e.door}`)).toEqual([`${B} long`]);
+    expect(m.tracked).toBe(0);
+    expect(m.nextExpiryMs()).toBeUndefined();
+  });
+
+  test('past the cap the oldest source is dropped, and a newer one still opens', () => {
+    const m = new KnockMachine([door('open', [7000, 8000])], 3);
+    const srcs = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
+    for (const s of srcs.slice(0, 3)) m.knock(s, 'tcp', 7000, T0);
+    expect(m.tracked).toBe(3);
+    expect(brief(m.knock(srcs[3]!, 'tcp', 7000, T0 + 1))).toEqual(['knock 7000 open 1', 'reset open 1 evicted']);
+    expect(m.tracked).toBe(3);
+    expect(m.progress(srcs[0]!)).toEqual([]);
+    // The evicted source's second knock is a knock out of nowhere: it starts nothing.
+    expect(brief(m.knock(srcs[0]!, 'tcp', 8000, T0 + 2))).toEqual(['knock 8000 - 0']);
+    expect(brief(m.knock(srcs[1]!, 'tcp', 8000, T0 + 3))).toEqual(['knock 8000 open 2', 'open open']);
+    expect(m.tracked).toBe(2);
+  });
+
+  test('20k sources mid-sequence: expiry sweeps them all, and a source among them still opens', () => {
+    const m = new KnockMachine([door('open', [7000, 8000], 10)], 30_000);
+    for (let i = 0; i < 20_000; i++) m.knock(`2001:db8:100::${i.toString(16)}`, 'tcp', 7000, T0 + i / 100);
+    expect(m.tracked).toBe(20_000);
+    m.knock(A, 'tcp', 7000, T0 + 200);
+    expect(brief(m.knock(A, 'tcp', 8000, T0 + 201))).toEqual(['knock 8000 open 2', 'open open']);
+    expect(m.expire(T0 + 60_000)).toHaveLength(20_000);
+    expect(m.tracked).toBe(0);
+  });
+});

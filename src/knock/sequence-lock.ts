@@ -1,0 +1,232 @@
+// One knock sequence at a time per destination address, across processes: a listening Unix
+// socket per address in a directory only the user can write.
+//
+// Why a socket and not a pid file: the kernel closes a listening socket with its process
+// (kill -9 included), and connect() to a dead one is refused at once, so "is the holder
+// alive?" is answered by the kernel, with no pid reuse or start-time guessing. Node has no
+// flock(); binding a Unix socket is its one atomic "create if absent" that the kernel also
+// undoes. A dead socket's path stays behind; removing it must never remove a live one, so
+// the remover first takes a lock named after that dead file's identity (inode and ctime):
+// only one process can hold it, and a dead inode never comes back to life.
+import { lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { RuntimeError, reasonOf } from '../shared/errors.js';
+import type { Destination } from './transport/transport.js';
+
+export interface SequenceLock {
+  /**
+   * Resolves once no other process is sending a sequence to `to`; the returned function
+   * lets the next one go. `onWait` is told once if another sequence is under way.
+   */
+  acquire(to: Destination, onWait?: () => void): Promise<() => void>;
+}
+
+export interface SystemLockOptions {
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  uid?: number;
+  tmpdir?: string;
+  /** How long to wait for another sequence to the same address. */
+  timeoutMs?: number;
+}
+
+/** A sequence takes at most seconds; a holder this slow is stuck, not busy. */
+export const LOCK_TIMEOUT_MS = 30_000;
+
+/** Unix socket paths are limited to 108 bytes (104 on macOS), the NUL included. */
+const MAX_SOCKET_PATH = 100;
+
+/** How deep removing a dead lock may nest (each level needs a kill -9 inside microseconds). */
+const MAX_REAP_DEPTH = 3;
+
+export class LockTimeoutError extends RuntimeError {
+  constructor(
+    address: string,
+    readonly seconds: number,
+  ) {
+    super(`another knock sequence to ${address} did not finish within ${seconds} s`);
+  }
+}
+
+export function systemSequenceLock(options: SystemLockOptions = {}): SequenceLock {
+  const platform = options.platform ?? process.platform;
+  // Windows has no Unix socket files (net's paths there are named pipes): no lock.
+  if (platform === 'win32') return { acquire: async () => () => {} };
+  const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
+  let dir: string | undefined;
+  return {
+    async acquire(to, onWait) {
+      dir ??= lockDirectory(options.env ?? process.env, options.uid ?? process.getuid?.() ?? 0, options.tmpdir ?? os.tmpdir());
+      const file = path.join(dir, `${to.address.replace(/[^0-9A-Za-z.:_-]/g, '_')}.lock`);
+      if (Buffer.byteLength(file) > MAX_SOCKET_PATH) {
+        throw new RuntimeError(`the lock path ${file} is too long for a Unix socket; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory`);
+      }
+      const deadline = Date.now() + timeoutMs;
+      let told = false;
+      for (;;) {
+        const attempt = await tryLock(file, 0);
+        if (attempt.held) return attempt.release;
+        if (!told && attempt.live) {
+          told = true;
+          onWait?.();
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new LockTimeoutError(to.address, timeoutMs / 1000);
+        await attempt.wait(Math.min(left, 250));
+      }
+    },
+  };
+}
+
+/**
+ * $XDG_RUNTIME_DIR/knock, else TMPDIR/knock-UID; made 0700 if absent. Either must be a real
+ * directory (no symlink) of this user that nobody else can write: in a shared /tmp another
+ * user could make it first and then remove or replace our locks.
+ */
+export function lockDirectory(env: NodeJS.ProcessEnv, uid: number, tmpdir: string): string {
+  const runtime = env.XDG_RUNTIME_DIR;
+  const usable = runtime && path.isAbsolute(runtime) ? runtime : undefined;
+  if (usable) checkPrivate(usable, uid, 0o022, 'unset XDG_RUNTIME_DIR or point it to a directory of yours');
+  const dir = usable ? path.join(usable, 'knock') : path.join(tmpdir, `knock-${uid}`);
+  if (!usable) checkParent(tmpdir);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntimeError(`cannot make the lock directory ${dir}: ${reasonOf(error)}`);
+  }
+  checkPrivate(dir, uid, 0o077, usable ? 'remove it' : 'remove it (or set XDG_RUNTIME_DIR to a directory of yours)');
+  return dir;
+}
+
+function checkPrivate(dir: string, uid: number, forbidden: number, fix: string): void {
+  let st: Stats;
+  try {
+    st = lstatSync(dir);
+  } catch (error) {
+    throw new RuntimeError(`cannot use the lock directory ${dir}: ${reasonOf(error)}`);
+  }
+  if (!st.isDirectory()) throw new RuntimeError(`the lock directory ${dir} is not a directory (a symlink or file someone left there?): ${fix}`);
+  if (st.uid !== uid) throw new RuntimeError(`the lock directory ${dir} belongs to uid ${st.uid}, not you (uid ${uid}): ${fix}`);
+  if ((st.mode & forbidden) !== 0) {
+    throw new RuntimeError(`the lock directory ${dir} is open to others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): ${fix}`);
+  }
+}
+
+/** Others may write a shared /tmp only if its sticky bit stops them renaming our directory away. */
+function checkParent(dir: string): void {
+  let mode: number;
+  try {
+    mode = statSync(dir).mode;
+  } catch (error) {
+    throw new RuntimeError(`cannot use ${dir} for the lock directory: ${reasonOf(error)}`);
+  }
+  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+    throw new RuntimeError(`${dir} is writable by others without the sticky bit, so a lock directory there is not safe: set XDG_RUNTIME_DIR or TMPDIR to a directory of yours`);
+  }
+}
+
+type Attempt = { held: true; release: () => void } | { held: false; live: boolean; wait: (ms: number) => Promise<void> };
+
+/** One try: hold `file`, or learn how to wait for whoever holds it. */
+async function tryLock(file: string, depth: number): Promise<Attempt> {
+  const server = net.createServer();
+  const listened = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    server.once('error', resolve);
+    server.listen(file, () => resolve(undefined));
+  });
+  if (!listened) {
+    // Waiters connect to see that we live; their connection closing tells them we are done.
+    const waiters = new Set<net.Socket>();
+    server.on('connection', (s) => {
+      s.on('error', () => {});
+      s.unref();
+      waiters.add(s);
+    });
+    server.on('error', () => {});
+    server.unref();
+    // Closing the server unlinks the path first, then closes the socket (libuv does both, in
+    // that order): while the path exists it is ours, so no one else's lock is removed.
+    let released = false;
+    return {
+      held: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        server.close();
+        for (const s of waiters) s.destroy();
+      },
+    };
+  }
+  if (listened.code !== 'EADDRINUSE') throw new RuntimeError(`cannot take the lock ${file}: ${reasonOf(listened)}`);
+  const before = identity(file);
+  const probe = await connectTo(file);
+  if (probe.alive) {
+    const { socket } = probe;
+    return {
+      held: false,
+      live: true,
+      wait: (ms) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(done, ms);
+          function done() {
+            clearTimeout(timer);
+            socket.destroy();
+            resolve();
+          }
+          socket.once('close', done);
+        }),
+    };
+  }
+  // Gone meanwhile, or let go while we were connecting (the holder's close resets us): try again.
+  if (probe.code === 'ENOENT' || probe.code === 'ECONNRESET' || before === undefined) return retryNow;
+  if (probe.code !== 'ECONNREFUSED') throw new RuntimeError(`cannot check the lock ${file}: ${probe.code}`);
+  // Its holder is gone (killed): remove the dead socket, but only as the one remover of this
+  // very inode, and only if the path still names it.
+  if (depth >= MAX_REAP_DEPTH) return pause;
+  // Named by the dead inode alone (unique in the directory while it exists): short at any depth.
+  const reaper = await tryLock(path.join(path.dirname(file), `${before}.reap`), depth + 1);
+  if (!reaper.held) return pause;
+  try {
+    if (identity(file) === before) unlinkSync(file);
+  } catch {
+    // already gone
+  } finally {
+    reaper.release();
+  }
+  return retryNow;
+}
+
+const retryNow: Attempt = { held: false, live: false, wait: () => Promise.resolve() };
+const pause: Attempt = { held: false, live: false, wait: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) };
+
+/** A file's identity: inode and change time (a new file at the same path differs). */
+function identity(file: string): string | undefined {
+  try {
+    const st = lstatSync(file, { bigint: true });
+    return `${st.ino.toString(36)}-${st.ctimeNs.toString(36)}`;
+  } catch {
+    return undefined;
+  }
+}
+
+type Probe = { alive: true; socket: net.Socket } | { alive: false; code: string };
+
+function connectTo(file: string): Promise<Probe> {
+  return new Promise((resolve) => {
+    const socket = net.connect(file);
+    socket.unref();
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      socket.on('error', () => {});
+      resolve({ alive: true, socket });
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      socket.destroy();
+      // A full backlog means a holder too busy to accept: alive.
+      if (error.code === 'EAGAIN') resolve({ alive: true, socket });
+      else resolve({ alive: false, code: error.code ?? reasonOf(error) });
+    });
+  });
+}

@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LockTimeoutError, lockDirectory, systemSequenceLock } from '../../../src/knock/sequence-lock.js';
+
+const to = { address: '198.18.0.2', family: 4 as const };
+const uid = process.getuid?.() ?? 0;
+let tmp: string;
+
+beforeEach(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'knock-lock-'));
+  chmodSync(tmp, 0o700);
+});
+afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+const lockIn = (timeoutMs = 5000) => systemSequenceLock({ env: {}, tmpdir: tmp, uid, timeoutMs });
+
+test('a second holder waits until the first lets go, and is told once that it waits', async () => {
+  const release = await lockIn().acquire(to);
+  let waits = 0;
+  let second = false;
+  const next = lockIn()
+    .acquire(to, () => waits++)
+    .then((r) => {
+      second = true;
+      return r;
+    });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(second).toBe(false);
+  expect(waits).toBe(1);
+  release();
+  (await next)();
+  expect(second).toBe(true);
+  expect(waits).toBe(1);
+  // Nothing is left behind once both are done.
+  await new Promise((r) => setTimeout(r, 50));
+  expect(readdirSync(path.join(tmp, `knock-${uid}`))).toEqual([]);
+});
+
+test('other addresses are not held up', async () => {
+  const release = await lockIn().acquire(to);
+  const other = await lockIn(100).acquire({ address: '2001:db8::2', family: 6 });
+  other();
+  release();
+});
+
+test('the wait is bounded', async () => {
+  const release = await lockIn().acquire(to);
+  await expect(lockIn(400).acquire(to)).rejects.toThrow(LockTimeoutError);
+  release();
+});
+
+test('a holder killed with SIGKILL does not block the next one', async () => {
+  const dir = lockDirectory({}, uid, tmp);
+  const file = path.join(dir, '198.18.0.2.lock');
+  // A holder in another process, killed in the middle: its socket file stays behind.
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(file)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => child.stdout!.once('data', r));
+  let waits = 0;
+  await expect(lockIn(300).acquire(to, () => waits++)).rejects.toThrow(LockTimeoutError);
+  expect(waits).toBe(1);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  expect(existsSync(file)).toBe(true);
+  const release = await lockIn(1000).acquire(to);
+  release();
+});
+
+async function leaveDeadLock(): Promise<string> {
+  const dir = lockDirectory({}, uid, tmp);
+  const file = path.join(dir, '198.18.0.2.lock');
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(file)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => child.stdout!.once('data', r));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  return file;
+}
+
+test.each([
+  ['', false],
+  [', a killed holder\'s socket left behind', true],
+])('many at once%s: never two holders, and nothing left behind', async (_what, dead) => {
+  if (dead) expect(existsSync(await leaveDeadLock())).toBe(true);
+  let inside = 0;
+  let most = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const release = await lockIn(10000).acquire(to);
+      inside++;
+      most = Math.max(most, inside);
+      await new Promise((r) => setTimeout(r, 5));
+      inside--;
+      release();
+    }),
+  );
+  expect(most).toBe(1);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(readdirSync(path.join(tmp, `knock-${uid}`))).toEqual([]);
+});
+
+describe('the lock directory', () => {
+  test('is made 0700 under TMPDIR when there is no XDG_RUNTIME_DIR, and under it when there is', () => {
+    const dir = lockDirectory({}, uid, tmp);
+    expect(dir).toBe(path.join(tmp, `knock-${uid}`));
+    const runtime = path.join(tmp, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    expect(lockDirectory({ XDG_RUNTIME_DIR: runtime }, uid, tmp)).toBe(path.join(runtime, 'knock'));
+  });
+
+  test('open to others is refused', () => {
+    mkdirSync(path.join(tmp, `knock-${uid}`), { mode: 0o700 });
+    chmodSync(path.join(tmp, `knock-${uid}`), 0o777);
+    expect(() => lockDirectory({}, uid, tmp)).toThrow(/is open to others \(mode 0777\): remove it/);
+  });
+
+  test('a symlink is refused', () => {
+    mkdirSync(path.join(tmp, 'elsewhere'), { mode: 0o700 });
+    symlinkSync(path.join(tmp, 'elsewhere'), path.join(tmp, `knock-${uid}`));
+    expect(() => lockDirectory({}, uid, tmp)).toThrow(/is not a directory/);
+  });
+
+  test('a TMPDIR that others can write without the sticky bit is refused', () => {
+    chmodSync(tmp, 0o777);
+    expect(() => lockDirectory({}, uid, tmp)).toThrow(/writable by others without the sticky bit/);
+    chmodSync(tmp, 0o1777);
+    expect(lockDirectory({}, uid, tmp)).toBe(path.join(tmp, `knock-${uid}`));
+  });
+
+  (uid === 0 ? test : test.skip)('one made by another user is refused (root: chown to nobody)', () => {
+    const planted = path.join(tmp, `knock-${uid}`);
+    mkdirSync(planted, { mode: 0o700 });
+    chownSync(planted, 65534, 65534);
+    expect(() => lockDirectory({}, uid, tmp)).toThrow(/belongs to uid 65534, not you/);
+    const runtime = path.join(tmp, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    chownSync(runtime, 65534, 65534);
+    expect(() => lockDirectory({ XDG_RUNTIME_DIR: runtime }, uid, tmp)).toThrow(/belongs to uid 65534.*unset XDG_RUNTIME_DIR/);
+  });
+});
