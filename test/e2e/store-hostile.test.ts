@@ -140,6 +140,13 @@ test('terminal escapes in a store are shown escaped', async () => {
   expect(result.stderr).toContain("profile 'evil\\x1b]0;pwned\\x07'");
   expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
   expect(await peers.settle(100)).toHaveLength(2);
+  home.writeConfig(`profiles:\n${profile('p')}  "evil\\e]0;pwned\\a":\n    host: "gate\\e[2J"\n    open: [1]\n`);
+  for (const args of [['list'], ['-v', 'list'], ['show', 'evil\x1b]0;pwned\x07']]) {
+    const shown = await run(args);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+    expect(shown.stdout).toContain('evil\\x1b]0;pwned\\x07');
+  }
 });
 
 describe('one broken profile does not block the others', () => {
