@@ -10,12 +10,14 @@ profiles:
   c: {host: c.example, open: [3001, 3002], delay: 10}
   d: {host: nowhere.invalid, open: [4001, 4002]}
   ot: {host: 198.18.0.4, one_time_sequences: seq, delay: 10}
+  e: {host: 198.18.0.2, open: [5001]}
 groups:
   ab: [a, b]
   abc: [a, b, c]
   bad: [a, d, b]
   withot: [a, ot]
   broken: [a, ot, d]
+  same: [a, e]
 `;
 
 let cli: ReturnType<typeof setupCli>;
@@ -105,8 +107,17 @@ test('one-time members take their line (marked before anything is armed); --dry-
 });
 
 test('unknown group, knocks after a group, --wait with a group: exit 2, nothing armed', async () => {
-  expect(await cli.knock('@nope')).toEqual({ code: 2, stdout: '', stderr: `knock: unknown group '@nope' in ${path.join(cli.dir, 'config.yaml')} (groups: @ab, @abc, @bad, @withot, @broken)\n` });
+  expect(await cli.knock('@nope')).toEqual({ code: 2, stdout: '', stderr: `knock: unknown group '@nope' in ${path.join(cli.dir, 'config.yaml')} (groups: @ab, @abc, @bad, @withot, @broken, @same)\n` });
   expect((await cli.knock('@ab', '7000')).stderr).toBe('knock: @ab is a group: it takes no knocks\n');
   expect((await cli.knock('open', '@ab', '--wait')).stderr).toBe('knock: --wait takes one profile, not the group @ab\n');
+  expect(cli.transport.armed).toEqual([]);
+});
+
+test('two members at one address would interleave there: exit 2, nothing armed', async () => {
+  expect(await cli.knock('@same')).toEqual({
+    code: 2,
+    stdout: '',
+    stderr: 'knock: group @same: a and e both knock 198.18.0.2; their sequences would interleave (knock them one after the other)\n',
+  });
   expect(cli.transport.armed).toEqual([]);
 });

@@ -2,7 +2,7 @@ import { executePlans } from '../../../src/knock/execute-many.js';
 import { scheduleKnocks, type KnockPlan } from '../../../src/knock/plan.js';
 import type { Armed, Destination } from '../../../src/knock/transport/transport.js';
 import type { Knock } from '../../../src/knock/tokens.js';
-import { FakeClock, FakeTransport } from '../../helpers/fakes.js';
+import { FakeClock, FakeLock, FakeTransport } from '../../helpers/fakes.js';
 
 function planOf(address: string, delay: number, ...ports: number[]): KnockPlan {
   return { action: 'open', target: address, host: address, address, family: 4, knocks: scheduleKnocks(ports.map((port) => ({ protocol: 'tcp', port })), delay) };
@@ -52,4 +52,26 @@ test("a knock waits until its plan's previous knock has left", async () => {
   gate.resolve();
   await done;
   expect(transport.fired).toHaveLength(2);
+});
+
+test('every address is held (in address order, so two runs never wait in a circle) before arming, and let go once all knocks left', async () => {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const lock = new FakeLock();
+  const armedAtAcquire: number[] = [];
+  const acquire = lock.acquire.bind(lock);
+  lock.acquire = (to, onWait) => {
+    armedAtAcquire.push(transport.armed.length);
+    return acquire(to, onWait);
+  };
+  await executePlans([planOf('198.18.0.4', 10, 1), planOf('198.18.0.2', 10, 2, 3), planOf('198.18.0.3', 10, 4)], { transport, clock, lock });
+  expect(armedAtAcquire).toEqual([0, 0, 0]);
+  expect(lock.events).toEqual([
+    'acquire 198.18.0.2',
+    'acquire 198.18.0.3',
+    'acquire 198.18.0.4',
+    'release 198.18.0.2',
+    'release 198.18.0.3',
+    'release 198.18.0.4',
+  ]);
 });
