@@ -9,17 +9,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readmeToMan } from './man.mjs';
 
-/**
- * cosmiconfig's default loaders (JS via import-fresh, JSON via parse-json, YAML via js-yaml)
- * serve only its "meta config" lookup (package.json, .config/config.yaml): knock passes its
- * own loader for every store. Their code would add parse time to every start, so the bundle
- * gets small stand-ins: JSON.parse, the `yaml` package knock already bundles, and no JS
- * configs. Its loaders module also requires `crypto` (for .ts configs) at load: made lazy.
- */
+/** Small stand-ins for modules the bundle pulls in but knock never needs at their full cost. */
 const STUBS = {
-  'import-fresh': `module.exports = (file) => { throw new Error(file + ': knock reads YAML or JSON only'); };`,
-  'parse-json': `module.exports = (text) => JSON.parse(text);`,
-  'js-yaml': `import { parse } from 'yaml'; export const load = (text) => parse(text);`,
   assert: [
     'const check = (ok, message) => { if (!ok) throw new Error(message ?? "yargs: internal assertion failed"); };',
     'export const strictEqual = (a, b, message) => check(a === b, message);',
@@ -30,10 +21,6 @@ const STUBS = {
 const trimDependencies = {
   name: 'trim-dependencies',
   setup(b) {
-    const unused = /^(import-fresh|parse-json|js-yaml)$/;
-    b.onResolve({ filter: unused }, (args) =>
-      args.importer.includes('/node_modules/cosmiconfig/') ? { path: args.path, namespace: 'knock-unused' } : undefined,
-    );
     b.onLoad({ filter: /.*/, namespace: 'knock-unused' }, (args) => ({
       contents: STUBS[args.path],
       resolveDir: process.cwd(),
@@ -43,13 +30,6 @@ const trimDependencies = {
     b.onResolve({ filter: /^assert$/ }, (args) =>
       args.importer.includes('/node_modules/yargs/') ? { path: 'assert', namespace: 'knock-unused' } : undefined,
     );
-    b.onResolve({ filter: /^crypto$/ }, (args) =>
-      args.importer.includes('/node_modules/cosmiconfig/') ? { path: 'crypto', namespace: 'knock-lazy' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'knock-lazy' }, (args) => ({
-      contents: `module.exports = new Proxy({}, { get: (_, key) => require('node:${args.path}')[key] });`,
-      loader: 'js',
-    }));
   },
 };
 
@@ -72,10 +52,9 @@ await build({
   keepNames: true,
   outExtension: { '.js': '.cjs' },
   plugins: [trimDependencies],
-  // cosmiconfig loads TypeScript only for .ts configs, which knock does not search for. ora is
-  // ESM-only and loaded with import() only when a spinner shows (see src/spinner.ts). koffi is
-  // native (prebuilt) and loaded only for ICMP knocks and TTLs on TCP (src/knock/transport/libc.ts).
-  external: ['typescript', 'ora', 'koffi'],
+  // ora is ESM-only and loaded with import() only when a spinner shows (see src/app/spinner.ts).
+  // koffi is native (prebuilt) and loaded only for ICMP knocks and TTLs on TCP (src/knock/transport/libc.ts).
+  external: ['ora', 'koffi'],
   // yargs' ESM entry reads import.meta.url (for its locale files).
   banner: { js: "var __knockImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__knockImportMetaUrl', __KNOCK_VERSION__: JSON.stringify(version) },
@@ -86,7 +65,7 @@ await build({
 /**
  * import() cannot run inside a vm.Script without --experimental-vm-modules (or, from Node
  * 20.12 on only, a vm constant), so every import() in the bundle (ora on a TTY, node:dgram,
- * node:child_process, and cosmiconfig's unused .mjs and TypeScript loaders) becomes a call to
+ * node:child_process) becomes a call to
  * a function the loader passes in: import() in dist/knock.mjs, resolving from dist/ as it
  * would unbundled.
  */

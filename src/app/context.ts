@@ -4,10 +4,13 @@ import { loadStore } from '../store/load.js';
 import type { Clock } from '../knock/clock.js';
 import type { ExecuteOptions } from '../knock/execute.js';
 import type { Io } from '../shared/io.js';
+import { printable } from '../shared/printable.js';
 import type { ProfileStore } from '../store/profiles.js';
 import type { FamilyOption, Lookup } from '../knock/resolve.js';
 import { SshConfig } from '../ssh/config.js';
 import { storePermissionWarning } from '../store/permissions.js';
+import { brokenProfileMessage } from '../store/profiles.js';
+import { processTrust, type TrustOptions } from '../store/trust.js';
 import type { Transport } from '../knock/transport/transport.js';
 import type { SequenceLock } from '../knock/sequence-lock.js';
 import type { Interfaces } from '../knock/source.js';
@@ -43,13 +46,27 @@ export class Context {
     this.ssh = SshConfig.forHome(io.homedir);
   }
 
-  store(): Promise<ProfileStore> {
-    this.storePromise ??= loadStore(this.args.config, this.io).then((store) => {
+  /**
+   * The profile store, read once. A broken profile does not block the others: each is named
+   * in a warning, except `about`, the one the command itself is about (it reports it fully;
+   * true: the command reports every broken profile itself).
+   */
+  store(about?: string | true): Promise<ProfileStore> {
+    this.storePromise ??= loadStore(this.args.config, this.io, this.trust).then((store) => {
       const warning = store.file ? storePermissionWarning(store.file, this.io.platform) : undefined;
       if (warning) this.warn(warning);
+      for (const [name, errors] of store.broken ?? []) {
+        if (about === true || name === about) continue;
+        this.warn(`${brokenProfileMessage(store.file ?? 'the profile store', name, errors)} (skipped; fix it, or knock remove ${name})`);
+      }
       return store;
     });
     return this.storePromise;
+  }
+
+  /** Whose files knock trusts: the user's own and root's (see store/trust.ts). */
+  get trust(): TrustOptions {
+    return processTrust(this.io.homedir);
   }
 
   /** The transport, clock and lock to send with: the services given, else executePlan's defaults. */
@@ -80,7 +97,7 @@ export class Context {
 
   /** A warning on stderr (not with -q). */
   warn(message: string): void {
-    if (!this.args.quiet) this.io.stderr.write(`knock: warning: ${message}\n`);
+    if (!this.args.quiet) this.io.stderr.write(`knock: warning: ${printable(message)}\n`);
   }
 
   /** A diagnostic on stderr, only with -v. */

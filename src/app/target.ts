@@ -1,9 +1,9 @@
 // Turns a target (profile or ad-hoc host with knocks) into a validated, resolved plan.
 import type { Context } from './context.js';
 import { ConfigError, RuntimeError, UsageError } from '../shared/errors.js';
-import { checkDelay, checkTtl, parseKnockToken, type Knock } from '../knock/tokens.js';
+import { checkDelay, checkSequence, checkTtl, parseKnockToken, type Knock } from '../knock/tokens.js';
 import { scheduleKnocks, type KnockPlan, type PlanAction } from '../knock/plan.js';
-import type { Profile } from '../store/profiles.js';
+import { brokenProfileMessage, type Profile } from '../store/profiles.js';
 import { resolveHost, type FamilyOption } from '../knock/resolve.js';
 import { localSource } from '../knock/source.js';
 import { findProfile, hostOfProfile } from './find-profile.js';
@@ -55,7 +55,9 @@ export interface PreparedTarget {
 }
 
 export async function requireProfile(ctx: Context, target: string, lookup: ProfileLookup = {}): Promise<Profile> {
-  const store = await ctx.store();
+  const store = await ctx.store(target);
+  const errors = store.broken?.get(target);
+  if (errors) throw new ConfigError(brokenProfileMessage(store.file ?? 'the profile store', target, errors));
   const profile = await findProfile(store, target, ctx.ssh, lookup.port);
   if (profile) return profile;
   const where = store.file ? ` in ${store.file}` : ' (no profile store found; see knock add, or --config)';
@@ -165,6 +167,7 @@ interface PlanInput extends PacketOptions {
 
 /** One plan per family, each resolved, its source checked, before anything is sent. */
 async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
+  checkSequence(input.knocks, input.delay, input.profile ? `profile '${input.profile}'` : undefined);
   const plans: KnockPlan[] = [];
   for (const family of input.families) {
     const resolved = await resolveHost(input.host, family, ctx.services.lookup);

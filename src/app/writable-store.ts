@@ -6,7 +6,7 @@ import { defaultStorePath, explicitStorePath } from '../store/load.js';
 import type { Context } from './context.js';
 import { ConfigError } from '../shared/errors.js';
 import { parseProfile, type ProfileStore } from '../store/profiles.js';
-import type { StoredProfile } from '../store/write.js';
+import { writeStore, type StoreEdit, type StoredProfile } from '../store/write.js';
 
 export interface WritableStore {
   file: string;
@@ -14,10 +14,10 @@ export interface WritableStore {
   store: ProfileStore;
 }
 
-export async function writableStore(ctx: Context): Promise<WritableStore> {
+export async function writableStore(ctx: Context, about?: string): Promise<WritableStore> {
   const explicit = explicitStorePath(ctx.args.config, ctx.io);
   if (explicit && !existsSync(explicit)) return { file: explicit, store: { file: explicit, profiles: new Map() } };
-  const store = await ctx.store();
+  const store = await ctx.store(about);
   const file = store.file ?? defaultStorePath(ctx.io);
   if (path.basename(file) === 'package.json') {
     throw new ConfigError(`${file}: profiles in package.json's "knock" key are edited by hand (or use --config FILE)`);
@@ -28,4 +28,9 @@ export async function writableStore(ctx: Context): Promise<WritableStore> {
 /** Checks a profile with the loader's own parser before it is written. */
 export function checkStoredProfile(name: string, profile: StoredProfile, file: string): void {
   parseProfile(name, profile, file, path.dirname(file));
+}
+
+/** Edits the store under its edit lock, trusting what the Context trusts. */
+export function editStore(ctx: Context, file: string, edit: StoreEdit): Promise<void> {
+  return writeStore(file, edit, { trust: ctx.trust });
 }

@@ -3,11 +3,12 @@
 import { commands } from '../commands/index.js';
 import { KnockError, UsageError } from '../shared/errors.js';
 import type { Io } from '../shared/io.js';
+import { printable } from '../shared/printable.js';
 import { nearest } from '../shared/suggest.js';
 
 export function reportError(error: unknown, io: Io): number {
   if (error instanceof KnockError) {
-    io.stderr.write(`knock: ${error.message}\n`);
+    io.stderr.write(`knock: ${printable(error.message)}\n`);
     return error.exitCode;
   }
   // A bug, not a user's mistake: the stack helps us fix it.

@@ -1,8 +1,8 @@
 // knock add NAME HOST KNOCK... [--close KNOCK...]: writes a profile into the user's store.
 import { UsageError } from '../shared/errors.js';
 import { formatKnock, parseKnockToken, type Knock } from '../knock/tokens.js';
-import { checkStoredProfile, writableStore } from '../app/writable-store.js';
-import { writeStore, type StoredProfile } from '../store/write.js';
+import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
+import type { StoredProfile } from '../store/write.js';
 import { defineCommand } from './command.js';
 import { msOption, portOption, secondsOption } from './options.js';
 
@@ -69,9 +69,14 @@ export const addCommand = defineCommand<AddArgs>({
     };
     const { file, store } = await writableStore(ctx);
     checkStoredProfile(name, profile, file);
-    const replacing = store.profiles.has(name);
-    if (replacing && !args.force) throw new UsageError(`profile '${name}' already exists in ${file} (--force replaces it)`);
-    await writeStore(file, { set: [[name, profile]] });
+    let replacing = store.profiles.has(name) || Boolean(store.broken?.has(name));
+    // Checked again on the store as read under the edit lock: another add may have won meanwhile.
+    const check = (names: ReadonlySet<string>) => {
+      replacing = names.has(name);
+      if (replacing && !args.force) throw new UsageError(`profile '${name}' already exists in ${file} (--force replaces it)`);
+    };
+    check(new Set([...store.profiles.keys(), ...(store.broken?.keys() ?? [])]));
+    await editStore(ctx, file, { set: [[name, profile]], check });
     if (COMMAND_NAMES.includes(name)) ctx.warn(`'${name}' is also a command: knock it with 'knock open ${name}'`);
     if (args.json) ctx.json({ file, profile: name, replaced: replacing });
     else ctx.out(`${replacing ? 'replaced' : 'added'} profile ${name} in ${file}`);

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
 import { importKnockd, type ImportedProfile } from '../knockd/import.js';
 import { parseKnockdConf } from '../knockd/conf.js';
-import { checkStoredProfile, writableStore } from '../app/writable-store.js';
-import { editStoreText, writeStore } from '../store/write.js';
+import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
+import { editStoreText } from '../store/write.js';
 import { defineCommand } from './command.js';
 
 function summary(p: ImportedProfile) {
@@ -67,11 +67,14 @@ export const importCommand = defineCommand<ImportArgs>({
       else ctx.io.stdout.write(editStoreText('import.yaml', '', { set: profiles.map((p) => [p.name, p.profile]) }));
       return 0;
     }
-    const taken = profiles.filter((p) => target.store.profiles.has(p.name)).map((p) => p.name);
-    if (taken.length > 0 && !args.force) {
-      throw new UsageError(`${taken.map((n) => `'${n}'`).join(', ')} already in ${target.file} (--force replaces them); nothing imported`);
-    }
-    await writeStore(target.file, { set: profiles.map((p) => [p.name, p.profile]) });
+    const check = (names: ReadonlySet<string>) => {
+      const taken = profiles.filter((p) => names.has(p.name)).map((p) => p.name);
+      if (taken.length > 0 && !args.force) {
+        throw new UsageError(`${taken.map((n) => `'${n}'`).join(', ')} already in ${target.file} (--force replaces them); nothing imported`);
+      }
+    };
+    check(new Set(target.store.profiles.keys()));
+    await editStore(ctx, target.file, { set: profiles.map((p) => [p.name, p.profile]), check });
     const toCopy = copies.map((c) => ({ ...c, to: path.resolve(path.dirname(target.file), c.to) }));
     if (args.json) {
       ctx.json({

@@ -9,6 +9,7 @@ import { hostOfProfile } from '../app/find-profile.js';
 import type { Context } from '../app/context.js';
 import type { Profile } from '../store/profiles.js';
 import { defineCommand } from './command.js';
+import { printable } from '../shared/printable.js';
 
 interface LintArgs {
   name?: string;
@@ -26,10 +27,15 @@ export const lintCommand = defineCommand<LintArgs>({
       .positional('name', { type: 'string', describe: 'one profile (default: all)' })
       .option('probe', { type: 'boolean', describe: 'also send one SYN to each TCP knock port (in an order that forms no sequence) to find ports that answer' }),
   async run(args, ctx) {
-    const store = await ctx.store();
-    const profiles = args.name ? [await requireProfile(ctx, args.name)] : [...store.profiles.values()];
+    // Lint reports broken profiles itself, each error on a line of its own.
+    const store = await ctx.store(args.name ?? true);
+    const brokenNames = [...(store.broken?.keys() ?? [])].filter((n) => !args.name || n === args.name);
+    const profiles = args.name ? (brokenNames.length ? [] : [await requireProfile(ctx, args.name)]) : [...store.profiles.values()];
     const verbose = Boolean(args.verbose);
     const results: { name: string; findings: Finding[] }[] = [];
+    for (const name of brokenNames) {
+      results.push({ name, findings: (store.broken?.get(name) ?? []).map((message) => ({ level: 'error', code: 'invalid', message })) });
+    }
     let reports: ProbeReport[] = [];
     const probed = new Map<string, Finding[]>();
     if (args.probe) {
@@ -44,18 +50,20 @@ export const lintCommand = defineCommand<LintArgs>({
     }
     for (const profile of profiles) results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...(await lintOneTime(profile)), ...(probed.get(profile.name) ?? [])] });
     const warnings = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0);
+    const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'error').length, 0);
     if (!args.quiet && !args.json) for (const report of reports) ctx.io.stderr.write(`knock: ${describeProbes(report, verbose)}\n`);
     if (args.json) {
       const probes = reports.map(({ rounds, ...rest }) => ({ ...rest, sent: rounds.reduce((n, r) => n + r.length, 0), roundCount: rounds.length, ...(verbose ? { rounds } : {}) }));
       ctx.json({ file: store.file ?? null, warnings, profiles: results, ...(args.probe ? { probes } : {}) });
     } else {
       for (const { name, findings } of results) {
-        for (const f of findings) ctx.out(`${name}: ${f.level}: ${f.message} [${f.code}]`);
+        for (const f of findings) ctx.out(printable(`${name}: ${f.level}: ${f.message} [${f.code}]`));
       }
+      const errorCount = errors ? `, ${errors} error${errors === 1 ? '' : 's'}` : '';
       // The count is the result of the command: stdout, like the findings.
-      ctx.out(`${results.length} profile${results.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+      ctx.out(`${results.length} profile${results.length === 1 ? '' : 's'} checked, ${warnings} warning${warnings === 1 ? '' : 's'}${errorCount}`);
     }
-    return warnings > 0 ? 1 : 0;
+    return errors > 0 ? 2 : warnings > 0 ? 1 : 0;
   },
 });
 

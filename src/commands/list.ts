@@ -5,6 +5,7 @@ import type { Profile, ProfileStore } from '../store/profiles.js';
 import { readOneTime } from '../store/one-time.js';
 import { reasonOf } from '../shared/errors.js';
 import { defineCommand } from './command.js';
+import { printable } from '../shared/printable.js';
 
 /** Unused lines of a one-time profile's file, or why it cannot be read (list and show go on). */
 export async function oneTimeLeft(profile: Profile): Promise<{ left: number; next?: string; line?: number } | { error: string } | undefined> {
@@ -80,7 +81,8 @@ export const listCommand = defineCommand<object>({
       const sequences = args.verbose
         ? `${open ?? `open: ${p.open.map(formatKnockInFull).join(' ')}`}${p.close ? `  close: ${p.close.map(formatKnockInFull).join(' ')}` : ''}`
         : `${open ?? `open ${countKnocks(p.open.length)}`}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
-      ctx.io.stdout.write(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}\n`);
+      // A name or host from the store may hold terminal escapes: shown, not obeyed.
+      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}`) + '\n');
     }
     for (const { name, members } of groupsToJson(store)) ctx.io.stdout.write(`@${name}  ${members.join(' ')}\n`);
     return 0;

@@ -1,7 +1,6 @@
 // knock remove NAME: deletes a profile from the store it lives in.
 import { ConfigError } from '../shared/errors.js';
-import { writableStore } from '../app/writable-store.js';
-import { writeStore } from '../store/write.js';
+import { editStore, writableStore } from '../app/writable-store.js';
 import { defineCommand } from './command.js';
 
 export const removeCommand = defineCommand<{ name: string }>({
@@ -13,9 +12,13 @@ export const removeCommand = defineCommand<{ name: string }>({
   builder: (yargs) => yargs.positional('name', { type: 'string', describe: 'profile name' }),
   async run(args, ctx) {
     const name = String(args.name);
-    const { file, store } = await writableStore(ctx);
-    if (!store.profiles.has(name)) throw new ConfigError(`unknown profile '${name}'${store.file ? ` in ${store.file}` : ' (no profile store found)'}`);
-    await writeStore(file, { remove: [name] });
+    // A broken profile can be removed: that is one way to fix it.
+    const { file, store } = await writableStore(ctx, name);
+    const check = (names: ReadonlySet<string>) => {
+      if (!names.has(name)) throw new ConfigError(`unknown profile '${name}'${store.file ? ` in ${store.file}` : ' (no profile store found)'}`);
+    };
+    check(new Set([...store.profiles.keys(), ...(store.broken?.keys() ?? [])]));
+    await editStore(ctx, file, { remove: [name], check });
     if (args.json) ctx.json({ file, profile: name, removed: true });
     else ctx.out(`removed profile ${name} from ${file}`);
     return 0;

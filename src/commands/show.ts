@@ -2,6 +2,7 @@
 import { requireProfile } from '../app/target.js';
 import { formatKnockInFull } from '../knock/tokens.js';
 import { defineCommand } from './command.js';
+import { printable } from '../shared/printable.js';
 import { oneTimeLeft, profileToJson } from './list.js';
 
 export const showCommand = defineCommand<{ name: string }>({
@@ -38,7 +39,8 @@ export const showCommand = defineCommand<{ name: string }>({
       ...(profile.family ? [`family:      ${profile.family}`] : []),
       `file:        ${file}`,
     ];
-    ctx.out(lines.join('\n'));
+    // A name or host from the store may hold terminal escapes: shown, not obeyed.
+    ctx.out(lines.map((line) => printable(line)).join('\n'));
     return 0;
   },
 });

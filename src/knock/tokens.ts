@@ -47,9 +47,20 @@ export function checkIcmpSize(size: number, what?: string): number {
   return size;
 }
 
+/** An hour: beyond that no server remembers a sequence, and timers overflow long before 2^31 ms. */
+export const MAX_DELAY_MS = 3_600_000;
+/** The longest server window knock accepts, s. */
+export const MAX_SEQ_TIMEOUT_S = 3600;
+/** More knocks than any server recipe uses; a bound on what one command can send. */
+export const MAX_KNOCKS = 256;
+/** A whole sequence, first knock to last, ms. */
+export const MAX_SEQUENCE_MS = 3_600_000;
+
+const shown = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value)).slice(0, 40);
+
 export function checkDelay(delay: unknown, what?: string): number {
-  if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
-    throw new UsageError(`delay ${typeof delay === 'number' ? delay : JSON.stringify(delay)}${inWhat(what)} must be a number of milliseconds >= 0`);
+  if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0 || delay > MAX_DELAY_MS) {
+    throw new UsageError(`delay ${shown(delay)}${inWhat(what)} must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (1 h)`);
   }
   return delay;
 }
@@ -60,6 +71,22 @@ export function checkTtl(ttl: unknown, what?: string): number {
     throw new UsageError(`TTL ${typeof ttl === 'number' ? ttl : JSON.stringify(ttl)}${inWhat(what)} is out of range (1-255)`);
   }
   return ttl;
+}
+
+export function checkSeqTimeout(value: unknown, what?: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_SEQ_TIMEOUT_S) {
+    throw new UsageError(`seq_timeout ${shown(value)}${inWhat(what)} must be a number of seconds > 0 and <= ${MAX_SEQ_TIMEOUT_S}`);
+  }
+  return value;
+}
+
+/** Refuses a sequence too long to be a knock: too many knocks, or more than an hour end to end. */
+export function checkSequence(knocks: readonly Knock[], delay: number, what?: string): void {
+  if (knocks.length > MAX_KNOCKS) throw new UsageError(`${knocks.length} knocks${inWhat(what)}: a sequence has at most ${MAX_KNOCKS}`);
+  const total = knocks.slice(0, -1).reduce((sum, k) => sum + (k.delay ?? delay), 0);
+  if (total > MAX_SEQUENCE_MS) {
+    throw new UsageError(`the sequence${inWhat(what)} takes ${total} ms: at most ${MAX_SEQUENCE_MS} ms (1 h) from first knock to last`);
+  }
 }
 
 function checkProtocol(protocol: string, what?: string): Protocol {

@@ -1,6 +1,5 @@
 // The store's `groups:` key: a name for several profiles knocked at once (`knock @NAME`).
 import { ConfigError } from '../shared/errors.js';
-import type { Profile } from './profiles.js';
 
 /** What a group name may be: it follows '@' on the command line and in completions. */
 const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
@@ -9,7 +8,7 @@ const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
  * Validates `groups: {NAME: [profile, ...]}`. Members are profile names of the same store,
  * each once; a group does not contain groups (an '@name' member is refused, not expanded).
  */
-export function parseGroups(raw: unknown, profiles: ReadonlyMap<string, Profile>, where: string): Map<string, string[]> | undefined {
+export function parseGroups(raw: unknown, profiles: { has(name: string): boolean }, where: string): Map<string, string[]> | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${where}: 'groups' must be a mapping of group names to lists of profile names`);
   const groups = new Map<string, string[]>();

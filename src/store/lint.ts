@@ -5,11 +5,12 @@ import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
 import type { Profile } from './profiles.js';
 import { readOneTime } from './one-time.js';
 
-export type Level = 'warning' | 'note';
+export type Level = 'error' | 'warning' | 'note';
 
 export interface Finding {
   level: Level;
   code:
+    | 'invalid'
     | 'single-knock'
     | 'repeated-knock'
     | 'too-slow'

@@ -1,49 +1,61 @@
-// Finds and reads the profile store: --config, then $KNOCK_CONFIG, then cosmiconfig's search
-// from the working directory up to home, ending at $XDG_CONFIG_HOME/knock/config.yaml.
-import { cosmiconfig, type Loader } from 'cosmiconfig';
-import { stat } from 'node:fs/promises';
+// Finds and reads the profile store: --config, then $KNOCK_CONFIG, then
+// $XDG_CONFIG_HOME/knock/config{,.json,.yaml,.yml}. There is no search from the working
+// directory: a file of secrets picked by where you stand is what a planted store exploits.
 import path from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { ConfigError, reasonOf } from '../shared/errors.js';
+import { parseDocument, type YAMLError } from 'yaml';
+import { ConfigError } from '../shared/errors.js';
 import type { Io } from '../shared/io.js';
+import { printable } from '../shared/printable.js';
 import { parseStore, type ProfileStore } from './profiles.js';
+import { readStoreBytes } from './read-store.js';
+import { processTrust, type TrustOptions } from './trust.js';
 
 export const MODULE_NAME = 'knock';
 
-const SEARCH_PLACES = [
-  'package.json',
-  `.${MODULE_NAME}rc`,
-  `.${MODULE_NAME}rc.json`,
-  `.${MODULE_NAME}rc.yaml`,
-  `.${MODULE_NAME}rc.yml`,
-  `.config/${MODULE_NAME}rc`,
-  `.config/${MODULE_NAME}rc.json`,
-  `.config/${MODULE_NAME}rc.yaml`,
-  `.config/${MODULE_NAME}rc.yml`,
-];
+/** The XDG directory's file names, in the order they are tried. */
+const XDG_PLACES = ['config', 'config.json', 'config.yaml', 'config.yml'];
 
-/** YAML (and JSON, a subset of it) with the file and line of the first error. */
-export const loadYaml: Loader = (filepath, content) => {
-  try {
-    return parseYaml(content, { prettyErrors: true });
-  } catch (error) {
-    if (error instanceof YAMLParseError) throw yamlError(filepath, error);
-    throw error;
-  }
-};
+/** knock never runs code from its store. */
+const CODE_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts'];
 
-/** A YAML error as `file:line:col: does not parse: reason`, for loading and editing alike. */
-export function yamlError(file: string, error: YAMLParseError): ConfigError {
-  const line = error.linePos?.[0];
-  const at = line ? `:${line.line}:${line.col}` : '';
-  // prettyErrors appends " at line L, column C:" and a code frame; the prefix says it already.
-  const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-  return new ConfigError(`${file}${at}: does not parse: ${reason}`);
+/**
+ * A YAML error as `file:line:col: does not parse: reason`, for loading and editing alike.
+ * The reason is yaml's sentence without the source text some messages quote: the file may
+ * not be a knock store at all (`--config /etc/shadow`), and its lines are not ours to print.
+ */
+export function yamlError(file: string, error: YAMLError, text: string): ConfigError {
+  const offset = error.pos[0];
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const at = offset >= 0 && offset <= text.length ? `:${line}:${offset - before.lastIndexOf('\n')}` : '';
+  const first = error.message.split('\n')[0] ?? '';
+  const reason = first.replace(/ at line \d+, column \d+:?$/, '').replace(/:\s.*$/, '');
+  return new ConfigError(`${printable(file)}${at}: does not parse: ${reason}`);
 }
 
-const refuseCode: Loader = (filepath) => {
-  throw new ConfigError(`${filepath}: knock reads YAML or JSON profile stores only`);
-};
+/** The contents of a store's text: YAML (JSON is YAML too), or package.json's "knock" key. */
+export function parseStoreText(file: string, text: string): unknown {
+  const name = printable(file);
+  if (CODE_EXTENSIONS.includes(path.extname(file).toLowerCase())) {
+    throw new ConfigError(`${name}: knock reads YAML or JSON profile stores only`);
+  }
+  if (text.trim() === '') return undefined;
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
+  const error = doc.errors[0];
+  if (error) throw yamlError(file, error, text);
+  let value: unknown;
+  try {
+    // A hundred aliases is plenty for a store and stops a billion laughs.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    const reason = /alias/i.test((e as Error).message) ? 'an alias without its anchor, or too many aliases' : 'its values cannot be read';
+    throw new ConfigError(`${name}: does not parse: ${reason}`);
+  }
+  if (path.basename(file) === 'package.json') {
+    return value && typeof value === 'object' ? (value as Record<string, unknown>)[MODULE_NAME] : undefined;
+  }
+  return value;
+}
 
 /** The file named by --config or $KNOCK_CONFIG, if any. */
 export function explicitStorePath(configOption: string | undefined, io: Pick<Io, 'env' | 'cwd'>): string | undefined {
@@ -57,57 +69,32 @@ export function defaultStorePath(io: Pick<Io, 'env' | 'homedir'>): string {
   return path.join(base, MODULE_NAME, 'config.yaml');
 }
 
-/** cosmiconfig's global place in cosmiconfig's order, so the two agree on Linux. */
-const XDG_PLACES = ['config', 'config.json', 'config.yaml', 'config.yml'];
+export interface FoundStore {
+  /** The path the store was found at (as given; symlinks not resolved). */
+  file?: string;
+  config: unknown;
+}
 
-/**
- * cosmiconfig's own last stop comes from env-paths: ~/Library/Preferences on macOS, %APPDATA%
- * on Windows, and process.env rather than io.env. The store lives where `knock add` puts it.
- */
-async function loadXdgStore(explorer: ReturnType<typeof cosmiconfig>, io: Io) {
+export async function findStoreFile(configOption: string | undefined, io: Io, trust: TrustOptions = processTrust(io.homedir)): Promise<FoundStore> {
+  const explicit = explicitStorePath(configOption, io);
+  if (explicit) {
+    const read = await readStoreBytes(explicit, trust);
+    if (!read) {
+      const source = configOption !== undefined ? '--config' : 'KNOCK_CONFIG';
+      throw new ConfigError(`config file not found: ${printable(explicit)} (from ${source})`);
+    }
+    return { file: explicit, config: parseStoreText(explicit, read.bytes.toString('utf8')) };
+  }
   const dir = path.dirname(defaultStorePath(io));
   for (const place of XDG_PLACES) {
     const file = path.join(dir, place);
-    const found = await stat(file).then((s) => s.isFile(), () => false);
-    if (found) return explorer.load(file);
+    const read = await readStoreBytes(file, trust);
+    if (read) return { file, config: parseStoreText(file, read.bytes.toString('utf8')) };
   }
-  return null;
+  return { config: undefined };
 }
 
-export async function findStoreFile(configOption: string | undefined, io: Io): Promise<{ file?: string; config: unknown }> {
-  const explorer = cosmiconfig(MODULE_NAME, {
-    searchPlaces: SEARCH_PLACES,
-    mergeSearchPlaces: false,
-    searchStrategy: 'global',
-    stopDir: io.homedir,
-    cache: false,
-    loaders: {
-      '.yaml': loadYaml,
-      '.yml': loadYaml,
-      '.json': loadYaml,
-      noExt: loadYaml,
-      '.js': refuseCode,
-      '.cjs': refuseCode,
-      '.mjs': refuseCode,
-      '.ts': refuseCode,
-    },
-  });
-  const explicit = explicitStorePath(configOption, io);
-  try {
-    const result = explicit ? await explorer.load(explicit) : ((await explorer.search(io.cwd)) ?? (await loadXdgStore(explorer, io)));
-    return result ? { file: result.filepath, config: result.config } : { config: undefined };
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (explicit && code === 'ENOENT') {
-      const source = configOption !== undefined ? '--config' : 'KNOCK_CONFIG';
-      throw new ConfigError(`config file not found: ${explicit} (from ${source})`);
-    }
-    throw new ConfigError(`${explicit ?? 'profile store'}: cannot read: ${reasonOf(error)}`);
-  }
-}
-
-export async function loadStore(configOption: string | undefined, io: Io): Promise<ProfileStore> {
-  const { file, config } = await findStoreFile(configOption, io);
+export async function loadStore(configOption: string | undefined, io: Io, trust?: TrustOptions): Promise<ProfileStore> {
+  const { file, config } = await findStoreFile(configOption, io, trust);
   return parseStore(config, file);
 }

@@ -1,7 +1,8 @@
 // The profile store's shape, validated in full when it is loaded.
 import path from 'node:path';
-import { ConfigError } from '../shared/errors.js';
-import { checkDelay, checkTtl, parseKnockEntry, type Knock } from '../knock/tokens.js';
+import { ConfigError, KnockError } from '../shared/errors.js';
+import { printable } from '../shared/printable.js';
+import { checkDelay, checkSeqTimeout, checkSequence, checkTtl, MAX_KNOCKS, parseKnockEntry, type Knock } from '../knock/tokens.js';
 import { parseGroups } from './groups.js';
 
 export interface Profile {
@@ -37,6 +38,8 @@ export interface ProfileStore {
   profiles: Map<string, Profile>;
   /** `groups:` name -> member profile names, in order. */
   groups?: Map<string, string[]>;
+  /** Profiles that do not validate, with all their errors; the others stay usable. */
+  broken?: Map<string, string[]>;
 }
 
 /** knock(1) knocks back to back; a profile gets a small gap so packets cannot overtake. */
@@ -49,14 +52,18 @@ const TOP_KEYS = ['profiles', 'groups'];
 
 /** Validates the parsed contents of a store file. `file` names it in messages. */
 export function parseStore(raw: unknown, file: string | undefined): ProfileStore {
-  const where = file ?? 'the profile store';
+  const where = printable(file ?? 'the profile store');
   const profiles = new Map<string, Profile>();
-  if (raw === null || raw === undefined) return { file, profiles };
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(`${where}: expected a mapping with a 'profiles' key`);
+  const broken = new Map<string, string[]>();
+  if (raw === null || raw === undefined) return { file, profiles, broken };
+  // Until it is known to be a knock store, nothing of the file is repeated: it may be any file.
+  if (typeof raw !== 'object' || Array.isArray(raw) || !TOP_KEYS.some((k) => k in raw)) {
+    throw new ConfigError(`${where} is not a knock profile store (expected a mapping with a 'profiles' key)`);
   }
   for (const key of Object.keys(raw)) {
-    if (!TOP_KEYS.includes(key)) throw new ConfigError(`${where}: unknown top-level key '${key}' (expected ${TOP_KEYS.map((k) => `'${k}'`).join(' or ')})`);
+    if (!TOP_KEYS.includes(key)) {
+      throw new ConfigError(`${where}: unknown top-level key '${printable(key, 40)}' (expected ${TOP_KEYS.map((k) => `'${k}'`).join(' or ')})`);
+    }
   }
   const entries = (raw as { profiles?: unknown }).profiles;
   if (entries !== null && entries !== undefined) {
@@ -65,82 +72,100 @@ export function parseStore(raw: unknown, file: string | undefined): ProfileStore
     }
     const baseDir = file ? path.dirname(file) : undefined;
     for (const [name, value] of Object.entries(entries)) {
-      profiles.set(name, parseProfile(name, value, where, baseDir));
+      const { profile, errors } = checkProfile(name, value, where, baseDir);
+      if (profile) profiles.set(name, profile);
+      else broken.set(name, errors);
     }
   }
-  const groups = parseGroups((raw as { groups?: unknown }).groups, profiles, where);
-  return { file, profiles, ...(groups ? { groups } : {}) };
+  // A group may name a broken profile: knocking the group then reports it, as knocking it would.
+  const names = { has: (name: string) => profiles.has(name) || broken.has(name) };
+  const groups = parseGroups((raw as { groups?: unknown }).groups, names, where);
+  return { file, profiles, broken, ...(groups ? { groups } : {}) };
 }
 
-/** `baseDir`: where a relative one_time_sequences path starts (the store's directory). */
+/** A profile, or a ConfigError naming every problem it has. `baseDir`: where a relative one_time_sequences path starts. */
 export function parseProfile(name: string, value: unknown, where: string, baseDir?: string): Profile {
-  const what = `${where}: profile '${name}'`;
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`${what}: expected a mapping with at least 'open'`);
-  }
-  const p = value as Record<string, unknown>;
-  for (const key of Object.keys(p)) {
-    if (!PROFILE_KEYS.includes(key)) {
-      throw new ConfigError(`${what}: unknown key '${key}' (${PROFILE_KEYS.join(', ')})`);
-    }
-  }
-  if (p.host !== undefined && (typeof p.host !== 'string' || p.host.trim() === '')) {
-    throw new ConfigError(`${what}: host must be a non-empty string`);
-  }
-  if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
-    throw new ConfigError(`${what}: port ${JSON.stringify(p.port)} is out of range (1-65535)`);
-  }
-  const oneTime = parseOneTimePath(p.one_time_sequences, what, baseDir ?? (where.startsWith('/') ? path.dirname(where) : process.cwd()));
-  if (oneTime !== undefined && p.open !== undefined) {
-    throw new ConfigError(`${what}: give either 'open' or 'one_time_sequences' (the file is the open sequences), not both`);
-  }
-  const profile: Profile = {
-    name,
-    open: oneTime === undefined ? parseSequence(p.open, `${what}: open`, true)! : [],
-    delay: p.delay === undefined ? DEFAULT_PROFILE_DELAY : wrap(() => checkDelay(p.delay), what),
-    seqTimeout: p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : parseSeqTimeout(p.seq_timeout, what),
-  };
-  if (typeof p.host === 'string') profile.host = p.host.trim();
-  if (typeof p.port === 'number') profile.port = p.port;
-  if (p.ttl !== undefined) profile.ttl = wrap(() => checkTtl(p.ttl), what);
-  if (p.source !== undefined) {
-    if (typeof p.source !== 'string' || p.source.trim() === '') throw new ConfigError(`${what}: source must be an address or an interface name`);
-    profile.source = p.source.trim();
-  }
-  if (p.family !== undefined) {
-    const family = p.family === 4 || p.family === '4' ? 4 : p.family === 6 || p.family === '6' ? 6 : p.family === 'both' ? 'both' : undefined;
-    if (family === undefined) throw new ConfigError(`${what}: family ${JSON.stringify(p.family)} must be 4, 6 or both`);
-    profile.family = family;
-  }
-  const close = parseSequence(p.close, `${what}: close`, false);
-  if (close) profile.close = close;
-  if (oneTime !== undefined) profile.oneTimeSequences = oneTime;
-  if (p.open_for !== undefined) profile.openFor = parseOpenFor(p.open_for, what);
+  const { profile, errors } = checkProfile(name, value, where, baseDir);
+  if (!profile) throw new ConfigError(brokenProfileMessage(where, name, errors));
   return profile;
 }
 
-function parseOneTimePath(value: unknown, what: string, baseDir: string): string | undefined {
+/** `file: profile 'x': a; b; c`, the one line that names all of a broken profile's errors. */
+export function brokenProfileMessage(where: string, name: string, errors: readonly string[]): string {
+  return `${printable(where)}: profile '${printable(name, 64)}': ${errors.map((e) => printable(e, 200)).join('; ')}`;
+}
+
+/** Every error of a profile, not just the first, so one edit fixes them all. */
+export function checkProfile(name: string, value: unknown, where = '', baseDir?: string): { profile?: Profile; errors: string[] } {
+  const errors: string[] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (error) {
+      if (!(error instanceof KnockError)) throw error;
+      errors.push(error.message);
+      return undefined;
+    }
+  };
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return { errors: ["expected a mapping with at least 'open'"] };
+  }
+  const p = value as Record<string, unknown>;
+  for (const key of Object.keys(p)) {
+    if (!PROFILE_KEYS.includes(key)) errors.push(`unknown key '${printable(key, 40)}' (${PROFILE_KEYS.join(', ')})`);
+  }
+  if (p.host !== undefined && (typeof p.host !== 'string' || p.host.trim() === '')) {
+    errors.push('host must be a non-empty string');
+  }
+  if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
+    errors.push(`port ${shown(p.port)} is out of range (1-65535)`);
+  }
+  const oneTime = attempt(() => parseOneTimePath(p.one_time_sequences, baseDir ?? (where.startsWith('/') ? path.dirname(where) : process.cwd())));
+  if (oneTime !== undefined && p.open !== undefined) {
+    errors.push("give either 'open' or 'one_time_sequences' (the file is the open sequences), not both");
+  }
+  const open = oneTime !== undefined ? [] : attempt(() => parseSequence(p.open, 'open', true, errors));
+  const close = attempt(() => parseSequence(p.close, 'close', false, errors));
+  const delay = p.delay === undefined ? DEFAULT_PROFILE_DELAY : attempt(() => checkDelay(p.delay));
+  const seqTimeout = p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : attempt(() => checkSeqTimeout(p.seq_timeout));
+  const openFor = p.open_for === undefined ? undefined : attempt(() => parseOpenFor(p.open_for));
+  const ttl = p.ttl === undefined ? undefined : attempt(() => checkTtl(p.ttl));
+  if (p.source !== undefined && (typeof p.source !== 'string' || p.source.trim() === '')) errors.push('source must be an address or an interface name');
+  const family = p.family === undefined ? undefined : p.family === 4 || p.family === '4' ? 4 : p.family === 6 || p.family === '6' ? 6 : p.family === 'both' ? 'both' : undefined;
+  if (p.family !== undefined && family === undefined) errors.push(`family ${shown(p.family)} must be 4, 6 or both`);
+  if (open && delay !== undefined) attempt(() => checkSequence(open, delay, 'open'));
+  if (close && delay !== undefined) attempt(() => checkSequence(close, delay, 'close'));
+  if (errors.length > 0 || !open || delay === undefined || seqTimeout === undefined) return { errors };
+  const profile: Profile = { name, open, delay, seqTimeout };
+  if (typeof p.host === 'string') profile.host = p.host.trim();
+  if (typeof p.port === 'number') profile.port = p.port;
+  if (close) profile.close = close;
+  if (oneTime !== undefined) profile.oneTimeSequences = oneTime;
+  if (openFor !== undefined) profile.openFor = openFor;
+  if (ttl !== undefined) profile.ttl = ttl;
+  if (typeof p.source === 'string') profile.source = p.source.trim();
+  if (family !== undefined) profile.family = family;
+  return { profile, errors };
+}
+
+const shown = (value: unknown) => printable(JSON.stringify(value) ?? String(value), 40);
+
+function parseOneTimePath(value: unknown, baseDir: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(`${what}: one_time_sequences must be the path of a file`);
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError('one_time_sequences must be the path of a file');
   return path.resolve(baseDir, value.trim());
 }
 
-function parseSeqTimeout(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`${what}: seq_timeout ${JSON.stringify(value)} must be a number of seconds > 0`);
-  }
-  return value;
-}
-
 // Whole seconds: iptables' `recent --seconds` and knockd's cmd_timeout take nothing finer.
-function parseOpenFor(value: unknown, what: string): number {
+function parseOpenFor(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ConfigError(`${what}: open_for ${JSON.stringify(value)} must be a whole number of seconds >= 1`);
+    throw new ConfigError(`open_for ${shown(value)} must be a whole number of seconds >= 1`);
   }
   return value;
 }
 
-function parseSequence(value: unknown, what: string, required: boolean): Knock[] | undefined {
+/** A sequence, or undefined with each bad entry's error pushed onto `errors`. */
+function parseSequence(value: unknown, what: string, required: boolean, errors: string[]): Knock[] | undefined {
   if (value === undefined || value === null) {
     if (required) throw new ConfigError(`${what}: missing (a list of knocks such as [7000, "8000:udp", 9000])`);
     return undefined;
@@ -148,13 +173,17 @@ function parseSequence(value: unknown, what: string, required: boolean): Knock[]
   const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value;
   if (!Array.isArray(list)) throw new ConfigError(`${what}: expected a list of knocks`);
   if (list.length === 0) throw new ConfigError(`${what}: empty sequence`);
-  return list.map((entry, i) => parseKnockEntry(entry, `${what}[${i}]`));
-}
-
-function wrap<T>(fn: () => T, what: string): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw new ConfigError(`${what}: ${(error as Error).message}`);
-  }
+  if (list.length > MAX_KNOCKS) throw new ConfigError(`${what}: ${list.length} knocks, at most ${MAX_KNOCKS}`);
+  // Every bad entry, not just the first: the profile's message lists them all.
+  const before = errors.length;
+  const knocks = list.map((entry, i) => {
+    try {
+      return parseKnockEntry(entry, `${what}[${i}]`);
+    } catch (error) {
+      if (!(error instanceof KnockError)) throw error;
+      errors.push(error.message);
+      return undefined;
+    }
+  });
+  return errors.length > before ? undefined : (knocks as Knock[]);
 }

@@ -55,9 +55,9 @@ const cases: Case[] = [
     args: () => ['p'],
     config: () => storeWith('{port: 9000, delay: -1}'),
     code: 2,
-    message: /profile 'p': open\[2\]: delay -1 must be a number of milliseconds >= 0$/,
+    message: /profile 'p': open\[2\]: delay -1 must be a number of milliseconds from 0 to 3600000 \(1 h\)$/,
   },
-  { name: 'config with an empty sequence', args: () => ['p'], config: () => storeWith('', '  q:\n    open: []\n'), code: 2, message: /profile 'q': open: empty sequence$/ },
+  { name: 'config with an empty sequence', args: () => ['q'], config: () => storeWith('', '  q:\n    open: []\n'), code: 2, message: /profile 'q': open: empty sequence$/ },
   { name: 'missing --config file', args: () => ['--config', `${home.dir}/nope.yaml`, 'p'], code: 2, message: /^config file not found: \S+\/nope\.yaml \(from --config\)$/ },
   {
     name: 'missing KNOCK_CONFIG file',
@@ -112,7 +112,7 @@ test('the same good knocks do arrive when nothing is wrong (the check above can 
 });
 
 test('a reader that goes away (knock ... | head -1) is not a crash', async () => {
-  const ports = Array.from({ length: 3000 }, (_, i) => String(i + 1));
+  const ports = Array.from({ length: 256 }, (_, i) => String(i + 1));
   const child = spawn(process.execPath, [KNOCK_BIN, '--dry-run', '127.0.0.1', ...ports], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.destroy();
   let stderr = '';

@@ -19,7 +19,7 @@ profiles:
     open: [2222]
 `;
 
-// cosmiconfig's global search reads process.env: point it at the fake home.
+// The CLI reads HOME and XDG_CONFIG_HOME from the process too: point them at the fake home.
 const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
 afterEach(() => {
   for (const [key, value] of Object.entries(saved)) {

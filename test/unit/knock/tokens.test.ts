@@ -72,7 +72,7 @@ describe('parseKnockEntry (profile sequences)', () => {
     [true, 'open[1]: true is not a knock'],
     [[1], 'open[1]: [1] is not a knock'],
     [{ port: 8000, protocol: 'sctp' }, "open[1]: unknown protocol 'sctp'"],
-    [{ port: 8000, delay: -1 }, 'open[1]: delay -1 must be a number of milliseconds >= 0'],
+    [{ port: 8000, delay: -1 }, 'open[1]: delay -1 must be a number of milliseconds from 0 to 3600000 (1 h)'],
     [{ port: 8000, delay: 'soon' }, 'open[1]: delay "soon" must be'],
     [{ port: 8000, colour: 'red' }, "open[1]: unknown key 'colour'"],
     [{ protocol: 'icmp', port: 1 }, 'open[1]: an ICMP knock has no port'],

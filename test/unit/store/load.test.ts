@@ -4,7 +4,7 @@ import { defaultStorePath, explicitStorePath, loadStore } from '../../../src/sto
 import { ConfigError } from '../../../src/shared/errors.js';
 import { fakeIo } from '../../helpers/fakes.js';
 
-// cosmiconfig's global search reads process.env (env-paths), so tests that search set it too.
+// Tests set process.env too, as the CLI would see it.
 const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
 afterEach(() => {
   for (const [key, value] of Object.entries(saved)) {
@@ -55,13 +55,25 @@ test('the store is found even when only io.env names the XDG directory', async (
   io.cleanup();
 });
 
-test('a .knockrc.yaml in the working directory comes before the XDG store', async () => {
+test('no search from the working directory: a .knockrc.yaml there is not a store', async () => {
   const { io, write } = withHome();
-  write('.config/knock/config.yaml', YAML);
-  const project = write('project/.knockrc.yaml', 'profiles:\n  near:\n    open: [1]\n');
+  const xdg = write('.config/knock/config.yaml', YAML);
+  write('project/.knockrc.yaml', 'profiles:\n  near:\n    open: [1]\n');
+  write('project/package.json', JSON.stringify({ knock: { profiles: { pkg: { open: [1] } } } }));
   const store = await loadStore(undefined, { ...io, cwd: path.join(io.homedir, 'project') });
-  expect(store.file).toBe(project);
-  expect([...store.profiles.keys()]).toEqual(['near']);
+  expect(store.file).toBe(xdg);
+  expect([...store.profiles.keys()]).toEqual(['box']);
+  io.cleanup();
+});
+
+test('--config package.json reads its "knock" key; a comments-only --config is that (empty) store', async () => {
+  const { io, write } = withHome();
+  const pkg = write('package.json', JSON.stringify({ name: 'x', knock: { profiles: { pkg: { open: [1] } } } }));
+  expect([...(await loadStore(pkg, io)).profiles.keys()]).toEqual(['pkg']);
+  const empty = write('empty.yaml', '# nothing yet\n');
+  const store = await loadStore(empty, io);
+  expect(store.file).toBe(empty);
+  expect(store.profiles.size).toBe(0);
   io.cleanup();
 });
 
@@ -132,16 +144,39 @@ test('duplicate keys do not parse', async () => {
   io.cleanup();
 });
 
-test('a bad profile names the file and the profile', async () => {
+test('a bad profile is set aside with its errors; the others load', async () => {
   const { io, write } = withHome();
-  const file = write('.config/knock/config.yaml', 'profiles:\n  web:\n    open: [1, "2:sctp"]\n');
-  await expect(loadStore(undefined, io)).rejects.toThrow(`${file}: profile 'web': open[1]: unknown protocol 'sctp'`);
+  write('.config/knock/config.yaml', 'profiles:\n  web:\n    open: [1, "2:sctp"]\n  ok:\n    open: [1]\n');
+  const store = await loadStore(undefined, io);
+  expect([...store.profiles.keys()]).toEqual(['ok']);
+  expect(store.broken?.get('web')).toEqual(["open[1]: unknown protocol 'sctp' in '2:sctp' (tcp, udp or icmp)"]);
+  io.cleanup();
+});
+
+test('an alias without its anchor, and a billion laughs, are refused in one line', async () => {
+  const { io, write } = withHome();
+  const dangling = write('a.yaml', 'profiles:\n  a:\n    open: *nowhere\n');
+  await expect(loadStore(dangling, io)).rejects.toThrow(/a\.yaml: does not parse: an alias without its anchor/);
+  const laughs = ['a: &a [1,1,1,1,1,1,1,1,1,1]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill('*' + 'abcdefgh'[i]).join(',')}]`)].join('\n');
+  const bomb = write('b.yaml', `${laughs}\nprofiles: {}\n`);
+  await expect(loadStore(bomb, io)).rejects.toThrow(/b\.yaml: does not parse: an alias without its anchor, or too many aliases/);
+  io.cleanup();
+});
+
+test('a file that is not a store: no line of it is repeated', async () => {
+  const { io, write } = withHome();
+  const shadow = write('shadow', 'root:$y$j9T$SECRETHASH:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n');
+  const error = (await loadStore(shadow, io).catch((e: unknown) => e)) as Error;
+  expect(error).toBeInstanceOf(ConfigError);
+  expect(error.message).not.toMatch(/SECRET|daemon|19000/);
+  const odd = write('odd.yaml', 'a: [1,2]]]\n!secret123 x: y\n');
+  expect(((await loadStore(odd, io).catch((e: unknown) => e)) as Error).message).not.toMatch(/secret123|\]/);
   io.cleanup();
 });
 
 test('a directory given as --config, and a JavaScript config, are refused', async () => {
   const { io, write } = withHome();
-  await expect(loadStore(io.homedir, io)).rejects.toThrow(new RegExp(`^${io.homedir}: cannot read: .*EISDIR`));
+  await expect(loadStore(io.homedir, io)).rejects.toThrow(`${io.homedir} is a directory: a profile store is a regular file`);
   const js = write('knock.config.js', 'export default {}');
   await expect(loadStore(js, io)).rejects.toThrow(`${js}: knock reads YAML or JSON profile stores only`);
   io.cleanup();

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../src/shared/errors.js';
-import { DEFAULT_PROFILE_DELAY, DEFAULT_SEQ_TIMEOUT, parseStore } from '../../../src/store/profiles.js';
+import { brokenProfileMessage, DEFAULT_PROFILE_DELAY, DEFAULT_SEQ_TIMEOUT, parseStore } from '../../../src/store/profiles.js';
 
 const FILE = '/home/u/.config/knock/config.yaml';
 
@@ -59,7 +59,7 @@ describe('parseStore', () => {
     [{ profiles: { a: { host: 'h' } } }, "profile 'a': open: missing"],
     [{ profiles: { a: { open: 7000 } } }, "profile 'a': open: expected a list of knocks"],
     [{ profiles: { a: { open: [1], bogus: 1 } } }, "profile 'a': unknown key 'bogus' (host, port, open"],
-    [{ profiles: { a: { open: [1], delay: -3 } } }, "profile 'a': delay -3 must be a number of milliseconds >= 0"],
+    [{ profiles: { a: { open: [1], delay: -3 } } }, "profile 'a': delay -3 must be a number of milliseconds from 0"],
     [{ profiles: { a: { open: [1], seq_timeout: 0 } } }, "profile 'a': seq_timeout 0 must be a number of seconds > 0"],
     [{ profiles: { a: { open: [1], port: 0 } } }, "profile 'a': port 0 is out of range"],
     [{ profiles: { a: { open: [1], open_for: 0 } } }, "profile 'a': open_for 0 must be a whole number of seconds >= 1"],
@@ -67,22 +67,54 @@ describe('parseStore', () => {
     [{ profiles: { a: { open: [1], open_for: '60' } } }, 'profile \'a\': open_for "60" must be a whole number of seconds >= 1'],
     [{ profiles: { a: { open: [1], host: '' } } }, "profile 'a': host must be a non-empty string"],
     [{ profiles: { a: 'x' } }, "profile 'a': expected a mapping with at least 'open'"],
+  ])('%j: the profile is broken, named with its error', (raw, message) => {
+    const store = parseStore(raw, FILE);
+    expect(store.profiles.has('a')).toBe(false);
+    expect(brokenProfileMessage(FILE, 'a', store.broken!.get('a')!)).toContain(`${FILE}: ${message}`);
+  });
+
+  test.each([
     [{ profiles: [] }, "'profiles' must be a mapping"],
-    [{ profile: {} }, "unknown top-level key 'profile'"],
-    [[1], "expected a mapping with a 'profiles' key"],
-  ])('%j: a config error naming file and profile', (raw, message) => {
+    [{ profiles: {}, profile: {} }, "unknown top-level key 'profile'"],
+    [{ profile: {} }, "is not a knock profile store (expected a mapping with a 'profiles' key)"],
+    [[1], "is not a knock profile store (expected a mapping with a 'profiles' key)"],
+    ['root:x:0:0:secret', 'is not a knock profile store'],
+  ])('%j: the whole store is refused', (raw, message) => {
     expect(() => parseStore(raw, FILE)).toThrow(ConfigError);
-    expect(() => parseStore(raw, FILE)).toThrow(`${FILE}: ${message}`);
+    expect(() => parseStore(raw, FILE)).toThrow(message);
+  });
+
+  test('a file that is not a store: none of its text is repeated', () => {
+    expect(() => parseStore({ 'root:$y$j9T$secret': 'x' }, FILE)).toThrow(/^[^$]*$/);
+    expect(() => parseStore('root:$y$j9T$secret', FILE)).not.toThrow(/secret/);
+  });
+
+  test('one bad profile leaves the others usable', () => {
+    const store = parseStore({ profiles: { good: { open: [1] }, bad: { open: [0] } } }, FILE);
+    expect([...store.profiles.keys()]).toEqual(['good']);
+    expect([...store.broken!.keys()]).toEqual(['bad']);
+  });
+
+  test('every error of a profile is reported, not just the first', () => {
+    const store = parseStore({ profiles: { bad: { open: [0, 'x'], port: 0, delay: 1e303, seq_timeout: -1, colour: 'red' } } }, FILE);
+    const message = brokenProfileMessage(FILE, 'bad', store.broken!.get('bad')!);
+    for (const part of ["unknown key 'colour'", 'port 0 is out of range', 'open[0]', 'delay 1e+303', 'seq_timeout -1']) expect(message).toContain(part);
+    expect(message).not.toContain('\n');
+  });
+
+  test('bounds: delay up to an hour, seq_timeout up to an hour, at most 256 knocks', () => {
+    const broken = (p: object) => parseStore({ profiles: { p } }, FILE).broken!.get('p');
+    expect(broken({ open: [1], delay: 3_600_000 })).toBeUndefined();
+    expect(broken({ open: [1], delay: 3_600_001 })?.join()).toMatch(/delay 3600001 must be/);
+    expect(broken({ open: [1], seq_timeout: 3601 })?.join()).toMatch(/seq_timeout 3601 must be/);
+    expect(broken({ open: Array(257).fill(1) })?.join()).toMatch(/257 knocks, at most 256/);
+    expect(broken({ open: [1, 2, 3], delay: 2_000_000 })?.join()).toMatch(/takes 4000000 ms: at most 3600000/);
   });
 
   test('open_for: whole seconds, kept as openFor; absent by default', () => {
     const store = parseStore({ profiles: { a: { open: [1], open_for: 60 }, b: { open: [1] } } }, FILE);
     expect(store.profiles.get('a')!.openFor).toBe(60);
     expect(store.profiles.get('b')).not.toHaveProperty('openFor');
-  });
-
-  test('the first bad profile fails the whole store', () => {
-    expect(() => parseStore({ profiles: { good: { open: [1] }, bad: { open: [0] } } }, FILE)).toThrow("profile 'bad'");
   });
 });
 

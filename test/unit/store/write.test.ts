@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { lstatSync, symlinkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../../../src/shared/errors.js';
-import { editStoreText, nodeStoreFs, writeStore, type StoreFs } from '../../../src/store/write.js';
+import { editStoreBytes, editStoreText, nodeStoreFs, writeStore, type StoreFs } from '../../../src/store/write.js';
 
 const STORE = `# my knock profiles
 profiles:
@@ -26,7 +27,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('editStoreText (YAML)', () => {
   it('keeps comments and order when adding a profile', () => {
     const out = editStoreText('config.yaml', STORE, { set: [['new', { host: 'h.example', open: [1, '2:udp', 'icmp'] }]] });
-    expect(out.startsWith('# my knock profiles\nprofiles:\n  # the office box\n  office:\n    host: office.example # behind the NAT\n')).toBe(true); // yaml keeps the comment, with one space
+    expect(out.startsWith(STORE)).toBe(true); // every untouched byte, the comment's three spaces too
     expect(out).toContain('    open: [7000, 8000:udp, 9000]\n');
     expect(Object.keys(parse(out).profiles)).toEqual(['office', 'lab', 'new']);
     expect(out).toContain('  new:\n    host: h.example\n    open: [1, 2:udp, icmp]\n');
@@ -100,11 +101,11 @@ describe('writeStore', () => {
     const failing: StoreFs = {
       ...nodeStoreFs,
       async writeFile(temp, text, mode) {
-        await nodeStoreFs.writeFile(temp, text.slice(0, 10), mode); // a torn write...
+        await nodeStoreFs.writeFile(temp, text.subarray(0, 10), mode); // a torn write...
         throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }); // ...then the disk is full
       },
     };
-    await expect(writeStore(file, { remove: ['office'] }, failing)).rejects.toThrow(`${file}: cannot write (the store is unchanged): no space left on device (ENOSPC)`);
+    await expect(writeStore(file, { remove: ['office'] }, { fs: failing })).rejects.toThrow(`${file}: cannot write (the store is unchanged): no space left on device (ENOSPC)`);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
     expect(readdirSync(dir)).toEqual(['config.yaml']);
   });
@@ -113,7 +114,7 @@ describe('writeStore', () => {
     const file = path.join(dir, 'config.yaml');
     writeFileSync(file, STORE, { mode: 0o600 });
     const failing: StoreFs = { ...nodeStoreFs, rename: async () => Promise.reject(Object.assign(new Error('EXDEV'), { code: 'EXDEV' })) };
-    await expect(writeStore(file, { set: [['x', { open: [1] }]] }, failing)).rejects.toThrow(ConfigError);
+    await expect(writeStore(file, { set: [['x', { open: [1] }]] }, { fs: failing })).rejects.toThrow(ConfigError);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
     expect(readdirSync(dir)).toEqual(['config.yaml']);
   });
@@ -132,5 +133,74 @@ describe('writeStore', () => {
     writeFileSync(file, STORE, { mode: 0o600 });
     await expect(writeStore(file, { set: [['x', { open: [70000] }]] })).rejects.toThrow(/profile 'x': open\[0\]: port 70000/);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
+  });
+});
+
+describe('editStoreBytes: only the edited profile changes', () => {
+  const edit = (text: string, e: Parameters<typeof editStoreText>[2]) => editStoreText('config.yaml', text, e);
+
+  it('replaces a profile in place, between untouched neighbours', () => {
+    const text = 'profiles:\n  a:   {open: [1]}   # flow, odd spacing\n  b:\n    open: [2]\n  c:\n    open: [3]  # c\n';
+    expect(edit(text, { set: [['b', { host: 'h', open: [9] }]] })).toBe('profiles:\n  a:   {open: [1]}   # flow, odd spacing\n  b:\n    host: h\n    open: [9]\n  c:\n    open: [3]  # c\n');
+  });
+
+  it('a flow mapping of profiles falls back to a rewrite that is still correct', () => {
+    const out = edit('{"profiles": {"a": {"open": [1]}}}\n', { set: [['b', { open: [2] }]] });
+    expect(parse(out)).toEqual({ profiles: { a: { open: [1] }, b: { open: [2] } } });
+  });
+
+  it('an alias into the removed profile gets the value it stood for', () => {
+    const out = edit('profiles:\n  a:\n    host: &h gate.example\n    open: &s [1, 2]\n  b:\n    host: *h\n    open: *s\n', { remove: ['a'] });
+    expect(parse(out)).toEqual({ profiles: { b: { host: 'gate.example', open: [1, 2] } } });
+  });
+
+  it('an alias into a replaced profile too', () => {
+    const out = edit('profiles:\n  a:\n    open: &s [1, 2]\n  b:\n    open: *s\n', { set: [['a', { open: [5] }]] });
+    expect(parse(out)).toEqual({ profiles: { a: { open: [5] }, b: { open: [1, 2] } } });
+  });
+
+  it('a profile name or host that is not ASCII is written as UTF-8', () => {
+    const out = editStoreBytes('config.yaml', Buffer.from('profiles:\n'), { set: [['büro', { host: 'gäte.example', open: [1] }]] });
+    expect(out.toString('utf8')).toBe('profiles:\n  büro:\n    host: gäte.example\n    open: [1]\n');
+  });
+
+  it('`check` runs on the names as read and can refuse the edit', () => {
+    expect(() => edit('profiles:\n  a:\n    open: [1]\n', { set: [['a', { open: [2] }]], check: (n) => { if (n.has('a')) throw new ConfigError('exists'); } })).toThrow('exists');
+  });
+
+  it('a store that is not a store is not edited', () => {
+    expect(() => edit('root: x\n', { set: [['a', { open: [1] }]] })).toThrow(/is not a knock profile store/);
+  });
+});
+
+describe('writeStore: trust', () => {
+  it('refuses to write into a store others can write, or under a directory they can write', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, STORE, { mode: 0o600 });
+    chmodSync(file, 0o606);
+    await expect(writeStore(file, { remove: ['lab'] }, { trust: { uid: process.getuid!(), home: dir } })).rejects.toThrow(/is writable by others \(mode 0606\)/);
+    chmodSync(file, 0o600);
+    chmodSync(dir, 0o777);
+    await expect(writeStore(file, { remove: ['lab'] }, { trust: { uid: process.getuid!(), home: '/nonexistent' } })).rejects.toThrow(/a directory above the store .* is writable by group and others/);
+    expect(readFileSync(file, 'utf8')).toBe(STORE);
+  });
+
+  it('a dangling symlink is an error naming where it points, not a new file beside it', async () => {
+    symlinkSync(path.join(dir, 'gone.yaml'), path.join(dir, 'config.yaml'));
+    await expect(writeStore(path.join(dir, 'config.yaml'), { set: [['a', { open: [1] }]] })).rejects.toThrow(/config\.yaml is a symlink to \S+gone\.yaml, which does not exist/);
+  });
+});
+
+describe('writeStore: what a killed edit left', () => {
+  it('removes the temp file of a dead edit, and keeps one whose process still runs', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, STORE, { mode: 0o600 });
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid; // a pid that no longer runs
+    const dead = path.join(dir, `.config.yaml.${gone}.0a1b2c3d.tmp`);
+    const live = path.join(dir, `.config.yaml.${process.pid}.0a1b2c3d.tmp`);
+    const other = path.join(dir, '.other.yaml.999999.0a1b2c3d.tmp');
+    for (const f of [dead, live, other]) writeFileSync(f, 'partial');
+    await writeStore(file, { remove: ['lab'] });
+    expect(readdirSync(dir).sort()).toEqual([path.basename(live), path.basename(other), 'config.yaml'].sort());
   });
 });

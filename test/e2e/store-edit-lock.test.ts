@@ -1,0 +1,74 @@
+// Concurrent edits of one store, end to end: rounds of `knock add` (and remove) started
+// together never lose a profile, and a lock left by a dead knock is taken over.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { runKnock, TempHome } from '../helpers/run-knock.js';
+
+const ROUNDS = 20;
+
+let home: TempHome;
+beforeEach(() => {
+  home = new TempHome();
+});
+afterEach(() => home.cleanup());
+
+const names = (file: string) => Object.keys((parse(readFileSync(file, 'utf8')) as { profiles: object }).profiles ?? {}).sort();
+
+test(`${ROUNDS} rounds of 2-4 concurrent adds (and a remove) never lose a profile`, async () => {
+  const file = home.writeConfig('# shared store\nprofiles:\n  keep:\n    host: 127.0.0.1\n    open: [1]\n');
+  const expected = new Set(['keep']);
+  let lost = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const count = 2 + (round % 3);
+    const added = Array.from({ length: count }, (_, i) => `r${round}-${i}`);
+    // Every other round one process removes a profile of the round before while the others add.
+    const removed = round % 2 === 1 ? `r${round - 1}-0` : undefined;
+    const runs = added.map((name, i) => runKnock(['add', name, '127.0.0.1', String(1000 + i), String(2000 + round)], { env: home.env }));
+    if (removed) runs.push(runKnock(['remove', removed], { env: home.env }));
+    const results = await Promise.all(runs);
+    for (const r of results) {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    for (const name of added) expected.add(name);
+    if (removed) expected.delete(removed);
+    const have = names(file);
+    lost += [...expected].filter((n) => !have.includes(n)).length;
+    expect(have).toEqual([...expected].sort());
+  }
+  expect(lost).toBe(0);
+  expect(readFileSync(file, 'utf8').startsWith('# shared store\nprofiles:\n  keep:\n')).toBe(true);
+  // No temp file and no lock left behind.
+  expect(readdirSync(home.configDir)).toEqual(['config.yaml']);
+});
+
+test('a lock left by a knock that died is taken over', async () => {
+  const file = home.writeConfig('profiles:\n');
+  const dead = spawn(process.execPath, ['-e', '0']);
+  const pid = await new Promise<number>((resolve) => dead.on('exit', () => resolve(dead.pid!)));
+  writeFileSync(`${file}.edit-lock`, `${pid}\n${os.hostname()}\n`, { mode: 0o600 });
+  const result = await runKnock(['add', 'a', '127.0.0.1', '1'], { env: home.env });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  expect(names(file)).toEqual(['a']);
+  expect(readdirSync(home.configDir)).toEqual(['config.yaml']);
+});
+
+test('a lock held by a live process makes the edit wait for it, then go through', async () => {
+  const file = home.writeConfig('profiles:\n');
+  const lock = `${file}.edit-lock`;
+  writeFileSync(lock, `${process.pid}\n${os.hostname()}\n`, { mode: 0o600 });
+  const adding = runKnock(['add', 'a', '127.0.0.1', '1'], { env: home.env });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Still waiting: nothing written while the lock is held.
+  expect(names(file)).toEqual([]);
+  const { unlinkSync } = await import('node:fs');
+  unlinkSync(lock);
+  const result = await adding;
+  expect(result.code).toBe(0);
+  expect(names(file)).toEqual(['a']);
+  expect(path.basename(file)).toBe('config.yaml');
+});
