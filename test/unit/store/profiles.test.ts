@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../src/shared/errors.js';
-import { brokenProfileMessage, DEFAULT_PROFILE_DELAY, DEFAULT_SEQ_TIMEOUT, parseStore } from '../../../src/store/profiles.js';
+import { brokenProfileMessage, DEFAULT_PROFILE_DELAY, DEFAULT_SEQ_TIMEOUT, parseProfile, parseStore } from '../../../src/store/profiles.js';
 
 const FILE = '/home/u/.config/knock/config.yaml';
 
@@ -133,7 +133,10 @@ describe('packet options in a profile', () => {
     [{ source: 7 }, "profile 'a': source must be"],
     [{ family: 'ipv6' }, "profile 'a': family \"ipv6\" must be 4, 6 or both"],
   ])('%j is refused', (extra, message) => {
-    expect(() => one(extra)).toThrow(ConfigError);
-    expect(() => one(extra)).toThrow(message);
+    // In a store a broken profile stands aside (store.broken); on its own it is an error.
+    const alone = () => parseProfile('a', { open: [1, 2], ...extra }, FILE);
+    expect(alone).toThrow(ConfigError);
+    expect(alone).toThrow(message);
+    expect(parseStore({ profiles: { a: { open: [1, 2], ...extra } } }, FILE).broken?.has('a')).toBe(true);
   });
 });
