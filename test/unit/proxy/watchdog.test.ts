@@ -76,9 +76,9 @@ test('runs the small entry beside knock when present, else the hidden command; t
     const script = path.join(dir, 'knock');
     writeFileSync(script, '');
     const self = { node: '/usr/bin/node', script };
-    expect(watchdogArgs(self, false)).toEqual([script, WATCHDOG_COMMAND]);
+    expect(watchdogArgs(self)).toEqual([script, WATCHDOG_COMMAND]);
     writeFileSync(path.join(dir, 'knock-watchdog'), '');
-    expect(watchdogArgs(self, true)).toEqual([path.join(dir, 'knock-watchdog'), '-v']);
+    expect(watchdogArgs(self)).toEqual([path.join(dir, 'knock-watchdog')]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
