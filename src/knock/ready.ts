@@ -15,6 +15,8 @@ export interface ReadyOptions {
   connect?: (options: net.NetConnectOpts) => net.Socket;
   /** Stops at once: the attempt in flight is dropped (its one SYN already out), no new one starts. */
   signal?: AbortSignal;
+  /** Read nothing from the connection: its bytes are for whoever it is handed to (ssh). */
+  noRead?: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function connectWhenReady(to: Destination, port: number, options: R
     const timeoutMs = Math.max(1, Math.min(attemptMs, left));
     const attemptStarted = Date.now();
     try {
-      return await connectOnce(connect, to, port, timeoutMs, options.highWaterMark, signal);
+      return await connectOnce(connect, to, port, timeoutMs, options, signal);
     } catch (error) {
       signal?.throwIfAborted();
       lastReason = reasonOf(error);
@@ -92,7 +94,7 @@ function connectOnce(
   to: Destination,
   port: number,
   timeoutMs: number,
-  highWaterMark: number | undefined,
+  { highWaterMark, noRead }: Pick<ReadyOptions, 'highWaterMark' | 'noRead'>,
   signal: AbortSignal | undefined,
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -105,6 +107,8 @@ function connectOnce(
       allowHalfOpen: true,
       ...(highWaterMark ? { readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark } : {}),
     } as net.NetConnectOpts);
+    // Paused before it connects, Node never starts reading: the server's banner stays in the kernel.
+    if (noRead) socket.pause();
     const settle = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

@@ -30,6 +30,8 @@ export interface ProxyRequest {
   detectMode?: () => ProxyMode;
   pass?: PassOptions;
   gone?: GoneOptions;
+  /** Set by runProxy in fd-pass mode. */
+  noRead?: boolean;
 }
 
 /** Socket buffer sizes on the data path: fewer, larger reads and writes per MiB. */
@@ -61,7 +63,7 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
     if (!gone.signal.aborted) ctx.debug(line);
   };
   try {
-    const socket = await knockThenConnect(ctx, openPlan, request, gone.signal, say);
+    const socket = await knockThenConnect(ctx, openPlan, { ...request, noRead: Boolean(channel) }, gone.signal, say);
     gone.stop();
     say(`proxy: connected to ${where}`);
     if (channel) {
@@ -106,6 +108,8 @@ function chooseMode(ctx: Context, request: ProxyRequest): ProxyMode {
  * before ssh has it: if we die in between, our copy closes it, and the watchdog sees that.
  */
 async function handOver(socket: net.Socket, channel: FdPassChannel, watchdog: Watchdog | undefined): Promise<void> {
+  // A byte read here would never reach ssh (it reads the server's banner from the socket).
+  if (socket.readableLength > 0) throw new RuntimeError('cannot pass the connection to ssh: knock read from it first (a bug)');
   socket.setKeepAlive(true);
   watchdog?.watch(connectionIdOf(socket));
   try {
@@ -143,6 +147,7 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
   const connecting = connectWhenReady({ address: plan.address, family: plan.family }, request.port, {
     windowMs: request.connectTimeoutMs,
     highWaterMark: PROXY_HIGH_WATER_MARK,
+    noRead: request.noRead ?? false,
     signal,
     onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
   });
