@@ -187,4 +187,55 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
     expect(exit.code).toBe(0);
     await closedOnceAfter(Date.now());
   });
+
+  // Issue: ssh killed while the proxy still knocks or connects must stop it there.
+  describe.each([
+    ['relay', 'no'],
+    ['fd-pass', 'yes'],
+  ])('%s mode: ssh killed before the session is up', (_mode, fdpass) => {
+    const start = (profile: string) => {
+      home.writeConfig(profile);
+      const ssh = spawn('ip', sshArgs(['true'], ['-o', `ProxyUseFdpass=${fdpass}`, '-o', `ProxyCommand ${process.execPath} ${KNOCK_BIN} proxy -v %n %p --connect-timeout 10`]), {
+        env: home.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      ssh.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      // The pipe closes once every process writing to it (ssh, the proxy) is gone.
+      const closed = new Promise((resolve) => ssh.stderr!.once('close', resolve));
+      return { ssh, stderr: () => stderr, closed };
+    };
+
+    test('killed while connecting: no further connect attempt, the close knock at once, not a word after', async () => {
+      // A wrong second knock: the door never opens and every connect is turned away.
+      const { ssh, stderr, closed } = start('profiles:\n  door:\n    open: [1111, 4444]\n    close: [3333]\n    delay: 50\n');
+      expect(await eventually(() => syns(capture.packets(), 22).length >= 2, 10000, 20)).toBe(true);
+      expect(stderr()).toMatch(/proxy: connect attempt 1 to /);
+      const said = stderr().length;
+      const killedAt = Date.now();
+      ssh.kill('SIGKILL');
+      await closed;
+      await new Promise((r) => setTimeout(r, 1500));
+      const packets = capture.packets();
+      // An attempt already on the wire may be the last; none starts 300 ms after the kill.
+      expect(syns(packets, 22).filter((p) => p.time * 1000 > killedAt + 300)).toEqual([]);
+      expect(syns(packets, 3333)).toHaveLength(1);
+      expect(syns(packets, 3333)[0]!.time * 1000 - killedAt).toBeLessThan(1000);
+      expect(stderr().length).toBe(said);
+      expect(ours().filter((p) => / proxy /.test(p.cmdline))).toEqual([]);
+    });
+
+    test('killed between the open knocks: the rest of the sequence never leaves, nor any connect; the close knock follows', async () => {
+      const { ssh, closed } = start('profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 1500\n');
+      expect(await eventually(() => syns(capture.packets(), 1111).length >= 1, 10000, 20)).toBe(true);
+      ssh.kill('SIGKILL');
+      await closed;
+      await new Promise((r) => setTimeout(r, 2500));
+      const packets = capture.packets();
+      expect(syns(packets, 2222)).toEqual([]);
+      expect(syns(packets, 22)).toEqual([]);
+      expect(syns(packets, 3333)).toHaveLength(1);
+      expect(ours().filter((p) => / proxy /.test(p.cmdline))).toEqual([]);
+    });
+  });
 });
