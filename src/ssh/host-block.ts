@@ -8,6 +8,8 @@ export interface HostBlock {
   hostName?: string;
   port?: number;
   proxyCommand: string;
+  /** ssh passes the socket back and talks to the server itself (knock proxy supports it). */
+  proxyUseFdpass?: boolean;
 }
 
 export function renderHostBlock(block: HostBlock): string {
@@ -15,6 +17,7 @@ export function renderHostBlock(block: HostBlock): string {
   if (block.hostName && block.hostName !== block.alias) lines.push(`  HostName ${block.hostName}`);
   if (block.port) lines.push(`  Port ${block.port}`);
   lines.push(`  ProxyCommand ${block.proxyCommand}`);
+  if (block.proxyUseFdpass) lines.push('  ProxyUseFdpass yes');
   return lines.join('\n') + '\n';
 }
 
@@ -55,6 +58,7 @@ export function addHostBlock(text: string, file: string, block: HostBlock): AddO
     if (block.hostName && block.hostName !== block.alias && computed.HostName === undefined && computed.hostname === undefined) wanted.push(['HostName', block.hostName]);
     if (block.port && computed.Port === undefined && computed.port === undefined) wanted.push(['Port', String(block.port)]);
     wanted.push(['ProxyCommand', block.proxyCommand]);
+    if (block.proxyUseFdpass && computed.ProxyUseFdpass === undefined && computed.proxyusefdpass === undefined) wanted.push(['ProxyUseFdpass', 'yes']);
     const directives = own.config.filter((l) => l.type === LineType.DIRECTIVE) as Directive[];
     const last = directives.at(-1);
     const indent = last?.before ?? '  ';

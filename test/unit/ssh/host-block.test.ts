@@ -58,3 +58,12 @@ describe('addHostBlock', () => {
     expect(addHostBlock('Match exec "exit 1"\n  User z\n', 'cfg', block).kind).toBe('added-block');
   });
 });
+
+describe('ProxyUseFdpass', () => {
+  const fd: HostBlock = { ...block, proxyUseFdpass: true };
+  test('rendered after the ProxyCommand; added to an existing block unless it says its own', () => {
+    expect(renderHostBlock(fd)).toBe('Host door\n  HostName 203.0.113.7\n  Port 2222\n  ProxyCommand /opt/knock/bin/knock proxy %n %p\n  ProxyUseFdpass yes\n');
+    expect(addHostBlock('Host door\n  User bob\n', 'cfg', fd)).toMatchObject({ added: ['HostName', 'Port', 'ProxyCommand', 'ProxyUseFdpass'] });
+    expect(addHostBlock('Host door\n  User bob\n  ProxyUseFdpass no\n', 'cfg', fd)).toMatchObject({ added: ['HostName', 'Port', 'ProxyCommand'] });
+  });
+});
