@@ -203,7 +203,9 @@ export default async function sshThroughput(ctx) {
         await new Promise((r) => setTimeout(r, 800));
       }
       const mb = median(samples) / 1024;
-      console.log(`   private memory per session (median): ${mb.toFixed(1)} MB  goal <= 8 MB: ${mb <= 8 ? 'met' : 'MISSED'}`);
+      // The goal is for fd-pass; the relay keeps the proxy too (for reference).
+      const goal = host === 'bench-knock-fdpass' ? `  goal <= 8 MB: ${mb <= 8 ? 'met' : 'MISSED'}` : '  (relay, for reference)';
+      console.log(`   private memory per session (median): ${mb.toFixed(1)} MB${goal}`);
     }
     const ends = {
       exit: (child) => child,
