@@ -13,35 +13,53 @@ export interface ReadyOptions {
   onRetry?: (attempt: number, reason: string) => void;
   /** Replaceable in tests. */
   connect?: (options: net.NetConnectOpts) => net.Socket;
+  /** Stops at once: the attempt in flight is dropped (its one SYN already out), no new one starts. */
+  signal?: AbortSignal;
+  /** Read nothing from the connection: its bytes are for whoever it is handed to (ssh). */
+  noRead?: boolean;
 }
 
 /**
- * A dropped SYN is retransmitted by the kernel only after ~1 s; a fresh attempt after this
- * long reaches a firewall rule that appeared meanwhile sooner.
+ * How long an unanswered attempt waits: short at first, growing (50, 100, 200, 400, 800 ms),
+ * because the first SYN often reaches the server before its rule does (knockd runs a command
+ * after the last knock). Every attempt is dropped before the kernel would retransmit its SYN
+ * (~1 s), so each costs exactly one SYN, to the service port.
  */
-export const ATTEMPT_MS = 500;
+export const FIRST_ATTEMPT_MS = 50;
+export const MAX_ATTEMPT_MS = 800;
+/** After a refused or unreachable attempt (answered at once), the pause before the next. */
 const FIRST_BACKOFF_MS = 20;
 const MAX_BACKOFF_MS = 250;
 
 /** Opens a TCP connection to `to`:`port`, retrying until it is accepted or the window closes. */
 export async function connectWhenReady(to: Destination, port: number, options: ReadyOptions): Promise<net.Socket> {
   const connect = options.connect ?? net.connect;
+  const { signal } = options;
   const started = Date.now();
+  let attemptMs = FIRST_ATTEMPT_MS;
   let backoff = FIRST_BACKOFF_MS;
   let lastReason = 'no attempt';
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     const left = options.windowMs - (Date.now() - started);
     if (left <= 0 && attempt > 1) break;
+    const timeoutMs = Math.max(1, Math.min(attemptMs, left));
+    const attemptStarted = Date.now();
     try {
-      return await connectOnce(connect, to, port, Math.max(1, Math.min(ATTEMPT_MS, left)), options.highWaterMark);
+      return await connectOnce(connect, to, port, timeoutMs, options, signal);
     } catch (error) {
+      signal?.throwIfAborted();
       lastReason = reasonOf(error);
     }
     const remaining = options.windowMs - (Date.now() - started);
     if (remaining <= 0) break;
     options.onRetry?.(attempt, lastReason);
-    await new Promise((r) => setTimeout(r, Math.min(backoff, remaining)));
-    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+    if (Date.now() - attemptStarted < timeoutMs) {
+      // Answered (refused, unreachable): pause before asking again.
+      await pause(Math.min(backoff, remaining), signal);
+      backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+    }
+    attemptMs = Math.min(MAX_ATTEMPT_MS, attemptMs * 2);
   }
   throw new NotReadyError(`connect to ${hostPort(to.address, port)} failed after ${formatSeconds(options.windowMs)}: ${lastReason}`, lastReason);
 }
@@ -56,12 +74,28 @@ export class NotReadyError extends RuntimeError {
   }
 }
 
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 function connectOnce(
   connect: (options: net.NetConnectOpts) => net.Socket,
   to: Destination,
   port: number,
   timeoutMs: number,
-  highWaterMark: number | undefined,
+  { highWaterMark, noRead }: Pick<ReadyOptions, 'highWaterMark' | 'noRead'>,
+  signal: AbortSignal | undefined,
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     // The one resolved address, never a name: no second lookup, no Happy Eyeballs SYNs.
@@ -75,17 +109,30 @@ function connectOnce(
       ...(to.source ? { localAddress: to.source } : {}),
       ...(highWaterMark ? { readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark } : {}),
     } as net.NetConnectOpts);
+    // Paused before it connects, Node never starts reading: the server's banner stays in the kernel.
+    if (noRead) socket.pause();
+    const settle = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
     const timer = setTimeout(() => {
+      settle();
       socket.destroy();
       reject(new Error('no answer (ETIMEDOUT)'));
     }, timeoutMs);
+    const onAbort = () => {
+      settle();
+      socket.destroy();
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => {
-      clearTimeout(timer);
+      settle();
       socket.off('error', onError);
       resolve(socket);
     });
     const onError = (error: Error) => {
-      clearTimeout(timer);
+      settle();
       socket.destroy();
       reject(error);
     };

@@ -1,5 +1,6 @@
-// knock proxy: knock, connect to the same address, carry the bytes, and leave a watchdog
-// behind that closes the door however the session ends.
+// knock proxy: knock, connect to the same address, then either hand the socket to ssh
+// (ProxyUseFdpass) or carry the bytes ourselves, and leave a watchdog behind that closes the
+// door however the session ends.
 import type { Context } from '../app/context.js';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
 import { executePlan } from '../knock/execute.js';
@@ -8,8 +9,13 @@ import { prepareTarget } from '../app/target.js';
 import { notSentError, outcomeLine, sentLine, warnIfPingShowsSizes } from '../app/send-plan.js';
 import { scheduleKnocks, type KnockPlan } from '../knock/plan.js';
 import { connectWhenReady, hostPort } from '../knock/ready.js';
+import { abortableClock, abortableTransport } from '../knock/abortable.js';
+import type net from 'node:net';
+import { connectionIdOf } from './connection-watch.js';
+import { detectMode, FdPassChannel, whyNoFdPass, type PassOptions, type ProxyMode } from './fd-pass.js';
 import { relay } from './relay.js';
 import type { SelfCommand } from './self.js';
+import { watchSshGone, type GoneOptions } from './ssh-gone.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
 
 export interface ProxyRequest {
@@ -21,6 +27,11 @@ export interface ProxyRequest {
   self: SelfCommand;
   /** Replaceable in tests. */
   startWatchdog?: typeof startWatchdog;
+  detectMode?: () => ProxyMode;
+  pass?: PassOptions;
+  gone?: GoneOptions;
+  /** Set by runProxy in fd-pass mode. */
+  noRead?: boolean;
 }
 
 /** Socket buffer sizes on the data path: fewer, larger reads and writes per MiB. */
@@ -39,18 +50,31 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
   await warnIfPingShowsSizes(ctx, openPlan);
   if (closePlan) await warnIfPingShowsSizes(ctx, closePlan);
 
+  const mode = chooseMode(ctx, request);
   // The watchdog comes first: a proxy killed in the middle of the open sequence still closes.
   let watchdog: Watchdog | undefined;
   if (closePlan) {
-    watchdog = (request.startWatchdog ?? startWatchdog)(closePlan, { self: request.self, verbose: Boolean(ctx.args.verbose) });
+    watchdog = (request.startWatchdog ?? startWatchdog)(closePlan, { self: request.self });
     ctx.debug(`proxy: close watchdog ${watchdog.pid ?? '?'} armed (${closePlan.knocks.map(formatKnock).join(' ')})`);
   } else {
     ctx.debug(`proxy: profile '${openPlan.profile}' has no close sequence; the door stays open`);
   }
 
+  const channel = mode === 'fd-pass' ? new FdPassChannel(request.pass) : undefined;
+  const gone = watchSshGone({ ...(channel ? { onChannelClosed: (f: () => void) => channel.onClosed(f) } : {}), ...request.gone });
+  // Once ssh has gone, its terminal is no longer ours to write on.
+  const say = (line: string) => {
+    if (!gone.signal.aborted) ctx.debug(line);
+  };
   try {
-    const socket = await knockThenConnect(ctx, openPlan, request);
-    ctx.debug(`proxy: connected to ${where}`);
+    const socket = await knockThenConnect(ctx, openPlan, { ...request, noRead: Boolean(channel) }, gone.signal, say);
+    gone.stop();
+    say(`proxy: connected to ${where}`);
+    if (channel) {
+      await handOver(socket, channel, watchdog);
+      say('proxy: connection passed to ssh; the watchdog closes the door when it ends');
+      return 0;
+    }
     const result = await relay(socket, {
       input: ctx.io.stdin as NodeJS.ReadableStream & { destroy?(): void },
       output: ctx.io.stdout as unknown as NodeJS.WritableStream,
@@ -60,8 +84,43 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
       throw new RuntimeError(`connection to ${where} failed: ${reasonOf(result.error)}`);
     }
     return 0;
+  } catch (error) {
+    // Nobody is left to tell; the close knock goes now (finally).
+    if (gone.signal.aborted) return 1;
+    throw error;
   } finally {
+    gone.stop();
     watchdog?.release();
+  }
+}
+
+function chooseMode(ctx: Context, request: ProxyRequest): ProxyMode {
+  const mode = (request.detectMode ?? detectMode)();
+  if (mode === 'relay') return mode;
+  const why = whyNoFdPass(request.pass, ctx.io.platform);
+  if (why) {
+    ctx.debug(`proxy: ssh wants the socket passed (ProxyUseFdpass), but ${why}: relaying instead`);
+    return 'relay';
+  }
+  ctx.debug('proxy: ssh takes the socket (ProxyUseFdpass): knock, connect, pass it, exit');
+  return mode;
+}
+
+/**
+ * ssh sets no keepalive on a socket it is given (it does for its own): we do, with the
+ * system's timers, as its TCPKeepAlive would. The watchdog learns which connection to watch
+ * before ssh has it: if we die in between, our copy closes it, and the watchdog sees that.
+ */
+async function handOver(socket: net.Socket, channel: FdPassChannel, watchdog: Watchdog | undefined): Promise<void> {
+  // A byte read here would never reach ssh (it reads the server's banner from the socket).
+  if (socket.readableLength > 0) throw new RuntimeError('cannot pass the connection to ssh: knock read from it first (a bug)');
+  socket.setKeepAlive(true);
+  watchdog?.watch(connectionIdOf(socket));
+  try {
+    await channel.pass(socket);
+  } catch (error) {
+    socket.destroy();
+    throw new RuntimeError(`cannot pass the connection to ssh: ${reasonOf(error)}`);
   }
 }
 
@@ -69,24 +128,32 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
  * Fires the open sequence and starts connecting as soon as the last knock has left, without
  * waiting for the knocks' outcomes (a dropped TCP knock settles only after 150 ms).
  */
-async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyRequest) {
+async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyRequest, signal: AbortSignal, say: (line: string) => void) {
   let lastSent!: () => void;
   const allSent = new Promise<void>((resolve) => (lastSent = resolve));
+  const execute = ctx.executeOptions();
   const execution = executePlan(plan, {
-    ...ctx.executeOptions(),
+    ...execute,
+    // ssh gone half-way: the rest of the sequence stays unsent.
+    transport: abortableTransport(execute.transport, signal),
+    clock: abortableClock(execute.clock, signal),
     // -v lines as the knocks leave, before any connect attempt is told of.
     onSent: (i, knock, sentMs) => {
-      ctx.debug(sentLine(plan, i, knock, sentMs));
+      say(sentLine(plan, i, knock, sentMs));
       if (i === plan.knocks.length - 1) lastSent();
     },
-    onOutcome: (i, outcome) => ctx.debug(outcomeLine(plan, i, outcome)),
+    onOutcome: (i, outcome) => say(outcomeLine(plan, i, outcome)),
   });
+  // Rejected later only by ssh going away, which the caller learns from the connect.
+  execution.catch(() => {});
   // executePlan fails only before the first packet (arming); then nothing was sent.
   await Promise.race([allSent, execution]);
   const connecting = connectWhenReady({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, request.port, {
     windowMs: request.connectTimeoutMs,
     highWaterMark: PROXY_HIGH_WATER_MARK,
-    onRetry: (attempt, reason) => ctx.debug(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
+    noRead: request.noRead ?? false,
+    signal,
+    onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
   });
   // A knock that could not leave fails the session at once, not after the connect window.
   const checked = execution.then((report) => {

@@ -1,8 +1,9 @@
 // The close sequence, however the session ends. A detached child holds the read end of a
 // pipe from the proxy; every way the proxy can end (exit, SIGHUP from ssh, Ctrl-C, SIGKILL,
 // Windows' TerminateProcess) closes the write end, and at that EOF the child sends the
-// close knocks of the plan it was given, already resolved. The plan travels down that same
-// pipe, never on the command line, where any local user could read the sequence with ps.
+// close knocks of the plan it was given, already resolved. When the proxy handed the
+// connection to ssh (fd-pass), a second line names it, and the child waits for that
+// connection to end first. Both travel down the pipe, never on the command line (ps).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
@@ -11,19 +12,20 @@ import { executePlan, type ExecuteOptions } from '../knock/execute.js';
 import { formatKnock } from '../knock/tokens.js';
 import type { KnockPlan } from '../knock/plan.js';
 import type { SelfCommand } from './self.js';
+import { isConnectionId, waitForConnectionEnd, type ConnectionId, type WatchDeps } from './connection-watch.js';
 
 /** The hidden command the watchdog child runs. */
 export const WATCHDOG_COMMAND = '__close-watchdog';
 
 export interface WatchdogOptions {
   self: SelfCommand;
-  /** -v: the child may speak on our stderr; otherwise it is silent (it outlives the terminal's user). */
-  verbose?: boolean;
   spawn?: typeof spawn;
 }
 
 export interface Watchdog {
-  /** Closes the pipe: the close knock goes now rather than when this process ends. */
+  /** The connection was handed on: at EOF, wait for it to end before knocking. */
+  watch(connection: ConnectionId): void;
+  /** Closes the pipe: the close knock goes now (or once the watched connection ends). */
   release(): void;
   readonly pid: number | undefined;
 }
@@ -32,20 +34,19 @@ export interface Watchdog {
  * The small entry beside bin/knock that only sends a plan (a fraction of the CLI's start-up,
  * which the watchdog pays while ssh is busy with its handshake); else the CLI's hidden command.
  */
-export function watchdogArgs(self: SelfCommand, verbose: boolean): string[] {
-  const tail = verbose ? ['-v'] : [];
+export function watchdogArgs(self: SelfCommand): string[] {
   try {
     const light = path.join(path.dirname(realpathSync(self.script)), 'knock-watchdog');
-    if (existsSync(light)) return [light, ...tail];
+    if (existsSync(light)) return [light];
   } catch {
     // no such script: use the CLI
   }
-  return [self.script, WATCHDOG_COMMAND, ...tail];
+  return [self.script, WATCHDOG_COMMAND];
 }
 
 export function startWatchdog(closePlan: KnockPlan, options: WatchdogOptions): Watchdog {
   const run = options.spawn ?? spawn;
-  const args = watchdogArgs(options.self, Boolean(options.verbose));
+  const args = watchdogArgs(options.self);
   // It makes no TLS connection: spare it the start-up cost of extra CA certificates.
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
@@ -55,7 +56,8 @@ export function startWatchdog(closePlan: KnockPlan, options: WatchdogOptions): W
       env,
       // Its own session and process group: Ctrl-C and ssh's SIGHUP reach the proxy, not it.
       detached: true,
-      stdio: ['pipe', 'ignore', options.verbose ? 'inherit' : 'ignore'],
+      // Never ssh's stderr: a child holding it keeps `ssh ... 2>&1 | cat` open after the session.
+      stdio: ['pipe', 'ignore', 'ignore'],
       windowsHide: true,
     });
   } catch (error) {
@@ -70,8 +72,23 @@ export function startWatchdog(closePlan: KnockPlan, options: WatchdogOptions): W
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   return {
     pid: child.pid,
+    watch: (connection) => child.stdin?.write(JSON.stringify({ watch: connection }) + '\n'),
     release: () => child.stdin?.end(),
   };
+}
+
+/** What the proxy told the watchdog: the close plan, and the connection to wait for, if any. */
+export function parseWatchdogInput(text: string): { plan: KnockPlan; watch?: ConnectionId } {
+  const [first = '', second = ''] = text.split('\n');
+  const plan = parseWatchdogPlan(first);
+  let watch: unknown;
+  try {
+    watch = second ? (JSON.parse(second) as { watch?: unknown }).watch : undefined;
+  } catch {
+    watch = undefined;
+  }
+  // A line cut short (the proxy killed while writing it) cannot name a connection: knock now.
+  return isConnectionId(watch) ? { plan, watch } : { plan };
 }
 
 /** The watchdog's side: validates the plan it was handed. */
@@ -110,11 +127,19 @@ export interface WatchdogIo {
   /** Where -v reports the close knocks. */
   debug?: (line: string) => void;
   execute?: ExecuteOptions;
+  watch?: WatchDeps;
 }
 
-/** The watchdog's whole life: read the close plan from stdin until EOF, then send it. */
+/**
+ * The watchdog's whole life: read the close plan from stdin until EOF; if the proxy passed
+ * the connection on, wait until it has ended; then send the plan.
+ */
 export async function runWatchdog(io: WatchdogIo): Promise<number> {
-  const plan = parseWatchdogPlan((await readUntilEof(io.stdin)).split('\n')[0] ?? '');
+  const { plan, watch } = parseWatchdogInput(await readUntilEof(io.stdin));
+  if (watch) {
+    io.debug?.(`watching ${watch.local}:${watch.localPort} -> ${watch.remote}:${watch.remotePort}`);
+    await waitForConnectionEnd(watch, io.watch);
+  }
   const report = await executePlan(plan, {
     onWait: () => io.debug?.(`close watchdog: waiting for another knock sequence to ${plan.address} to finish`),
     ...io.execute,

@@ -9,6 +9,8 @@ export interface HostBlock {
   hostName?: string;
   port?: number;
   proxyCommand: string;
+  /** ssh passes the socket back and talks to the server itself (knock proxy supports it). */
+  proxyUseFdpass?: boolean;
 }
 
 export function renderHostBlock(block: HostBlock, indent = '  '): string {
@@ -16,6 +18,7 @@ export function renderHostBlock(block: HostBlock, indent = '  '): string {
   if (block.hostName && block.hostName !== block.alias) lines.push(`${indent}HostName ${block.hostName}`);
   if (block.port) lines.push(`${indent}Port ${block.port}`);
   lines.push(`${indent}ProxyCommand ${block.proxyCommand}`);
+  if (block.proxyUseFdpass) lines.push(`${indent}ProxyUseFdpass yes`);
   return lines.join('\n') + '\n';
 }
 
@@ -68,6 +71,7 @@ function addToText(text: string, file: string, block: HostBlock, evaluate: Evalu
     if (block.hostName && block.hostName !== block.alias && !before.values.has('hostname')) wanted.push(['HostName', block.hostName]);
     if (block.port && !before.values.has('port')) wanted.push(['Port', String(block.port)]);
     wanted.push(['ProxyCommand', block.proxyCommand]);
+    if (block.proxyUseFdpass && !before.values.has('proxyusefdpass')) wanted.push(['ProxyUseFdpass', 'yes']);
     const directives = own.config.filter((l) => l.type === LineType.DIRECTIVE) as Directive[];
     const last = directives.at(-1);
     const indent = last?.before || indentOf(config);

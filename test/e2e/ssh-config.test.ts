@@ -24,9 +24,10 @@ async function sshSees(alias: string): Promise<Record<string, string>> {
 
 test('prints a Host block with the absolute path of this knock', async () => {
   const result = await runKnock(['ssh-config', 'door'], { env: home.env });
-  expect(result.stderr).toBe('');
+  // This machine's OpenSSH (>= 5.5) takes the socket from the proxy; the note says so.
+  expect(result.stderr).toBe('knock: ProxyUseFdpass yes: knock knocks, connects and hands the connection to ssh, which then talks to the server itself\n');
   expect(result.code).toBe(0);
-  expect(result.stdout).toBe(`Host door\n  HostName 198.18.0.2\n  Port 2222\n  ProxyCommand ${ourProxyCommand}\n`);
+  expect(result.stdout).toBe(`Host door\n  HostName 198.18.0.2\n  Port 2222\n  ProxyCommand ${ourProxyCommand}\n  ProxyUseFdpass yes\n`);
   expect(path.isAbsolute(KNOCK_BIN)).toBe(true);
   expect(existsSync(sshFile())).toBe(false);
 });
@@ -35,10 +36,10 @@ test('--add creates ~/.ssh/config (0600) when there is none; a second --add chan
   const first = await runKnock(['ssh-config', 'door', '--add'], { env: home.env });
   expect(first.stderr).toBe('');
   expect(first.code).toBe(0);
-  expect(first.stdout).toBe(`${sshFile()}: added Host door\n`);
+  expect(first.stdout).toBe(`${sshFile()}: added Host door; ProxyUseFdpass yes: knock knocks, connects and hands the connection to ssh, which then talks to the server itself\n`);
   expect(statSync(sshFile()).mode & 0o777).toBe(0o600);
   const seen = await sshSees('door');
-  expect([seen.hostname, seen.port, seen.proxycommand]).toEqual(['198.18.0.2', '2222', ourProxyCommand]);
+  expect([seen.hostname, seen.port, seen.proxycommand, seen.proxyusefdpass]).toEqual(['198.18.0.2', '2222', ourProxyCommand, 'yes']);
   const again = await runKnock(['ssh-config', 'door', '--add'], { env: home.env });
   expect(again.code).toBe(0);
   expect(again.stdout).toMatch(/already uses this ProxyCommand; nothing to do/);
@@ -52,7 +53,7 @@ test('--add keeps every existing line, backs the file up, and puts the block bef
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   const text = readFileSync(sshFile(), 'utf8');
-  expect(text).toBe(`# mine\nHost other\n  User alice\n\nHost door\n  HostName 198.18.0.2\n  Port 2222\n  ProxyCommand ${ourProxyCommand}\n\nHost *\n  ServerAliveInterval 30\n  ProxyJump none\n`);
+  expect(text).toBe(`# mine\nHost other\n  User alice\n\nHost door\n  HostName 198.18.0.2\n  Port 2222\n  ProxyCommand ${ourProxyCommand}\n  ProxyUseFdpass yes\n\nHost *\n  ServerAliveInterval 30\n  ProxyJump none\n`);
   expect(statSync(sshFile()).mode & 0o777).toBe(0o640);
   expect(backups()).toHaveLength(1);
   expect(readFileSync(path.join(path.dirname(sshFile()), backups()[0]!), 'utf8')).toBe(original);
@@ -64,7 +65,7 @@ test('--add completes an existing Host block of that name, keeping its own HostN
   home.writeFile('.ssh/config', 'Host door\n  HostName door.example\n  User bob\nHost *\n  ServerAliveInterval 30');
   const result = await runKnock(['ssh-config', 'door', '--add'], { env: home.env });
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(/: added Port, ProxyCommand to Host door \(backup: .*config\.knock-backup\)\n$/);
+  expect(result.stdout).toMatch(/: added Port, ProxyCommand, ProxyUseFdpass to Host door \(backup: .*config\.knock-backup\); ProxyUseFdpass yes: .*\n$/);
   const seen = await sshSees('door');
   expect([seen.hostname, seen.user, seen.port, seen.proxycommand, seen.serveraliveinterval]).toEqual(['door.example', 'bob', '2222', ourProxyCommand, '30']);
 });

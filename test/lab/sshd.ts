@@ -35,6 +35,8 @@ export async function startSshd(lab: Lab, ns: string, listen: string, port = 22)
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'PubkeyAuthentication yes',
+      // scp speaks SFTP since OpenSSH 9.0.
+      'Subsystem sftp internal-sftp',
       'LogLevel ERROR',
       '',
     ].join('\n'),

@@ -59,3 +59,52 @@ test('formatting', () => {
   expect(formatSeconds(10000)).toBe('10 s');
   expect(formatSeconds(1500)).toBe('1.5 s');
 });
+
+/** A connect whose attempts never get an answer (a firewall that drops): records when each began. */
+function silentConnect() {
+  const started: number[] = [];
+  const sockets: net.Socket[] = [];
+  const connect = () => {
+    started.push(Date.now());
+    const socket = new net.Socket();
+    sockets.push(socket);
+    return socket;
+  };
+  return { connect, started, sockets };
+}
+
+test('unanswered attempts wait 50, 100, 200, 400 ms ... each, never long enough for a SYN retransmit', async () => {
+  const { connect, started, sockets } = silentConnect();
+  const t0 = Date.now();
+  await expect(connectWhenReady({ address: '127.0.0.1', family: 4 }, port, { windowMs: 1600, connect })).rejects.toThrow(/no answer \(ETIMEDOUT\)/);
+  const gaps = started.map((t, i) => (i === 0 ? t - t0 : t - started[i - 1]!));
+  // Starts at 0, +50, +100, +200, +400, +800 (the window ends during the sixth).
+  expect(started).toHaveLength(6);
+  const expected = [0, 50, 100, 200, 400, 800];
+  gaps.forEach((gap, i) => expect(Math.abs(gap - expected[i]!)).toBeLessThan(45));
+  for (const s of sockets) expect(s.destroyed).toBe(true);
+});
+
+test('an abort stops at once: the attempt in flight is dropped and no other starts', async () => {
+  const { connect, started, sockets } = silentConnect();
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('ssh is gone')), 120);
+  await expect(connectWhenReady({ address: '127.0.0.1', family: 4 }, port, { windowMs: 5000, connect, signal: controller.signal })).rejects.toThrow('ssh is gone');
+  const n = started.length;
+  await new Promise((r) => setTimeout(r, 300));
+  expect(started).toHaveLength(n);
+  expect(n).toBe(2);
+  for (const s of sockets) expect(s.destroyed).toBe(true);
+});
+
+test('noRead: the connection is handed over unread (paused before it connects)', async () => {
+  const banner = net.createServer((s) => s.on('error', () => {}).end('SSH-2.0-test\r\n'));
+  await new Promise<void>((r) => banner.listen(0, '127.0.0.1', r));
+  const p = (banner.address() as net.AddressInfo).port;
+  const socket = await connectWhenReady({ address: '127.0.0.1', family: 4 }, p, { windowMs: 1000, noRead: true });
+  await new Promise((r) => setTimeout(r, 100));
+  expect(socket.readableLength).toBe(0);
+  expect(socket.bytesRead).toBe(0);
+  socket.destroy();
+  banner.close();
+});

@@ -5,7 +5,8 @@ import { PassThrough } from 'node:stream';
 import { RuntimeError } from '../../../src/shared/errors.js';
 import type { KnockPlan } from '../../../src/knock/plan.js';
 import type { Transport } from '../../../src/knock/transport/transport.js';
-import { parseWatchdogPlan, runWatchdog, watchdogArgs, WATCHDOG_COMMAND } from '../../../src/proxy/watchdog.js';
+import { parseWatchdogInput, parseWatchdogPlan, runWatchdog, watchdogArgs, WATCHDOG_COMMAND } from '../../../src/proxy/watchdog.js';
+import { procAddress } from '../../../src/proxy/connection-watch.js';
 
 const plan: KnockPlan = {
   action: 'close',
@@ -76,10 +77,35 @@ test('runs the small entry beside knock when present, else the hidden command; t
     const script = path.join(dir, 'knock');
     writeFileSync(script, '');
     const self = { node: '/usr/bin/node', script };
-    expect(watchdogArgs(self, false)).toEqual([script, WATCHDOG_COMMAND]);
+    expect(watchdogArgs(self)).toEqual([script, WATCHDOG_COMMAND]);
     writeFileSync(path.join(dir, 'knock-watchdog'), '');
-    expect(watchdogArgs(self, true)).toEqual([path.join(dir, 'knock-watchdog'), '-v']);
+    expect(watchdogArgs(self)).toEqual([path.join(dir, 'knock-watchdog')]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('with a connection named after the plan, the close waits for that connection to end', async () => {
+  const fired: string[] = [];
+  const stdin = new PassThrough();
+  let alive = true;
+  const live = () => (alive ? `  sl\n   0: ${procAddress('198.18.0.1', 40000)} ${procAddress('198.18.0.2', 22)} 01 0:0 0:0 0 0 0 77 1\n` : '');
+  const done = runWatchdog({
+    stdin,
+    execute: { transport: fakeTransport(fired) },
+    watch: { platform: 'linux', readTable: async () => live(), sleep: (ms) => new Promise((r) => setTimeout(r, ms / 50)) },
+  });
+  stdin.write(JSON.stringify(plan) + '\n' + JSON.stringify({ watch: { local: '198.18.0.1', localPort: 40000, remote: '198.18.0.2', remotePort: 22, inode: 77 } }) + '\n');
+  // The proxy has exited (EOF), but ssh holds the connection: no close knock yet.
+  stdin.end();
+  await new Promise((r) => setTimeout(r, 100));
+  expect(fired).toEqual([]);
+  alive = false;
+  expect(await done).toBe(0);
+  expect(fired).toEqual(['198.18.0.2 3333']);
+});
+
+test('a connection line cut short (the proxy killed while writing it) means: knock now', () => {
+  const input = JSON.stringify(plan) + '\n{"watch":{"local":"198.18.0.1","localPo';
+  expect(parseWatchdogInput(input)).toEqual({ plan });
 });

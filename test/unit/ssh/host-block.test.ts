@@ -105,3 +105,12 @@ describe('addHostBlock', () => {
     expect(addHost('Include /h/inc\nHost door\n  Port 2222\n', block, inc).kind).toBe('added-to-block');
   });
 });
+
+describe('ProxyUseFdpass', () => {
+  const fd: HostBlock = { ...block, proxyUseFdpass: true };
+  test('rendered after the ProxyCommand; added to an existing block unless it says its own', () => {
+    expect(renderHostBlock(fd)).toBe('Host door\n  HostName 203.0.113.7\n  Port 2222\n  ProxyCommand /opt/knock/bin/knock proxy %n %p\n  ProxyUseFdpass yes\n');
+    expect(addHost('Host door\n  User bob\n', fd)).toMatchObject({ added: ['HostName', 'Port', 'ProxyCommand', 'ProxyUseFdpass'] });
+    expect(addHost('Host door\n  User bob\n  ProxyUseFdpass no\n', fd)).toMatchObject({ added: ['HostName', 'Port', 'ProxyCommand'] });
+  });
+});

@@ -1,0 +1,49 @@
+// Has the ssh that started us gone away while we were still knocking or connecting? Then
+// nothing more may go out: no further open knock, no connect attempt, no line on a terminal
+// ssh has left. SIGHUP (ssh's way of ending its proxy) already ends the process by default;
+// this catches what comes without a signal: ssh killed (we are re-parented) or, with fd
+// passing, ssh's end of the socketpair closed.
+
+export class SshGone extends Error {
+  constructor(why: string) {
+    super(`ssh is gone (${why})`);
+    this.name = 'SshGone';
+  }
+}
+
+export interface GoneOptions {
+  /** Our parent's pid now (process.ppid reads it anew each time). */
+  ppid?: () => number;
+  everyMs?: number;
+  /** Registers a callback for "ssh closed the socketpair"; returns its undo. */
+  onChannelClosed?: (gone: () => void) => () => void;
+}
+
+export interface GoneWatch {
+  readonly signal: AbortSignal;
+  /** The session is up (or over): stop watching. */
+  stop(): void;
+}
+
+export const PARENT_POLL_MS = 50;
+
+export function watchSshGone(options: GoneOptions = {}): GoneWatch {
+  const ppid = options.ppid ?? (() => process.ppid);
+  const controller = new AbortController();
+  const parent = ppid();
+  const gone = (why: string) => {
+    if (!controller.signal.aborted) controller.abort(new SshGone(why));
+  };
+  const timer = setInterval(() => {
+    if (ppid() !== parent) gone(`our parent ${parent} exited`);
+  }, options.everyMs ?? PARENT_POLL_MS);
+  timer.unref();
+  const undoChannel = options.onChannelClosed?.(() => gone('it closed the socketpair'));
+  return {
+    signal: controller.signal,
+    stop() {
+      clearInterval(timer);
+      undoChannel?.();
+    },
+  };
+}

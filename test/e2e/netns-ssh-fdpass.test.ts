@@ -1,0 +1,241 @@
+// Real OpenSSH with `ProxyUseFdpass yes` through `knock proxy`: the proxy knocks, connects,
+// hands the socket to ssh and exits; the watchdog alone stays and closes the door (sshd behind
+// an iptables recent door: open 1111 2222, close 3333) once the connection has ended, however
+// it ends: exit, TERM, KILL, ssh -f, a ControlPersist master's exit. tcpdump at the server
+// counts the close knocks: exactly one per session, none while the connection lives.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { KNOCK_BIN, TempHome, runProcess } from '../helpers/run-knock.js';
+import { eventually } from '../helpers/proxy-child.js';
+import { Capture, CLIENT_V4, describeLab, Lab, SERVER_V4, type Packet } from '../lab/netns.js';
+import { installRecentDoor, portAccepts } from '../lab/recent-firewall.js';
+import { sshClientOptions, startSshd, type Sshd } from '../lab/sshd.js';
+
+const PROFILE = 'profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 50\n';
+
+describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables recent)', ['iptables', 'nc', 'ssh', 'sshd', 'ssh-keygen', 'scp', 'tcpdump'], () => {
+  let lab: Lab;
+  let sshd: Sshd;
+  let home: TempHome;
+  let sshConfig: string;
+  let capture: Capture;
+
+  beforeAll(async () => {
+    lab = Lab.create('fp');
+    installRecentDoor(lab, lab.server, { open: [1111, 2222], close: 3333, services: [22] });
+    sshd = await startSshd(lab, lab.server, SERVER_V4);
+    home = new TempHome();
+    home.writeConfig(PROFILE);
+    sshConfig = home.writeFile(
+      '.ssh/config',
+      ['Host door', `  HostName ${SERVER_V4}`, '  User root', `  ProxyCommand ${process.execPath} ${KNOCK_BIN} proxy %n %p`, '  ProxyUseFdpass yes', ''].join('\n'),
+    );
+  });
+  afterAll(() => {
+    sshd?.stop();
+    lab?.destroy();
+    home?.cleanup();
+  });
+
+  const doorOpen = () => portAccepts(lab, lab.client, SERVER_V4, 22);
+  const sshArgs = (command: string[], options: string[] = []) => ['netns', 'exec', lab.client, 'ssh', '-F', sshConfig, ...sshClientOptions(sshd.userKey), ...options, 'door', ...command];
+  // Every SYN from the client: knocks, connects, and the nc -z probes of doorOpen (to 22).
+  const syns = (packets: Packet[], port: number) => packets.filter((p) => p.src === CLIENT_V4 && p.dport === port && p.flags === 'S');
+  const closeKnocks = () => syns(capture.packets(), 3333).length;
+
+  beforeEach(async () => {
+    home.writeConfig(PROFILE);
+    expect(doorOpen()).toBe(false);
+    capture = await Capture.start(lab, lab.server, `tcp and src host ${CLIENT_V4} and tcp[tcpflags] & tcp-syn != 0`);
+  });
+  afterEach(async () => {
+    await capture.stop(0);
+  });
+
+  /** Our processes (by the test's HOME in their environment): what stays during a session. */
+  function ours(): { pid: number; cmdline: string }[] {
+    const found: { pid: number; cmdline: string }[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+        if (!environ.includes(`HOME=${home.dir}`)) continue;
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+        if (cmdline.includes(path.dirname(KNOCK_BIN))) found.push({ pid: Number(entry), cmdline });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return found;
+  }
+
+  async function closedOnceAfter(endedAt: number): Promise<void> {
+    expect(await eventually(() => closeKnocks() >= 1, 5000, 50)).toBe(true);
+    const knock = syns(capture.packets(), 3333)[0]!;
+    // tcpdump's clock and ours are the same machine's.
+    expect(knock.time * 1000 - endedAt).toBeLessThan(5000);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(closeKnocks()).toBe(1);
+    expect(doorOpen()).toBe(false);
+  }
+
+  /** Starts `ssh door 'echo ready; exec sleep 60'` and resolves once the session is up. */
+  async function session(options: string[] = []): Promise<{ ssh: ChildProcess; exited: Promise<unknown> }> {
+    const ssh = spawn('ip', sshArgs(['echo ready; exec sleep 60'], options), { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise((resolve) => ssh.once('exit', resolve));
+    let stderr = '';
+    ssh.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      ssh.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.includes('ready')) resolve();
+      });
+      ssh.once('exit', () => reject(new Error(`ssh ended before the session was up: ${stderr}`)));
+    });
+    return { ssh, exited };
+  }
+
+  /** Mid-session: the door is open, only the watchdog of ours is alive, and it holds nothing of ssh's. */
+  async function expectOnlyWatchdog(): Promise<void> {
+    expect(doorOpen()).toBe(true);
+    const alive = ours();
+    expect(alive.filter((p) => / proxy /.test(p.cmdline))).toEqual([]);
+    expect(alive).toHaveLength(1);
+    expect(alive[0]!.cmdline).toMatch(/knock-watchdog/);
+    const fds = readdirSync(`/proc/${alive[0]!.pid}/fd`).map((fd) => [fd, readlinkSync(`/proc/${alive[0]!.pid}/fd/${fd}`)] as const);
+    // stdout and stderr are /dev/null (never ssh's terminal or pipe); no TCP socket of ours.
+    expect(fds.filter(([fd]) => fd === '1' || fd === '2').map(([, target]) => target)).toEqual(['/dev/null', '/dev/null']);
+    const tcpInodes = new Set(
+      ['/proc/net/tcp', '/proc/net/tcp6']
+        .flatMap((f) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(1) : []))
+        .map((l) => l.trim().split(/\s+/)[9]),
+    );
+    expect(fds.filter(([, t]) => /^socket:\[(\d+)\]$/.test(t) && tcpInodes.has(/\d+/.exec(t)![0]))).toEqual([]);
+    // Several watchdog polls pass without a close knock while the connection lives.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(closeKnocks()).toBe(0);
+  }
+
+  test('login: the command runs, the proxy is gone before it, the door closes once after', async () => {
+    const result = await runProcess('ip', sshArgs(['echo hello; exit 3']), { env: home.env, timeoutMs: 30000 });
+    const ended = Date.now();
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('hello\n');
+    expect(result.code).toBe(3);
+    await closedOnceAfter(ended);
+  });
+
+  test('scp up and down: the file comes back byte for byte; one close knock per session', async () => {
+    const data = randomBytes(8 * 1024 * 1024);
+    const local = home.writeFile('payload.bin', '');
+    writeFileSync(local, data);
+    const scp = (from: string, to: string) =>
+      runProcess('ip', ['netns', 'exec', lab.client, 'scp', '-q', '-F', sshConfig, ...sshClientOptions(sshd.userKey), from, to], { env: home.env, timeoutMs: 60000 });
+    const remote = `/tmp/knock-fdpass-${process.pid}.bin`;
+    const up = await scp(local, `door:${remote}`);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    const back = path.join(home.dir, 'back.bin');
+    const down = await scp(`door:${remote}`, back);
+    expect(down.code).toBe(0);
+    const sum = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(sum(readFileSync(back))).toBe(sum(data));
+    const cleanup = await runProcess('ip', sshArgs([`rm -f ${remote}`]), { env: home.env, timeoutMs: 30000 });
+    expect(cleanup.code).toBe(0);
+    expect(await eventually(() => closeKnocks() >= 3, 5000, 50)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(closeKnocks()).toBe(3);
+  });
+
+  test.each(['exit', 'SIGTERM', 'SIGKILL'] as const)('session ended by %s: the door stays open while it lives, then closes once', async (how) => {
+    const { ssh, exited } = await session();
+    await expectOnlyWatchdog();
+    if (how === 'exit') ssh.stdin!.end();
+    else ssh.kill(how);
+    // exit: the remote sleep goes on; end it from the server's side, as a finished command would.
+    if (how === 'exit') lab.exec(lab.server, 'pkill', ['-f', '^sleep 60$']);
+    await exited;
+    await closedOnceAfter(Date.now());
+  });
+
+  test('ssh -f: the daemonised ssh keeps the connection; the door closes once it exits', async () => {
+    // The daemonised ssh keeps our stdout and stderr: wait for the exit of the one we started.
+    const ssh = spawn('ip', sshArgs(['sleep 6'], ['-f']), { env: home.env, stdio: ['ignore', 'ignore', 'ignore'] });
+    expect(await new Promise((resolve) => ssh.once('exit', resolve))).toBe(0);
+    // The ssh we started has exited; the connection lives on in its daemonised child.
+    await expectOnlyWatchdog();
+    expect(await eventually(() => closeKnocks() >= 1, 10000, 50)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(closeKnocks()).toBe(1);
+    expect(doorOpen()).toBe(false);
+  });
+
+  test('ControlPersist: the master keeps the connection across clients; the door closes once when it exits', async () => {
+    const control = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${path.join(home.dir, 'cm-%C')}`, '-o', 'ControlPersist=yes'];
+    const first = await runProcess('ip', sshArgs(['true'], control), { env: home.env, timeoutMs: 30000 });
+    expect(first.code).toBe(0);
+    await expectOnlyWatchdog();
+    // A second client rides the master: no knocks of its own, and the door stays as it is.
+    const second = await runProcess('ip', sshArgs(['echo again'], control), { env: home.env, timeoutMs: 30000 });
+    expect(second.stdout).toBe('again\n');
+    expect(syns(capture.packets(), 1111)).toHaveLength(1);
+    expect(closeKnocks()).toBe(0);
+    const exit = await runProcess('ip', sshArgs([], [...control, '-O', 'exit']), { env: home.env, timeoutMs: 30000 });
+    expect(exit.code).toBe(0);
+    await closedOnceAfter(Date.now());
+  });
+
+  // Issue: ssh killed while the proxy still knocks or connects must stop it there.
+  describe.each([
+    ['relay', 'no'],
+    ['fd-pass', 'yes'],
+  ])('%s mode: ssh killed before the session is up', (_mode, fdpass) => {
+    const start = (profile: string) => {
+      home.writeConfig(profile);
+      const ssh = spawn('ip', sshArgs(['true'], ['-o', `ProxyUseFdpass=${fdpass}`, '-o', `ProxyCommand ${process.execPath} ${KNOCK_BIN} proxy -v %n %p --connect-timeout 10`]), {
+        env: home.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      ssh.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      // The pipe closes once every process writing to it (ssh, the proxy) is gone.
+      const closed = new Promise((resolve) => ssh.stderr!.once('close', resolve));
+      return { ssh, stderr: () => stderr, closed };
+    };
+
+    test('killed while connecting: no further connect attempt, the close knock at once, not a word after', async () => {
+      // A wrong second knock: the door never opens and every connect is turned away.
+      const { ssh, stderr, closed } = start('profiles:\n  door:\n    open: [1111, 4444]\n    close: [3333]\n    delay: 50\n');
+      expect(await eventually(() => syns(capture.packets(), 22).length >= 2, 10000, 20)).toBe(true);
+      expect(stderr()).toMatch(/proxy: connect attempt 1 to /);
+      const said = stderr().length;
+      const killedAt = Date.now();
+      ssh.kill('SIGKILL');
+      await closed;
+      await new Promise((r) => setTimeout(r, 1500));
+      const packets = capture.packets();
+      // An attempt already on the wire may be the last; none starts 300 ms after the kill.
+      expect(syns(packets, 22).filter((p) => p.time * 1000 > killedAt + 300)).toEqual([]);
+      expect(syns(packets, 3333)).toHaveLength(1);
+      expect(syns(packets, 3333)[0]!.time * 1000 - killedAt).toBeLessThan(1000);
+      expect(stderr().length).toBe(said);
+      expect(ours().filter((p) => / proxy /.test(p.cmdline))).toEqual([]);
+    });
+
+    test('killed between the open knocks: the rest of the sequence never leaves, nor any connect; the close knock follows', async () => {
+      const { ssh, closed } = start('profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 1500\n');
+      expect(await eventually(() => syns(capture.packets(), 1111).length >= 1, 10000, 20)).toBe(true);
+      ssh.kill('SIGKILL');
+      await closed;
+      await new Promise((r) => setTimeout(r, 2500));
+      const packets = capture.packets();
+      expect(syns(packets, 2222)).toEqual([]);
+      expect(syns(packets, 22)).toEqual([]);
+      expect(syns(packets, 3333)).toHaveLength(1);
+      expect(ours().filter((p) => / proxy /.test(p.cmdline))).toEqual([]);
+    });
+  });
+});
