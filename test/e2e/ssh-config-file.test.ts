@@ -28,7 +28,7 @@ test('a symlinked config (dotfiles) is edited at its target; the link stays a li
   const result = await runKnock(['ssh-config', 'door', '--add'], { env: home.env });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  expect(result.stdout).toBe(`${sshFile()} (-> ${target}): added Host door (backup: ${sshFile()}.knock-backup)\n`);
+  expect(result.stdout).toBe(`${sshFile()} (-> ${target}): added Host door (backup: ${sshFile()}.knock-backup); ProxyUseFdpass yes: knock knocks, connects and hands the connection to ssh, which then talks to the server itself\n`);
   expect(lstatSync(sshFile()).isSymbolicLink()).toBe(true);
   expect(readFileSync(target, 'utf8')).toMatch(/^Host other\n  User x\n\nHost door\n/);
   expect(await sshProxyCommand('door')).toBe(ours);
@@ -40,7 +40,7 @@ test('CRLF stays CRLF, 4-space indentation is matched, mode 0640 stays 0640 unde
   const result = await runProcess('sh', ['-c', 'umask 077; exec "$0" "$@"', process.execPath, KNOCK_BIN, 'ssh-config', 'door', '--add'], { env: home.env });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  expect(readFileSync(sshFile(), 'utf8')).toBe(`Host other\r\n    User x\r\n\r\nHost door\r\n    HostName 198.18.0.2\r\n    ProxyCommand ${ours}\r\n`);
+  expect(readFileSync(sshFile(), 'utf8')).toBe(`Host other\r\n    User x\r\n\r\nHost door\r\n    HostName 198.18.0.2\r\n    ProxyCommand ${ours}\r\n    ProxyUseFdpass yes\r\n`);
   expect(statSync(sshFile()).mode & 0o7777).toBe(0o640);
   expect(await sshProxyCommand('door')).toBe(ours);
 });
