@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { Capture, CLIENT_V4, CLIENT_V6, describeLab, Lab, SERVER_V4, SERVER_V6, sh } from '../lab/netns.js';
-import { KNOCK_BIN, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
+import { publicKnockBin, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
 import { PING_ARGV_WARNING } from '../../src/knock/transport/icmp.js';
 
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
@@ -39,7 +39,7 @@ describeLab('ICMP knocks (netns, tcpdump, raw / datagram / ping)', ['tcpdump', '
     delete env.XDG_RUNTIME_DIR;
     return env;
   };
-  const asNobody = (args: string[]) => runProcess('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, KNOCK_BIN, ...args], { env: nobodyEnv() });
+  const asNobody = (args: string[]) => runProcess('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, publicKnockBin(), ...args], { env: nobodyEnv() });
 
   /** Echo requests from the client and replies from the server, in order, with the request sizes. */
   async function echoes(capture: Capture) {
@@ -114,7 +114,7 @@ describeLab('ICMP knocks (netns, tcpdump, raw / datagram / ping)', ['tcpdump', '
 
   test('knock killed (-9) before its ICMP deadline: the parked ping reads EOF and sends nothing', async () => {
     const capture = await Capture.start(lab, lab.server, `src host ${CLIENT_V4} and (icmp or tcp)`);
-    const child = spawn('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, KNOCK_BIN, '-d', '1500', SERVER_V4, '7000', 'icmp:77'], {
+    const child = spawn('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, publicKnockBin(), '-d', '1500', SERVER_V4, '7000', 'icmp:77'], {
       env: nobodyEnv(),
       stdio: 'ignore',
     });

@@ -3,8 +3,8 @@
 import { describeLab, Lab, SERVER_V4, SERVER_V6 } from '../lab/netns.js';
 import { startTcpService } from '../lab/recent-knock.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
-import { doorProfiles, doorScenarios, ICMP_SERVICE, knock, SERVICE, serviceOpen, type DoorLab } from '../lab/door-checks.js';
-import { ECHO_SERVICE, holdsConnection, openForProfile, RENEW_SERVICE, startEchoService } from '../lab/echo-service.js';
+import { doorProfiles, doorScenarios, ICMP_SERVICE, icmpScenarios, SERVICE, type DoorLab } from '../lab/door-checks.js';
+import { openForProfile, openForScenarios, RENEW_SERVICE, startEchoService } from '../lab/echo-service.js';
 
 const ADMIN_TABLE = 'table inet admin {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 2999 drop\n\t}\n}\n';
 
@@ -56,39 +56,11 @@ describeLab('knock rules --format nftables (netns, nft -f)', ['nft', 'nc', 'ping
   describe('IPv4', () => doorScenarios(get, { address: SERVER_V4, profile: 'door' }));
   describe('IPv6', () => doorScenarios(get, { address: SERVER_V6, profile: 'door6' }));
 
-  test.each([
-    ['IPv4: an echo of 64 bytes, matched as length 92', 'ping', SERVER_V4],
-    ['IPv6: an echo of 64 bytes, matched as length 112', 'ping6', SERVER_V6],
-  ])('%s, opens; close closes', async (_what, profile, address) => {
-    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(false);
-    await knock(d, ['-d', '50', address, '7100', 'icmp:65', '7102']);
-    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(false);
-    await knock(d, ['open', profile]);
-    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(true);
-    await knock(d, ['close', profile]);
-    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(false);
-  });
+  icmpScenarios(get, SERVER_V4, SERVER_V6);
 
-  test('open_for: new connections only within it; a connection made inside it stays up after', async () => {
-    expect(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)).toBe(false);
-    await knock(d, ['open', 'slow']);
-    const held = holdsConnection(d.lab, SERVER_V4, 2500);
-    expect(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)).toBe(true);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)).toBe(false);
-    expect(await held).toBe('echo after 2500 ms');
-  });
+  openForScenarios(get, SERVER_V4);
 
   test('the admin table still drops its port', async () => {
     expect(d.lab.exec(d.lab.server, 'nft', ['list', 'table', 'inet', 'admin'])).toContain('tcp dport 2999 drop');
-  });
-
-  test('open_for: knocking the open sequence again opens a new window, also where the close sequence shares its knocks', async () => {
-    await knock(d, ['open', 'renew']);
-    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(true);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(false);
-    await knock(d, ['open', 'renew']);
-    expect(await serviceOpen(d.lab, SERVER_V4, RENEW_SERVICE)).toBe(true);
   });
 });

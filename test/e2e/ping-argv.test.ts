@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { KNOCK_BIN, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
+import { publicKnockBin, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
 import { describeLab, Lab, SERVER_V4 } from '../lab/netns.js';
 import { PING_ARGV_WARNING } from '../../src/knock/transport/icmp.js';
 
@@ -58,7 +58,7 @@ describeLab('ICMP sizes in argv (netns, ps)', ['ping', 'iptables', 'ps', 'setpri
       return lab.client;
     },
   };
-  const asNobody = (args: string[]) => runProcess('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, KNOCK_BIN, ...args], { env: nobodyHome.env });
+  const asNobody = (args: string[]) => runProcess('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, publicKnockBin(), ...args], { env: nobodyHome.env });
 
   test('no ICMP socket to be had: ICMP knocks through ping, ps shows the sizes, and the run warns once (not with -q)', async () => {
     giveToNobody(nobodyHome.dir);
@@ -92,7 +92,7 @@ describeLab('ICMP sizes in argv (netns, ps)', ['ping', 'iptables', 'ps', 'setpri
     nobodyHome.writeConfig(`profiles:\n  loop:\n    host: ${SERVER_V4}\n    open: ["icmp:331"]\n    close: ["icmp:332", "7:udp"]\n`);
     // Port 1 refuses (RST): the proxy knocks, fails to connect within 0.3 s, and its watchdog closes.
     giveToNobody(nobodyHome.dir);
-    const child = spawn('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, KNOCK_BIN, 'proxy', 'loop', '1', '--connect-timeout', '0.3'], {
+    const child = spawn('ip', ['netns', 'exec', lab.client, ...NOBODY, process.execPath, publicKnockBin(), 'proxy', 'loop', '1', '--connect-timeout', '0.3'], {
       env: nobodyHome.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,10 +1,10 @@
 // The built client against the built `knock serve`, both as child processes, on loopback.
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import path from 'node:path';
-import { KNOCK_BIN, ROOT, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
+import { KNOCK_BIN, publicKnockBin, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
 import { freePorts, knockFrom, spawnServe, type ServeProcess } from '../helpers/serve-process.js';
 
 type Ev = Record<string, unknown>;
@@ -262,13 +262,8 @@ describe('knock serve (loopback)', () => {
       const config = path.join(dir, 'config.yaml');
       writeFileSync(config, `profiles:\n  low:\n    open: [${p[0]}, 80]\n`, { mode: 0o644 });
       const env = { ...home.env, HOME: dir, XDG_CONFIG_HOME: dir };
-      // nobody may not reach the checkout (a clone under a 0700 directory): give it its own copy
-      // of the built CLI (bin/ and the self-contained dist/) in this world-readable directory.
-      let bin = KNOCK_BIN;
-      if (isRoot) {
-        for (const part of ['bin', 'dist']) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
-        bin = path.join(dir, 'bin', 'knock');
-      }
+      // nobody may not reach the checkout (a clone under a 0700 directory): a copy it can run.
+      const bin = isRoot ? publicKnockBin() : KNOCK_BIN;
       // -q: the store is world-readable here on purpose (nobody must read it), and knock would warn.
       const argv = [bin, '-q', '--config', config, 'serve', 'low'];
       const r = isRoot

@@ -4,7 +4,7 @@
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runKnock, runProcess, KNOCK_BIN, TempHome, type RunResult } from '../helpers/run-knock.js';
+import { runKnock, runProcess, publicKnockBin, TempHome, type RunResult } from '../helpers/run-knock.js';
 import { LoopbackPeers } from '../helpers/loopback.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -93,7 +93,7 @@ test('a .knockrc.yaml up the tree from the working directory is never read', asy
   afterEach(() => rmSync(shared, { recursive: true, force: true }));
 
   const asVictim = (args: string[], cwd = victimHome) =>
-    runProcess('setpriv', [`--reuid=${VICTIM}`, `--regid=${VICTIM}`, '--clear-groups', process.execPath, KNOCK_BIN, ...args], {
+    runProcess('setpriv', [`--reuid=${VICTIM}`, `--regid=${VICTIM}`, '--clear-groups', process.execPath, publicKnockBin(), ...args], {
       env: { PATH: process.env.PATH, HOME: victimHome, NO_COLOR: '1' },
       cwd,
     });

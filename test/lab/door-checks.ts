@@ -142,3 +142,24 @@ export function doorScenarios(get: () => DoorLab, options: ScenarioOptions): voi
     await closedAgain();
   });
 }
+
+/**
+ * ICMP knocks matched by size (iptables and nftables; knockd cannot match ICMP): the `ping` and
+ * `ping6` profiles open with an echo of 64 bytes (length 92, or 112 on IPv6), and 65 does not.
+ */
+export function icmpScenarios(get: () => DoorLab, v4: string, v6: string): void {
+  test.each([
+    ['IPv4: an echo of 64 bytes, matched as length 92', 'ping', v4],
+    ['IPv6: an echo of 64 bytes, matched as length 112', 'ping6', v6],
+  ])('%s, opens; close closes', async (_what, profile, address) => {
+    const d = get();
+    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(false);
+    // Control: 65 bytes is one byte too many.
+    await knock(d, ['-d', '50', address, '7100', 'icmp:65', '7102']);
+    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(false);
+    await knock(d, ['open', profile]);
+    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(true);
+    await knock(d, ['close', profile]);
+    expect(await serviceOpen(d.lab, address, ICMP_SERVICE)).toBe(false);
+  });
+}

@@ -2,6 +2,7 @@
 // checking that a door which stops taking new connections (open_for) keeps established ones.
 import type { Lab } from './netns.js';
 import { runProcess } from '../helpers/run-knock.js';
+import { knock, serviceOpen, type DoorLab } from './door-checks.js';
 
 export const ECHO_SERVICE = 2224;
 export const RENEW_SERVICE = 2225;
@@ -35,4 +36,28 @@ s.on('data', (d) => { console.log(String(d)); process.exit(0); });
 setTimeout(() => { console.log('no answer'); process.exit(0); }, ${ms + 3000});`;
   const result = await runProcess('ip', ['netns', 'exec', lab.client, process.execPath, '-e', script], { timeoutMs: ms + 6000 });
   return result.stdout.trim();
+}
+
+/** The doors of openForProfile at `address` (iptables and nftables; knockd has its own test). */
+export function openForScenarios(get: () => DoorLab, address: string): void {
+  test('open_for: new connections only within it; a connection made inside it stays up after', async () => {
+    const d = get();
+    expect(await serviceOpen(d.lab, address, ECHO_SERVICE)).toBe(false);
+    await knock(d, ['open', 'slow']);
+    const held = holdsConnection(d.lab, address, 2500);
+    expect(await serviceOpen(d.lab, address, ECHO_SERVICE)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await serviceOpen(d.lab, address, ECHO_SERVICE)).toBe(false);
+    expect(await held).toBe('echo after 2500 ms');
+  });
+
+  test('open_for: knocking the open sequence again opens a new window, also where the close sequence shares its knocks', async () => {
+    const d = get();
+    await knock(d, ['open', 'renew']);
+    expect(await serviceOpen(d.lab, address, RENEW_SERVICE)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await serviceOpen(d.lab, address, RENEW_SERVICE)).toBe(false);
+    await knock(d, ['open', 'renew']);
+    expect(await serviceOpen(d.lab, address, RENEW_SERVICE)).toBe(true);
+  });
 }
