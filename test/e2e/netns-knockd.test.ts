@@ -3,6 +3,7 @@
 import { Capture, CLIENT_V4, CLIENT_V6, describeLab, Lab, SERVER_V4, SERVER_V6, type Packet } from '../lab/netns.js';
 import { Knockd } from '../lab/knockd.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 const KNOCKD_CONF = `
 [options]
@@ -35,12 +36,6 @@ profiles:
 `;
 
 const summary = (packets: Packet[]) => packets.map((p) => [p.proto, p.dport ?? null, p.flags ?? null]);
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-  return check();
-}
 
 describeLab('knockd opens and closes (netns, real knockd)', ['knockd', 'tcpdump', 'iptables', 'ip6tables'], () => {
   let lab: Lab;

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Capture, CLIENT_V4, describeLab, Lab, SERVER_V4, type Packet } from '../lab/netns.js';
 import { Knockd } from '../lab/knockd.js';
 import { runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 // Leading spaces, as knockd's man page advises: the '#' then takes the space, not a digit.
 const LIST = ' 7101,7102:udp,7103\n 7201,7202:udp,7203\n\n 7301,7302:udp,7303\n 7401,7402:udp,7403\n';
@@ -22,12 +23,6 @@ const KNOCKD_CONF = `
 
 const summary = (packets: Packet[]) => packets.map((p) => `${p.proto}/${p.dport}`);
 const knocksOf = (line: string) => line.trim().split(',').map((t) => (t.endsWith(':udp') ? `udp/${t.slice(0, -4)}` : `tcp/${t}`));
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-  return check();
-}
 
 describeLab('one-time sequences in lockstep with a real knockd (netns)', ['knockd', 'tcpdump', 'iptables'], () => {
   let lab: Lab;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Capture, CLIENT_V4, describeLab, Lab, SERVER_V4 } from '../lab/netns.js';
 import { Knockd } from '../lab/knockd.js';
 import { KNOCK_BIN, runKnock, TempHome } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 // The door is a file: the open sequence makes it, the close sequence removes it.
 const KNOCKD_CONF = `
@@ -35,12 +36,6 @@ profiles:
 
 const OPEN = [7001, 7002, 7003];
 const CLOSE = [7103, 7102, 7101];
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-  return check();
-}
 
 const count = (text: string, what: string) => text.split(what).length - 1;
 

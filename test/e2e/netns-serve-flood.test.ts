@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { CLIENT_V6, describeLab, Lab, SERVER_V6 } from '../lab/netns.js';
 import { KNOCK_BIN, ROOT, runKnock, TempHome } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 const FLOOD = path.join(ROOT, 'test', 'lab', 'ipv6-flood.mjs');
 const INITIAL = 20_000;
@@ -27,12 +28,6 @@ function lineReader(child: ChildProcess, keep: (e: Record<string, unknown>) => b
     }
   });
   return { kept, count: () => count };
-}
-
-async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return check();
 }
 
 describeLab('knock serve under a flood of 20k IPv6 sources (netns)', ['sysctl'], () => {
@@ -61,7 +56,7 @@ describeLab('knock serve under a flood of 20k IPv6 sources (netns)', ['sysctl'],
     let serveErr = '';
     serve.stderr!.setEncoding('utf8').on('data', (d: string) => (serveErr += d));
     const events = lineReader(serve, (e) => e.event === 'listening' || e.event === 'open' || e.event === 'reset');
-    expect(await until(() => events.kept.some((e) => e.event === 'listening'), 10_000)).toBe(true);
+    expect(await until(() => events.kept.some((e) => e.event === 'listening'), 10_000, 20)).toBe(true);
 
     const flood = spawn(
       'ip',
@@ -73,9 +68,9 @@ describeLab('knock serve under a flood of 20k IPv6 sources (netns)', ['sysctl'],
     );
     children.push(flood);
     const phases = lineReader(flood, () => true);
-    expect(await until(() => phases.kept.some((p) => p.phase === 'ready'), 40_000)).toBe(true);
+    expect(await until(() => phases.kept.some((p) => p.phase === 'ready'), 40_000, 20)).toBe(true);
     // Every flood source's first knock reached serve: 20k sources mid-sequence (none can finish).
-    const arrived = await until(() => events.count() >= INITIAL, 10_000);
+    const arrived = await until(() => events.count() >= INITIAL, 10_000, 20);
     if (!arrived) console.log(`serve reported ${events.count()} lines; the flood said ${JSON.stringify(phases.kept)}; serve's stderr: ${serveErr}`);
     expect(arrived).toBe(true);
 
@@ -84,13 +79,13 @@ describeLab('knock serve under a flood of 20k IPv6 sources (netns)', ['sysctl'],
       const result = await runKnock(['door'], { netns: lab.client, env: home.env });
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
-      expect(await until(() => events.kept.filter((e) => e.event === 'open').length === before + 1, 5_000)).toBe(true);
+      expect(await until(() => events.kept.filter((e) => e.event === 'open').length === before + 1, 5_000, 20)).toBe(true);
       expect(events.kept.filter((e) => e.event === 'open').at(-1)).toMatchObject({ src: CLIENT_V6, door: 'open' });
     }
     // Still arriving while the opens went through.
     expect(phases.kept.some((p) => p.phase === 'done')).toBe(false);
     // The flood stops by itself; nothing it sent opened anything or was dropped for the cap.
-    expect(await until(() => phases.kept.some((p) => p.phase === 'done'), 40_000)).toBe(true);
+    expect(await until(() => phases.kept.some((p) => p.phase === 'done'), 40_000, 20)).toBe(true);
     expect(events.kept.filter((e) => e.event === 'open')).toHaveLength(5);
     expect(events.kept.filter((e) => e.event === 'reset' && e.reason === 'evicted')).toEqual([]);
     expect(serveErr).toBe('');
