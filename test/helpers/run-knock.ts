@@ -1,6 +1,6 @@
 // Runs the built bin/knock as a child process with a temporary HOME, as a user would.
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,15 +15,16 @@ let publicCopy: string | undefined;
  * The built CLI where any user can run it, for tests that run knock as another user (nobody,
  * a victim uid): the checkout may sit under a 0700 directory (a fresh clone in a private temp
  * directory), which they cannot enter. A world-readable copy of what bin/knock runs: bin/,
- * dist/, package.json (it makes bin/knock an ES module) and koffi, the one runtime package the
- * bundle loads on these paths (ora only shows on a terminal). Made once per test file.
+ * dist/, package.json (it makes bin/knock an ES module) and koffi with its native binary, the one
+ * runtime package the bundle loads on these paths (ora only shows on a terminal). Made once per test file.
  */
 export function publicKnockBin(): string {
   if (publicCopy) return path.join(publicCopy, 'bin', 'knock');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'knock-public-'));
   chmodSync(dir, 0o755);
-  for (const part of ['bin', 'dist', 'package.json', 'node_modules/koffi']) {
-    cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
+  // koffi's native binary comes in a package of its own per platform (@koromix/koffi-linux-x64).
+  for (const part of ['bin', 'dist', 'package.json', 'node_modules/koffi', 'node_modules/@koromix']) {
+    if (existsSync(path.join(ROOT, part))) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
   }
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   publicCopy = dir;
