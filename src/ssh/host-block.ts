@@ -55,8 +55,8 @@ function addToText(text: string, file: string, block: HostBlock, evaluate: Evalu
   }
   const before = evaluate(text);
   const existing = before.values.get('proxycommand');
-  if (existing !== undefined) {
-    if (existing.rest === block.proxyCommand) return { kind: 'unchanged' };
+  const ours = existing !== undefined && existing.rest === block.proxyCommand;
+  if (existing !== undefined && !ours) {
     throw new ConfigError(`${where(existing)}: Host ${block.alias} already has ProxyCommand ${existing.rest}; not changed (remove it first, or copy the block from 'knock ssh-config ${block.alias}')`);
   }
   const jump = before.values.get('proxyjump');
@@ -65,12 +65,14 @@ function addToText(text: string, file: string, block: HostBlock, evaluate: Evalu
   }
 
   const own = config.find((line) => isSection(line, 'host') && hostNames(line).length === 1 && hostNames(line)[0] === block.alias) as Section | undefined;
+  // Ours already: a block written before fd passing gets the one line it lacks, in its own block.
+  if (ours && (!block.proxyUseFdpass || before.values.has('proxyusefdpass') || !own || existing.file !== file)) return { kind: 'unchanged' };
   let outcome: AddOutcome;
   if (own) {
     const wanted: [string, string][] = [];
     if (block.hostName && block.hostName !== block.alias && !before.values.has('hostname')) wanted.push(['HostName', block.hostName]);
     if (block.port && !before.values.has('port')) wanted.push(['Port', String(block.port)]);
-    wanted.push(['ProxyCommand', block.proxyCommand]);
+    if (!ours) wanted.push(['ProxyCommand', block.proxyCommand]);
     if (block.proxyUseFdpass && !before.values.has('proxyusefdpass')) wanted.push(['ProxyUseFdpass', 'yes']);
     const directives = own.config.filter((l) => l.type === LineType.DIRECTIVE) as Directive[];
     const last = directives.at(-1);

@@ -46,6 +46,17 @@ test('--add creates ~/.ssh/config (0600) when there is none; a second --add chan
   expect(backups()).toEqual([]);
 });
 
+test('--add on a block knock wrote before it passed sockets adds just ProxyUseFdpass', async () => {
+  const older = `Host door\n  HostName 198.18.0.2\n  Port 2222\n  ProxyCommand ${ourProxyCommand}\n`;
+  home.writeFile('.ssh/config', older, 0o600);
+  const result = await runKnock(['ssh-config', 'door', '--add'], { env: home.env });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(/: added ProxyUseFdpass to Host door \(backup: /);
+  expect(readFileSync(sshFile(), 'utf8')).toBe(`${older}  ProxyUseFdpass yes\n`);
+  expect((await sshSees('door')).proxyusefdpass).toBe('yes');
+});
+
 test('--add keeps every existing line, backs the file up, and puts the block before Host *', async () => {
   const original = '# mine\nHost other\n  User alice\n\nHost *\n  ServerAliveInterval 30\n  ProxyJump none\n';
   home.writeFile('.ssh/config', original, 0o640);

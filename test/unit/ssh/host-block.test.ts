@@ -113,4 +113,12 @@ describe('ProxyUseFdpass', () => {
     expect(addHost('Host door\n  User bob\n', fd)).toMatchObject({ added: ['HostName', 'Port', 'ProxyCommand', 'ProxyUseFdpass'] });
     expect(addHost('Host door\n  User bob\n  ProxyUseFdpass no\n', fd)).toMatchObject({ added: ['HostName', 'Port', 'ProxyCommand'] });
   });
+  test('a block knock wrote before fd passing gets only the ProxyUseFdpass line; one that has it (or no fd passing) is left alone', () => {
+    const before = renderHostBlock(block);
+    expect(addHost(before, fd)).toEqual({ kind: 'added-to-block', text: renderHostBlock(fd), added: ['ProxyUseFdpass'] });
+    expect(addHost(renderHostBlock(fd), fd)).toEqual({ kind: 'unchanged' });
+    expect(addHost(before, block)).toEqual({ kind: 'unchanged' });
+    // Our ProxyCommand given by `Host *` (no block of its own): nothing to complete.
+    expect(addHost(`Host *\n  ProxyCommand ${block.proxyCommand}\n`, fd)).toEqual({ kind: 'unchanged' });
+  });
 });
