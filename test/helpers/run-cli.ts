@@ -5,18 +5,23 @@ import { run } from '../../src/cli/cli.js';
 import type { Lookup } from '../../src/knock/resolve.js';
 import { FakeClock, FakeTransport, fakeIo } from './fakes.js';
 
-export function setupCli(store: string, addresses: Record<string, string> = {}) {
+/** `store` null: no store file at all. Lookups of `addresses`' names succeed; every lookup is recorded. */
+export function setupCli(store: string | null, addresses: Record<string, string> = {}) {
   const io = fakeIo();
   const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
-  // cosmiconfig's global search reads process.env: point it at the fake home.
+  // The CLI reads HOME and XDG_CONFIG_HOME from the process too: point them at the fake home.
   process.env.HOME = io.homedir;
   process.env.XDG_CONFIG_HOME = io.env.XDG_CONFIG_HOME;
   const dir = path.join(io.homedir, '.config', 'knock');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'config.yaml'), store, { mode: 0o600 });
+  if (store !== null) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'config.yaml'), store, { mode: 0o600 });
+  }
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
+  const lookups: string[] = [];
   const lookup: Lookup = async (host) => {
+    lookups.push(host);
     const address = addresses[host];
     if (address) return { address, family: 4 };
     throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
@@ -34,5 +39,5 @@ export function setupCli(store: string, addresses: Record<string, string> = {}) 
     }
     io.cleanup();
   };
-  return { io, dir, transport, clock, knock, restore };
+  return { io, dir, transport, clock, lookups, knock, restore };
 }

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../../src/cli/cli.js';
 import type { Lookup } from '../../../src/knock/resolve.js';
-import { FakeClock, FakeTransport, fakeIo } from '../../helpers/fakes.js';
+import type { FakeTransport } from '../../helpers/fakes.js';
+import { setupCli } from '../../helpers/run-cli.js';
 
 const STORE = `
 profiles:
@@ -28,31 +28,8 @@ afterEach(() => {
   }
 });
 
-function setup(store: string | null = STORE) {
-  const io = fakeIo();
-  process.env.HOME = io.homedir;
-  process.env.XDG_CONFIG_HOME = io.env.XDG_CONFIG_HOME;
-  if (store !== null) {
-    const dir = path.join(io.homedir, '.config', 'knock');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'config.yaml'), store, { mode: 0o600 });
-  }
-  const clock = new FakeClock();
-  const transport = new FakeTransport(clock);
-  const lookups: string[] = [];
-  const lookup: Lookup = async (host) => {
-    lookups.push(host);
-    if (host === 'box.example') return { address: '198.18.0.9', family: 4 };
-    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
-  };
-  const knock = async (...argv: string[]) => {
-    io.stdout.text = '';
-    io.stderr.text = '';
-    const code = await run(argv, io, { transport, clock, lookup });
-    return { code, stdout: io.stdout.text, stderr: io.stderr.text };
-  };
-  return { io, transport, clock, lookups, knock };
-}
+/** run() in process against STORE (or another store, or none), box.example resolving to 198.18.0.9. */
+const setup = (store: string | null = STORE) => setupCli(store, { 'box.example': '198.18.0.9' });
 
 const firedPorts = (t: FakeTransport) => t.fired.map((f) => (f.knock.protocol === 'icmp' ? `icmp:${f.knock.size}` : `${f.knock.port}:${f.knock.protocol}`));
 
