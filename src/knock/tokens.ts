@@ -1,6 +1,7 @@
 // Knock tokens ("7000", "8000:udp", "7000:connect", "icmp:64", or {port, protocol, delay, payload})
 // parsed into knocks.
 import { ConfigError, UsageError } from '../shared/errors.js';
+import { shownValue } from '../shared/printable.js';
 
 export type Protocol = 'tcp' | 'udp' | 'icmp';
 export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'icmp'];
@@ -56,11 +57,10 @@ export const MAX_KNOCKS = 256;
 /** A whole sequence, first knock to last, ms. */
 export const MAX_SEQUENCE_MS = 3_600_000;
 
-const shown = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value)).slice(0, 40);
 
 export function checkDelay(delay: unknown, what?: string): number {
   if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0 || delay > MAX_DELAY_MS) {
-    throw new UsageError(`delay ${shown(delay)}${inWhat(what)} must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (1 h)`);
+    throw new UsageError(`delay ${shownValue(delay)}${inWhat(what)} must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (1 h)`);
   }
   return delay;
 }
@@ -75,7 +75,7 @@ export function checkTtl(ttl: unknown, what?: string): number {
 
 export function checkSeqTimeout(value: unknown, what?: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_SEQ_TIMEOUT_S) {
-    throw new UsageError(`seq_timeout ${shown(value)}${inWhat(what)} must be a number of seconds > 0 and <= ${MAX_SEQ_TIMEOUT_S}`);
+    throw new UsageError(`seq_timeout ${shownValue(value)}${inWhat(what)} must be a number of seconds > 0 and <= ${MAX_SEQ_TIMEOUT_S}`);
   }
   return value;
 }

@@ -17,3 +17,12 @@ export function printable(text: string, max = Infinity): string {
   const cut = text.length > max ? `${text.slice(0, max)}...` : text;
   return cut.replace(UNSAFE, escapeOne);
 }
+
+/**
+ * A value from a store or the command line as a message shows it: numbers as JavaScript writes
+ * them (NaN and Infinity too, which JSON would make null), anything else as JSON, made printable
+ * and cut to 40 characters.
+ */
+export function shownValue(value: unknown): string {
+  return printable(typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value)), 40);
+}

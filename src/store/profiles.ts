@@ -1,7 +1,7 @@
 // The profile store's shape, validated in full when it is loaded.
 import path from 'node:path';
 import { ConfigError, KnockError } from '../shared/errors.js';
-import { printable } from '../shared/printable.js';
+import { printable, shownValue } from '../shared/printable.js';
 import { checkDelay, checkSeqTimeout, checkSequence, checkTtl, MAX_KNOCKS, parseKnockEntry, type Knock } from '../knock/tokens.js';
 import { parseGroups } from './groups.js';
 
@@ -118,7 +118,7 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
     errors.push('host must be a non-empty string');
   }
   if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
-    errors.push(`port ${shown(p.port)} is out of range (1-65535)`);
+    errors.push(`port ${shownValue(p.port)} is out of range (1-65535)`);
   }
   const oneTime = attempt(() => parseOneTimePath(p.one_time_sequences, baseDir ?? (where.startsWith('/') ? path.dirname(where) : process.cwd())));
   if (oneTime !== undefined && p.open !== undefined) {
@@ -132,7 +132,7 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   const ttl = p.ttl === undefined ? undefined : attempt(() => checkTtl(p.ttl));
   if (p.source !== undefined && (typeof p.source !== 'string' || p.source.trim() === '')) errors.push('source must be an address or an interface name');
   const family = p.family === undefined ? undefined : p.family === 4 || p.family === '4' ? 4 : p.family === 6 || p.family === '6' ? 6 : p.family === 'both' ? 'both' : undefined;
-  if (p.family !== undefined && family === undefined) errors.push(`family ${shown(p.family)} must be 4, 6 or both`);
+  if (p.family !== undefined && family === undefined) errors.push(`family ${shownValue(p.family)} must be 4, 6 or both`);
   if (open && delay !== undefined) attempt(() => checkSequence(open, delay, 'open'));
   if (close && delay !== undefined) attempt(() => checkSequence(close, delay, 'close'));
   if (errors.length > 0 || !open || delay === undefined || seqTimeout === undefined) return { errors };
@@ -148,7 +148,6 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   return { profile, errors };
 }
 
-const shown = (value: unknown) => printable(JSON.stringify(value) ?? String(value), 40);
 
 function parseOneTimePath(value: unknown, baseDir: string): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -159,7 +158,7 @@ function parseOneTimePath(value: unknown, baseDir: string): string | undefined {
 // Whole seconds: iptables' `recent --seconds` and knockd's cmd_timeout take nothing finer.
 function parseOpenFor(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ConfigError(`open_for ${shown(value)} must be a whole number of seconds >= 1`);
+    throw new ConfigError(`open_for ${shownValue(value)} must be a whole number of seconds >= 1`);
   }
   return value;
 }
