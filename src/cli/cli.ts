@@ -106,11 +106,18 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
       io.stdout.write(output.endsWith('\n') ? output : output + '\n');
     }
     if (!chosen) return 0;
-    return await chosen.run(new Context(io, chosen.args, services));
+    const code = await chosen.run(new Context(io, chosen.args, services));
+    // A write that failed (stdout on a full disk) is reported once the stream has said so.
+    await new Promise((resolve) => setImmediate(resolve));
+    const failed = writeFailures.get(io.stdout as object);
+    return failed ? reportError(failed, io) : code;
   } catch (error) {
-    return reportError(error, io);
+    return reportError(writeFailures.get(io.stdout as object) ?? error, io);
   }
 }
+
+/** The first write error each output stream reported (not EPIPE: a reader that left is fine). */
+const writeFailures = new WeakMap<object, Error>();
 
 /**
  * `knock list | head -1`: a reader that went away is not an error of ours. Unhandled, EPIPE
@@ -120,7 +127,7 @@ function ignoreClosedPipes(io: Io): void {
   for (const stream of [io.stdout, io.stderr] as Partial<NodeJS.EventEmitter>[]) {
     if (stream.listenerCount?.('error') === 0) {
       stream.on?.('error', (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EPIPE') throw error;
+        if (error.code !== 'EPIPE' && !writeFailures.has(stream)) writeFailures.set(stream, error);
       });
     }
   }

@@ -11,9 +11,19 @@ export function reportError(error: unknown, io: Io): number {
     io.stderr.write(`knock: ${printable(error.message)}\n`);
     return error.exitCode;
   }
+  // `knock list > /dev/full`: the output could not be written; not a bug, and no stack.
+  if (isWriteFailure(error)) {
+    io.stderr.write(`knock: cannot write the output: ${error.code}${error.message.includes(',') ? ` (${error.message.split(',')[0]!.replace(/^[A-Z]+: /, '')})` : ''}\n`);
+    return 1;
+  }
   // A bug, not a user's mistake: the stack helps us fix it.
   io.stderr.write(`knock: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 70;
+}
+
+function isWriteFailure(error: unknown): error is NodeJS.ErrnoException & { code: string } {
+  const e = error as NodeJS.ErrnoException | undefined;
+  return e instanceof Error && e.syscall === 'write' && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code);
 }
 
 /** yargs' messages in ours: the option as the user typed it, and what to do about it. */

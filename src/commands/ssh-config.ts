@@ -1,7 +1,7 @@
 // knock ssh-config NAME [--add]: the Host block that makes ssh knock by itself.
 import { requireProfile } from '../app/target.js';
 import { addToSshConfigFile } from '../ssh/config-file.js';
-import { renderHostBlock, type HostBlock } from '../ssh/host-block.js';
+import { renderHostBlock, sshPercentEscape, type HostBlock } from '../ssh/host-block.js';
 import { currentSelf, shellQuote } from '../proxy/self.js';
 import { whyNoFdPass } from '../proxy/fd-pass.js';
 import { knowsProxyUseFdpass, localSshVersion, type SshVersion } from '../ssh/version.js';
@@ -28,7 +28,8 @@ export const sshConfigCommand = defineCommand<SshConfigArgs>({
     const self = currentSelf();
     // ssh runs ProxyCommand through a shell on POSIX; Windows OpenSSH starts it directly,
     // where a script needs its interpreter named.
-    const knock = ctx.io.platform === 'win32' ? `"${self.node}" "${self.script}"` : shellQuote(self.script);
+    // ssh expands %-tokens in ProxyCommand before the shell sees it: a '%' in knock's own path is doubled.
+    const knock = sshPercentEscape(ctx.io.platform === 'win32' ? `"${self.node}" "${self.script}"` : shellQuote(self.script));
     const block: HostBlock = {
       alias: profile.name,
       ...(profile.host ? { hostName: profile.host } : {}),

@@ -8,10 +8,12 @@
 // undoes. A dead socket's path stays behind; removing it must never remove a live one, so
 // the remover first takes a lock named after that dead file's identity (inode and ctime):
 // only one process can hold it, and a dead inode never comes back to life.
-import { lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { canonicalAddress } from '../shared/address.js';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
 import type { Destination } from './transport/transport.js';
 
@@ -59,7 +61,8 @@ export function systemSequenceLock(options: SystemLockOptions = {}): SequenceLoc
   return {
     async acquire(to, onWait) {
       dir ??= lockDirectory(options.env ?? process.env, options.uid ?? process.getuid?.() ?? 0, options.tmpdir ?? os.tmpdir());
-      const file = path.join(dir, `${to.address.replace(/[^0-9A-Za-z.:_-]/g, '_')}.lock`);
+      // One address, one lock, however it is spelled (case, zeros, ::ffff:, %zone).
+      const file = path.join(dir, `${canonicalAddress(to.address).replace(/[^0-9A-Za-z.:_-]/g, '_')}.lock`);
       if (Buffer.byteLength(file) > MAX_SOCKET_PATH) {
         throw new RuntimeError(`the lock path ${file} is too long for a Unix socket; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory`);
       }
@@ -131,12 +134,30 @@ type Attempt = { held: true; release: () => void } | { held: false; live: boolea
 
 /** One try: hold `file`, or learn how to wait for whoever holds it. */
 async function tryLock(file: string, depth: number): Promise<Attempt> {
+  // A socket is bound first and listens after: a path that existed in between would refuse
+  // connections though its holder lives, and a waiter would take it for dead. So the socket
+  // listens under a name of its own and only then is linked into place (link() creates or
+  // fails, atomically): a socket at the lock path is always listening, or its holder is dead.
+  const own = path.join(path.dirname(file), `.${randomBytes(6).toString('hex')}`);
   const server = net.createServer();
   const listened = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     server.once('error', resolve);
-    server.listen(file, () => resolve(undefined));
+    server.listen(own, () => resolve(undefined));
   });
-  if (!listened) {
+  if (listened) throw new RuntimeError(`cannot take the lock ${file}: ${reasonOf(listened)}`);
+  let linked: NodeJS.ErrnoException | undefined;
+  try {
+    linkSync(own, file);
+  } catch (error) {
+    linked = error as NodeJS.ErrnoException;
+  }
+  try {
+    unlinkSync(own);
+  } catch {
+    // already gone
+  }
+  if (!linked) {
+    const mine = identity(file);
     // Waiters connect to see that we live; their connection closing tells them we are done.
     const waiters = new Set<net.Socket>();
     server.on('connection', (s) => {
@@ -146,20 +167,30 @@ async function tryLock(file: string, depth: number): Promise<Attempt> {
     });
     server.on('error', () => {});
     server.unref();
-    // Closing the server unlinks the path first, then closes the socket (libuv does both, in
-    // that order): while the path exists it is ours, so no one else's lock is removed.
+    // The lock path goes first, while we still listen (so while it exists it is ours and
+    // alive); then the socket (libuv unlinks our own name with it).
     let released = false;
     return {
       held: true,
       release: () => {
         if (released) return;
         released = true;
+        try {
+          if (identity(file) === mine) unlinkSync(file);
+        } catch {
+          // already gone
+        }
         server.close();
         for (const s of waiters) s.destroy();
       },
     };
   }
-  if (listened.code !== 'EADDRINUSE') throw new RuntimeError(`cannot take the lock ${file}: ${reasonOf(listened)}`);
+  server.close();
+  if (linked.code !== 'EEXIST') throw new RuntimeError(`cannot take the lock ${file}: ${reasonOf(linked)}`);
+  const kind = kindOf(file);
+  if (kind !== undefined && kind !== 'socket') {
+    throw new RuntimeError(`the lock path ${file} is a ${kind}, not a lock knock made: remove it`);
+  }
   const before = identity(file);
   const probe = await connectTo(file);
   if (probe.alive) {
@@ -200,6 +231,21 @@ async function tryLock(file: string, depth: number): Promise<Attempt> {
 
 const retryNow: Attempt = { held: false, live: false, wait: () => Promise.resolve() };
 const pause: Attempt = { held: false, live: false, wait: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) };
+
+/** What is at `file`, if anything: a socket is what a lock is. */
+function kindOf(file: string): string | undefined {
+  try {
+    const st = lstatSync(file);
+    if (st.isSocket()) return 'socket';
+    if (st.isDirectory()) return 'directory';
+    if (st.isSymbolicLink()) return 'symbolic link';
+    if (st.isFIFO()) return 'FIFO';
+    if (st.isFile()) return 'regular file';
+    return 'device';
+  } catch {
+    return undefined;
+  }
+}
 
 /** A file's identity: inode and change time (a new file at the same path differs). */
 function identity(file: string): string | undefined {

@@ -26,8 +26,13 @@ export const MAX_UDP_PAYLOAD = 1232;
 
 /** ping's default payload, used for a bare `icmp` token. */
 export const DEFAULT_ICMP_SIZE = 56;
-/** The largest echo payload that fits one IPv4 datagram (65535 - 20 - 8). */
-export const MAX_ICMP_SIZE = 65507;
+/**
+ * The largest echo payload that leaves as one packet on either family over an Ethernet MTU of
+ * 1500 (1500 - 40 - 8 for IPv6; IPv4 would carry 1472): a larger one leaves in fragments, which
+ * a server counting packets sees as several knocks, or none. knock cannot learn the path MTU
+ * before the first packet, and a host may be knocked over both families, so one bound for both.
+ */
+export const MAX_ICMP_SIZE = 1452;
 
 const TOKEN_HELP = 'expected PORT, PORT:tcp, PORT:udp, PORT:connect, icmp or icmp:SIZE';
 
@@ -43,7 +48,7 @@ export function checkPort(port: number, what?: string): number {
 
 export function checkIcmpSize(size: number, what?: string): number {
   if (!Number.isInteger(size) || size < 0 || size > MAX_ICMP_SIZE) {
-    throw new UsageError(`ICMP size ${size}${inWhat(what)} is out of range (0-${MAX_ICMP_SIZE})`);
+    throw new UsageError(`ICMP size ${size}${inWhat(what)} is out of range (0-${MAX_ICMP_SIZE}: larger leaves as more than one packet on a 1500-byte MTU)`);
   }
   return size;
 }

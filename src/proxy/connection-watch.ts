@@ -5,9 +5,10 @@
 import { execFile } from 'node:child_process';
 import { fstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { isIPv4 } from 'node:net';
 import type net from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import os from 'node:os';
+import { addressBytes } from '../shared/address.js';
 
 export interface ConnectionId {
   local: string;
@@ -48,7 +49,7 @@ export function isConnectionId(value: unknown): value is ConnectionId {
 
 /** An address and port as /proc/net/tcp{,6} print them: hex, each 32-bit word in host order. */
 export function procAddress(address: string, port: number, littleEndian = os.endianness() === 'LE'): string {
-  const bytes = isIPv4(address) ? ipv4Bytes(address) : ipv6Bytes(address);
+  const bytes = [...addressBytes(address)];
   const words: string[] = [];
   for (let i = 0; i < bytes.length; i += 4) {
     const word = bytes.slice(i, i + 4);
@@ -56,33 +57,6 @@ export function procAddress(address: string, port: number, littleEndian = os.end
     words.push(word.map((b) => b.toString(16).padStart(2, '0')).join(''));
   }
   return `${words.join('').toUpperCase()}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
-function ipv4Bytes(address: string): number[] {
-  return address.split('.').map(Number);
-}
-
-function ipv6Bytes(address: string): number[] {
-  const plain = address.replace(/%.*$/, '');
-  const [head = '', tail] = plain.split('::');
-  const groups = (s: string) => (s === '' ? [] : s.split(':'));
-  const left = groups(head);
-  const right = tail === undefined ? [] : groups(tail);
-  const v4 = (list: string[]) => {
-    const last = list.at(-1);
-    if (last && isIPv4(last)) {
-      const [a = 0, b = 0, c = 0, d = 0] = ipv4Bytes(last);
-      list.splice(-1, 1, ((a << 8) | b).toString(16), ((c << 8) | d).toString(16));
-    }
-  };
-  if (tail === undefined) v4(left);
-  else v4(right);
-  const fill = 8 - left.length - right.length;
-  const all = [...left, ...Array<string>(tail === undefined ? 0 : fill).fill('0'), ...right];
-  return all.flatMap((g) => {
-    const n = parseInt(g, 16) || 0;
-    return [n >> 8, n & 0xff];
-  });
 }
 
 /**
@@ -138,8 +112,9 @@ export function aliveInNetstat(id: ConnectionId, text: string): boolean {
 /** One spelling per address, so that netstat's and Node's forms compare. */
 function canonical(address: string): string {
   const plain = address.replace(/%.*$/, '');
-  if (isIPv4(plain)) return plain;
-  return ipv6Bytes(plain).join(',');
+  // netstat's '*' and other non-addresses compare as written.
+  if (isIPv4(plain) || !isIPv6(plain)) return plain;
+  return [...addressBytes(plain)].join(',');
 }
 
 // --- polling -----------------------------------------------------------------------------

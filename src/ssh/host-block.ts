@@ -13,9 +13,49 @@ export interface HostBlock {
   proxyUseFdpass?: boolean;
 }
 
+/**
+ * Refuses a block whose values ssh would read as more than one value: every value reaches
+ * ~/.ssh/config syntax, where a newline starts a new directive (say LocalCommand), a space,
+ * quote or '#' splits or ends it, and '%' is a token. An alias must be one plain Host name (no
+ * pattern, no quote, no '%'); a HostName a host name or address (a '%zone' is written '%%zone',
+ * so ssh reads '%' and does not expand it); the ProxyCommand one line of printable text.
+ */
+export function checkHostBlock(block: HostBlock): void {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._@+-]*$/.test(block.alias)) {
+    throw new ConfigError(`profile name ${shown(block.alias)} is not a plain ssh Host name (letters, digits, . _ - @ +); no Host block written`);
+  }
+  if (block.hostName !== undefined && !/^[A-Za-z0-9._:-]+(%[A-Za-z0-9._-]+)?$/.test(block.hostName)) {
+    throw new ConfigError(`Host ${block.alias}: host ${shown(block.hostName)} is not a host name or address ssh can read as one HostName; no Host block written`);
+  }
+  if (block.port !== undefined && !(Number.isInteger(block.port) && block.port >= 1 && block.port <= 65535)) {
+    throw new ConfigError(`Host ${block.alias}: port ${shown(String(block.port))} is not 1-65535; no Host block written`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(block.proxyCommand) || block.proxyCommand.trim() !== block.proxyCommand) {
+    throw new ConfigError(`Host ${block.alias}: ProxyCommand ${shown(block.proxyCommand)} is not one line of printable text; no Host block written`);
+  }
+}
+
+/** A HostName as written in ssh config: '%' (a zone's) doubled, as ssh expands tokens there. */
+function hostNameValue(hostName: string): string {
+  return hostName.replace(/%/g, '%%');
+}
+
+/** A value quoted for a message, bounded and with control characters escaped. */
+function shown(value: string): string {
+  const cut = value.length > 80 ? value.slice(0, 80) + '...' : value;
+  return JSON.stringify(cut);
+}
+
+/** A word (a path) as ssh's ProxyCommand reads it: '%' doubled so ssh does not expand it as a token. */
+export function sshPercentEscape(word: string): string {
+  return word.replace(/%/g, '%%');
+}
+
 export function renderHostBlock(block: HostBlock, indent = '  '): string {
+  checkHostBlock(block);
   const lines = [`Host ${block.alias}`];
-  if (block.hostName && block.hostName !== block.alias) lines.push(`${indent}HostName ${block.hostName}`);
+  if (block.hostName && block.hostName !== block.alias) lines.push(`${indent}HostName ${hostNameValue(block.hostName)}`);
   if (block.port) lines.push(`${indent}Port ${block.port}`);
   lines.push(`${indent}ProxyCommand ${block.proxyCommand}`);
   if (block.proxyUseFdpass) lines.push(`${indent}ProxyUseFdpass yes`);
@@ -39,6 +79,7 @@ export type EvaluateText = (text: string) => Evaluation;
  * file's line ends (CRLF or LF) and indentation are kept.
  */
 export function addHostBlock(text: string, file: string, block: HostBlock, evaluate: EvaluateText): AddOutcome {
+  checkHostBlock(block);
   // A file written with CRLF throughout stays CRLF; ssh reads both.
   const crlf = text.includes('\r\n') && !/(^|[^\r])\n/.test(text);
   const outcome = addToText(crlf ? text.replace(/\r\n/g, '\n') : text, file, block, evaluate);
@@ -70,7 +111,7 @@ function addToText(text: string, file: string, block: HostBlock, evaluate: Evalu
   let outcome: AddOutcome;
   if (own) {
     const wanted: [string, string][] = [];
-    if (block.hostName && block.hostName !== block.alias && !before.values.has('hostname')) wanted.push(['HostName', block.hostName]);
+    if (block.hostName && block.hostName !== block.alias && !before.values.has('hostname')) wanted.push(['HostName', hostNameValue(block.hostName)]);
     if (block.port && !before.values.has('port')) wanted.push(['Port', String(block.port)]);
     if (!ours) wanted.push(['ProxyCommand', block.proxyCommand]);
     if (block.proxyUseFdpass && !before.values.has('proxyusefdpass')) wanted.push(['ProxyUseFdpass', 'yes']);

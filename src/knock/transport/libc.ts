@@ -1,6 +1,7 @@
 // The few socket calls Node has no API for (ICMP sockets, IP_TTL before a TCP connect), made
 // through koffi (prebuilt FFI, no compile step), which is loaded only when a knock needs them.
 import { isIP } from 'node:net';
+import { addressBytes } from '../../shared/address.js';
 
 /** socket(2) and friends as plain functions: -1 and errno() on failure, as in C. */
 export interface SocketCalls {
@@ -85,26 +86,7 @@ export function posixSocketCalls(platform: NodeJS.Platform, loader?: KoffiLoader
   return cached;
 }
 
-/** The 4 or 16 bytes of an IP address, as they go on the wire. */
-export function addressBytes(address: string): Buffer {
-  const family = isIP(address);
-  if (family === 4) return Buffer.from(address.split('.').map(Number));
-  if (family !== 6) throw new Error(`not an IP address: ${address}`);
-  let text = address.replace(/%.*$/, '');
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes its two hex groups.
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', rest] = text.split('::');
-  const left = head ? head.split(':') : [];
-  const right = rest ? rest.split(':') : [];
-  const groups = rest === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
-}
+export { addressBytes };
 
 /** A struct sockaddr_in / sockaddr_in6 for `address`:`port` (macOS has sin_len first). */
 export function sockaddr(platform: 'linux' | 'darwin', address: string, port = 0): Buffer {

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LockTimeoutError, lockDirectory, systemSequenceLock } from '../../../src/knock/sequence-lock.js';
@@ -137,4 +137,53 @@ describe('the lock directory', () => {
     chownSync(runtime, 65534, 65534);
     expect(() => lockDirectory({ XDG_RUNTIME_DIR: runtime }, uid, tmp)).toThrow(/belongs to uid 65534.*unset XDG_RUNTIME_DIR/);
   });
+});
+
+describe('one address, one lock', () => {
+  const spellings: [string, string[]][] = [
+    ['2001:db8:88::2', ['2001:DB8:88::2', '2001:0db8:0088:0000:0000:0000:0000:0002', '2001:db8:88:0:0::2']],
+    ['198.18.88.2', ['::ffff:198.18.88.2', '::FFFF:c612:5802']],
+    ['fe80::1', ['fe80::1%lo', 'FE80:0::1%eth0']],
+  ];
+  test.each(spellings)('%s is held against %j', async (first, others) => {
+    const release = await lockIn().acquire({ address: first, family: first.includes(':') ? 6 : 4 });
+    for (const other of others) {
+      await expect(lockIn(150).acquire({ address: other, family: 6 })).rejects.toThrow(LockTimeoutError);
+    }
+    release();
+  });
+});
+
+test.each([
+  ['a directory', (file: string) => mkdirSync(file)],
+  ['a FIFO', (file: string) => execFileSync('mkfifo', [file])],
+  ['a regular file', (file: string) => writeFileSync(file, '')],
+])('%s planted at the lock path is refused at once, not waited on', async (_what, plant) => {
+  const dir = lockDirectory({}, uid, tmp);
+  plant(path.join(dir, '198.18.0.2.lock'));
+  // A long timeout: refused on the first try, not after a spin.
+  let tries = 0;
+  await expect(lockIn(60_000).acquire(to, () => tries++)).rejects.toThrow(/is a (directory|FIFO|regular file), not a lock knock made/);
+  expect(tries).toBe(0);
+});
+
+test('a socket at the lock path always listens: a holder is never taken for dead while it takes the lock', async () => {
+  // Many rounds of take-and-release against waiters that connect at every moment: a waiter
+  // that met a bound but not yet listening socket would remove the live holder's lock.
+  const dir = lockDirectory({}, uid, tmp);
+  let holders = 0;
+  let most = 0;
+  const runOne = async () => {
+    for (let round = 0; round < 15; round++) {
+      const release = await lockIn(20_000).acquire(to);
+      most = Math.max(most, ++holders);
+      await new Promise((r) => setImmediate(r));
+      holders--;
+      release();
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, runOne));
+  expect(most).toBe(1);
+  await new Promise((r) => setTimeout(r, 20));
+  expect(readdirSync(dir)).toEqual([]);
 });

@@ -38,7 +38,7 @@ describe('parseKnockToken', () => {
     [':80', /^':80' is not a knock/],
     ['1e3', /^'1e3' is not a knock/],
     ['', /^'' is not a knock/],
-    ['icmp:65508', /^ICMP size 65508 in 'icmp:65508' is out of range \(0-65507\)$/],
+    ['icmp:1453', /^ICMP size 1453 in 'icmp:1453' is out of range \(0-1452: larger leaves as more than one packet on a 1500-byte MTU\)$/], ['icmp:1473', /out of range \(0-1452/], ['icmp:8000', /out of range \(0-1452/],
     ['icmp:-1', /^ICMP size -1 in 'icmp:-1' is out of range/],
     ['icmp:big', /^ICMP size 'big' in 'icmp:big' is not a number$/],
   ])('%j is a usage error naming it', (token, message) => {
