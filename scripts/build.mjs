@@ -33,6 +33,32 @@ const trimDependencies = {
   },
 };
 
+/**
+ * Builtins that most runs never use (crypto for a store edit's temporary name and the rules'
+ * hashes, child_process for ping and ssh -V, dgram for serve) are required on first use, not
+ * at start-up: each becomes a module whose functions (and default export) forward to the real
+ * one, required the first time one is called.
+ */
+const LAZY_BUILTINS = ['crypto', 'child_process', 'dgram'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter }, (args) => (args.namespace === 'knock-lazy' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'knock-lazy' }));
+    b.onLoad({ filter: /.*/, namespace: 'knock-lazy' }, async (args) => {
+      const real = (await import(`node:${args.path}`)).default;
+      const names = Object.keys(real).filter((k) => typeof real[k] === 'function' && /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default');
+      const contents = [
+        'let real;',
+        `const get = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));`,
+        'export default new Proxy({}, { get: (_, key) => get()[key], has: (_, key) => key in get() });',
+        ...names.map((k) => `export const ${k} = function (...a) { return new.target ? Reflect.construct(get().${k}, a) : get().${k}.apply(this, a); };`),
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: process.cwd() };
+    });
+  },
+};
+
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -51,7 +77,7 @@ await build({
   // Error subclasses and yargs rely on constructor and function names.
   keepNames: true,
   outExtension: { '.js': '.cjs' },
-  plugins: [trimDependencies],
+  plugins: [trimDependencies, lazyBuiltins],
   // ora is ESM-only and loaded with import() only when a spinner shows (see src/app/spinner.ts).
   // koffi is native (prebuilt) and loaded only for ICMP knocks and TTLs on TCP (src/knock/transport/libc.ts).
   external: ['ora', 'koffi'],

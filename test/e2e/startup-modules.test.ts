@@ -47,7 +47,7 @@ test.each([['--version'], ['-V']])('knock %s prints the version without compilin
   for (const unneeded of ['crypto', 'dgram', 'child_process', 'dns', 'os', 'readline', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
 });
 
-test('the knock path (a dry run and an ad-hoc knock) loads neither koffi nor ora', async () => {
+test('the knock path (a dry run and an ad-hoc knock) loads neither koffi, ora, crypto, child_process nor dgram', async () => {
   home.writeConfig('profiles:\n  door:\n    host: 127.0.0.1\n    open: [1]\n');
   for (const args of [['-n', 'door'], ['-n', '127.0.0.1', '1']]) {
     const t = await traced(args);
@@ -57,5 +57,6 @@ test('the knock path (a dry run and an ad-hoc knock) loads neither koffi nor ora
     expect(t.files.some((f) => f.endsWith('knock-core.cjs'))).toBe(true);
     expect(t.files.filter((f) => /node_modules[\\/](koffi|ora|@koromix)/.test(f))).toEqual([]);
     expect(t.modules.filter((m) => /koffi|ora/.test(m))).toEqual([]);
+    for (const unneeded of ['crypto', 'child_process', 'dgram', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
   }
 });
