@@ -31,7 +31,47 @@ export function optionTable(commands: readonly Command[], global: Argv<GlobalArg
 export function needsNormalizing(argv: readonly string[]): boolean {
   const end = argv.indexOf('--');
   const options = end < 0 ? argv : argv.slice(0, end);
-  return (options[0]?.startsWith('-') ?? false) || options.some((a) => /^--?[^-=][^=]*=/.test(a));
+  return (
+    (options[0]?.startsWith('-') ?? false) ||
+    options.some((a, i) => /^--?[^-=][^=]*=/.test(a) || (isBooleanWord(a) && options[i - 1]?.startsWith('-') === true))
+  );
+}
+
+/** The words yargs would take as a switch's value (`-n false`): its parser has no setting against it. */
+function isBooleanWord(word: string): boolean {
+  return word === 'true' || word === 'false';
+}
+
+/** `-n`, `--dry-run`, `-qn`: a word whose last flag is a switch (no value-taking letter before it). */
+function endsInSwitch(word: string, table: OptionTable): boolean {
+  if (word.startsWith('--')) return table.switches.has(word) && !table.takesValue.has(word);
+  if (!/^-[^-]/.test(word) || word.includes('=')) return false;
+  const letters = word.slice(1);
+  for (let j = 0; j < letters.length; j++) if (table.takesValue.has(`-${letters[j]}`)) return false;
+  return table.switches.has(`-${letters.at(-1)!}`);
+}
+
+/**
+ * A switch never takes the next word: yargs reads `-n false ok` as "dry run off, target ok", so a
+ * switch followed by `true` or `false` moves to the end of the options (before `--`), where it has
+ * no next word. `knock open -n false ok` is then the target `false` and a stray `ok`, as typed.
+ */
+export function detachSwitches(argv: readonly string[], table: OptionTable): string[] {
+  const end = argv.indexOf('--');
+  const limit = end < 0 ? argv.length : end;
+  const kept: string[] = [];
+  const moved: string[] = [];
+  for (let i = 0; i < limit; i++) {
+    const word = argv[i]!;
+    if (consumesNext(word, table)) {
+      kept.push(word);
+      if (i + 1 < limit) kept.push(argv[++i]!);
+      continue;
+    }
+    if (isBooleanWord(argv[i + 1] ?? '') && i + 1 < limit && endsInSwitch(word, table)) moved.push(word);
+    else kept.push(word);
+  }
+  return [...kept, ...moved, ...argv.slice(limit)];
 }
 
 /**
@@ -63,8 +103,8 @@ export function normalizeArgv(argv: readonly string[], commands: readonly Comman
       throw new UsageError(`option ${match[1]} takes no value (got '${match[2]}')`);
     }
   }
-  if (commandAt <= 0 || !names.has(argv[commandAt]!)) return [...argv];
-  return [argv[commandAt]!, ...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)];
+  const line = commandAt <= 0 || !names.has(argv[commandAt]!) ? [...argv] : [argv[commandAt]!, ...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)];
+  return detachSwitches(line, table);
 }
 
 /** `--config FILE`, `-d 50`, `-vd 50`: the next word is the value. `-d50` carries its own. */

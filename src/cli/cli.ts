@@ -44,6 +44,7 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
       (y) => (command.examples ?? []).reduce((b, [line, text]) => b.example(line, text), command.builder ? command.builder(y) : y),
       (argv) => {
         if (!command.takesRest) refuseRest(argv._, command);
+        refuseRepeated(argv);
         onCommand((ctx) => command.run(argv as never, ctx), argv as GlobalArgs);
       },
     );
@@ -127,10 +128,18 @@ function ignoreClosedPipes(io: Io): void {
   for (const stream of [io.stdout, io.stderr] as Partial<NodeJS.EventEmitter>[]) {
     if (stream.listenerCount?.('error') === 0) {
       stream.on?.('error', (error: NodeJS.ErrnoException) => {
+        // Recorded, never thrown: stdout's failure (a full disk) is reported once the command is
+        // done; stderr that cannot be written (2>/dev/full) has nowhere to report to, so the exit
+        // code stands and a usage error stays 2.
         if (error.code !== 'EPIPE' && !writeFailures.has(stream)) writeFailures.set(stream, error);
       });
     }
   }
+}
+
+/** `--config A --config B`: yargs makes a list of it; which store was meant is not ours to guess. */
+function refuseRepeated(argv: Record<string, unknown>): void {
+  if (Array.isArray(argv['config'])) throw new UsageError('option --config given more than once');
 }
 
 /** Words after `--` that a command has no use for: refused, never dropped. */

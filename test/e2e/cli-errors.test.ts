@@ -91,6 +91,11 @@ const cases: Case[] = [
   { name: 'ad hoc, --config names a device', args: () => ['--config', '/dev/null', '127.0.0.1', ...good], code: 2, message: /^\/dev\/null: not a regular file/ },
   { name: '-d abc (names the option)', args: () => ['-d', 'abc', '127.0.0.1', ...good], code: 2, message: /^-d\/--delay 'abc' is not a number of milliseconds/ },
   { name: 'option before the subcommand that does not take it', args: () => ['-n', 'list'], code: 2, message: /^option -n does not apply to knock list/ },
+  // A switch never takes the next word: `-n false` is a dry run and the word `false`.
+  { name: 'open -n false PROFILE (the stray word refused)', args: () => ['open', '-n', 'false', 'p'], config: () => storeWith(''), code: 2, message: /^unexpected argument 'p'/ },
+  { name: '--dry-run false HOST KNOCK', args: () => ['--dry-run', 'false', '127.0.0.1', ...good], code: 2, message: /^'127\.0\.0\.1' is not a knock/ },
+  { name: '-qn true HOST KNOCK', args: () => ['-qn', 'true', '127.0.0.1', ...good], code: 2, message: /^'127\.0\.0\.1' is not a knock/ },
+  { name: '--config twice', args: () => ['--config', `${home.dir}/a.yaml`, '--config', `${home.dir}/b.yaml`, 'list'], code: 2, message: /^option --config given more than once$/ },
 ];
 
 test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -109,6 +114,22 @@ test('the same good knocks do arrive when nothing is wrong (the check above can 
   const result = await runKnock(['p'], { env: home.env });
   expect(result.code).toBe(0);
   expect(await peers.settle(100)).toHaveLength(2);
+});
+
+test('a usage error with stderr on /dev/full still exits 2, sending nothing', async () => {
+  const full = await import('node:fs').then((fs) => fs.openSync('/dev/full', 'w'));
+  const child = spawn(process.execPath, [KNOCK_BIN, '--dry-run=yes', '127.0.0.1', ...good], { env: home.env, stdio: ['ignore', 'ignore', full] });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  expect(code).toBe(2);
+  expect(await peers.settle(100)).toEqual([]);
+});
+
+test('a profile named true is dry-run by open -n true', async () => {
+  home.writeConfig(storeWith('').replace('  p:', '  "true":'));
+  const result = await runKnock(['open', '-n', 'true'], { env: home.env });
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  expect(result.stdout).toMatch(/^open true: 127\.0\.0\.1 .*dry run: nothing was sent\n$/s);
+  expect(await peers.settle(100)).toEqual([]);
 });
 
 test('a reader that goes away (knock ... | head -1) is not a crash', async () => {

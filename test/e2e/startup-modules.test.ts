@@ -1,0 +1,62 @@
+// What start-up evaluates: `knock --version` must not even compile the bundle (stdout, a pipe, brings net), and the knock
+// path must not load what it does not use. A preload records every file read through
+// fs.readFileSync and node's own module list at exit, from the built bin/knock.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runKnock, runProcess, KNOCK_BIN, TempHome } from '../helpers/run-knock.js';
+
+let dir: string;
+let home: TempHome;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'knock-trace-'));
+  writeFileSync(
+    path.join(dir, 'trace.cjs'),
+    [
+      "const fs = require('node:fs');",
+      'const read = fs.readFileSync;',
+      'const files = [];',
+      'fs.readFileSync = function (file, ...rest) { files.push(String(file)); return read.call(this, file, ...rest); };',
+      "process.on('exit', () => fs.writeFileSync(process.env.KNOCK_TRACE, JSON.stringify({ files, modules: process.moduleLoadList })));",
+    ].join('\n'),
+  );
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeEach(() => {
+  home = new TempHome();
+});
+afterEach(() => home.cleanup());
+
+async function traced(args: string[]): Promise<{ code: number | null; stdout: string; files: string[]; modules: string[] }> {
+  const out = path.join(dir, `trace-${Date.now()}-${Math.random()}.json`);
+  const result = await runProcess(process.execPath, ['-r', path.join(dir, 'trace.cjs'), KNOCK_BIN, ...args], { env: { ...home.env, KNOCK_TRACE: out } });
+  const trace = JSON.parse(readFileSync(out, 'utf8')) as { files: string[]; modules: string[] };
+  return { code: result.code, stdout: result.stdout, ...trace };
+}
+
+const builtins = (modules: string[]) => modules.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+
+test.each([['--version'], ['-V']])('knock %s prints the version without compiling the bundle', async (flag) => {
+  const plain = await runKnock(['--version', 'x']);
+  const t = await traced([flag]);
+  expect(t.code).toBe(0);
+  // The same text as the CLI's own --version (which `--version x` reaches).
+  expect(t.stdout).toBe(plain.stdout);
+  expect(t.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+  expect(t.files.filter((f) => f.includes('knock-core'))).toEqual([]);
+  for (const unneeded of ['crypto', 'dgram', 'child_process', 'dns', 'os', 'readline', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
+});
+
+test('the knock path (a dry run and an ad-hoc knock) loads neither koffi, ora, crypto, child_process nor dgram', async () => {
+  home.writeConfig('profiles:\n  door:\n    host: 127.0.0.1\n    open: [1]\n');
+  for (const args of [['-n', 'door'], ['-n', '127.0.0.1', '1']]) {
+    const t = await traced(args);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toContain('dry run: nothing was sent');
+    // The check can fail: the bundle was read.
+    expect(t.files.some((f) => f.endsWith('knock-core.cjs'))).toBe(true);
+    expect(t.files.filter((f) => /node_modules[\\/](koffi|ora|@koromix)/.test(f))).toEqual([]);
+    expect(t.modules.filter((m) => /koffi|ora/.test(m))).toEqual([]);
+    for (const unneeded of ['crypto', 'child_process', 'dgram', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
+  }
+});
