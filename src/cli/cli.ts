@@ -29,7 +29,7 @@ export function buildParser(onCommand: (run: (ctx: Context) => Promise<number>, 
     // Words after `--` stay strings ("08" is not 8): the default command takes them as knocks.
     .parserConfiguration({ 'parse-positional-numbers': false })
     .usage('$0 [command] [options]\n\nPort knocking: exactly one packet per knock, in order, on time.')
-    .option('config', { type: 'string', describe: 'the profile store (default: $KNOCK_CONFIG, then the usual search)', requiresArg: true, global: true })
+    .option('config', { type: 'string', describe: 'the profile store (default: $KNOCK_CONFIG, else $XDG_CONFIG_HOME/knock/config.yaml; never the working directory)', requiresArg: true, global: true })
     .option('json', { type: 'boolean', describe: 'results as JSON on stdout', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing but errors', global: true })
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'more detail: each knock as it leaves, sequences in list and lint', global: true })

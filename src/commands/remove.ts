@@ -18,6 +18,13 @@ export const removeCommand = defineCommand<{ name: string }>({
       if (!names.has(name)) throw new ConfigError(`unknown profile '${name}'${store.file ? ` in ${store.file}` : ' (no profile store found)'}`);
     };
     check(new Set([...store.profiles.keys(), ...(store.broken?.keys() ?? [])]));
+    // A group member cannot go first: say which group holds it (the store would otherwise be
+    // refused as a group naming a missing profile, which reads backwards).
+    const holders = [...(store.groups ?? new Map<string, string[]>())].filter(([, members]) => members.includes(name)).map(([group]) => group);
+    if (holders.length > 0) {
+      const which = holders.length === 1 ? `group ${holders[0]}` : `groups ${holders.join(', ')}`;
+      throw new ConfigError(`${name} is in ${which}; take it out first (groups: in ${file})`);
+    }
     await editStore(ctx, file, { remove: [name], check });
     if (args.json) ctx.json({ file, profile: name, removed: true });
     else ctx.out(`removed profile ${name} from ${file}`);

@@ -57,3 +57,20 @@ test('--help lists the commands, the knock(1) flags and examples, on stdout', as
     }
   }
 });
+
+test("--config's help says where knock looks, not 'the usual search' (knock does not search)", async () => {
+  const r = await runKnock(['--help'], { env: home.env });
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  const text = r.stdout.replace(/\s+/g, ' ');
+  expect(text).not.toContain('usual search');
+  expect(text).toMatch(/--config .*\$KNOCK_CONFIG/);
+});
+
+test("the README's ssh block gives ProxyCommand an absolute path, as ssh-config --add writes, and says why", () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const commands = [...readme.matchAll(/^\s*ProxyCommand (\S+) proxy/gm)].map((m) => m[1]);
+  expect(commands.length).toBeGreaterThan(0);
+  for (const command of commands) expect(command).toMatch(/^\//);
+  expect(readme).toMatch(/\/usr\/bin\/knock/);
+  expect(readme).toMatch(/cosmiconfig 9 reads a\s+meta config from the working directory/);
+});

@@ -152,3 +152,14 @@ test('--config is read relative to the working directory', async () => {
   expect(result).toMatchObject({ code: 0, stderr: '' });
   expect(labels(await peers.settle())).toEqual([`udp 127.0.0.1:${a} 00`]);
 });
+
+test('remove of a group member names the group and says to take it out first; the store is untouched', async () => {
+  const text = `profiles:\n${profile('db', '127.0.0.1', [`${a}:udp`])}${profile('web', '127.0.0.1', [`${b}:udp`])}groups:\n  all: [db, web]\n`;
+  const file = home.writeConfig(text);
+  const result = await runKnock(['remove', 'db'], { env: home.env });
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(/^knock: db is in group all; take it out first/);
+  expect(result.stderr.split('\n')).toHaveLength(2);
+  const { readFileSync } = await import('node:fs');
+  expect(readFileSync(file, 'utf8')).toBe(text);
+});

@@ -2,9 +2,12 @@
 // fresh socket, with the plan's source address and TTL.
 import { RuntimeError, reasonOf } from '../../shared/errors.js';
 import type { Armed, Destination, Outcome } from './transport.js';
+import { TCP_SETTLE_MS } from './tcp.js';
 
 export async function armUdp(port: number, to: Destination, payload: Buffer = Buffer.of(0)): Promise<Armed> {
-  // An unconnected socket of the address's family: ICMP port-unreachable never surfaces.
+  // A socket of the address's family, connected to the knock's address: connect(2) on UDP sends
+  // nothing, and lets the kernel hand back an ICMP port-unreachable (ECONNREFUSED) or host/net
+  // unreachable for this datagram as an 'error' event.
   // Bound ahead of time, so that send() is not queued behind an implicit bind.
   // Loaded on first use: most runs need no UDP, and every start-up pays for what it imports.
   const { default: dgram } = await import('node:dgram');
@@ -28,23 +31,51 @@ export async function armUdp(port: number, to: Destination, payload: Buffer = Bu
       throw new RuntimeError(`cannot set TTL ${to.ttl} on a UDP knock: ${reasonOf(error)}`);
     }
   }
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.connect(port, to.address, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  }).catch((error: unknown) => {
+    socket.close();
+    throw new RuntimeError(`cannot open a UDP socket to ${to.address}: ${reasonOf(error)}`);
+  });
   return {
     cancel: () => socket.close(),
     fire() {
       let outcome!: Promise<Outcome>;
+      let release = () => {};
       const sent = new Promise<void>((resolve) => {
-        // Close only in the callback: closing in the same tick drops the datagram.
         outcome = new Promise<Outcome>((settle) => {
-          socket.send(payload, port, to.address, (error) => {
+          let timer: NodeJS.Timeout | undefined;
+          let closed = false;
+          const done = (result: Outcome) => {
+            clearTimeout(timer);
+            if (!closed) {
+              closed = true;
+              socket.close();
+            }
+            settle(result);
+          };
+          // What came back for the datagram: ICMP port-unreachable is ECONNREFUSED (the port is
+          // closed, as a TCP RST), host or network unreachable the others. Handled, never thrown.
+          socket.on('error', (error: NodeJS.ErrnoException) => {
+            if (error.code === 'ECONNREFUSED') done({ result: 'refused' });
+            else done({ result: 'unreachable', detail: error.code ?? error.message });
+          });
+          release = () => done({ result: 'sent' });
+          // Close only after the callback: closing in the same tick drops the datagram.
+          socket.send(payload, (error) => {
             resolve();
-            socket.close();
-            // The socket is unconnected, so an error here is always the local kernel's: not sent.
-            settle(error ? { result: 'not-sent', detail: (error as NodeJS.ErrnoException).code ?? reasonOf(error) } : { result: 'sent' });
+            // An error in the callback is the local kernel's: the datagram never left.
+            if (error) done({ result: 'not-sent', detail: (error as NodeJS.ErrnoException).code ?? reasonOf(error) });
+            else timer = setTimeout(() => done({ result: 'sent' }), TCP_SETTLE_MS);
           });
         });
       });
-      // Nothing to wait for: the socket closes as the datagram leaves.
-      return { sent, outcome, release() {} };
+      // Once the run stops listening, the socket closes: silence from UDP is simply 'sent'.
+      return { sent, outcome, release: () => release() };
     },
   };
 }
