@@ -63,3 +63,21 @@ const request: SpaRequest = { allowIp: '198.18.0.5', access: ['tcp/22'], usernam
     expect(out).toMatch(/denied per access\.conf/);
   });
 });
+
+(runnable ? describe : describe.skip)('the access.conf stanza knock writes', () => {
+  test('fwknopd accepts our packet under it', async () => {
+    const { accessConfStanza } = await import('../../../src/spa/access-conf.js');
+    const { mkdtempSync: mk } = await import('node:fs');
+    const d = mk(join(tmpdir(), 'knock-fwknopd-'));
+    try {
+      writeFileSync(join(d, 'fwknopd.conf'), `FWKNOP_RUN_DIR ${d}\n`, { mode: 0o600 });
+      writeFileSync(join(d, 'access.conf'), accessConfStanza({ profile: 'vault', access: ['tcp/22'], keyBase64: keys.key.toString('base64'), hmacKeyBase64: keys.hmacKey.toString('base64') }), { mode: 0o600 });
+      const pcap = join(d, 'x.pcap');
+      writeFileSync(pcap, spaPcap(encodeSpaPacket(request, keys, realEntropy(Math.floor(Date.now() / 1000))).wire, '198.18.0.5', '198.18.0.1', 62201, Math.floor(Date.now() / 1000)));
+      const r = spawnSync(FWKNOPD, ['-f', '-t', '-c', join(d, 'fwknopd.conf'), '-a', join(d, 'access.conf'), '-d', join(d, 'digest.cache'), '-p', join(d, 'pid'), '--pcap-file', pcap, '-C', '1', '-v'], { encoding: 'utf8', timeout: 20_000 });
+      expect(`${r.stdout}${r.stderr}`).toMatch(/\(stanza #1\) --test mode enabled, skipping firewall manipulation/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
