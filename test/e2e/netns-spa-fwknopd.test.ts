@@ -43,7 +43,16 @@ describeLab('SPA against fwknopd in a namespace', ['fwknopd', 'iptables', 'nc', 
   };
   const grants = (): string => lab.exec(lab.server, 'iptables', ['-S', 'FWKNOP_INPUT']);
 
+  test('control: the fwknop client is granted tcp/22 by the same daemon', async () => {
+    lab.exec(lab.server, 'iptables', ['-F', 'FWKNOP_INPUT']);
+    const rc = join(dir, 'fwknoprc');
+    writeFileSync(rc, `[lab]\nSPA_SERVER ${SERVER_V4}\nACCESS tcp/22\nALLOW_IP ${CLIENT_V4}\nUSE_HMAC Y\nKEY_BASE64 ${keys.key.toString('base64')}\nHMAC_KEY_BASE64 ${keys.hmacKey.toString('base64')}\n`, { mode: 0o600 });
+    lab.exec(lab.client, 'env', [`HOME=${dir}`, '/usr/bin/fwknop', '--rc-file', rc, '-n', 'lab']);
+    expect(await until(() => { try { return grants().includes(`-s ${CLIENT_V4}/32 -p tcp -m tcp --dport 22`); } catch { return false; } }, 10_000)).toBe(true);
+  });
+
   test('a packet opens tcp/22 for our address, and the same bytes again are a replay', async () => {
+    lab.exec(lab.server, 'iptables', ['-F', 'FWKNOP_INPUT']);
     const { wire } = encodeSpaPacket(request, keys, realEntropy(Math.floor(Date.now() / 1000)));
     send(wire);
     expect(await until(() => { try { return grants().includes(`-s ${CLIENT_V4}/32 -p tcp -m tcp --dport 22`); } catch { return false; } }, 10_000)).toBe(true);
