@@ -102,7 +102,11 @@ export function parseFwknoprc(text: string): FwknoprcResult {
     if (!Number.isInteger(port) || port < 1 || port > 65535) { skip('SPA_SERVER_PORT out of range'); continue; }
     const stanza: FwknoprcStanza = { name, host, port, access, allow, keyBase64, hmacKeyBase64 };
     if (get('SPOOF_USER') !== undefined) stanza.username = get('SPOOF_USER');
-    if (get('FW_TIMEOUT') !== undefined) stanza.clientTimeout = Number(get('FW_TIMEOUT'));
+    const fwTimeout = get('FW_TIMEOUT');
+    if (fwTimeout !== undefined) {
+      if (!/^\d{1,5}$/.test(fwTimeout) || Number(fwTimeout) > 65535) { skip(`FW_TIMEOUT ${JSON.stringify(fwTimeout)} is not 0 to 65535 seconds`); continue; }
+      stanza.clientTimeout = Number(fwTimeout);
+    }
     const plus = get('TIME_OFFSET_PLUS');
     const minus = get('TIME_OFFSET_MINUS');
     if (plus !== undefined) stanza.timeOffset = parseOffset(plus, 1);

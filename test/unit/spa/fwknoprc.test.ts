@@ -61,3 +61,9 @@ test('a passphrase KEY becomes its bytes in base64; IPv6 allow and bad ACCESS ar
     { name: 'c', reason: expect.stringMatching(/ACCESS/) as unknown as string },
   ]);
 });
+
+test('a FW_TIMEOUT that is not a number of seconds skips the stanza', () => {
+  const r = parseFwknoprc('[a]\nSPA_SERVER h\nKEY x\nHMAC_KEY y\nALLOW_IP source\nACCESS tcp/22\nFW_TIMEOUT soon\n');
+  expect(r.stanzas).toEqual([]);
+  expect(r.skipped[0]?.reason).toMatch(/FW_TIMEOUT/);
+});
