@@ -8,3 +8,5 @@ apt-get install -y -q --no-install-recommends \
   zsh fish tmux  # the completion tests run the real shells; the terminal tests a real tmux
 # man-db: the man-page test renders dist/knock.1 with man -l; the install test runs man knock
 apt-get install -y -q --no-install-recommends man-db
+# fwknop-client/-server: the SPA tests compare our packets with fwknop's and have fwknopd check them
+apt-get install -y -q --no-install-recommends fwknop-client fwknop-server
