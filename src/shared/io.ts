@@ -22,8 +22,28 @@ export function processIo(): Io {
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
-    cwd: process.cwd(),
-    homedir: process.env.HOME || os.homedir(),
+    cwd: currentDirectory(),
+    homedir: process.env.HOME || homeDirectory(),
     platform: process.platform,
   };
+}
+
+// A uid with no passwd entry and no HOME (uv_os_homedir) must not crash start-up: `knock --version`
+// needs no home. Nor does reading the process fail on a deleted working directory (uv_cwd). A relative path is then
+// resolved against the root, and a store under the root's home is refused by the trust rules unless
+// it is this user's own.
+function currentDirectory(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return '/';
+  }
+}
+
+function homeDirectory(): string {
+  try {
+    return os.homedir();
+  } catch {
+    return '/';
+  }
 }
