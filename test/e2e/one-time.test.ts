@@ -33,17 +33,34 @@ describe('one-time profiles (built CLI, loopback)', () => {
   });
 
   test('SIGKILL at any moment: the line it may have sent is used, and the list is not left locked', async () => {
+    // Killed on an event, not after a guessed delay: as it starts (before its claim, or just
+    // after it), or on its -v line saying its line is marked used (after the claim, before the
+    // second knock, 400 ms later): then its line is used, exactly one.
     for (let i = 0; i < 8; i++) {
       const before = marked(readFileSync(list, 'utf8'));
-      const child = spawn(process.execPath, [KNOCK_BIN, 'slow'], { env: home.env, stdio: 'ignore' });
+      const child = spawn(process.execPath, [KNOCK_BIN, '-v', 'slow'], { env: home.env, stdio: ['ignore', 'ignore', 'pipe'] });
       const exited = new Promise((r) => child.once('exit', r));
-      await new Promise((r) => setTimeout(r, 20 + i * 25));
+      const afterClaim = i % 2 === 1;
+      let stderr = '';
+      await new Promise<void>((resolve) => {
+        if (!afterClaim) return child.once('spawn', () => resolve());
+        child.stderr!.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (/one-time sequence: line \d+ of .* marked used/.test(stderr)) resolve();
+        });
+        child.once('exit', () => resolve());
+      });
       child.kill('SIGKILL');
       await exited;
       const after = marked(readFileSync(list, 'utf8'));
-      // Killed before its claim: nothing used (and nothing sent); after it: its line is used.
-      expect(after - before).toBeGreaterThanOrEqual(0);
-      expect(after - before).toBeLessThanOrEqual(1);
+      if (afterClaim) {
+        expect(stderr).toMatch(/marked used/);
+        expect(after - before).toBe(1);
+      } else {
+        // Killed before its claim: nothing used (and nothing sent); after it: its line is used.
+        expect(after - before).toBeGreaterThanOrEqual(0);
+        expect(after - before).toBeLessThanOrEqual(1);
+      }
     }
     // At least one kill lands between the claim and the last knock (the run takes 400 ms).
     expect(marked(readFileSync(list, 'utf8'))).toBeGreaterThan(0);

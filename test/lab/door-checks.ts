@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Lab } from './netns.js';
 import { runKnock, runProcess, type TempHome } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 /** Small, so that the slow case is fast. knockd counts whole seconds of the clock, so that a
  * seq_timeout of 1 times out when a 100 ms sequence crosses a second: it gets 2. */
@@ -50,12 +51,9 @@ export const hasKnockdClient = () => existsSync('/usr/bin/knock');
 
 /** Waits until the service answers as expected (knockd runs its command a moment after the knock). */
 export async function settlesTo(lab: Lab, address: string, expected: boolean, port = SERVICE, timeoutMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await serviceOpen(lab, address, port);
-    if (open === expected || Date.now() > deadline) return open;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let open = !expected;
+  await until(async () => (open = await serviceOpen(lab, address, port)) === expected, timeoutMs, 100);
+  return open;
 }
 
 export interface ScenarioOptions {

@@ -96,6 +96,7 @@ describe('a knock that could not be sent', () => {
 
   it('refused knocks are normal', async () => {
     const io = fakeIo(false);
-    await expect(sendPlan(new Context(io, {}, { transport: failing(-1), clock: fakeClock() }), plan([0, 10]))).resolves.toBeDefined();
+    const result = await sendPlan(new Context(io, {}, { transport: failing(-1), clock: fakeClock() }), plan([0, 10]));
+    expect(result.report?.knocks.map((k) => k.result)).toEqual(['refused', 'refused']);
   });
 });

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { jest } from '@jest/globals';
 import { connectWhenReady, formatSeconds, hostPort, NotReadyError, waitForPorts } from '../../../src/knock/ready.js';
 
 /** A connect that fails with `code` for the first `failures` attempts, then connects to `port`. */
@@ -73,28 +74,38 @@ function silentConnect() {
   return { connect, started, sockets };
 }
 
-test('unanswered attempts wait 50, 100, 200, 400 ms ... each, never long enough for a SYN retransmit', async () => {
-  const { connect, started, sockets } = silentConnect();
-  const t0 = Date.now();
-  await expect(connectWhenReady({ address: '127.0.0.1', family: 4 }, port, { windowMs: 1600, connect })).rejects.toThrow(/no answer \(ETIMEDOUT\)/);
-  const gaps = started.map((t, i) => (i === 0 ? t - t0 : t - started[i - 1]!));
-  // Starts at 0, +50, +100, +200, +400, +800 (the window ends during the sixth).
-  expect(started).toHaveLength(6);
-  const expected = [0, 50, 100, 200, 400, 800];
-  gaps.forEach((gap, i) => expect(Math.abs(gap - expected[i]!)).toBeLessThan(45));
-  for (const s of sockets) expect(s.destroyed).toBe(true);
-});
+// The attempts' timers and the window run on jest's fake clock (Date.now and setTimeout), so
+// the schedule is exact whatever else the machine is doing.
+describe('on the fake clock', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
 
-test('an abort stops at once: the attempt in flight is dropped and no other starts', async () => {
-  const { connect, started, sockets } = silentConnect();
-  const controller = new AbortController();
-  setTimeout(() => controller.abort(new Error('ssh is gone')), 120);
-  await expect(connectWhenReady({ address: '127.0.0.1', family: 4 }, port, { windowMs: 5000, connect, signal: controller.signal })).rejects.toThrow('ssh is gone');
-  const n = started.length;
-  await new Promise((r) => setTimeout(r, 300));
-  expect(started).toHaveLength(n);
-  expect(n).toBe(2);
-  for (const s of sockets) expect(s.destroyed).toBe(true);
+  test('unanswered attempts wait 50, 100, 200, 400 ms ... each, never long enough for a SYN retransmit', async () => {
+    const { connect, started, sockets } = silentConnect();
+    const t0 = Date.now();
+    const result = connectWhenReady({ address: '127.0.0.1', family: 4 }, port, { windowMs: 1600, connect }).catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(1600);
+    expect(await result).toMatchObject({ message: expect.stringMatching(/no answer \(ETIMEDOUT\)/) });
+    const gaps = started.map((t, i) => (i === 0 ? t - t0 : t - started[i - 1]!));
+    // Starts at 0, +50, +100, +200, +400, +800 (the window ends during the sixth).
+    expect(started).toHaveLength(6);
+    expect(gaps).toEqual([0, 50, 100, 200, 400, 800]);
+    for (const s of sockets) expect(s.destroyed).toBe(true);
+  });
+
+  test('an abort stops at once: the attempt in flight is dropped and no other starts', async () => {
+    const { connect, started, sockets } = silentConnect();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('ssh is gone')), 120);
+    const result = connectWhenReady({ address: '127.0.0.1', family: 4 }, port, { windowMs: 5000, connect, signal: controller.signal }).catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(120);
+    expect(await result).toMatchObject({ message: 'ssh is gone' });
+    const n = started.length;
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(started).toHaveLength(n);
+    expect(n).toBe(2);
+    for (const s of sockets) expect(s.destroyed).toBe(true);
+  });
 });
 
 test('noRead: the connection is handed over unread (paused before it connects)', async () => {

@@ -1,0 +1,91 @@
+import { editStoreBytes, isJsonStore } from '../../../src/store/edit-text.js';
+import { spliceYaml } from '../../../src/store/edit-splice.js';
+import { ConfigError } from '../../../src/shared/errors.js';
+
+const STORE = `# my doors
+profiles:
+  # the office
+  office:
+    host: gate.example.com   # keep this comment
+    open: [7000, 8000:udp, 9000]
+  lab:
+    host: 198.18.0.2
+    open: [1111]
+`;
+
+const edit = (text: string, e: Parameters<typeof editStoreBytes>[2], file = 'config.yaml') => editStoreBytes(file, Buffer.from(text, 'utf8'), e).toString('utf8');
+
+test('adding a profile appends its lines and leaves every other byte as it was', () => {
+  const out = edit(STORE, { set: [['web', { host: 'web.example.com', open: [1, '2:udp'] }]] });
+  expect(out.startsWith(STORE)).toBe(true);
+  expect(out.slice(STORE.length)).toMatch(/^  web:\n    host: web\.example\.com\n    open: \[1, "?2:udp"?\]\n$/);
+});
+
+test('removing a profile cuts its lines only; comments and the other profile stay', () => {
+  const out = edit(STORE, { remove: ['lab'] });
+  expect(out).toBe(STORE.split('  lab:\n')[0]);
+});
+
+test('replacing a profile keeps its place', () => {
+  const out = edit(STORE, { set: [['office', { host: 'gate2.example.com', open: [7000] }]] });
+  expect(out.indexOf('gate2.example.com')).toBeLessThan(out.indexOf('lab:'));
+  expect(out).toContain('# my doors');
+  expect(out).toContain('  lab:\n    host: 198.18.0.2\n    open: [1111]\n');
+  expect(out).not.toContain('gate.example.com');
+});
+
+test('CRLF line endings are kept for the lines added', () => {
+  const crlf = STORE.replace(/\n/g, '\r\n');
+  const out = edit(crlf, { set: [['web', { host: 'w', open: [1] }]] });
+  expect(out.startsWith(crlf)).toBe(true);
+  expect(out.slice(crlf.length)).not.toMatch(/[^\r]\n/);
+});
+
+test('an empty file gets a profiles mapping', () => {
+  const out = edit('', { set: [['web', { host: 'w', open: [1] }]] });
+  expect(out).toMatch(/^profiles:\n  web:\n    host: w\n    open: \[1\]\n$/);
+});
+
+test('a JSON store stays JSON', () => {
+  const json = JSON.stringify({ profiles: { lab: { host: 'h', open: [1] } } });
+  const out = edit(json, { set: [['web', { host: 'w', open: [2] }]] }, 'config.json');
+  expect(JSON.parse(out)).toEqual({ profiles: { lab: { host: 'h', open: [1] }, web: { host: 'w', open: [2] } } });
+});
+
+test('isJsonStore: by extension, else by a first brace in a file without one', () => {
+  expect(isJsonStore('a/config.json', '')).toBe(true);
+  expect(isJsonStore('a/config.JSON', 'profiles: {}')).toBe(true);
+  expect(isJsonStore('a/config', '  {"profiles": {}}')).toBe(true);
+  expect(isJsonStore('a/config.yaml', '{"profiles": {}}')).toBe(false);
+  expect(isJsonStore('a/config', 'profiles: {}')).toBe(false);
+});
+
+test("an edit's check sees the names in the store and can refuse", () => {
+  const seen: string[][] = [];
+  expect(() =>
+    edit(STORE, {
+      set: [['office', { host: 'x', open: [1] }]],
+      check: (names) => {
+        seen.push([...names]);
+        throw new ConfigError('already there');
+      },
+    }),
+  ).toThrow('already there');
+  expect(seen).toEqual([['office', 'lab']]);
+});
+
+test('an invalid profile is refused before anything is written', () => {
+  expect(() => edit(STORE, { set: [['bad', { host: 'x', open: [70000] }]] })).toThrow(ConfigError);
+});
+
+test('a file that is not a store is refused', () => {
+  expect(() => edit('- just\n- a list\n', { set: [['web', { host: 'w', open: [1] }]] })).toThrow(ConfigError);
+});
+
+test('spliceYaml gives up (undefined) on a flow-style profiles mapping, and the rewrite does the edit', () => {
+  const flow = 'profiles: {lab: {host: h, open: [1]}}\n';
+  expect(spliceYaml('config.yaml', flow, { set: [['web', { host: 'w', open: [1] }]] })).toBeUndefined();
+  const out = edit(flow, { set: [['web', { host: 'w', open: [1] }]] });
+  expect(out).toContain('lab');
+  expect(out).toContain('web');
+});
