@@ -173,7 +173,7 @@ export const FAMILY_STAGGER_MS = 250;
 /**
  * Happy eyeballs over addresses already resolved (one per family, in the resolver's order):
  * each is tried as connectWhenReady tries one (every attempt one SYN), the next starting
- * FAMILY_STAGGER_MS after the one before, or at once when that one has given up; the first
+ * FAMILY_STAGGER_MS after the one before, or as soon as an attempt of that one failed; the first
  * connection wins and every other attempt is dropped at once (a late winner is closed).
  * Rejects only when every address failed, with the first address's error.
  */
@@ -206,7 +206,12 @@ export async function connectFirstReady(
     race.signal.throwIfAborted();
     options.onStart?.(to);
     try {
-      const socket = await connectWhenReady(to, port, { ...options, signal: race.signal });
+      // The first failed attempt (refused, unreachable, unanswered) starts the next family.
+      const onRetry = (attempt: number, reason: string) => {
+        failed[i]?.();
+        options.onRetry?.(attempt, reason);
+      };
+      const socket = await connectWhenReady(to, port, { ...options, signal: race.signal, onRetry });
       if (winner) {
         socket.destroy();
       } else {
@@ -216,7 +221,6 @@ export async function connectFirstReady(
       return winner;
     } catch (error) {
       failed[i]?.();
-      failed[i] = () => {};
       throw error;
     }
   });
