@@ -56,15 +56,14 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
 
   const mode = chooseMode(ctx, request);
   // The watchdog comes first: a proxy killed in the middle of the open sequence still closes.
-  // One per family knocked: the close goes to every address the open went to.
+  // It holds every family knocked: the close goes to every address the open went to.
   let watchdog: Watchdog | undefined;
   if (closePlan) {
-    const dogs = closePlans.map((each) => {
-      const dog = (request.startWatchdog ?? startWatchdog)(each, { self: request.self });
-      ctx.debug(`proxy: close watchdog ${dog.pid ?? '?'} armed for ${each.address} (${each.knocks.map(formatKnock).join(' ')})`);
-      return dog;
-    });
-    watchdog = dogs.length === 1 ? dogs[0]! : { pid: dogs[0]!.pid, watch: (c) => dogs.forEach((d) => d.watch(c)), release: () => dogs.forEach((d) => d.release()) };
+    // One watchdog for every family: knockd 0.8 loses another source's sequence in progress
+    // when it clears a completed one at the head of its list, so the closes go one after the other.
+    const dog = (request.startWatchdog ?? startWatchdog)(closePlans, { self: request.self });
+    ctx.debug(`proxy: close watchdog ${dog.pid ?? '?'} armed for ${closePlans.map((each) => each.address).join(' then ')} (${closePlan.knocks.map(formatKnock).join(' ')})`);
+    watchdog = dog;
   } else {
     ctx.debug(`proxy: profile '${openPlan.profile}' has no close sequence; the door stays open`);
   }
@@ -187,7 +186,11 @@ async function knockDualStack(ctx: Context, plans: readonly KnockPlan[], request
     return { socket, to: { address: plan.address, family: plan.family } };
   }
   const execute = ctx.executeOptions();
-  const sends = plans.map((plan) => {
+  // One family's sequence after the other, never interleaved: knockd 0.8 drops every other
+  // source's attempt in progress when it clears a completed attempt at the head of its list
+  // (sniff() in knockd.c), so an IPv4 sequence under way when the IPv6 one completes is lost.
+  const sends: { sent: Promise<void>; checked: Promise<unknown> }[] = [];
+  for (const plan of plans) {
     let lastSent!: () => void;
     const allSent = new Promise<void>((resolve) => (lastSent = resolve));
     const execution = executePlan(plan, {
@@ -207,9 +210,10 @@ async function knockDualStack(ctx: Context, plans: readonly KnockPlan[], request
       return report;
     });
     checked.catch(() => {});
-    return { sent: Promise.race([allSent, execution.then(() => {})]), checked };
-  });
-  await Promise.all(sends.map((s) => s.sent));
+    const sent = Promise.race([allSent, execution.then(() => {})]);
+    sends.push({ sent, checked });
+    await sent;
+  }
   const connecting = connectFirstReady(
     plans.map((plan) => ({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) })),
     request.port,
