@@ -6,6 +6,7 @@ import { scheduleKnocks, type KnockPlan, type PlanAction } from '../knock/plan.j
 import { brokenProfileMessage, type Profile } from '../store/profiles.js';
 import { resolveHost, type FamilyOption } from '../knock/resolve.js';
 import { localSource } from '../knock/source.js';
+import net from 'node:net';
 import { findProfile, hostOfProfile } from './find-profile.js';
 import { nearest } from '../shared/suggest.js';
 import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
@@ -50,6 +51,11 @@ export interface PreparedTarget {
   port?: number;
   /** The gap the plan was scheduled with. */
   delay: number;
+  /**
+   * No family asked for (no -4/-6, no `family`) and the host has both: `plans` holds one per
+   * family, the resolver's first first, and a connection after the knock races them (knockDualStack).
+   */
+  dualStack?: boolean;
   /** The one-time line this open sends: taken (marked used) or, with peek, only the next one. */
   oneTime?: { file: string; line: number; left: number; taken: boolean };
 }
@@ -88,7 +94,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     const viaSsh = await ctx.ssh.lookup(target);
     const host = viaSsh?.hostName ?? target;
     const plans = await plan(ctx, { action, target, host, knocks, delay: delay ?? 0, ...packet() });
-    return { plan: plans[0]!, plans, delay: delay ?? 0, ...(viaSsh?.port ? { port: viaSsh.port } : {}) };
+    return { plan: plans[0]!, plans, delay: delay ?? 0, ...(viaSsh?.port ? { port: viaSsh.port } : {}), ...dualStackOf(plans, familiesOf(ctx)) };
   }
   const port = request.port ?? (await ctx.ssh.lookup(target))?.port;
   const profile = await requireProfile(ctx, target, { ...(port !== undefined ? { port } : {}), ...(request.adHoc ? { adHoc: request.adHoc } : {}) });
@@ -117,7 +123,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     }
     throw error;
   });
-  const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, ...(servicePort !== undefined ? { port: servicePort } : {}) };
+  const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, ...(servicePort !== undefined ? { port: servicePort } : {}), ...dualStackOf(plans, familiesOf(ctx, profile)) };
   if (oneTime) prepared.oneTime = { file: oneTime.file, line: oneTime.unused[0]!.line, left: oneTime.unused.length - 1, taken: false };
   return request.peek ? prepared : takeOneTime(prepared);
 }
@@ -169,8 +175,8 @@ interface PlanInput extends PacketOptions {
 async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
   checkSequence(input.knocks, input.delay, input.profile ? `profile '${input.profile}'` : undefined);
   const plans: KnockPlan[] = [];
-  for (const family of input.families) {
-    const resolved = await resolveHost(input.host, family, ctx.services.lookup);
+  const resolvedAll = await resolveFamilies(ctx, input.host, input.families);
+  for (const resolved of resolvedAll) {
     const result: KnockPlan = {
       action: input.action,
       target: input.target,
@@ -186,4 +192,28 @@ async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
     plans.push(result);
   }
   return plans;
+}
+
+/**
+ * Each family asked for, resolved; with no family asked for ([0]), the resolver's first address
+ * and, when the name has one, the other family's too (a dual-stack host: the door may guard
+ * either family). The second lookup failing is not an error: the host has one family.
+ */
+async function resolveFamilies(ctx: Context, host: string, families: FamilyOption[]) {
+  if (families.length !== 1 || families[0] !== 0) {
+    const each = [];
+    for (const family of families) each.push(await resolveHost(host, family, ctx.services.lookup));
+    return each;
+  }
+  const first = await resolveHost(host, 0, ctx.services.lookup);
+  if (net.isIP(host.replace(/^\[(.*)\]$/, '$1'))) return [first];
+  const other = await resolveHost(host, first.family === 4 ? 6 : 4, ctx.services.lookup, OTHER_FAMILY_TIMEOUT_MS).catch(() => undefined);
+  return other && other.family !== first.family ? [first, other] : [first];
+}
+
+/** The other family's lookup waits less than the first: a slow answer only costs the fallback. */
+const OTHER_FAMILY_TIMEOUT_MS = 2000;
+
+function dualStackOf(plans: readonly KnockPlan[], asked: readonly FamilyOption[]): { dualStack?: true } {
+  return asked.length === 1 && asked[0] === 0 && plans.length === 2 ? { dualStack: true } : {};
 }

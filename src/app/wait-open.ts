@@ -5,7 +5,7 @@ import type { Context, GlobalArgs } from './context.js';
 import { UsageError } from '../shared/errors.js';
 import type { KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
-import { hostPort, waitForPorts } from '../knock/ready.js';
+import { hostPort, waitForPorts, waitForPortsAny } from '../knock/ready.js';
 
 export const DEFAULT_WAIT_TIMEOUT_S = 10;
 /** ssh's port: what a bare --wait waits for when neither profile nor ~/.ssh/config says. */
@@ -62,8 +62,10 @@ export interface WaitResult {
  * (not with --json: the result goes into the caller's JSON). On timeout, `onResult` still hears
  * the outcome before the error is thrown.
  */
-export async function waitUntilOpen(ctx: Context, plan: KnockPlan, wait: WaitPlan | undefined, onResult: (result: WaitResult) => void = () => {}): Promise<void> {
+export async function waitUntilOpen(ctx: Context, planOrPlans: KnockPlan | readonly KnockPlan[], wait: WaitPlan | undefined, onResult: (result: WaitResult) => void = () => {}): Promise<void> {
   if (!wait) return;
+  if (Array.isArray(planOrPlans) && planOrPlans.length > 1) return waitUntilOpenAny(ctx, planOrPlans, wait, onResult);
+  const plan: KnockPlan = Array.isArray(planOrPlans) ? planOrPlans[0]! : (planOrPlans as KnockPlan);
   const { ports } = wait;
   const what = ports.map((p) => hostPort(plan.address, p)).join(', ');
   const spinner = await startSpinner(ctx.io, `waiting for ${what}`, { json: ctx.args.json, quiet: ctx.args.quiet });
@@ -94,4 +96,37 @@ export async function waitUntilOpen(ctx: Context, plan: KnockPlan, wait: WaitPla
 /** Tenths of a second, and milliseconds below a tenth: "0.4 s", "2.3 s", "0.012 s". */
 export function formatElapsed(ms: number): string {
   return ms >= 100 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(3)} s`;
+}
+
+/** --wait for a dual-stack host: every family's address raced per port; the result names the winner. */
+async function waitUntilOpenAny(ctx: Context, plans: readonly KnockPlan[], wait: WaitPlan, onResult: (result: WaitResult) => void): Promise<void> {
+  const { ports } = wait;
+  const what = ports.map((p) => plans.map((plan) => hostPort(plan.address, p)).join(' or ')).join(', ');
+  const spinner = await startSpinner(ctx.io, `waiting for ${what}`, { json: ctx.args.json, quiet: ctx.args.quiet });
+  const started = performance.now();
+  const result = (address: string, open: boolean, error?: string): WaitResult => ({
+    address,
+    ports,
+    open,
+    afterMs: Math.round((performance.now() - started) * 10) / 10,
+    ...(error ? { error } : {}),
+  });
+  let won;
+  try {
+    won = await waitForPortsAny(
+      plans.map((plan) => ({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) })),
+      ports,
+      wait.timeoutMs,
+      (attempt, reason) => ctx.debug(`wait: attempt ${attempt}: ${reason}`),
+    );
+  } catch (error) {
+    spinner.fail();
+    onResult(result(plans[0]!.address, false, (error as Error).message));
+    throw error;
+  }
+  const done = { ...result(won.address, true), family: won.family, knocked: plans.map((p) => p.family) };
+  spinner.stop();
+  onResult(done);
+  ctx.debug(`wait: knocked ${plans.map((p) => `IPv${p.family} ${p.address}`).join(' and ')}; IPv${won.family} connected`);
+  ctx.out(`${ports.map((p) => hostPort(won.address, p)).join(', ')}: open after ${formatElapsed(done.afterMs)}`);
 }

@@ -66,6 +66,8 @@ export const addCommand = defineCommand<AddArgs>({
       ...(args.close ? { close: parseTokens(args.close, '--close') } : {}),
       ...(args.delay !== undefined ? { delay: args.delay } : {}),
       ...(args.seqTimeout !== undefined ? { seq_timeout: args.seqTimeout } : {}),
+      // -4 / -6 (global): the family knocked and connected to; both: `both`.
+      ...(ctx.args['4'] || ctx.args['6'] ? { family: ctx.args['4'] && ctx.args['6'] ? 'both' : ctx.args['4'] ? 4 : 6 } : {}),
     };
     const { file, store } = await writableStore(ctx);
     checkStoredProfile(name, profile, file);

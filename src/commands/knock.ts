@@ -120,7 +120,7 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   for (const each of plans) sent.push(await sendPlan(ctx, each, { dryRun: Boolean(args.dryRun), holdJson }));
   reportOneTime(ctx, ready);
   if (!args.dryRun) {
-    await waitUntilOpen(ctx, plan, wait, (result) => sent.forEach(({ json }, i) => json && ctx.json(i === 0 ? { ...json, wait: result } : json)));
+    await waitUntilOpen(ctx, ready.dualStack ? plans : plan, wait, (result) => sent.forEach(({ json }, i) => json && ctx.json(i === 0 ? { ...json, wait: result } : json)));
   }
   return 0;
 }

@@ -163,3 +163,93 @@ export function formatSeconds(ms: number): string {
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
+
+/**
+ * RFC 8305's "Connection Attempt Delay": a dual-stack race starts the next family this long
+ * after the one before it, unless that one has already failed.
+ */
+export const FAMILY_STAGGER_MS = 250;
+
+/**
+ * Happy eyeballs over addresses already resolved (one per family, in the resolver's order):
+ * each is tried as connectWhenReady tries one (every attempt one SYN), the next starting
+ * FAMILY_STAGGER_MS after the one before, or as soon as an attempt of that one failed; the first
+ * connection wins and every other attempt is dropped at once (a late winner is closed).
+ * Rejects only when every address failed, with the first address's error.
+ */
+export async function connectFirstReady(
+  destinations: readonly Destination[],
+  port: number,
+  options: ReadyOptions & { staggerMs?: number; onStart?: (to: Destination) => void },
+): Promise<{ socket: net.Socket; to: Destination }> {
+  if (destinations.length === 1) {
+    const to = destinations[0]!;
+    options.onStart?.(to);
+    return { socket: await connectWhenReady(to, port, options), to };
+  }
+  const stagger = options.staggerMs ?? FAMILY_STAGGER_MS;
+  const race = new AbortController();
+  const outer = options.signal;
+  const onOuter = () => race.abort(outer!.reason);
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
+  let winner: { socket: net.Socket; to: Destination } | undefined;
+  const failed: (() => void)[] = [];
+  const attempts = destinations.map(async (to, i) => {
+    if (i > 0) {
+      // Starts after the stagger, or as soon as the one before has given up.
+      await new Promise<void>((resolve) => {
+        failed[i - 1] = resolve;
+        pause(stagger, race.signal).then(resolve, resolve);
+      });
+    }
+    race.signal.throwIfAborted();
+    options.onStart?.(to);
+    try {
+      // The first failed attempt (refused, unreachable, unanswered) starts the next family.
+      const onRetry = (attempt: number, reason: string) => {
+        failed[i]?.();
+        options.onRetry?.(attempt, reason);
+      };
+      const socket = await connectWhenReady(to, port, { ...options, signal: race.signal, onRetry });
+      if (winner) {
+        socket.destroy();
+      } else {
+        winner = { socket, to };
+        race.abort(new Error('another address connected first'));
+      }
+      return winner;
+    } catch (error) {
+      failed[i]?.();
+      throw error;
+    }
+  });
+  try {
+    const settled = await Promise.allSettled(attempts);
+    if (winner) return winner;
+    outer?.throwIfAborted();
+    const first = settled[0];
+    throw first && first.status === 'rejected' ? first.reason : new Error('no address connected');
+  } finally {
+    outer?.removeEventListener('abort', onOuter);
+  }
+}
+
+/** waitForPorts over a dual-stack host's addresses: each port raced across them; says which won. */
+export async function waitForPortsAny(destinations: readonly Destination[], ports: readonly number[], windowMs: number, onRetry?: ReadyOptions['onRetry']): Promise<Destination> {
+  const started = Date.now();
+  let won = destinations[0]!;
+  for (const port of ports) {
+    const left = Math.max(1, windowMs - (Date.now() - started));
+    try {
+      const { socket, to } = await connectFirstReady(destinations, port, { windowMs: left, ...(onRetry ? { onRetry } : {}) });
+      socket.destroy();
+      won = to;
+    } catch (error) {
+      if (!(error instanceof NotReadyError)) throw error;
+      const where = destinations.map((to) => hostPort(to.address, port)).join(' or ');
+      throw new RuntimeError(`${where} did not accept a connection within ${formatSeconds(windowMs)}: ${error.reason}`);
+    }
+  }
+  return won;
+}

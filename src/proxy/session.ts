@@ -8,7 +8,7 @@ import { formatKnock } from '../knock/tokens.js';
 import { prepareTarget } from '../app/target.js';
 import { notSentError, outcomeLine, sentLine, warnIfPingShowsSizes } from '../app/send-plan.js';
 import { scheduleKnocks, type KnockPlan } from '../knock/plan.js';
-import { connectWhenReady, hostPort } from '../knock/ready.js';
+import { connectFirstReady, connectWhenReady, hostPort } from '../knock/ready.js';
 import { abortableClock, abortableTransport } from '../knock/abortable.js';
 import type net from 'node:net';
 import { connectionIdOf } from './connection-watch.js';
@@ -38,11 +38,15 @@ export interface ProxyRequest {
 export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
 
 export async function runProxy(ctx: Context, request: ProxyRequest): Promise<number> {
-  const { plan: openPlan, profile } = await prepareTarget(ctx, { target: request.target, action: 'open', port: request.port });
-  // The close plan reuses the open plan's address: one resolution for the whole session.
-  const closePlan: KnockPlan | undefined = profile?.close
-    ? { ...openPlan, action: 'close', knocks: scheduleKnocks(profile.close, profile.delay) }
-    : undefined;
+  const prepared = await prepareTarget(ctx, { target: request.target, action: 'open', port: request.port });
+  const { plan: openPlan, profile } = prepared;
+  // A dual-stack host: every family knocked, the connection raced (-4 -6: the first address only).
+  const openPlans = prepared.dualStack ? prepared.plans : [openPlan];
+  // The close plans reuse the open plans' addresses: one resolution for the whole session.
+  const closePlans: KnockPlan[] = profile?.close
+    ? openPlans.map((p) => ({ ...p, action: 'close' as const, knocks: scheduleKnocks(profile.close!, profile.delay) }))
+    : [];
+  const closePlan = closePlans[0];
   const where = hostPort(openPlan.address, request.port);
   ctx.debug(`proxy: ${openPlan.profile ?? openPlan.target} -> ${openPlan.host === openPlan.address ? '' : `${openPlan.host} = `}${where}`);
 
@@ -52,10 +56,14 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
 
   const mode = chooseMode(ctx, request);
   // The watchdog comes first: a proxy killed in the middle of the open sequence still closes.
+  // It holds every family knocked: the close goes to every address the open went to.
   let watchdog: Watchdog | undefined;
   if (closePlan) {
-    watchdog = (request.startWatchdog ?? startWatchdog)(closePlan, { self: request.self });
-    ctx.debug(`proxy: close watchdog ${watchdog.pid ?? '?'} armed (${closePlan.knocks.map(formatKnock).join(' ')})`);
+    // One watchdog for every family: knockd 0.8 loses another source's sequence in progress
+    // when it clears a completed one at the head of its list, so the closes go one after the other.
+    const dog = (request.startWatchdog ?? startWatchdog)(closePlans, { self: request.self });
+    ctx.debug(`proxy: close watchdog ${dog.pid ?? '?'} armed for ${closePlans.map((each) => each.address).join(' then ')} (${closePlan.knocks.map(formatKnock).join(' ')})`);
+    watchdog = dog;
   } else {
     ctx.debug(`proxy: profile '${openPlan.profile}' has no close sequence; the door stays open`);
   }
@@ -67,9 +75,9 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
     if (!gone.signal.aborted) ctx.debug(line);
   };
   try {
-    const socket = await knockThenConnect(ctx, openPlan, { ...request, noRead: Boolean(channel) }, gone.signal, say);
+    const { socket, to } = await knockDualStack(ctx, openPlans, { ...request, noRead: Boolean(channel) }, gone.signal, say);
     gone.stop();
-    say(`proxy: connected to ${where}`);
+    say(`proxy: connected to ${hostPort(to.address, request.port)}${openPlans.length > 1 ? ` (IPv${to.family}; knocked ${openPlans.map((p) => `IPv${p.family}`).join(' and ')})` : ''}`);
     if (channel) {
       await handOver(socket, channel, watchdog);
       say('proxy: connection passed to ssh; the watchdog closes the door when it ends');
@@ -165,3 +173,59 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
   return socket;
 }
 
+
+/**
+ * Every plan's sequence at once (one per family, each on its own schedule and address lock);
+ * once every last knock has left, the families race for the connection (connectFirstReady).
+ * A single plan goes as knockThenConnect sends it.
+ */
+async function knockDualStack(ctx: Context, plans: readonly KnockPlan[], request: ProxyRequest, signal: AbortSignal, say: (line: string) => void) {
+  if (plans.length === 1) {
+    const plan = plans[0]!;
+    const socket = await knockThenConnect(ctx, plan, request, signal, say);
+    return { socket, to: { address: plan.address, family: plan.family } };
+  }
+  const execute = ctx.executeOptions();
+  // One family's sequence after the other, never interleaved: knockd 0.8 drops every other
+  // source's attempt in progress when it clears a completed attempt at the head of its list
+  // (sniff() in knockd.c), so an IPv4 sequence under way when the IPv6 one completes is lost.
+  const sends: { sent: Promise<void>; checked: Promise<unknown> }[] = [];
+  for (const plan of plans) {
+    let lastSent!: () => void;
+    const allSent = new Promise<void>((resolve) => (lastSent = resolve));
+    const execution = executePlan(plan, {
+      ...execute,
+      transport: abortableTransport(execute.transport, signal),
+      clock: abortableClock(execute.clock, signal),
+      onSent: (i, knock, sentMs) => {
+        say(sentLine(plan, i, knock, sentMs));
+        if (i === plan.knocks.length - 1) lastSent();
+      },
+      onOutcome: (i, outcome) => say(outcomeLine(plan, i, outcome)),
+    });
+    execution.catch(() => {});
+    const checked = execution.then((report) => {
+      const unsent = notSentError(plan, report);
+      if (unsent) throw unsent;
+      return report;
+    });
+    checked.catch(() => {});
+    const sent = Promise.race([allSent, execution.then(() => {})]);
+    sends.push({ sent, checked });
+    await sent;
+  }
+  const connecting = connectFirstReady(
+    plans.map((plan) => ({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) })),
+    request.port,
+    {
+      windowMs: request.connectTimeoutMs,
+      highWaterMark: PROXY_HIGH_WATER_MARK,
+      noRead: request.noRead ?? false,
+      signal,
+      onStart: (to) => say(`proxy: connecting to ${hostPort(to.address, request.port)} (IPv${to.family})`),
+      onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt}: ${reason}; retrying`),
+    },
+  );
+  const [, won] = await Promise.all([Promise.all(sends.map((s) => s.checked)), connecting]);
+  return won;
+}

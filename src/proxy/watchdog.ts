@@ -44,7 +44,8 @@ export function watchdogArgs(self: SelfCommand): string[] {
   return [self.script, WATCHDOG_COMMAND];
 }
 
-export function startWatchdog(closePlan: KnockPlan, options: WatchdogOptions): Watchdog {
+/** closePlans: one per family knocked, sent one after the other (see runWatchdog). */
+export function startWatchdog(closePlans: KnockPlan | readonly KnockPlan[], options: WatchdogOptions): Watchdog {
   const run = options.spawn ?? spawn;
   const args = watchdogArgs(options.self);
   // It makes no TLS connection: spare it the start-up cost of extra CA certificates.
@@ -66,7 +67,7 @@ export function startWatchdog(closePlan: KnockPlan, options: WatchdogOptions): W
   child.on('error', () => {});
   child.stdin?.on('error', () => {});
   // One line, well under a pipe's buffer: written at once, read by the child whenever it starts.
-  child.stdin?.write(JSON.stringify(closePlan) + '\n');
+  child.stdin?.write(JSON.stringify(closePlans) + '\n');
   // Neither the child nor its pipe may keep this process alive.
   child.unref();
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
@@ -78,9 +79,10 @@ export function startWatchdog(closePlan: KnockPlan, options: WatchdogOptions): W
 }
 
 /** What the proxy told the watchdog: the close plan, and the connection to wait for, if any. */
-export function parseWatchdogInput(text: string): { plan: KnockPlan; watch?: ConnectionId } {
+export function parseWatchdogInput(text: string): { plan: KnockPlan; then?: KnockPlan[]; watch?: ConnectionId } {
   const [first = '', second = ''] = text.split('\n');
-  const plan = parseWatchdogPlan(first);
+  const [plan, ...later] = parseWatchdogPlans(first);
+  const then = later.length > 0 ? { then: later } : {};
   let watch: unknown;
   try {
     watch = second ? (JSON.parse(second) as { watch?: unknown }).watch : undefined;
@@ -88,7 +90,20 @@ export function parseWatchdogInput(text: string): { plan: KnockPlan; watch?: Con
     watch = undefined;
   }
   // A line cut short (the proxy killed while writing it) cannot name a connection: knock now.
-  return isConnectionId(watch) ? { plan, watch } : { plan };
+  return isConnectionId(watch) ? { plan: plan!, ...then, watch } : { plan: plan!, ...then };
+}
+
+/** One plan, or (a dual-stack host) a list of them, one per family. */
+function parseWatchdogPlans(text: string): KnockPlan[] {
+  if (!text.startsWith('[')) return [parseWatchdogPlan(text)];
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    throw new RuntimeError('watchdog: the plan is not JSON');
+  }
+  if (!Array.isArray(list) || list.length === 0 || list.length > 2) throw new RuntimeError('watchdog: the plan lacks address, family or knocks');
+  return list.map((each) => parseWatchdogPlan(JSON.stringify(each)));
 }
 
 /** The watchdog's side: validates the plan it was handed. */
@@ -135,15 +150,18 @@ export interface WatchdogIo {
  * the connection on, wait until it has ended; then send the plan.
  */
 export async function runWatchdog(io: WatchdogIo): Promise<number> {
-  const { plan, watch } = parseWatchdogInput(await readUntilEof(io.stdin));
+  const { plan: first, then = [], watch } = parseWatchdogInput(await readUntilEof(io.stdin));
   if (watch) {
     io.debug?.(`watching ${watch.local}:${watch.localPort} -> ${watch.remote}:${watch.remotePort}`);
     await waitForConnectionEnd(watch, io.watch);
   }
-  const report = await executePlan(plan, {
-    onWait: () => io.debug?.(`close watchdog: waiting for another knock sequence to ${plan.address} to finish`),
-    ...io.execute,
-  });
-  report.knocks.forEach((k, i) => io.debug?.(`close knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address}: ${k.result}`));
+  // Each family's close whole before the next starts (knockd loses interleaved sequences).
+  for (const plan of [first, ...then]) {
+    const report = await executePlan(plan, {
+      onWait: () => io.debug?.(`close watchdog: waiting for another knock sequence to ${plan.address} to finish`),
+      ...io.execute,
+    });
+    report.knocks.forEach((k, i) => io.debug?.(`close knock ${i + 1}/${report.knocks.length} ${formatKnock(k)} -> ${plan.address}: ${k.result}`));
+  }
   return 0;
 }

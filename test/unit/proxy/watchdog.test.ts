@@ -109,3 +109,18 @@ test('a connection line cut short (the proxy killed while writing it) means: kno
   const input = JSON.stringify(plan) + '\n{"watch":{"local":"198.18.0.1","localPo';
   expect(parseWatchdogInput(input)).toEqual({ plan });
 });
+
+test('a dual-stack close: every family in turn, each sequence whole before the next starts', async () => {
+  const v6: KnockPlan = { ...plan, address: '2001:db8::2', family: 6, knocks: [{ protocol: 'tcp', port: 3333, offsetMs: 0 }, { protocol: 'tcp', port: 4444, offsetMs: 0 }] };
+  const v4: KnockPlan = { ...plan, knocks: [{ protocol: 'tcp', port: 3333, offsetMs: 0 }, { protocol: 'tcp', port: 4444, offsetMs: 0 }] };
+  const fired: string[] = [];
+  const stdin = new PassThrough();
+  const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired) } });
+  stdin.end(JSON.stringify([v6, v4]) + '\n');
+  expect(await done).toBe(0);
+  // Interleaved (6, 4, 6, 4), knockd 0.8 would drop the second family's attempt.
+  expect(fired).toEqual(['2001:db8::2 3333', '2001:db8::2 4444', '198.18.0.2 3333', '198.18.0.2 4444']);
+  expect(parseWatchdogInput(JSON.stringify([v6, v4]))).toEqual({ plan: v6, then: [v4] });
+  expect(() => parseWatchdogInput(JSON.stringify([]))).toThrow(RuntimeError);
+  expect(() => parseWatchdogInput(JSON.stringify([v6, v4, v4]))).toThrow(RuntimeError);
+});

@@ -1,0 +1,118 @@
+// connectFirstReady: happy eyeballs over a dual-stack host's addresses, already resolved.
+import net from 'node:net';
+import { connectFirstReady, NotReadyError, waitForPortsAny } from '../../../src/knock/ready.js';
+
+let server: net.Server;
+let port: number;
+beforeAll(async () => {
+  server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.end('banner\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as net.AddressInfo).port;
+});
+afterAll(() => server.close());
+
+/** Connects for real to 127.0.0.1; to the silent address, a socket that never answers (a DROP). */
+function routed(silent: string, refused?: string) {
+  const made: { host: string; socket: net.Socket }[] = [];
+  const connect = (options: net.NetConnectOpts) => {
+    const host = (options as net.TcpNetConnectOpts).host!;
+    let socket: net.Socket;
+    if (host === silent) socket = new net.Socket();
+    else if (host === refused) {
+      socket = new net.Socket();
+      process.nextTick(() => socket.emit('error', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })));
+    } else socket = net.connect({ ...options, host: '127.0.0.1', family: 4 } as net.NetConnectOpts);
+    made.push({ host, socket });
+    return socket;
+  };
+  return { connect, made };
+}
+
+test('the first family does not answer (its door guards the other): the other wins, every attempt to the first dropped', async () => {
+  const { connect, made } = routed('2001:db8::2');
+  const started: string[] = [];
+  const { socket, to } = await connectFirstReady(
+    [
+      { address: '2001:db8::2', family: 6 },
+      { address: '198.18.0.2', family: 4 },
+    ],
+    port,
+    { windowMs: 5000, connect, staggerMs: 20, onStart: (d) => started.push(d.address) },
+  );
+  socket.destroy();
+  expect(to).toEqual({ address: '198.18.0.2', family: 4 });
+  expect(started).toEqual(['2001:db8::2', '198.18.0.2']);
+  const silent = made.filter((m) => m.host === '2001:db8::2');
+  expect(silent.length).toBeGreaterThanOrEqual(1);
+  expect(silent.every((m) => m.socket.destroyed)).toBe(true);
+});
+
+test('a refused first family starts the next at once, not after the stagger', async () => {
+  const { connect } = routed('none', '2001:db8::2');
+  // A stagger and window far past jest's timeout: only the refusal can start the second family.
+  const { socket, to } = await connectFirstReady(
+    [
+      { address: '2001:db8::2', family: 6 },
+      { address: '198.18.0.2', family: 4 },
+    ],
+    port,
+    { windowMs: 600_000, connect, staggerMs: 600_000 },
+  );
+  socket.destroy();
+  expect(to.family).toBe(4);
+});
+
+test('both connect: one wins, the other is closed, and only one socket is left open', async () => {
+  const { connect, made } = routed('none');
+  const { socket, to } = await connectFirstReady(
+    [
+      { address: '198.18.0.2', family: 4 },
+      { address: '2001:db8::2', family: 6 },
+    ],
+    port,
+    { windowMs: 5000, connect, staggerMs: 0 },
+  );
+  expect(['198.18.0.2', '2001:db8::2']).toContain(to.address);
+  const open = made.filter((m) => !m.socket.destroyed);
+  expect(open.map((m) => m.socket)).toEqual([socket]);
+  socket.destroy();
+});
+
+test('every family fails: the first address is named', async () => {
+  const { connect } = routed('2001:db8::2', '198.18.0.2');
+  const error = await connectFirstReady(
+    [
+      { address: '2001:db8::2', family: 6 },
+      { address: '198.18.0.2', family: 4 },
+    ],
+    port,
+    { windowMs: 300, connect, staggerMs: 10 },
+  ).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(NotReadyError);
+  expect((error as Error).message).toMatch(/^connect to \[2001:db8::2\]:\d+ failed after 0\.3 s: no answer/);
+});
+
+test('an abort stops both families, and no socket is left', async () => {
+  const { connect, made } = routed('2001:db8::2', 'x');
+  const abort = new AbortController();
+  const racing = connectFirstReady(
+    [
+      { address: '2001:db8::2', family: 6 },
+      { address: '198.18.0.3', family: 4 },
+    ],
+    port,
+    { windowMs: 5000, connect: (o) => (o as net.TcpNetConnectOpts).host === '198.18.0.3' ? connect({ ...o, host: '2001:db8::2' } as net.NetConnectOpts) : connect(o), staggerMs: 0, signal: abort.signal },
+  );
+  setImmediate(() => abort.abort(new Error('ssh went away')));
+  await expect(racing).rejects.toThrow('ssh went away');
+  expect(made.length).toBeGreaterThan(0);
+  expect(made.every((m) => m.socket.destroyed)).toBe(true);
+});
+
+test('waitForPortsAny: names the address that accepted', async () => {
+  const won = await waitForPortsAny([{ address: '127.0.0.1', family: 4 }], [port], 2000);
+  expect(won.address).toBe('127.0.0.1');
+});
