@@ -137,6 +137,25 @@ async function handOver(socket: net.Socket, channel: FdPassChannel, watchdog: Wa
  * waiting for the knocks' outcomes (a dropped TCP knock settles only after 150 ms).
  */
 async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyRequest, signal: AbortSignal, say: (line: string) => void) {
+  const { sent, checked } = fireSequence(ctx, plan, signal, say);
+  await sent;
+  const connecting = connectWhenReady({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, request.port, {
+    windowMs: request.connectTimeoutMs,
+    highWaterMark: PROXY_HIGH_WATER_MARK,
+    noRead: request.noRead ?? false,
+    signal,
+    onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
+  });
+  const [, socket] = await Promise.all([checked, connecting]);
+  return socket;
+}
+
+/**
+ * One plan's sequence, fired: `sent` settles as its last knock leaves (or arming failed:
+ * then nothing was sent), `checked` with its report, rejected when a knock could not leave,
+ * so that the session fails at once rather than after the connect window.
+ */
+function fireSequence(ctx: Context, plan: KnockPlan, signal: AbortSignal, say: (line: string) => void): { sent: Promise<void>; checked: Promise<unknown> } {
   let lastSent!: () => void;
   const allSent = new Promise<void>((resolve) => (lastSent = resolve));
   const execute = ctx.executeOptions();
@@ -154,28 +173,17 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
   });
   // Rejected later only by ssh going away, which the caller learns from the connect.
   execution.catch(() => {});
-  // executePlan fails only before the first packet (arming); then nothing was sent.
-  await Promise.race([allSent, execution]);
-  const connecting = connectWhenReady({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, request.port, {
-    windowMs: request.connectTimeoutMs,
-    highWaterMark: PROXY_HIGH_WATER_MARK,
-    noRead: request.noRead ?? false,
-    signal,
-    onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
-  });
-  // A knock that could not leave fails the session at once, not after the connect window.
   const checked = execution.then((report) => {
     const unsent = notSentError(plan, report);
     if (unsent) throw unsent;
     return report;
   });
-  const [, socket] = await Promise.all([checked, connecting]);
-  return socket;
+  checked.catch(() => {});
+  return { sent: Promise.race([allSent, execution.then(() => {})]), checked };
 }
 
-
 /**
- * Every plan's sequence at once (one per family, each on its own schedule and address lock);
+ * Every plan's sequence (one per family, each on its own address lock), one after the other;
  * once every last knock has left, the families race for the connection (connectFirstReady).
  * A single plan goes as knockThenConnect sends it.
  */
@@ -185,33 +193,13 @@ async function knockDualStack(ctx: Context, plans: readonly KnockPlan[], request
     const socket = await knockThenConnect(ctx, plan, request, signal, say);
     return { socket, to: { address: plan.address, family: plan.family } };
   }
-  const execute = ctx.executeOptions();
   // One family's sequence after the other, never interleaved: knockd 0.8 drops every other
   // source's attempt in progress when it clears a completed attempt at the head of its list
   // (sniff() in knockd.c), so an IPv4 sequence under way when the IPv6 one completes is lost.
-  const sends: { sent: Promise<void>; checked: Promise<unknown> }[] = [];
+  const checks: Promise<unknown>[] = [];
   for (const plan of plans) {
-    let lastSent!: () => void;
-    const allSent = new Promise<void>((resolve) => (lastSent = resolve));
-    const execution = executePlan(plan, {
-      ...execute,
-      transport: abortableTransport(execute.transport, signal),
-      clock: abortableClock(execute.clock, signal),
-      onSent: (i, knock, sentMs) => {
-        say(sentLine(plan, i, knock, sentMs));
-        if (i === plan.knocks.length - 1) lastSent();
-      },
-      onOutcome: (i, outcome) => say(outcomeLine(plan, i, outcome)),
-    });
-    execution.catch(() => {});
-    const checked = execution.then((report) => {
-      const unsent = notSentError(plan, report);
-      if (unsent) throw unsent;
-      return report;
-    });
-    checked.catch(() => {});
-    const sent = Promise.race([allSent, execution.then(() => {})]);
-    sends.push({ sent, checked });
+    const { sent, checked } = fireSequence(ctx, plan, signal, say);
+    checks.push(checked);
     await sent;
   }
   const connecting = connectFirstReady(
@@ -226,6 +214,6 @@ async function knockDualStack(ctx: Context, plans: readonly KnockPlan[], request
       onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt}: ${reason}; retrying`),
     },
   );
-  const [, won] = await Promise.all([Promise.all(sends.map((s) => s.checked)), connecting]);
+  const [, won] = await Promise.all([Promise.all(checks), connecting]);
   return won;
 }
