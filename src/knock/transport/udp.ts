@@ -31,19 +31,20 @@ export async function armUdp(port: number, to: Destination, payload: Buffer = Bu
       throw new RuntimeError(`cannot set TTL ${to.ttl} on a UDP knock: ${reasonOf(error)}`);
     }
   }
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.connect(port, to.address, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  }).catch((error: unknown) => {
-    socket.close();
-    throw new RuntimeError(`cannot open a UDP socket to ${to.address}: ${reasonOf(error)}`);
+  // connect(2) fails at once where the kernel has no route (ENETUNREACH): as for a send that
+  // fails, that knock is not-sent when its turn comes, and the knocks around it still go.
+  // Node hands a connect error to the callback, not to 'error'.
+  const unconnected = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    socket.connect(port, to.address, ((error?: NodeJS.ErrnoException) => resolve(error)) as () => void);
   });
   return {
     cancel: () => socket.close(),
     fire() {
+      if (unconnected) {
+        socket.close();
+        const outcome = { result: 'not-sent' as const, detail: unconnected.code ?? reasonOf(unconnected) };
+        return { sent: Promise.resolve(), outcome: Promise.resolve(outcome), release: () => {} };
+      }
       let outcome!: Promise<Outcome>;
       let release = () => {};
       const sent = new Promise<void>((resolve) => {
