@@ -8,7 +8,6 @@
 // undoes. A dead socket's path stays behind; removing it must never remove a live one, so
 // the remover first takes a lock named after that dead file's identity (inode and ctime):
 // only one process can hold it, and a dead inode never comes back to life.
-import { randomBytes } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -138,7 +137,8 @@ async function tryLock(file: string, depth: number): Promise<Attempt> {
   // connections though its holder lives, and a waiter would take it for dead. So the socket
   // listens under a name of its own and only then is linked into place (link() creates or
   // fails, atomically): a socket at the lock path is always listening, or its holder is dead.
-  const own = path.join(path.dirname(file), `.${randomBytes(6).toString('hex')}`);
+  // pid and the monotonic clock: unique on this host without loading crypto on every knock.
+  const own = path.join(path.dirname(file), `.${process.pid.toString(36)}${(process.hrtime.bigint() % 36n ** 8n).toString(36)}`);
   const server = net.createServer();
   const listened = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     server.once('error', resolve);

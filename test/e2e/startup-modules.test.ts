@@ -60,3 +60,13 @@ test('the knock path (a dry run and an ad-hoc knock) loads neither koffi, ora, c
     for (const unneeded of ['crypto', 'child_process', 'dgram', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
   }
 });
+
+test('a real TCP knock (sequence lock taken, one SYN to a closed loopback port) loads neither koffi, ora nor crypto', async () => {
+  const t = await traced(['127.0.0.1', '1']);
+  expect(t.code).toBe(0);
+  expect(t.stdout).toContain('knocked 127.0.0.1');
+  expect(t.modules.filter((m) => /koffi|ora/.test(m))).toEqual([]);
+  // The lock's name is made without crypto. (Node's net.Server.listen loads cluster, and with it
+  // child_process and dgram, for the lock's socket: not ours to spare here.)
+  for (const unneeded of ['crypto', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
+});
