@@ -2,6 +2,7 @@
 // without clobbering anything (ssh-config parses; we only insert lines).
 import SSHConfig, { LineType, type Directive, type Line, type Section } from 'ssh-config';
 import { ConfigError, reasonOf } from '../shared/errors.js';
+import { shownValue } from '../shared/printable.js';
 import type { Evaluation, SshValue } from './evaluate.js';
 
 export interface HostBlock {
@@ -22,29 +23,23 @@ export interface HostBlock {
  */
 export function checkHostBlock(block: HostBlock): void {
   if (!/^[A-Za-z0-9_][A-Za-z0-9._@+-]*$/.test(block.alias)) {
-    throw new ConfigError(`profile name ${shown(block.alias)} is not a plain ssh Host name (letters, digits, . _ - @ +); no Host block written`);
+    throw new ConfigError(`profile name ${shownValue(block.alias)} is not a plain ssh Host name (letters, digits, . _ - @ +); no Host block written`);
   }
   if (block.hostName !== undefined && !/^[A-Za-z0-9._:-]+(%[A-Za-z0-9._-]+)?$/.test(block.hostName)) {
-    throw new ConfigError(`Host ${block.alias}: host ${shown(block.hostName)} is not a host name or address ssh can read as one HostName; no Host block written`);
+    throw new ConfigError(`Host ${block.alias}: host ${shownValue(block.hostName)} is not a host name or address ssh can read as one HostName; no Host block written`);
   }
   if (block.port !== undefined && !(Number.isInteger(block.port) && block.port >= 1 && block.port <= 65535)) {
-    throw new ConfigError(`Host ${block.alias}: port ${shown(String(block.port))} is not 1-65535; no Host block written`);
+    throw new ConfigError(`Host ${block.alias}: port ${shownValue(block.port)} is not 1-65535; no Host block written`);
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(block.proxyCommand) || block.proxyCommand.trim() !== block.proxyCommand) {
-    throw new ConfigError(`Host ${block.alias}: ProxyCommand ${shown(block.proxyCommand)} is not one line of printable text; no Host block written`);
+    throw new ConfigError(`Host ${block.alias}: ProxyCommand ${shownValue(block.proxyCommand)} is not one line of printable text; no Host block written`);
   }
 }
 
 /** A HostName as written in ssh config: '%' (a zone's) doubled, as ssh expands tokens there. */
 function hostNameValue(hostName: string): string {
   return hostName.replace(/%/g, '%%');
-}
-
-/** A value quoted for a message, bounded and with control characters escaped. */
-function shown(value: string): string {
-  const cut = value.length > 80 ? value.slice(0, 80) + '...' : value;
-  return JSON.stringify(cut);
 }
 
 /** A word (a path) as ssh's ProxyCommand reads it: '%' doubled so ssh does not expand it as a token. */
