@@ -11,6 +11,8 @@ export interface Profile {
   host?: string;
   /** The service port behind the door (ssh's port for `proxy`, the default for `--wait`). */
   port?: number;
+  /** The service's protocol, `port: 1194/udp` in the store; absent: TCP. */
+  portProtocol?: 'udp';
   /** Empty when the open sequences come from `oneTimeSequences`. */
   open: Knock[];
   close?: Knock[];
@@ -117,9 +119,8 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   if (p.host !== undefined && (typeof p.host !== 'string' || p.host.trim() === '')) {
     errors.push('host must be a non-empty string');
   }
-  if (p.port !== undefined && (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)) {
-    errors.push(`port ${shownValue(p.port)} is out of range (1-65535)`);
-  }
+  const service = p.port === undefined ? undefined : parseServicePort(p.port);
+  if (service === 'bad') errors.push(`port ${shownValue(p.port)} must be a port 1-65535, optionally with /tcp or /udp (1194/udp)`);
   const oneTime = attempt(() => parseOneTimePath(p.one_time_sequences, baseDir ?? (where.startsWith('/') ? path.dirname(where) : process.cwd())));
   if (oneTime !== undefined && p.open !== undefined) {
     errors.push("give either 'open' or 'one_time_sequences' (the file is the open sequences), not both");
@@ -138,7 +139,10 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   if (errors.length > 0 || !open || delay === undefined || seqTimeout === undefined) return { errors };
   const profile: Profile = { name, open, delay, seqTimeout };
   if (typeof p.host === 'string') profile.host = p.host.trim();
-  if (typeof p.port === 'number') profile.port = p.port;
+  if (service !== undefined && service !== 'bad') {
+    profile.port = service.port;
+    if (service.protocol === 'udp') profile.portProtocol = 'udp';
+  }
   if (close) profile.close = close;
   if (oneTime !== undefined) profile.oneTimeSequences = oneTime;
   if (openFor !== undefined) profile.openFor = openFor;
@@ -148,6 +152,14 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   return { profile, errors };
 }
 
+/** A service port: 22, "22", "22/tcp" or "1194/udp". */
+export function parseServicePort(value: unknown): { port: number; protocol: 'tcp' | 'udp' } | 'bad' {
+  const m = typeof value === 'number' ? [String(value), String(value), undefined] : typeof value === 'string' ? /^([0-9]{1,5})(?:\/(tcp|udp))?$/.exec(value.trim()) : null;
+  if (!m || typeof value === 'number' && !Number.isInteger(value)) return 'bad';
+  const port = Number(m[1]);
+  if (port < 1 || port > 65535) return 'bad';
+  return { port, protocol: m[2] === 'udp' ? 'udp' : 'tcp' };
+}
 
 function parseOneTimePath(value: unknown, baseDir: string): string | undefined {
   if (value === undefined || value === null) return undefined;

@@ -61,7 +61,7 @@ describe('parseStore', () => {
     [{ profiles: { a: { open: [1], bogus: 1 } } }, "profile 'a': unknown key 'bogus' (host, port, open"],
     [{ profiles: { a: { open: [1], delay: -3 } } }, "profile 'a': delay -3 must be a number of milliseconds from 0"],
     [{ profiles: { a: { open: [1], seq_timeout: 0 } } }, "profile 'a': seq_timeout 0 must be a number of seconds > 0"],
-    [{ profiles: { a: { open: [1], port: 0 } } }, "profile 'a': port 0 is out of range"],
+    [{ profiles: { a: { open: [1], port: 0 } } }, "profile 'a': port 0 must be a port 1-65535"],
     [{ profiles: { a: { open: [1], open_for: 0 } } }, "profile 'a': open_for 0 must be a whole number of seconds >= 1"],
     [{ profiles: { a: { open: [1], open_for: 1.5 } } }, "profile 'a': open_for 1.5 must be a whole number of seconds >= 1"],
     [{ profiles: { a: { open: [1], open_for: '60' } } }, 'profile \'a\': open_for "60" must be a whole number of seconds >= 1'],
@@ -98,7 +98,7 @@ describe('parseStore', () => {
   test('every error of a profile is reported, not just the first', () => {
     const store = parseStore({ profiles: { bad: { open: [0, 'x'], port: 0, delay: 1e303, seq_timeout: -1, colour: 'red' } } }, FILE);
     const message = brokenProfileMessage(FILE, 'bad', store.broken!.get('bad')!);
-    for (const part of ["unknown key 'colour'", 'port 0 is out of range', 'open[0]', 'delay 1e+303', 'seq_timeout -1']) expect(message).toContain(part);
+    for (const part of ["unknown key 'colour'", 'port 0 must be a port 1-65535', 'open[0]', 'delay 1e+303', 'seq_timeout -1']) expect(message).toContain(part);
     expect(message).not.toContain('\n');
   });
 
@@ -138,5 +138,23 @@ describe('packet options in a profile', () => {
     expect(alone).toThrow(ConfigError);
     expect(alone).toThrow(message);
     expect(parseStore({ profiles: { a: { open: [1, 2], ...extra } } }, FILE).broken?.has('a')).toBe(true);
+  });
+});
+
+describe('the service port and its protocol', () => {
+  test.each([
+    [22, 22, undefined],
+    ['22', 22, undefined],
+    ['22/tcp', 22, undefined],
+    ['1194/udp', 1194, 'udp'],
+  ])('port %p is %p over %p', (port, expected, protocol) => {
+    const store = parseStore({ profiles: { a: { open: [1], port } } }, 'f.yaml');
+    expect(store.profiles.get('a')?.port).toBe(expected);
+    expect(store.profiles.get('a')?.portProtocol).toBe(protocol);
+  });
+  test.each([0, 65536, 22.5, '22/sctp', '1194/UDP ', 'udp/1194', '', -1])('port %p is refused', (port) => {
+    const store = parseStore({ profiles: { a: { open: [1], port } } }, 'f.yaml');
+    expect(store.profiles.has('a')).toBe(false);
+    expect(store.broken?.get('a')?.join('; ')).toMatch(/^port .* must be a port 1-65535, optionally with \/tcp or \/udp \(1194\/udp\)$/);
   });
 });
