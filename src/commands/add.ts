@@ -4,7 +4,7 @@ import { formatKnock, parseKnockToken, type Knock } from '../knock/tokens.js';
 import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
 import type { StoredProfile } from '../store/write.js';
 import { defineCommand } from './command.js';
-import { msOption, portOption, secondsOption } from './options.js';
+import { msOption, secondsOption, servicePortOption } from './options.js';
 
 interface AddArgs {
   name: string;
@@ -13,7 +13,7 @@ interface AddArgs {
   close?: (string | number)[];
   delay?: number;
   seqTimeout?: number;
-  port?: number;
+  port?: number | string;
   force?: boolean;
 }
 
@@ -51,7 +51,7 @@ export const addCommand = defineCommand<AddArgs>({
       .option('close', { type: 'string', array: true, describe: 'a close sequence', requiresArg: true })
       .option('delay', { alias: 'd', type: 'string', coerce: msOption('-d/--delay'), describe: 'ms between knocks (default 100)', requiresArg: true })
       .option('seq-timeout', { type: 'string', coerce: secondsOption('--seq-timeout'), describe: "the server's window for the sequence, s (default 25)", requiresArg: true })
-      .option('port', { alias: 'p', type: 'string', coerce: portOption('-p/--port'), describe: 'the service port behind the door (e.g. ssh)', requiresArg: true })
+      .option('port', { alias: 'p', type: 'string', coerce: servicePortOption('-p/--port'), describe: 'the service port behind the door (e.g. ssh; 1194/udp for a UDP service)', requiresArg: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'replace a profile of the same name' }),
   takesRest: true,
   async run(args, ctx) {

@@ -6,6 +6,7 @@ import { importKnockd, type ImportedProfile } from '../knockd/import.js';
 import { parseKnockdConf } from '../knockd/conf.js';
 import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
 import { editStoreText } from '../store/write.js';
+import { parseServicePort } from '../store/profiles.js';
 import { defineCommand } from './command.js';
 
 function summary(p: ImportedProfile) {
@@ -13,9 +14,17 @@ function summary(p: ImportedProfile) {
     name: p.name,
     sections: p.sections,
     close: Boolean(p.profile.close),
-    ...(p.profile.port !== undefined ? { port: p.profile.port, portFrom: p.portFrom } : {}),
+    ...servicePortJson(p.profile.port),
+    ...(p.profile.port !== undefined ? { portFrom: p.portFrom } : {}),
     ...(p.closesAfterS !== undefined ? { closesAfterS: p.closesAfterS } : {}),
   };
+}
+
+/** A stored service port in JSON: `port` a number, and `portProtocol: 'udp'` for a UDP service. */
+function servicePortJson(value: number | string | undefined): { port?: number; portProtocol?: 'udp' } {
+  const service = value === undefined ? 'bad' : parseServicePort(value);
+  if (service === 'bad') return {};
+  return { port: service.port, ...(service.protocol === 'udp' ? { portProtocol: 'udp' as const } : {}) };
 }
 
 interface ImportArgs {

@@ -110,7 +110,7 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
     // A one-time line is taken only after --wait too has been validated.
     peek: true,
   });
-  const wait = planWait(args, prepared.port);
+  const wait = planWait(args, prepared.port, prepared.profile?.portProtocol);
   const ready = args.dryRun ? prepared : await takeOneTime(prepared);
   const { plan, plans } = ready;
   // With --json and --wait, the objects wait for the wait's result (on the first plan's address).

@@ -1,7 +1,7 @@
 // knock list: the profiles of the store, without their sequences unless -v.
 import { formatKnockInFull } from '../knock/tokens.js';
 import { countKnocks } from '../knock/plan.js';
-import type { Profile, ProfileStore } from '../store/profiles.js';
+import { formatServicePort, type Profile, type ProfileStore } from '../store/profiles.js';
 import { readOneTime } from '../store/one-time.js';
 import { reasonOf } from '../shared/errors.js';
 import { defineCommand } from './command.js';
@@ -27,7 +27,7 @@ export function profileToJson(profile: Profile, withSequences: boolean, oneTime?
   return {
     name: profile.name,
     ...(profile.host ? { host: profile.host } : {}),
-    ...(profile.port ? { port: profile.port } : {}),
+    ...(profile.port ? { port: profile.port, ...(profile.portProtocol ? { portProtocol: profile.portProtocol } : {}) } : {}),
     delay: profile.delay,
     seqTimeout: profile.seqTimeout,
     ...(profile.ttl !== undefined ? { ttl: profile.ttl } : {}),
@@ -82,7 +82,9 @@ export const listCommand = defineCommand<object>({
         ? `${open ?? `open: ${p.open.map(formatKnockInFull).join(' ')}`}${p.close ? `  close: ${p.close.map(formatKnockInFull).join(' ')}` : ''}`
         : `${open ?? `open ${countKnocks(p.open.length)}`}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
       // A name or host from the store may hold terminal escapes: shown, not obeyed.
-      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}`) + '\n');
+      // A UDP service is the exception worth a word (ssh-config and proxy refuse it).
+      const service = p.port && p.portProtocol ? `, service ${formatServicePort(p.port, p.portProtocol)}` : '';
+      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}${service}`) + '\n');
     }
     for (const { name, members } of groupsToJson(store)) ctx.io.stdout.write(`@${name}  ${members.join(' ')}\n`);
     return 0;

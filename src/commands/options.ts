@@ -1,6 +1,7 @@
 // Numeric options read as typed: yargs' own number parsing turns "abc" into NaN and "" into 0,
 // and the message must name the option, not the store it would have been written to.
 import { UsageError } from '../shared/errors.js';
+import { parseServicePort, storedServicePort } from '../store/profiles.js';
 
 export interface NumberRule {
   /** How the option is named in messages: `-d/--delay`. */
@@ -33,3 +34,11 @@ export const secondsOption = (option: string) => (value: unknown) =>
   parseNumberOption(value, { option, unit: 'a number of seconds', min: 0, exclusiveMin: true });
 
 export const msOption = (option: string) => (value: unknown) => parseNumberOption(value, { option, unit: 'a number of milliseconds', min: 0 });
+
+/** A service port as given (`22`, `22/tcp`, `1194/udp`), as the store writes it: 22, or "1194/udp". */
+export const servicePortOption = (option: string) => (value: unknown): number | string => {
+  const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
+  const service = parseServicePort(text);
+  if (service === 'bad') throw new UsageError(`${option} '${text}' is not a port number (1-65535), optionally with /tcp or /udp (1194/udp)`);
+  return storedServicePort(service.port, service.protocol);
+};

@@ -38,7 +38,7 @@ export interface ProxyRequest {
 export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
 
 export async function runProxy(ctx: Context, request: ProxyRequest): Promise<number> {
-  const prepared = await prepareTarget(ctx, { target: request.target, action: 'open', port: request.port });
+  const prepared = await prepareTarget(ctx, { target: request.target, action: 'open', port: request.port, tcpService: 'ssh' });
   const { plan: openPlan, profile } = prepared;
   // A dual-stack host: every family knocked, the connection raced (-4 -6: the first address only).
   const openPlans = prepared.dualStack ? prepared.plans : [openPlan];

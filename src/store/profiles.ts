@@ -161,6 +161,16 @@ export function parseServicePort(value: unknown): { port: number; protocol: 'tcp
   return { port, protocol: m[2] === 'udp' ? 'udp' : 'tcp' };
 }
 
+/** A service port as the store and messages write it: `22`, `1194/udp`. */
+export function formatServicePort(port: number, protocol?: 'tcp' | 'udp'): string {
+  return protocol === 'udp' ? `${port}/udp` : String(port);
+}
+
+/** A service port as a store holds it: a bare number for TCP, `1194/udp` for UDP. */
+export function storedServicePort(port: number, protocol?: 'tcp' | 'udp'): number | string {
+  return protocol === 'udp' ? formatServicePort(port, protocol) : port;
+}
+
 function parseOneTimePath(value: unknown, baseDir: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.trim() === '') throw new ConfigError('one_time_sequences must be the path of a file');
