@@ -6,6 +6,7 @@ import { UsageError } from '../shared/errors.js';
 import { formatServicePort } from '../store/profiles.js';
 import type { KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
+import { parsePortText } from '../knock/tokens.js';
 import { hostPort, waitForPorts, waitForPortsAny } from '../knock/ready.js';
 
 export const DEFAULT_WAIT_TIMEOUT_S = 10;
@@ -28,11 +29,7 @@ export function waitOptions(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
 
 export function parseWaitPorts(value: string, fallback: number | undefined): number[] {
   if (value.trim() === '') return [fallback ?? DEFAULT_WAIT_PORT];
-  return value.split(',').map((part) => {
-    const port = Number(part.trim());
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--wait: '${part}' is not a port number (1-65535)`);
-    return port;
-  });
+  return value.split(',').map((part) => parsePortText(part, '--wait:'));
 }
 
 export interface WaitPlan {

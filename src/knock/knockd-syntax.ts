@@ -2,7 +2,7 @@
 // strsep on ',' then ':', atoi() for the port, trim() with C's isspace() in the C locale. Used for
 // knockd.conf's `sequence` and for every line of a one_time_sequences file, so both agree.
 import { ConfigError } from '../shared/errors.js';
-import type { Knock } from './tokens.js';
+import { isPort, type Knock } from './tokens.js';
 
 /** knockd's SEQ_MAX: it refuses a longer `sequence` and skips a longer one-time line. */
 export const KNOCKD_MAX_KNOCKS = 32;
@@ -30,7 +30,7 @@ export function parseKnockdSequence(text: string, where: string): Knock[] {
   return tokens.map((token, i) => {
     const m = TOKEN.exec(token);
     const port = m ? Number(m[1]) : NaN;
-    if (!m || port < 1 || port > 65535) {
+    if (!m || !isPort(port)) {
       throw new ConfigError(`${where}: knock ${i + 1} '${shownToken(token)}' is not one knockd reads the same way (PORT, PORT:tcp or PORT:udp, 1-65535; knockd reads ${knockdReading(token)}): fix it on both sides`);
     }
     return { protocol: (m[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp', port };

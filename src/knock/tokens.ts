@@ -39,8 +39,23 @@ const TOKEN_HELP = 'expected PORT, PORT:tcp, PORT:udp, PORT:connect, icmp or icm
 /** `what` names where the value came from when the message has no other context. */
 const inWhat = (what: string | undefined) => (what ? ` in ${what}` : '');
 
+/** The one rule for a TCP or UDP port, wherever one comes from: a whole number 1-65535. */
+export function isPort(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/**
+ * A port as typed on a command line or written in a file: digits only (Number() would also take
+ * "0x16", "1e1" and " "), then isPort(). `what` leads the message: `--wait: 'x' is not a port number (1-65535)`.
+ */
+export function parsePortText(text: string, what: string): number {
+  const t = text.trim();
+  if (!/^\d+$/.test(t) || !isPort(Number(t))) throw new UsageError(`${what} '${t}' is not a port number (1-65535)`);
+  return Number(t);
+}
+
 export function checkPort(port: number, what?: string): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  if (!isPort(port)) {
     throw new UsageError(`port ${port}${inWhat(what)} is out of range (1-65535)`);
   }
   return port;

@@ -1,6 +1,6 @@
 // From a knockd server config to client profiles: one profile per [section], and one for
 // each obvious [openX]/[closeX] pair, with the close sequence from the close section.
-import { formatKnock, type Knock } from '../knock/tokens.js';
+import { formatKnock, isPort, type Knock } from '../knock/tokens.js';
 import type { KnockdConf, KnockdSection } from './conf.js';
 import type { StoredProfile } from '../store/write.js';
 import { formatServicePort, storedServicePort } from '../store/profiles.js';
@@ -64,7 +64,7 @@ export function portOfCommand(command: string | undefined): CommandService {
   const [only] = [...found];
   if (found.size > 1 || !/^\d+$/.test(only!)) return { ambiguous: [...found].join(',') };
   const port = Number(only);
-  if (port < 1 || port > 65535) return { ambiguous: only! };
+  if (!isPort(port)) return { ambiguous: only! };
   const protocols = protocolsOfCommand(command);
   if (protocols.size === 2) return { port, bothProtocols: true };
   return protocols.has('udp') ? { port, protocol: 'udp' } : { port };
