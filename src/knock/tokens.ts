@@ -86,8 +86,13 @@ export function checkDelay(delay: unknown, what?: string): number {
 }
 
 /** An IP TTL or IPv6 hop limit. */
+/** The one rule for an IP TTL / IPv6 hop limit: a whole number 1-255. */
+export function isTtl(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 255;
+}
+
 export function checkTtl(ttl: unknown, what?: string): number {
-  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 255) {
+  if (!isTtl(ttl)) {
     throw new UsageError(`TTL ${typeof ttl === 'number' ? ttl : JSON.stringify(ttl)}${inWhat(what)} is out of range (1-255)`);
   }
   return ttl;

@@ -1,6 +1,6 @@
 import { ConfigError, UsageError } from '../../../src/shared/errors.js';
 import { checkPayload, checkTtl, DEFAULT_ICMP_SIZE, formatKnock, formatKnockInFull, MAX_ICMP_SIZE, MAX_UDP_PAYLOAD, parseKnockEntry, parseKnockToken, payloadBytes } from '../../../src/knock/tokens.js';
-import { isPort, parsePortText } from '../../../src/knock/tokens.js';
+import { isPort, isTtl, parsePortText } from '../../../src/knock/tokens.js';
 
 describe('parseKnockToken', () => {
   test.each([
@@ -154,4 +154,9 @@ describe('one rule for a port', () => {
       expect(() => parsePortText(bad, '--wait:')).toThrow(`--wait: '${bad.trim()}' is not a port number (1-65535)`);
     }
   });
+});
+
+test('isTtl: a whole number 1-255, the one rule behind --ttl and a profile ttl', () => {
+  for (const ok of [1, 64, 255]) expect(isTtl(ok)).toBe(true);
+  for (const bad of [0, 256, 1.5, -1, NaN, '64', undefined]) expect(isTtl(bad)).toBe(false);
 });
