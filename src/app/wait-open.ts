@@ -7,7 +7,8 @@ import { formatServicePort } from '../store/profiles.js';
 import type { KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
 import { parsePortText } from '../knock/tokens.js';
-import { hostPort, waitForPorts, waitForPortsAny } from '../knock/ready.js';
+import { waitForPorts, waitForPortsAny } from '../knock/ready.js';
+import { hostPort } from '../shared/address.js';
 
 export const DEFAULT_WAIT_TIMEOUT_S = 10;
 /** ssh's port: what a bare --wait waits for when neither profile nor ~/.ssh/config says. */
