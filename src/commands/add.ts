@@ -2,6 +2,7 @@
 import { UsageError } from '../shared/errors.js';
 import { formatKnock, parseKnockToken, type Knock } from '../knock/tokens.js';
 import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
+import { COMMAND_NAMES } from '../app/command-names.js';
 import type { StoredProfile } from '../store/write.js';
 import { defineCommand } from './command.js';
 import { msOption, secondsOption, servicePortOption } from './options.js';
@@ -16,9 +17,6 @@ interface AddArgs {
   port?: number | string;
   force?: boolean;
 }
-
-/** Subcommands win over profile names, so a profile named like one is reachable only as `knock open NAME`. */
-export const COMMAND_NAMES = ['open', 'close', 'list', 'ls', 'add', 'remove', 'rm', 'show', 'import', 'lint', 'completion', 'proxy', 'ssh-config', 'serve'];
 
 export function checkProfileName(name: string): string {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$/.test(name)) {

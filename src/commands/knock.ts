@@ -8,7 +8,7 @@ import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait
 import { defineCommand } from './command.js';
 import { msOption } from './options.js';
 import { isTtl } from '../knock/tokens.js';
-import { COMMAND_NAMES } from './add.js';
+import { COMMAND_NAMES } from '../app/command-names.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
