@@ -1,6 +1,6 @@
 // knock add NAME HOST KNOCK... [--close KNOCK...]: writes a profile into the user's store.
 import { UsageError } from '../shared/errors.js';
-import { formatKnock, parseKnockToken, type Knock } from '../knock/tokens.js';
+import { parseKnockToken, storedKnock } from '../knock/tokens.js';
 import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
 import { COMMAND_NAMES } from '../app/command-names.js';
 import type { StoredProfile } from '../store/write.js';
@@ -23,11 +23,6 @@ export function checkProfileName(name: string): string {
     throw new UsageError(`profile name '${name}' is not usable (letters, digits and _ . @ + -, not starting with -)`);
   }
   return name;
-}
-
-/** A knock as the store writes it: a bare TCP port as a number, anything else as its token. */
-export function storedKnock(knock: Knock): number | string {
-  return knock.protocol === 'tcp' && knock.delay === undefined ? knock.port : formatKnock(knock);
 }
 
 export function parseTokens(tokens: readonly (string | number)[], what: string): (number | string)[] {

@@ -3,7 +3,7 @@ import { requireProfile } from '../app/target.js';
 import { formatKnockInFull } from '../knock/tokens.js';
 import { defineCommand } from './command.js';
 import { printable } from '../shared/printable.js';
-import { oneTimeLeft, profileToJson } from './list.js';
+import { oneTimeLeft, profileToJson } from '../app/profile-view.js';
 import { formatServicePort } from '../store/profiles.js';
 
 export const showCommand = defineCommand<{ name: string }>({

@@ -219,6 +219,14 @@ export function formatKnock(knock: Knock): string {
   return knock.protocol === 'tcp' ? String(knock.port) : `${knock.port}:${knock.protocol}`;
 }
 
+/**
+ * A knock as the store writes it (add, import): a bare TCP port as a number, anything else as
+ * its token (`7000:connect` stays one: a bare 7000 would lose the handshake).
+ */
+export function storedKnock(knock: Knock): number | string {
+  return knock.protocol === 'tcp' && !knock.connect && knock.delay === undefined ? knock.port : formatKnock(knock);
+}
+
 /** The token and, where a sequence is shown in full, its payload: `8000:udp(hex:dead)`. */
 export function formatKnockInFull(knock: Knock): string {
   return knock.protocol === 'udp' && knock.payload !== undefined ? `${formatKnock(knock)}(${knock.payload})` : formatKnock(knock);

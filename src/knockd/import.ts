@@ -1,6 +1,6 @@
 // From a knockd server config to client profiles: one profile per [section], and one for
 // each obvious [openX]/[closeX] pair, with the close sequence from the close section.
-import { formatKnock, isPort, type Knock } from '../knock/tokens.js';
+import { isPort, storedKnock, type Knock } from '../knock/tokens.js';
 import type { KnockdConf, KnockdSection } from './conf.js';
 import type { StoredProfile } from '../store/write.js';
 import { formatServicePort, storedServicePort } from '../store/profiles.js';
@@ -191,12 +191,11 @@ function distinctNames(profiles: ImportedProfile[], file: string, warnings: stri
 }
 
 function stored(host: string, port: number | string | undefined, open: Knock[], seqTimeout?: number, close?: Knock[], oneTime?: string): StoredProfile {
-  const token = (k: Knock) => (k.protocol === 'tcp' ? k.port : formatKnock(k));
   return {
     host,
     ...(port !== undefined ? { port } : {}),
-    ...(oneTime !== undefined ? { one_time_sequences: oneTime } : { open: open.map(token) }),
-    ...(close ? { close: close.map(token) } : {}),
+    ...(oneTime !== undefined ? { one_time_sequences: oneTime } : { open: open.map(storedKnock) }),
+    ...(close ? { close: close.map(storedKnock) } : {}),
     ...(seqTimeout !== undefined ? { seq_timeout: seqTimeout } : {}),
   };
 }

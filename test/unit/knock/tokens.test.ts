@@ -1,6 +1,6 @@
 import { ConfigError, UsageError } from '../../../src/shared/errors.js';
 import { checkPayload, checkTtl, DEFAULT_ICMP_SIZE, formatKnock, formatKnockInFull, MAX_ICMP_SIZE, MAX_UDP_PAYLOAD, parseKnockEntry, parseKnockToken, payloadBytes } from '../../../src/knock/tokens.js';
-import { isPort, isTtl, parsePortText } from '../../../src/knock/tokens.js';
+import { isPort, isTtl, parsePortText, storedKnock } from '../../../src/knock/tokens.js';
 
 describe('parseKnockToken', () => {
   test.each([
@@ -159,4 +159,11 @@ describe('one rule for a port', () => {
 test('isTtl: a whole number 1-255, the one rule behind --ttl and a profile ttl', () => {
   for (const ok of [1, 64, 255]) expect(isTtl(ok)).toBe(true);
   for (const bad of [0, 256, 1.5, -1, NaN, '64', undefined]) expect(isTtl(bad)).toBe(false);
+});
+
+test('storedKnock: a bare TCP port as a number, everything else as its token (a connect knock too)', () => {
+  expect(storedKnock(parseKnockToken('7000'))).toBe(7000);
+  expect(storedKnock(parseKnockToken('7000:connect'))).toBe('7000:connect');
+  expect(storedKnock(parseKnockToken('8000:udp'))).toBe('8000:udp');
+  expect(storedKnock(parseKnockToken('icmp:64'))).toBe('icmp:64');
 });
