@@ -8,6 +8,7 @@ import { checkStoredProfile, editStore, writableStore } from '../app/writable-st
 import { editStoreText } from '../store/write.js';
 import { parseServicePort } from '../store/profiles.js';
 import { defineCommand } from './command.js';
+import { servicePortOption } from './options.js';
 
 function summary(p: ImportedProfile) {
   return {
@@ -30,7 +31,7 @@ function servicePortJson(value: number | string | undefined): { port?: number; p
 interface ImportArgs {
   file: string;
   host?: string;
-  port?: number;
+  port?: number | string;
   force?: boolean;
   dryRun?: boolean;
   oneTimeDir?: string;
@@ -46,7 +47,7 @@ export const importCommand = defineCommand<ImportArgs>({
     yargs
       .positional('file', { type: 'string', describe: 'a knockd server config, e.g. /etc/knockd.conf' })
       .option('host', { type: 'string', describe: 'the server the profiles knock (knockd.conf does not say)', requiresArg: true })
-      .option('port', { alias: 'p', type: 'number', describe: 'the service port behind the door', requiresArg: true })
+      .option('port', { alias: 'p', type: 'string', coerce: servicePortOption('-p/--port'), describe: 'the service port behind the door (1194/udp for a UDP service)', requiresArg: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'replace profiles of the same names' })
       .option('one-time-dir', {
         type: 'string',

@@ -3,7 +3,7 @@
 import { isPort, storedKnock, type Knock } from '../knock/tokens.js';
 import type { KnockdConf, KnockdSection } from './conf.js';
 import type { StoredProfile } from '../store/write.js';
-import { formatServicePort, storedServicePort } from '../store/profiles.js';
+import { formatServicePort, parseServicePort, storedServicePort } from '../store/profiles.js';
 
 export interface ImportedProfile {
   name: string;
@@ -90,7 +90,7 @@ function protocolsOfCommand(command: string): Set<'tcp' | 'udp'> {
  * `oneTimeDir`: where the profiles of one_time_sequences sections expect the user's copy of the
  * server's file (as written in the profile: relative paths start at the store's directory).
  */
-export function importKnockd(conf: KnockdConf, host: string, port?: number, oneTimeDir = 'one-time'): KnockdImport {
+export function importKnockd(conf: KnockdConf, host: string, port?: number | string, oneTimeDir = 'one-time'): KnockdImport {
   const warnings: string[] = [];
   const usable = conf.sections;
   for (const s of usable) {
@@ -143,11 +143,12 @@ export function importKnockd(conf: KnockdConf, host: string, port?: number, oneT
 }
 
 /** The service port of a section: the one its command opens, else -p. */
-function portFor(s: KnockdSection, option: number | undefined, file: string, warnings: string[]): { port?: number; protocol?: 'udp'; from?: 'command' | 'option' } {
+/** The service port of a section: the one its command opens, else -p (22, or "1194/udp", as the store writes it). */
+function portFor(s: KnockdSection, option: number | string | undefined, file: string, warnings: string[]): { port?: number; protocol?: 'udp'; from?: 'command' | 'option' } {
   const fromCommand = portOfCommand(s.command);
   if (fromCommand.port !== undefined) {
     const port = formatServicePort(fromCommand.port, fromCommand.protocol);
-    if (option !== undefined && option !== fromCommand.port) {
+    if (option !== undefined && String(option) !== port) {
       warnings.push(`${file}:${s.line}: [${s.name}] opens port ${port} (its command says so): port ${port} used, not -p ${option}`);
     }
     if (fromCommand.bothProtocols) {
@@ -159,7 +160,9 @@ function portFor(s: KnockdSection, option: number | undefined, file: string, war
     warnings.push(`${file}:${s.line}: [${s.name}] opens ports ${fromCommand.ambiguous}: no service port set${option !== undefined ? ` (not -p ${option})` : ''}; add one with knock add --force`);
     return {};
   }
-  return option === undefined ? {} : { port: option, from: 'option' };
+  const given = option === undefined ? 'bad' : parseServicePort(option);
+  if (given === 'bad') return {};
+  return { port: given.port, ...(given.protocol === 'udp' ? { protocol: 'udp' as const } : {}), from: 'option' };
 }
 
 /**

@@ -65,6 +65,15 @@ test('import of a ufw UDP door stores port: 1194/udp; list, show and --json prin
   expect(dry.profiles[0]).toMatchObject({ name: 'VPN', port: 1194, portProtocol: 'udp', portFrom: 'command', profile: { port: '1194/udp' } });
 });
 
+test('import -p 1194/udp: a section whose command names no port gets it', async () => {
+  const conf = home.writeFile('script.conf', `[vpn]\n  sequence = ${knockPort}:udp,${knockPort}:udp\n  command = /usr/local/bin/open-vpn-for %IP%\n`);
+  const r = await runKnock(['import', conf, '--host', '127.0.0.1', '-p', '1194/udp'], { env: home.env });
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  expect(readFileSync(storeFile(), 'utf8')).toContain('    port: 1194/udp\n');
+  const bad = await runKnock(['import', conf, '--host', '127.0.0.1', '-p', '1194/tls'], { env: home.env });
+  expect(bad).toMatchObject({ code: 2, stdout: '', stderr: "knock: -p/--port '1194/tls' is not a port number (1-65535), optionally with /tcp or /udp (1194/udp)\n" });
+});
+
 test('a TCP service says nothing of its protocol: list and --json as before', async () => {
   const add = await runKnock(['add', 'web', '127.0.0.1', `${knockPort}:udp`, '-p', '22/tcp'], { env: home.env });
   expect(add.code).toBe(0);

@@ -149,3 +149,18 @@ describe('importKnockd', () => {
     expect(profileNameOf('.hidden')).toBe('hidden');
   });
 });
+
+describe('-p with a protocol', () => {
+  const c = parseKnockdConf('[vpn]\nsequence=7001,7002\ncommand=/usr/local/bin/open-door %IP%\n[web]\nsequence=7101,7102\ncommand=ufw allow from %IP% to any port 443 proto tcp\n', 'k.conf');
+  it('applies -p 1194/udp to a section whose command names no port, and names it where a command overrides it', () => {
+    const r = importKnockd(c, 'h', '1194/udp');
+    expect(r.profiles.map((p) => [p.name, p.profile.port, p.portFrom])).toEqual([
+      ['vpn', '1194/udp', 'option'],
+      ['web', 443, 'command'],
+    ]);
+    expect(r.warnings).toEqual(['k.conf:4: [web] opens port 443 (its command says so): port 443 used, not -p 1194/udp']);
+  });
+  it('-p equal to what the command opens: no warning', () => {
+    expect(importKnockd(c, 'h', 443).warnings).toEqual([]);
+  });
+});
