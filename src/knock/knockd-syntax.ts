@@ -7,6 +7,12 @@ import { isPort, type Knock } from './tokens.js';
 /** knockd's SEQ_MAX: it refuses a longer `sequence` and skips a longer one-time line. */
 export const KNOCKD_MAX_KNOCKS = 32;
 
+/**
+ * knockd reads its files with fgets(line, PATH_MAX): a longer line is read as two, the rest as a
+ * line of its own. Lines are kept to this many bytes (before the newline), so none is split.
+ */
+export const KNOCKD_MAX_LINE = 4094;
+
 /** isspace() in the C locale knockd runs in: not 0xA0 (a non-breaking space), nor any other. */
 const EDGES = /^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g;
 /** The tokens knockd and a reader of the line agree on: atoi() reads the digits, the protocol is trimmed. */

@@ -2,7 +2,7 @@
 // sequence, seq_timeout, command or start_command/stop_command/cmd_timeout, tcpflags.
 import { ConfigError } from '../shared/errors.js';
 import type { Knock } from '../knock/tokens.js';
-import { knockdTrim, parseKnockdSequence } from '../knock/knockd-syntax.js';
+import { KNOCKD_MAX_LINE, knockdTrim, parseKnockdSequence } from '../knock/knockd-syntax.js';
 
 export interface KnockdSection {
   name: string;
@@ -46,6 +46,10 @@ export function parseKnockdConf(text: string, file: string): KnockdConf {
     const lineNo = i + 1;
     // knockd's trim(): C whitespace only, so a non-breaking space stays part of what it reads.
     const line = knockdTrim(rawLine);
+    // A comment too: its rest would be a line without the '#'.
+    if (line !== '' && Buffer.byteLength(rawLine) > KNOCKD_MAX_LINE) {
+      throw new ConfigError(`${file}:${lineNo}: line longer than knockd reads (${KNOCKD_MAX_LINE} bytes): knockd would read the rest as a line of its own`);
+    }
     if (line === '' || line.startsWith('#')) return;
     const header = /^\[([^\]]+)\]$/.exec(line);
     if (header) {

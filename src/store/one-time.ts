@@ -5,7 +5,7 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, RuntimeError, reasonOf } from '../shared/errors.js';
 import type { Knock } from '../knock/tokens.js';
-import { knockdTrim, parseKnockdSequence } from '../knock/knockd-syntax.js';
+import { KNOCKD_MAX_LINE as MAX_LINE, knockdTrim, parseKnockdSequence } from '../knock/knockd-syntax.js';
 
 export interface OneTimeLine {
   /** 1-based line number in the file. */
@@ -26,8 +26,6 @@ export interface OneTimeState {
 
 /** A list of sequences is small; anything bigger is not one. */
 export const MAX_ONE_TIME_BYTES = 1024 * 1024;
-/** knockd reads lines with fgets(PATH_MAX) and takes at most SEQ_MAX (32) knocks. */
-const MAX_LINE = 4094;
 /** A claim holds the lock for milliseconds: one this old was left by a killed process. */
 export const STALE_LOCK_MS = 10_000;
 const LOCK_WAIT_MS = 5_000;
@@ -49,9 +47,10 @@ export function parseOneTime(bytes: Buffer, file: string): OneTimeLine[] {
     const raw = bytes.subarray(offset, stop).toString('latin1');
     // knockd's trim(): C whitespace only (a line of 0xA0 is a sequence to knockd, not a blank).
     const text = knockdTrim(raw);
+    // A used line too: knockd would read its rest as a line without the '#'.
+    if (text !== '' && raw.length > MAX_LINE) throw new ConfigError(`${file}:${lineNo}: line longer than knockd reads (${MAX_LINE} bytes)`);
     if (text !== '' && !text.startsWith('#')) {
       const where = `${file}:${lineNo}`;
-      if (raw.length > MAX_LINE) throw new ConfigError(`${where}: line longer than knockd reads (${MAX_LINE} bytes)`);
       lines.push({ line: lineNo, offset, knocks: parseKnockdSequence(text, where) });
     }
     offset = stop + 1;

@@ -67,7 +67,7 @@ test('2000 generated lines: accepted only where knockd reads exactly those knock
     }
     accepted++;
     expect(ours).toEqual(model);
-    expect(ours.every((k) => k.port >= 1)).toBe(true);
+    expect(ours.every((k) => k.protocol !== 'icmp' && k.port >= 1)).toBe(true);
   }
   // The generator reaches both sides (a run that accepted or refused everything would prove nothing).
   expect(accepted).toBeGreaterThan(50);

@@ -91,3 +91,10 @@ test('sequence tokens: spaces around commas, protocol case-insensitive, bare por
     { protocol: 'tcp', port: 3 },
   ]);
 });
+
+test('a line knockd would read as two (over 4094 bytes) is refused naming it, a comment too', () => {
+  const long = `[a]\nsequence = 1,2\ncommand = /bin/echo ${'x'.repeat(4100)}\n`;
+  expect(() => parseKnockdConf(long, 'k.conf')).toThrow('k.conf:3: line longer than knockd reads (4094 bytes): knockd would read the rest as a line of its own');
+  expect(() => parseKnockdConf(`# ${'x'.repeat(5000)}\n[a]\nsequence = 1,2\n`, 'k.conf')).toThrow('k.conf:1: line longer than knockd reads');
+  expect(parseKnockdConf(`# ${'x'.repeat(4000)}\n[a]\nsequence = 1,2\ncommand = /bin/echo ${'x'.repeat(4000)}\n`, 'k.conf').sections).toHaveLength(1);
+});

@@ -168,3 +168,8 @@ describe('the lock beside the file', () => {
     expect(readFileSync(f, 'utf8')).toBe(' 1,2\n');
   });
 });
+
+test('a line knockd would read as two is refused, a used one too (its rest would lose the #)', () => {
+  expect(() => parseOneTime(Buffer.from(` 1,2\n#${'1,'.repeat(2100)}1\n 3,4\n`), 'f')).toThrow('f:2: line longer than knockd reads (4094 bytes)');
+  expect(parseOneTime(Buffer.from(`#${'1,'.repeat(2000)}1\n 3,4\n`), 'f').map((l) => l.line)).toEqual([2]);
+});
