@@ -125,6 +125,15 @@ describeLab("knockd's files as knockd 0.8 reads them (netns, real knockd)", ['kn
     const imported = await runKnock(['import', file, '--host', SERVER_V4, '-n'], { env: home.env });
     expect(imported).toMatchObject({ code: 2, stdout: '', stderr: `knock: ${file}:4: [long] sequence: 33 knocks; knockd 0.8 takes at most 32 in a sequence\n` });
   });
+
+  test('a comment longer than knockd reads: knockd reads its rest as a directive and stops; knock refuses naming FILE:LINE', async () => {
+    const file = home.writeFile('long-comment.conf', `[options]\n  logfile = ${dir}/long2.log\n# ${'x'.repeat(5000)}\n[door]\n  sequence = 7601,7602\n  command = /bin/true\n`);
+    const real = await runProcess('ip', ['netns', 'exec', lab.server, 'knockd', '-i', 'veth0', '-c', file, '-D'], { timeoutMs: 10000 });
+    expect(real.code).not.toBe(0);
+    expect(real.stderr).toContain('config: line 4: syntax error');
+    const imported = await runKnock(['import', file, '--host', SERVER_V4, '-n'], { env: home.env });
+    expect(imported).toMatchObject({ code: 2, stdout: '', stderr: `knock: ${file}:3: line longer than knockd reads (4094 bytes): knockd would read the rest as a line of its own\n` });
+  });
 });
 
 function readOpens(dir: string, name: string): string {
