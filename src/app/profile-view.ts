@@ -2,13 +2,14 @@
 import { formatKnockInFull } from '../knock/tokens.js';
 import type { Profile, ProfileStore } from '../store/profiles.js';
 import { readOneTime } from '../store/one-time.js';
+import type { Trust } from '../files/guard.js';
 import { reasonOf } from '../shared/errors.js';
 
 /** Unused lines of a one-time profile's file, or why it cannot be read (list and show go on). */
-export async function oneTimeLeft(profile: Profile): Promise<{ left: number; next?: string; line?: number } | { error: string } | undefined> {
+export async function oneTimeLeft(profile: Profile, trust: Trust): Promise<{ left: number; next?: string; line?: number } | { error: string } | undefined> {
   if (!profile.oneTimeSequences) return undefined;
   try {
-    const { unused } = await readOneTime(profile.oneTimeSequences);
+    const { unused } = await readOneTime(profile.oneTimeSequences, trust);
     const first = unused[0];
     return { left: unused.length, ...(first ? { next: first.knocks.map(formatKnockInFull).join(' '), line: first.line } : {}) };
   } catch (error) {

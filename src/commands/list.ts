@@ -16,7 +16,7 @@ export const listCommand = defineCommand<object>({
   async run(args, ctx) {
     const store = await ctx.store();
     const profiles = [...store.profiles.values()];
-    const oneTime = await Promise.all(profiles.map(oneTimeLeft));
+    const oneTime = await Promise.all(profiles.map((p) => oneTimeLeft(p, ctx.trust)));
     if (args.json) {
       ctx.json({ file: store.file ?? null, profiles: profiles.map((p, i) => profileToJson(p, Boolean(args.verbose), oneTime[i])), groups: groupsToJson(store) });
       return 0;

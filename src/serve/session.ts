@@ -7,6 +7,7 @@ import { startGuard, type GuardEvent, type GuardSpec, type StartGuard } from './
 import { KnockMachine, type DoorEvent, type MachineEvent } from './knock-machine.js';
 import { listenKnock, type Closable, type ListenKnock } from './listeners.js';
 import { hostPort } from '../shared/address.js';
+import type { Trust } from '../files/guard.js';
 
 export interface ServeDeps {
   /** Wall-clock ms (knockd times sequences by packet timestamps, whole seconds). */
@@ -36,6 +37,8 @@ export interface ServeConfig {
   onClose?: string;
   guard?: GuardSpec;
   env: NodeJS.ProcessEnv;
+  /** Whose one-time lists are trusted (the Context's). */
+  trust: Trust;
   /** Run the doors' own commands (knockd.conf's command/stop_command); otherwise each is only reported. */
   runDoorCommands?: boolean;
 }
@@ -203,7 +206,7 @@ export class ServeSession {
    */
   private nextOneTime(door: Door, file: string): void {
     door.sequence = [];
-    void claimOneTime(file).then(
+    void claimOneTime(file, this.config.trust).then(
       (claimed) => {
         if (this.stopped) return;
         door.sequence = claimed.next ? claimed.next.knocks.map(toDoorKnock) : [];
