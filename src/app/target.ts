@@ -3,7 +3,7 @@ import type { Context } from './context.js';
 import { ConfigError, RuntimeError, UsageError } from '../shared/errors.js';
 import { checkDelay, checkSequence, checkTtl, parseKnockToken, type Knock } from '../knock/tokens.js';
 import { scheduleKnocks, type KnockPlan, type PlanAction } from '../knock/plan.js';
-import { brokenProfileMessage, type Profile } from '../store/profiles.js';
+import { brokenProfileMessage, formatServicePort, type Profile } from '../store/profiles.js';
 import { resolveHost, type FamilyOption } from '../knock/resolve.js';
 import { localSource } from '../knock/source.js';
 import net from 'node:net';
@@ -35,6 +35,8 @@ export interface TargetRequest {
   ttl?: number;
   /** --source: overrides the profile's source (an address or an interface name). */
   source?: string;
+  /** What connects after the knock over TCP (`ssh`): a profile whose service is UDP is refused. */
+  tcpService?: string;
 }
 
 export interface ProfileLookup {
@@ -77,6 +79,12 @@ export async function requireProfile(ctx: Context, target: string, lookup: Profi
   throw new ConfigError(`unknown profile '${target}'${where}${hint}${adHoc}`);
 }
 
+/** ssh connects over TCP: a profile whose service is UDP is refused (exit 2) before anything is sent. */
+export function requireTcpService(profile: Profile, who: string): void {
+  if (profile.portProtocol !== 'udp' || profile.port === undefined) return;
+  throw new UsageError(`profile '${profile.name}': service ${formatServicePort(profile.port, profile.portProtocol)} is UDP; ${who} needs TCP`);
+}
+
 /** Validates everything and resolves the address once; sends nothing. */
 export async function prepareTarget(ctx: Context, request: TargetRequest): Promise<PreparedTarget> {
   const { target, action } = request;
@@ -101,6 +109,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
   }
   const port = request.port ?? (await ctx.ssh.lookup(target))?.port;
   const profile = await requireProfile(ctx, target, { ...(port !== undefined ? { port } : {}), ...(request.adHoc ? { adHoc: request.adHoc } : {}) });
+  if (request.tcpService !== undefined) requireTcpService(profile, request.tcpService);
   const oneTime = action === 'open' && profile.oneTimeSequences !== undefined ? await readOneTime(profile.oneTimeSequences, ctx.trust) : undefined;
   if (oneTime?.warning) ctx.warn(oneTime.warning);
   if (oneTime && !oneTime.unused[0]) throw exhausted(oneTime.file);

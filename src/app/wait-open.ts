@@ -3,9 +3,12 @@
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from './context.js';
 import { UsageError } from '../shared/errors.js';
+import { formatServicePort } from '../store/profiles.js';
 import type { KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
-import { hostPort, waitForPorts, waitForPortsAny } from '../knock/ready.js';
+import { parsePortText } from '../knock/tokens.js';
+import { waitForPorts, waitForPortsAny } from '../knock/ready.js';
+import { hostPort } from '../shared/address.js';
 
 export const DEFAULT_WAIT_TIMEOUT_S = 10;
 /** ssh's port: what a bare --wait waits for when neither profile nor ~/.ssh/config says. */
@@ -27,11 +30,7 @@ export function waitOptions(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
 
 export function parseWaitPorts(value: string, fallback: number | undefined): number[] {
   if (value.trim() === '') return [fallback ?? DEFAULT_WAIT_PORT];
-  return value.split(',').map((part) => {
-    const port = Number(part.trim());
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--wait: '${part}' is not a port number (1-65535)`);
-    return port;
-  });
+  return value.split(',').map((part) => parsePortText(part, '--wait:'));
 }
 
 export interface WaitPlan {
@@ -40,8 +39,13 @@ export interface WaitPlan {
 }
 
 /** --wait as data, validated before any knock leaves; undefined without --wait. */
-export function planWait(args: WaitArgs, profilePort: number | undefined): WaitPlan | undefined {
+export function planWait(args: WaitArgs, profilePort: number | undefined, profileProtocol?: 'udp'): WaitPlan | undefined {
   if (args.wait === undefined) return undefined;
+  // A UDP service gives no sign of being open (no handshake, and silence is what a DROP gives too):
+  // refused rather than waited for, so that `knock open vpn --wait && ...` cannot go on unopened.
+  if (profileProtocol === 'udp' && args.wait.trim() === '' && profilePort !== undefined) {
+    throw new UsageError(`--wait: service ${formatServicePort(profilePort, profileProtocol)} is UDP, which --wait cannot probe (it connects over TCP); knock without --wait, or name a TCP port: --wait PORT`);
+  }
   const ports = parseWaitPorts(args.wait, profilePort);
   const timeout = Number(args.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_S);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--wait-timeout ${JSON.stringify(args.waitTimeout)} must be a number of seconds > 0`);

@@ -1,10 +1,11 @@
 // knock add NAME HOST KNOCK... [--close KNOCK...]: writes a profile into the user's store.
 import { UsageError } from '../shared/errors.js';
-import { formatKnock, parseKnockToken, type Knock } from '../knock/tokens.js';
+import { parseKnockToken, storedKnock } from '../knock/tokens.js';
 import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
+import { COMMAND_NAMES } from '../app/command-names.js';
 import type { StoredProfile } from '../store/write.js';
 import { defineCommand } from './command.js';
-import { msOption, portOption, secondsOption } from './options.js';
+import { msOption, secondsOption, servicePortOption } from './options.js';
 
 interface AddArgs {
   name: string;
@@ -13,23 +14,15 @@ interface AddArgs {
   close?: (string | number)[];
   delay?: number;
   seqTimeout?: number;
-  port?: number;
+  port?: number | string;
   force?: boolean;
 }
-
-/** Subcommands win over profile names, so a profile named like one is reachable only as `knock open NAME`. */
-export const COMMAND_NAMES = ['open', 'close', 'list', 'ls', 'add', 'remove', 'rm', 'show', 'import', 'lint', 'completion', 'proxy', 'ssh-config', 'serve'];
 
 export function checkProfileName(name: string): string {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$/.test(name)) {
     throw new UsageError(`profile name '${name}' is not usable (letters, digits and _ . @ + -, not starting with -)`);
   }
   return name;
-}
-
-/** A knock as the store writes it: a bare TCP port as a number, anything else as its token. */
-export function storedKnock(knock: Knock): number | string {
-  return knock.protocol === 'tcp' && knock.delay === undefined ? knock.port : formatKnock(knock);
 }
 
 export function parseTokens(tokens: readonly (string | number)[], what: string): (number | string)[] {
@@ -51,7 +44,7 @@ export const addCommand = defineCommand<AddArgs>({
       .option('close', { type: 'string', array: true, describe: 'a close sequence', requiresArg: true })
       .option('delay', { alias: 'd', type: 'string', coerce: msOption('-d/--delay'), describe: 'ms between knocks (default 100)', requiresArg: true })
       .option('seq-timeout', { type: 'string', coerce: secondsOption('--seq-timeout'), describe: "the server's window for the sequence, s (default 25)", requiresArg: true })
-      .option('port', { alias: 'p', type: 'string', coerce: portOption('-p/--port'), describe: 'the service port behind the door (e.g. ssh)', requiresArg: true })
+      .option('port', { alias: 'p', type: 'string', coerce: servicePortOption('-p/--port'), describe: 'the service port behind the door (e.g. ssh; 1194/udp for a UDP service)', requiresArg: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'replace a profile of the same name' }),
   takesRest: true,
   async run(args, ctx) {

@@ -6,22 +6,32 @@ import { importKnockd, type ImportedProfile } from '../knockd/import.js';
 import { parseKnockdConf } from '../knockd/conf.js';
 import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
 import { editStoreText } from '../store/write.js';
+import { parseServicePort } from '../store/profiles.js';
 import { defineCommand } from './command.js';
+import { servicePortOption } from './options.js';
 
 function summary(p: ImportedProfile) {
   return {
     name: p.name,
     sections: p.sections,
     close: Boolean(p.profile.close),
-    ...(p.profile.port !== undefined ? { port: p.profile.port, portFrom: p.portFrom } : {}),
+    ...servicePortJson(p.profile.port),
+    ...(p.profile.port !== undefined ? { portFrom: p.portFrom } : {}),
     ...(p.closesAfterS !== undefined ? { closesAfterS: p.closesAfterS } : {}),
   };
+}
+
+/** A stored service port in JSON: `port` a number, and `portProtocol: 'udp'` for a UDP service. */
+function servicePortJson(value: number | string | undefined): { port?: number; portProtocol?: 'udp' } {
+  const service = value === undefined ? 'bad' : parseServicePort(value);
+  if (service === 'bad') return {};
+  return { port: service.port, ...(service.protocol === 'udp' ? { portProtocol: 'udp' as const } : {}) };
 }
 
 interface ImportArgs {
   file: string;
   host?: string;
-  port?: number;
+  port?: number | string;
   force?: boolean;
   dryRun?: boolean;
   oneTimeDir?: string;
@@ -37,7 +47,7 @@ export const importCommand = defineCommand<ImportArgs>({
     yargs
       .positional('file', { type: 'string', describe: 'a knockd server config, e.g. /etc/knockd.conf' })
       .option('host', { type: 'string', describe: 'the server the profiles knock (knockd.conf does not say)', requiresArg: true })
-      .option('port', { alias: 'p', type: 'number', describe: 'the service port behind the door', requiresArg: true })
+      .option('port', { alias: 'p', type: 'string', coerce: servicePortOption('-p/--port'), describe: 'the service port behind the door (1194/udp for a UDP service)', requiresArg: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'replace profiles of the same names' })
       .option('one-time-dir', {
         type: 'string',

@@ -7,7 +7,8 @@ import { sendPlan, type SendResult } from '../app/send-plan.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
 import { msOption } from './options.js';
-import { COMMAND_NAMES } from './add.js';
+import { isTtl } from '../knock/tokens.js';
+import { COMMAND_NAMES } from '../app/command-names.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
@@ -29,7 +30,7 @@ export const parseDelayOption = msOption('-d/--delay');
 /** --ttl N, read as typed (an integer 1-255). */
 export function parseTtlOption(value: unknown): number {
   const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 255) throw new UsageError(`--ttl '${text}' is not a TTL (1-255)`);
+  if (!/^\d+$/.test(text) || !isTtl(Number(text))) throw new UsageError(`--ttl '${text}' is not a TTL (1-255)`);
   return Number(text);
 }
 
@@ -110,7 +111,7 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
     // A one-time line is taken only after --wait too has been validated.
     peek: true,
   });
-  const wait = planWait(args, prepared.port);
+  const wait = planWait(args, prepared.port, prepared.profile?.portProtocol);
   const ready = args.dryRun ? prepared : await takeOneTime(prepared);
   const { plan, plans } = ready;
   // With --json and --wait, the objects wait for the wait's result (on the first plan's address).

@@ -1,47 +1,10 @@
 // knock list: the profiles of the store, without their sequences unless -v.
 import { formatKnockInFull } from '../knock/tokens.js';
 import { countKnocks } from '../knock/plan.js';
-import type { Profile, ProfileStore } from '../store/profiles.js';
-import { readOneTime } from '../store/one-time.js';
-import type { Trust } from '../files/guard.js';
-import { reasonOf } from '../shared/errors.js';
+import { formatServicePort } from '../store/profiles.js';
+import { groupsToJson, oneTimeLeft, profileToJson } from '../app/profile-view.js';
 import { defineCommand } from './command.js';
 import { printable } from '../shared/printable.js';
-
-/** Unused lines of a one-time profile's file, or why it cannot be read (list and show go on). */
-export async function oneTimeLeft(profile: Profile, trust: Trust): Promise<{ left: number; next?: string; line?: number } | { error: string } | undefined> {
-  if (!profile.oneTimeSequences) return undefined;
-  try {
-    const { unused } = await readOneTime(profile.oneTimeSequences, trust);
-    const first = unused[0];
-    return { left: unused.length, ...(first ? { next: first.knocks.map(formatKnockInFull).join(' '), line: first.line } : {}) };
-  } catch (error) {
-    return { error: reasonOf(error) };
-  }
-}
-
-export function groupsToJson(store: ProfileStore): { name: string; members: string[] }[] {
-  return [...(store.groups ?? new Map<string, string[]>()).entries()].map(([name, members]) => ({ name, members }));
-}
-
-export function profileToJson(profile: Profile, withSequences: boolean, oneTime?: Awaited<ReturnType<typeof oneTimeLeft>>): Record<string, unknown> {
-  return {
-    name: profile.name,
-    ...(profile.host ? { host: profile.host } : {}),
-    ...(profile.port ? { port: profile.port } : {}),
-    delay: profile.delay,
-    seqTimeout: profile.seqTimeout,
-    ...(profile.ttl !== undefined ? { ttl: profile.ttl } : {}),
-    ...(profile.source ? { source: profile.source } : {}),
-    ...(profile.family ? { family: profile.family } : {}),
-    openKnocks: profile.open.length,
-    closeKnocks: profile.close?.length ?? 0,
-    ...(withSequences ? { open: profile.open.map(formatKnockInFull), ...(profile.close ? { close: profile.close.map(formatKnockInFull) } : {}) } : {}),
-    ...(profile.oneTimeSequences ? { oneTimeSequences: profile.oneTimeSequences } : {}),
-    ...(oneTime && 'left' in oneTime ? { oneTimeLeft: oneTime.left } : {}),
-    ...(oneTime && 'error' in oneTime ? { oneTimeError: oneTime.error } : {}),
-  };
-}
 
 export const listCommand = defineCommand<object>({
   command: ['list', 'ls'],
@@ -83,7 +46,9 @@ export const listCommand = defineCommand<object>({
         ? `${open ?? `open: ${p.open.map(formatKnockInFull).join(' ')}`}${p.close ? `  close: ${p.close.map(formatKnockInFull).join(' ')}` : ''}`
         : `${open ?? `open ${countKnocks(p.open.length)}`}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
       // A name or host from the store may hold terminal escapes: shown, not obeyed.
-      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}`) + '\n');
+      // A UDP service is the exception worth a word (ssh-config and proxy refuse it).
+      const service = p.port && p.portProtocol ? `, service ${formatServicePort(p.port, p.portProtocol)}` : '';
+      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}${service}`) + '\n');
     }
     for (const { name, members } of groupsToJson(store)) ctx.io.stdout.write(`@${name}  ${members.join(' ')}\n`);
     return 0;

@@ -1,6 +1,11 @@
 // Numeric options read as typed: yargs' own number parsing turns "abc" into NaN and "" into 0,
 // and the message must name the option, not the store it would have been written to.
 import { UsageError } from '../shared/errors.js';
+import { parseServicePort, storedServicePort } from '../store/profiles.js';
+import { parsePortText } from '../knock/tokens.js';
+
+/** yargs gives an option given twice as an array: the last one counts. */
+const lastValue = (value: unknown): string => String(Array.isArray(value) ? value.at(-1) : value).trim();
 
 export interface NumberRule {
   /** How the option is named in messages: `-d/--delay`. */
@@ -15,7 +20,7 @@ export interface NumberRule {
 }
 
 export function parseNumberOption(value: unknown, rule: NumberRule): number {
-  const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
+  const text = lastValue(value);
   const pattern = rule.integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
   const n = Number(text);
   const low = rule.exclusiveMin ? n <= rule.min : n < rule.min;
@@ -26,10 +31,19 @@ export function parseNumberOption(value: unknown, rule: NumberRule): number {
   return n;
 }
 
-export const portOption = (option: string) => (value: unknown) =>
-  parseNumberOption(value, { option, unit: 'a port number', integer: true, min: 1, max: 65535 });
+export const portOption = (option: string) => (value: unknown) => parsePortText(lastValue(value), option);
 
 export const secondsOption = (option: string) => (value: unknown) =>
   parseNumberOption(value, { option, unit: 'a number of seconds', min: 0, exclusiveMin: true });
 
 export const msOption = (option: string) => (value: unknown) => parseNumberOption(value, { option, unit: 'a number of milliseconds', min: 0 });
+
+/** A service port as given (`22`, `22/tcp`, `1194/udp`), as the store writes it: 22, or "1194/udp". */
+export const servicePortOption = (option: string) => (value: unknown): number | string => {
+  const text = lastValue(value);
+  // A bare number gets the port's own message; only a PORT/PROTO form names the protocols.
+  if (!text.includes('/')) return parsePortText(text, option);
+  const service = parseServicePort(text);
+  if (service === 'bad') throw new UsageError(`${option} '${text}' is not a port number (1-65535), optionally with /tcp or /udp (1194/udp)`);
+  return storedServicePort(service.port, service.protocol);
+};

@@ -1,11 +1,10 @@
 // knock proxy HOST PORT: an ssh ProxyCommand (stdout is the connection; nothing else goes there).
-import { UsageError } from '../shared/errors.js';
 
 import { runProxy } from '../proxy/session.js';
 import { currentSelf } from '../proxy/self.js';
 import { WATCHDOG_COMMAND, runWatchdog } from '../proxy/watchdog.js';
 import { defineCommand } from './command.js';
-import { secondsOption } from './options.js';
+import { portOption, secondsOption } from './options.js';
 
 interface ProxyArgs {
   host: string;
@@ -39,7 +38,7 @@ export const proxyCommand = defineCommand<ProxyArgs>({
   run: (args, ctx) =>
     runProxy(ctx, {
       target: String(args.host),
-      port: parsePort(args.port),
+      port: portOption('port')(args.port),
       connectTimeoutMs: parseTimeout(args.connectTimeout, '--connect-timeout'),
       self: currentSelf(),
     }),
@@ -56,9 +55,3 @@ export const watchdogCommand = defineCommand<object>({
       execute: ctx.executeOptions(),
     }),
 });
-
-function parsePort(value: unknown): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`port '${String(value)}' is not a port number (1-65535)`);
-  return port;
-}

@@ -19,7 +19,7 @@ interface RulesArgs {
 export function parsePorts(text: string): number[] {
   return text.split(',').map((part) => {
     if (!/^\d+$/.test(part.trim())) throw new UsageError(`--port '${text}': expected PORT[,PORT...]`);
-    return checkPort(Number(part), '--port');
+    return checkPort(Number(part.trim()), '--port');
   });
 }
 

@@ -3,7 +3,8 @@ import { requireProfile } from '../app/target.js';
 import { formatKnockInFull } from '../knock/tokens.js';
 import { defineCommand } from './command.js';
 import { printable } from '../shared/printable.js';
-import { oneTimeLeft, profileToJson } from './list.js';
+import { oneTimeLeft, profileToJson } from '../app/profile-view.js';
+import { formatServicePort } from '../store/profiles.js';
 
 export const showCommand = defineCommand<{ name: string }>({
   command: 'show <name>',
@@ -28,7 +29,7 @@ export const showCommand = defineCommand<{ name: string }>({
     const lines = [
       `name:        ${profile.name}`,
       `host:        ${profile.host ?? '(ssh config HostName, else the name)'}`,
-      ...(profile.port ? [`port:        ${profile.port}`] : []),
+      ...(profile.port ? [`port:        ${formatServicePort(profile.port, profile.portProtocol)}`] : []),
       oneTimeText ?? `open:        ${profile.open.map(formatKnockInFull).join(' ')}`,
       ...(profile.close ? [`close:       ${profile.close.map(formatKnockInFull).join(' ')}`] : []),
       `delay:       ${profile.delay} ms`,

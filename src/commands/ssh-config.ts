@@ -1,5 +1,5 @@
 // knock ssh-config NAME [--add]: the Host block that makes ssh knock by itself.
-import { requireProfile } from '../app/target.js';
+import { requireProfile, requireTcpService } from '../app/target.js';
 import { addToSshConfigFile } from '../ssh/config-file.js';
 import { renderHostBlock, sshPercentEscape, type HostBlock } from '../ssh/host-block.js';
 import { currentSelf, shellQuote } from '../proxy/self.js';
@@ -25,6 +25,7 @@ export const sshConfigCommand = defineCommand<SshConfigArgs>({
       .option('add', { type: 'boolean', describe: 'add it to ~/.ssh/config (backup kept; refuses if the host already has a ProxyCommand)' }),
   async run(args, ctx) {
     const profile = await requireProfile(ctx, String(args.name));
+    requireTcpService(profile, 'ssh');
     const self = currentSelf();
     // ssh runs ProxyCommand through a shell on POSIX; Windows OpenSSH starts it directly,
     // where a script needs its interpreter named.

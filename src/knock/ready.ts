@@ -2,6 +2,7 @@
 // the last knock (knockd runs a command), so connects are retried within a bounded window.
 import net from 'node:net';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
+import { hostPort } from '../shared/address.js';
 import type { Destination } from './transport/transport.js';
 
 export interface ReadyOptions {
@@ -153,10 +154,6 @@ export async function waitForPorts(to: Destination, ports: readonly number[], wi
       throw new RuntimeError(`${hostPort(to.address, port)} did not accept a connection within ${formatSeconds(windowMs)}: ${error.reason}`);
     }
   }
-}
-
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 export function formatSeconds(ms: number): string {

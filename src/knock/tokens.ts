@@ -39,8 +39,23 @@ const TOKEN_HELP = 'expected PORT, PORT:tcp, PORT:udp, PORT:connect, icmp or icm
 /** `what` names where the value came from when the message has no other context. */
 const inWhat = (what: string | undefined) => (what ? ` in ${what}` : '');
 
+/** The one rule for a TCP or UDP port, wherever one comes from: a whole number 1-65535. */
+export function isPort(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/**
+ * A port as typed on a command line or written in a file: digits only (Number() would also take
+ * "0x16", "1e1" and " "), then isPort(). `what` leads the message: `--wait: 'x' is not a port number (1-65535)`.
+ */
+export function parsePortText(text: string, what: string): number {
+  const t = text.trim();
+  if (!/^\d+$/.test(t) || !isPort(Number(t))) throw new UsageError(`${what} '${t}' is not a port number (1-65535)`);
+  return Number(t);
+}
+
 export function checkPort(port: number, what?: string): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  if (!isPort(port)) {
     throw new UsageError(`port ${port}${inWhat(what)} is out of range (1-65535)`);
   }
   return port;
@@ -71,8 +86,13 @@ export function checkDelay(delay: unknown, what?: string): number {
 }
 
 /** An IP TTL or IPv6 hop limit. */
+/** The one rule for an IP TTL / IPv6 hop limit: a whole number 1-255. */
+export function isTtl(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 255;
+}
+
 export function checkTtl(ttl: unknown, what?: string): number {
-  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 255) {
+  if (!isTtl(ttl)) {
     throw new UsageError(`TTL ${typeof ttl === 'number' ? ttl : JSON.stringify(ttl)}${inWhat(what)} is out of range (1-255)`);
   }
   return ttl;
@@ -197,6 +217,14 @@ export function formatKnock(knock: Knock): string {
   if (knock.protocol === 'icmp') return knock.size === DEFAULT_ICMP_SIZE ? 'icmp' : `icmp:${knock.size}`;
   if (knock.connect) return `${knock.port}:connect`;
   return knock.protocol === 'tcp' ? String(knock.port) : `${knock.port}:${knock.protocol}`;
+}
+
+/**
+ * A knock as the store writes it (add, import): a bare TCP port as a number, anything else as
+ * its token (`7000:connect` stays one: a bare 7000 would lose the handshake).
+ */
+export function storedKnock(knock: Knock): number | string {
+  return knock.protocol === 'tcp' && !knock.connect && knock.delay === undefined ? knock.port : formatKnock(knock);
 }
 
 /** The token and, where a sequence is shown in full, its payload: `8000:udp(hex:dead)`. */

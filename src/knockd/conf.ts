@@ -1,7 +1,8 @@
 // knockd.conf, as knockd reads it: [options] and one [section] per sequence, with
 // sequence, seq_timeout, command or start_command/stop_command/cmd_timeout, tcpflags.
 import { ConfigError } from '../shared/errors.js';
-import { checkPort, type Knock } from '../knock/tokens.js';
+import type { Knock } from '../knock/tokens.js';
+import { KNOCKD_MAX_LINE, knockdTrim, parseKnockdSequence } from '../knock/knockd-syntax.js';
 
 export interface KnockdSection {
   name: string;
@@ -26,31 +27,46 @@ export interface KnockdConf {
   sections: KnockdSection[];
 }
 
+interface PendingSection {
+  name: string;
+  line: number;
+  raw: Record<string, string>;
+  /** The line of each key, for messages about its value. */
+  lines: Record<string, number>;
+}
+
 export function parseKnockdConf(text: string, file: string): KnockdConf {
   const options: Record<string, string> = {};
   const sections: KnockdSection[] = [];
-  let current: { name: string; line: number; raw: Record<string, string> } | undefined;
-  const pending: { name: string; line: number; raw: Record<string, string> }[] = [];
+  let current: PendingSection | undefined;
+  const pending: PendingSection[] = [];
   let inOptions = false;
 
   text.split(/\r?\n/).forEach((rawLine, i) => {
     const lineNo = i + 1;
-    const line = rawLine.replace(/^\s+|\s+$/g, '');
+    // knockd's trim(): C whitespace only, so a non-breaking space stays part of what it reads.
+    const line = knockdTrim(rawLine);
+    // A comment too: its rest would be a line without the '#'.
+    if (line !== '' && Buffer.byteLength(rawLine) > KNOCKD_MAX_LINE) {
+      throw new ConfigError(`${file}:${lineNo}: line longer than knockd reads (${KNOCKD_MAX_LINE} bytes): knockd would read the rest as a line of its own`);
+    }
     if (line === '' || line.startsWith('#')) return;
     const header = /^\[([^\]]+)\]$/.exec(line);
     if (header) {
       const name = header[1]!.trim();
       inOptions = name.toLowerCase() === 'options';
-      current = inOptions ? undefined : { name, line: lineNo, raw: {} };
+      current = inOptions ? undefined : { name, line: lineNo, raw: {}, lines: {} };
       if (current) pending.push(current);
       return;
     }
     const eq = line.indexOf('=');
-    const key = (eq < 0 ? line : line.slice(0, eq)).trim().toLowerCase();
-    const value = eq < 0 ? '' : line.slice(eq + 1).trim();
+    const key = knockdTrim(eq < 0 ? line : line.slice(0, eq)).toLowerCase();
+    const value = eq < 0 ? '' : knockdTrim(line.slice(eq + 1));
     if (inOptions) options[key] = value;
-    else if (current) current.raw[key] = value;
-    else throw new ConfigError(`${file}:${lineNo}: '${key}' outside any [section]`);
+    else if (current) {
+      current.raw[key] = value;
+      current.lines[key] = lineNo;
+    } else throw new ConfigError(`${file}:${lineNo}: '${key}' outside any [section]`);
   });
 
   for (const section of pending) {
@@ -59,7 +75,7 @@ export function parseKnockdConf(text: string, file: string): KnockdConf {
     // With one_time_sequences the file gives the sequence (knockd reads it in place of one).
     const oneTime = section.raw.one_time_sequences;
     if (sequenceText === undefined && oneTime === undefined) throw new ConfigError(`${where}: no sequence`);
-    const sequence = oneTime === undefined && sequenceText !== undefined ? parseKnockdSequence(sequenceText, where) : [];
+    const sequence = oneTime === undefined && sequenceText !== undefined ? parseKnockdSequence(sequenceText, `${file}:${section.lines.sequence}: [${section.name}] sequence`) : [];
     const result: KnockdSection = { name: section.name, line: section.line, sequence, raw: section.raw };
     const num = (key: string): number | undefined => {
       const v = section.raw[key];
@@ -79,19 +95,4 @@ export function parseKnockdConf(text: string, file: string): KnockdConf {
     sections.push(result);
   }
   return { file, options, sections };
-}
-
-/** knockd's sequence syntax: comma-separated PORT[:tcp|udp]; knockd has no ICMP knocks. */
-export function parseKnockdSequence(text: string, where: string): Knock[] {
-  const tokens = text.split(',').map((t) => t.trim()).filter(Boolean);
-  if (tokens.length === 0) throw new ConfigError(`${where}: empty sequence`);
-  return tokens.map((token) => {
-    const m = /^(\d+)(?::(tcp|udp))?$/i.exec(token);
-    if (!m) throw new ConfigError(`${where}: '${token}' is not a knockd knock (PORT, PORT:tcp or PORT:udp)`);
-    try {
-      return { protocol: (m[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp', port: checkPort(Number(m[1]), `'${token}'`) };
-    } catch (error) {
-      throw new ConfigError(`${where}: ${(error as Error).message}`);
-    }
-  });
 }

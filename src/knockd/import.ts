@@ -1,8 +1,9 @@
 // From a knockd server config to client profiles: one profile per [section], and one for
 // each obvious [openX]/[closeX] pair, with the close sequence from the close section.
-import { formatKnock, type Knock } from '../knock/tokens.js';
+import { isPort, storedKnock, type Knock } from '../knock/tokens.js';
 import type { KnockdConf, KnockdSection } from './conf.js';
 import type { StoredProfile } from '../store/write.js';
+import { formatServicePort, parseServicePort, storedServicePort } from '../store/profiles.js';
 
 export interface ImportedProfile {
   name: string;
@@ -32,28 +33,64 @@ export function profileNameOf(section: string): string {
   return name === '' ? 'knockd' : name;
 }
 
+/** What a section's command opens, as far as its text says. */
+export interface CommandService {
+  port?: number;
+  /** The port's protocol where the command names UDP only (`-p udp`, `udp dport`, `proto udp`, `1194/udp`); absent: TCP. */
+  protocol?: 'udp';
+  /** The command opens the port for TCP and UDP alike (ufw without `proto`, nft `th dport`, or both named). */
+  bothProtocols?: true;
+  /** Several different ports, or a range. */
+  ambiguous?: string;
+}
+
 /**
  * The one port a firewall command opens, where it names one: iptables `--dport N` /
- * `--destination-port N` / `--dports N`, nftables `dport N`, ufw `port N`, knockd's knock_add `-d N`.
- * Several different ports, or a range: undefined, with `ambiguous` set.
+ * `--destination-port N` / `--dports N`, nftables `dport N`, ufw `port N` or `N/udp`, knockd's
+ * knock_add `-d N`, firewalld's `port=N`; and its protocol: iptables `-p udp`, nftables `udp
+ * dport`, ufw `proto udp` or `N/udp`, firewalld `protocol=udp`. Several different ports, or a
+ * range: no port, with `ambiguous` set.
  */
-export function portOfCommand(command: string | undefined): { port?: number; ambiguous?: string } {
+export function portOfCommand(command: string | undefined): CommandService {
   if (!command) return {};
   const found = new Set<string>();
-  const patterns = [/(?:--dports?|--destination-ports?|\bdport|\bport)[ =]+"?([\d,:-]+)/g, /\bknock_add\b.*?\s-d\s+(\d+)/g];
+  const patterns = [
+    /(?:--dports?|--destination-ports?|\bdport|\bport)[ =]+"?([\d,:-]+)/g,
+    /\bknock_add\b.*?\s-d\s+(\d+)/g,
+    /(?:^|[\s'"])(\d+)\/(?:tcp|udp)\b/g,
+  ];
   for (const re of patterns) for (const m of command.matchAll(re)) for (const v of m[1]!.split(',')) found.add(v);
   if (found.size === 0) return {};
   const [only] = [...found];
   if (found.size > 1 || !/^\d+$/.test(only!)) return { ambiguous: [...found].join(',') };
   const port = Number(only);
-  return port >= 1 && port <= 65535 ? { port } : { ambiguous: only! };
+  if (!isPort(port)) return { ambiguous: only! };
+  const protocols = protocolsOfCommand(command);
+  if (protocols.size === 2) return { port, bothProtocols: true };
+  return protocols.has('udp') ? { port, protocol: 'udp' } : { port };
+}
+
+/** The transport protocols a command names; none named: TCP, except where the tool's default is both. */
+function protocolsOfCommand(command: string): Set<'tcp' | 'udp'> {
+  const named = new Set<'tcp' | 'udp'>();
+  const patterns = [
+    /(?:^|\s)(?:-p|--protocol)[ =]+(tcp|udp)\b/gi, // iptables, knock_add
+    /\b(tcp|udp)\s+dport\b/gi, // nftables
+    /\bproto\s+(tcp|udp)\b/gi, // ufw
+    /\d\/(tcp|udp)\b/gi, // ufw's PORT/PROTO
+    /\bprotocol=["']?(tcp|udp)\b/gi, // firewalld rich rules
+  ];
+  for (const re of patterns) for (const m of command.matchAll(re)) named.add(m[1]!.toLowerCase() as 'tcp' | 'udp');
+  // nftables' `th dport` matches any transport header; ufw without `proto` or `/PROTO` opens both.
+  const both = /\bth\s+dport\b/.test(command) || (/\bufw\b/.test(command) && named.size === 0);
+  return both ? new Set(['tcp', 'udp']) : named;
 }
 
 /**
  * `oneTimeDir`: where the profiles of one_time_sequences sections expect the user's copy of the
  * server's file (as written in the profile: relative paths start at the store's directory).
  */
-export function importKnockd(conf: KnockdConf, host: string, port?: number, oneTimeDir = 'one-time'): KnockdImport {
+export function importKnockd(conf: KnockdConf, host: string, port?: number | string, oneTimeDir = 'one-time'): KnockdImport {
   const warnings: string[] = [];
   const usable = conf.sections;
   for (const s of usable) {
@@ -83,7 +120,7 @@ export function importKnockd(conf: KnockdConf, host: string, port?: number, oneT
     const name = profileNameOf(pair ? m![1]! : s.name);
     const imported: ImportedProfile = {
       name,
-      profile: stored(host, servicePort.port, s.sequence, pair ? minDefined(s.seqTimeout, pair.seqTimeout) : s.seqTimeout, pair?.sequence, oneTimeOf(s, name)),
+      profile: stored(host, servicePort.port === undefined ? undefined : storedServicePort(servicePort.port, servicePort.protocol), s.sequence, pair ? minDefined(s.seqTimeout, pair.seqTimeout) : s.seqTimeout, pair?.sequence, oneTimeOf(s, name)),
       sections: pair ? [s.name, pair.name] : [s.name],
       ...(servicePort.from ? { portFrom: servicePort.from } : {}),
     };
@@ -106,19 +143,26 @@ export function importKnockd(conf: KnockdConf, host: string, port?: number, oneT
 }
 
 /** The service port of a section: the one its command opens, else -p. */
-function portFor(s: KnockdSection, option: number | undefined, file: string, warnings: string[]): { port?: number; from?: 'command' | 'option' } {
+/** The service port of a section: the one its command opens, else -p (22, or "1194/udp", as the store writes it). */
+function portFor(s: KnockdSection, option: number | string | undefined, file: string, warnings: string[]): { port?: number; protocol?: 'udp'; from?: 'command' | 'option' } {
   const fromCommand = portOfCommand(s.command);
   if (fromCommand.port !== undefined) {
-    if (option !== undefined && option !== fromCommand.port) {
-      warnings.push(`${file}:${s.line}: [${s.name}] opens port ${fromCommand.port} (its command says so): port ${fromCommand.port} used, not -p ${option}`);
+    const port = formatServicePort(fromCommand.port, fromCommand.protocol);
+    if (option !== undefined && String(option) !== port) {
+      warnings.push(`${file}:${s.line}: [${s.name}] opens port ${port} (its command says so): port ${port} used, not -p ${option}`);
     }
-    return { port: fromCommand.port, from: 'command' };
+    if (fromCommand.bothProtocols) {
+      warnings.push(`${file}:${s.line}: [${s.name}] opens port ${port} for TCP and UDP alike: stored as TCP ${port}; for a UDP service, knock add --force NAME ... -p ${port}/udp`);
+    }
+    return { port: fromCommand.port, ...(fromCommand.protocol ? { protocol: fromCommand.protocol } : {}), from: 'command' };
   }
   if (fromCommand.ambiguous !== undefined) {
     warnings.push(`${file}:${s.line}: [${s.name}] opens ports ${fromCommand.ambiguous}: no service port set${option !== undefined ? ` (not -p ${option})` : ''}; add one with knock add --force`);
     return {};
   }
-  return option === undefined ? {} : { port: option, from: 'option' };
+  const given = option === undefined ? 'bad' : parseServicePort(option);
+  if (given === 'bad') return {};
+  return { port: given.port, ...(given.protocol === 'udp' ? { protocol: 'udp' as const } : {}), from: 'option' };
 }
 
 /**
@@ -149,13 +193,12 @@ function distinctNames(profiles: ImportedProfile[], file: string, warnings: stri
   return result;
 }
 
-function stored(host: string, port: number | undefined, open: Knock[], seqTimeout?: number, close?: Knock[], oneTime?: string): StoredProfile {
-  const token = (k: Knock) => (k.protocol === 'tcp' ? k.port : formatKnock(k));
+function stored(host: string, port: number | string | undefined, open: Knock[], seqTimeout?: number, close?: Knock[], oneTime?: string): StoredProfile {
   return {
     host,
     ...(port !== undefined ? { port } : {}),
-    ...(oneTime !== undefined ? { one_time_sequences: oneTime } : { open: open.map(token) }),
-    ...(close ? { close: close.map(token) } : {}),
+    ...(oneTime !== undefined ? { one_time_sequences: oneTime } : { open: open.map(storedKnock) }),
+    ...(close ? { close: close.map(storedKnock) } : {}),
     ...(seqTimeout !== undefined ? { seq_timeout: seqTimeout } : {}),
   };
 }

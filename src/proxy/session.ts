@@ -8,7 +8,8 @@ import { formatKnock } from '../knock/tokens.js';
 import { prepareTarget } from '../app/target.js';
 import { notSentError, outcomeLine, sentLine, warnIfPingShowsSizes } from '../app/send-plan.js';
 import { scheduleKnocks, type KnockPlan } from '../knock/plan.js';
-import { connectFirstReady, connectWhenReady, hostPort } from '../knock/ready.js';
+import { connectFirstReady, connectWhenReady } from '../knock/ready.js';
+import { hostPort } from '../shared/address.js';
 import { abortableClock, abortableTransport } from '../knock/abortable.js';
 import type net from 'node:net';
 import { connectionIdOf } from './connection-watch.js';
@@ -38,7 +39,7 @@ export interface ProxyRequest {
 export const PROXY_HIGH_WATER_MARK = 1024 * 1024;
 
 export async function runProxy(ctx: Context, request: ProxyRequest): Promise<number> {
-  const prepared = await prepareTarget(ctx, { target: request.target, action: 'open', port: request.port });
+  const prepared = await prepareTarget(ctx, { target: request.target, action: 'open', port: request.port, tcpService: 'ssh' });
   const { plan: openPlan, profile } = prepared;
   // A dual-stack host: every family knocked, the connection raced (-4 -6: the first address only).
   const openPlans = prepared.dualStack ? prepared.plans : [openPlan];

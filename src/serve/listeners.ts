@@ -3,6 +3,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
+import { hostPort } from '../shared/address.js';
 import type { DoorKnock } from './doors.js';
 
 export interface Closable {
@@ -16,7 +17,6 @@ export function normalizeAddress(address: string | undefined): string {
   return mapped ? mapped[1]! : address;
 }
 
-export const hostPort = (host: string, port: number): string => (net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`);
 
 export function bindError(error: unknown, proto: string, host: string, port: number): RuntimeError {
   const code = (error as NodeJS.ErrnoException).code;

@@ -5,7 +5,8 @@ import { formatDoorKnock, inAnySequence, portsOf, toDoorKnock, type Door, type P
 import { claimOneTime } from '../store/one-time.js';
 import { startGuard, type GuardEvent, type GuardSpec, type StartGuard } from './guard.js';
 import { KnockMachine, type DoorEvent, type MachineEvent } from './knock-machine.js';
-import { hostPort, listenKnock, type Closable, type ListenKnock } from './listeners.js';
+import { listenKnock, type Closable, type ListenKnock } from './listeners.js';
+import { hostPort } from '../shared/address.js';
 import type { Trust } from '../files/guard.js';
 
 export interface ServeDeps {

@@ -1,6 +1,11 @@
 // IP addresses as bytes and in one spelling: the wire, /proc/net and the sequence lock agree.
 import { isIP } from 'node:net';
 
+/** `host:port` as messages and URLs write it: an IPv6 address (with or without %zone) in brackets. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** The 4 or 16 bytes of an IP address, as they go on the wire (an IPv6 %zone is not part of them). */
 export function addressBytes(address: string): Buffer {
   const family = isIP(address);

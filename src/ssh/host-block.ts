@@ -3,6 +3,7 @@
 import SSHConfig, { LineType, type Directive, type Line, type Section } from 'ssh-config';
 import { ConfigError, reasonOf } from '../shared/errors.js';
 import { shownValue } from '../shared/printable.js';
+import { isPort } from '../knock/tokens.js';
 import type { Evaluation, SshValue } from './evaluate.js';
 
 export interface HostBlock {
@@ -28,7 +29,7 @@ export function checkHostBlock(block: HostBlock): void {
   if (block.hostName !== undefined && !/^[A-Za-z0-9._:-]+(%[A-Za-z0-9._-]+)?$/.test(block.hostName)) {
     throw new ConfigError(`Host ${block.alias}: host ${shownValue(block.hostName)} is not a host name or address ssh can read as one HostName; no Host block written`);
   }
-  if (block.port !== undefined && !(Number.isInteger(block.port) && block.port >= 1 && block.port <= 65535)) {
+  if (block.port !== undefined && !isPort(block.port)) {
     throw new ConfigError(`Host ${block.alias}: port ${shownValue(block.port)} is not 1-65535; no Host block written`);
   }
   // eslint-disable-next-line no-control-regex

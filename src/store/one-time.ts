@@ -7,6 +7,7 @@ import { printable } from '../shared/printable.js';
 import { ONE_TIME_RULES, openGuarded, readBounded, type Trust } from '../files/guard.js';
 import { acquireLockFile, type LockOptions } from '../files/lock.js';
 import type { Knock } from '../knock/tokens.js';
+import { KNOCKD_MAX_LINE as MAX_LINE, knockdTrim, parseKnockdSequence } from '../knock/knockd-syntax.js';
 
 export interface OneTimeLine {
   /** 1-based line number in the file. */
@@ -27,9 +28,6 @@ export interface OneTimeState {
 
 /** A list of sequences is small; anything bigger is not one. */
 export const MAX_ONE_TIME_BYTES = 1024 * 1024;
-/** knockd reads lines with fgets(PATH_MAX) and takes at most SEQ_MAX (32) knocks. */
-const MAX_LINE = 4094;
-const MAX_KNOCKS = 32;
 /** A claim holds the lock for milliseconds: one this old was left by a killed process. */
 export const STALE_LOCK_MS = 10_000;
 const LOCK_WAIT_MS = 5_000;
@@ -49,28 +47,17 @@ export function parseOneTime(bytes: Buffer, file: string): OneTimeLine[] {
     const stop = end < 0 ? bytes.length : end;
     lineNo++;
     const raw = bytes.subarray(offset, stop).toString('latin1');
-    const text = raw.replace(/^[\s\v]+|[\s\v]+$/g, '');
+    // knockd's trim(): C whitespace only (a line of 0xA0 is a sequence to knockd, not a blank).
+    const text = knockdTrim(raw);
+    // A used line too: knockd would read its rest as a line without the '#'.
+    if (text !== '' && raw.length > MAX_LINE) throw new ConfigError(`${file}:${lineNo}: line longer than knockd reads (${MAX_LINE} bytes)`);
     if (text !== '' && !text.startsWith('#')) {
       const where = `${file}:${lineNo}`;
-      if (raw.length > MAX_LINE) throw new ConfigError(`${where}: line longer than knockd reads (${MAX_LINE} bytes)`);
-      lines.push({ line: lineNo, offset, knocks: parseLine(text, where) });
+      lines.push({ line: lineNo, offset, knocks: parseKnockdSequence(text, where) });
     }
     offset = stop + 1;
   }
   return lines;
-}
-
-function parseLine(text: string, where: string): Knock[] {
-  const tokens = text.split(',').map((t) => t.trim());
-  if (tokens.length > MAX_KNOCKS) throw new ConfigError(`${where}: ${tokens.length} knocks; knockd skips a line of more than ${MAX_KNOCKS}`);
-  return tokens.map((token) => {
-    const m = /^(\d{1,5})(?::(tcp|udp))?$/i.exec(token);
-    const port = m ? Number(m[1]) : NaN;
-    if (!m || port < 1 || port > 65535) {
-      throw new ConfigError(`${where}: '${token}' is not a knock knockd reads the same way (PORT, PORT:tcp or PORT:udp, 1-65535): fix the line on both sides`);
-    }
-    return { protocol: (m[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp', port };
-  });
 }
 
 /** The unused lines, without taking one (show, lint, --dry-run). */

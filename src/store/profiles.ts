@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { ConfigError, KnockError } from '../shared/errors.js';
 import { printable, shownValue } from '../shared/printable.js';
-import { checkDelay, checkSeqTimeout, checkSequence, checkTtl, MAX_KNOCKS, parseKnockEntry, type Knock } from '../knock/tokens.js';
+import { checkDelay, checkSeqTimeout, checkSequence, checkTtl, isPort, MAX_KNOCKS, parseKnockEntry, type Knock } from '../knock/tokens.js';
 import { parseGroups } from './groups.js';
 
 export interface Profile {
@@ -157,8 +157,18 @@ export function parseServicePort(value: unknown): { port: number; protocol: 'tcp
   const m = typeof value === 'number' ? [String(value), String(value), undefined] : typeof value === 'string' ? /^([0-9]{1,5})(?:\/(tcp|udp))?$/.exec(value.trim()) : null;
   if (!m || typeof value === 'number' && !Number.isInteger(value)) return 'bad';
   const port = Number(m[1]);
-  if (port < 1 || port > 65535) return 'bad';
+  if (!isPort(port)) return 'bad';
   return { port, protocol: m[2] === 'udp' ? 'udp' : 'tcp' };
+}
+
+/** A service port as the store and messages write it: `22`, `1194/udp`. */
+export function formatServicePort(port: number, protocol?: 'tcp' | 'udp'): string {
+  return protocol === 'udp' ? `${port}/udp` : String(port);
+}
+
+/** A service port as a store holds it: a bare number for TCP, `1194/udp` for UDP. */
+export function storedServicePort(port: number, protocol?: 'tcp' | 'udp'): number | string {
+  return protocol === 'udp' ? formatServicePort(port, protocol) : port;
 }
 
 function parseOneTimePath(value: unknown, baseDir: string): string | undefined {

@@ -3,7 +3,8 @@
 /** A profile as it is written to the store: tokens, and only the keys the user gave. */
 export interface StoredProfile {
   host?: string;
-  port?: number;
+  /** A bare number (TCP) or `1194/udp`. */
+  port?: number | string;
   /** Absent when one_time_sequences gives the open sequences. */
   open?: (number | string)[];
   close?: (number | string)[];

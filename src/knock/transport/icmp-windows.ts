@@ -1,6 +1,6 @@
 // An ICMP knock on Windows: IcmpSendEcho2Ex / Icmp6SendEcho2 (iphlpapi), which any user may
 // call; given an event they return at once and the reply is picked up later.
-import { addressBytes } from './libc.js';
+import { addressBytes } from '../../shared/address.js';
 import type { Koffi } from './libc.js';
 import type { Destination } from './transport.js';
 

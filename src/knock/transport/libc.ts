@@ -86,8 +86,6 @@ export function posixSocketCalls(platform: NodeJS.Platform, loader?: KoffiLoader
   return cached;
 }
 
-export { addressBytes };
-
 /** A struct sockaddr_in / sockaddr_in6 for `address`:`port` (macOS has sin_len first). */
 export function sockaddr(platform: 'linux' | 'darwin', address: string, port = 0): Buffer {
   const bytes = addressBytes(address);

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { jest } from '@jest/globals';
-import { connectWhenReady, formatSeconds, hostPort, NotReadyError, waitForPorts } from '../../../src/knock/ready.js';
+import { connectWhenReady, formatSeconds, NotReadyError, waitForPorts } from '../../../src/knock/ready.js';
+import { hostPort } from '../../../src/shared/address.js';
 
 /** A connect that fails with `code` for the first `failures` attempts, then connects to `port`. */
 function flakyConnect(failures: number, code: string) {

@@ -1,5 +1,6 @@
 import { ConfigError, UsageError } from '../../../src/shared/errors.js';
 import { checkPayload, checkTtl, DEFAULT_ICMP_SIZE, formatKnock, formatKnockInFull, MAX_ICMP_SIZE, MAX_UDP_PAYLOAD, parseKnockEntry, parseKnockToken, payloadBytes } from '../../../src/knock/tokens.js';
+import { isPort, isTtl, parsePortText, storedKnock } from '../../../src/knock/tokens.js';
 
 describe('parseKnockToken', () => {
   test.each([
@@ -139,4 +140,30 @@ describe('PORT:connect and UDP payloads', () => {
     expect(checkTtl(255)).toBe(255);
     for (const bad of [0, 256, 1.5, '7', -1]) expect(() => checkTtl(bad)).toThrow(/out of range \(1-255\)/);
   });
+});
+
+describe('one rule for a port', () => {
+  it('isPort: a whole number 1-65535, nothing else', () => {
+    for (const ok of [1, 22, 65535]) expect(isPort(ok)).toBe(true);
+    for (const bad of [0, 65536, -1, 22.5, NaN, Infinity, '22', null, undefined]) expect(isPort(bad)).toBe(false);
+  });
+
+  it("parsePortText: digits only, so Number()'s hex, exponents and blanks are not ports", () => {
+    expect(parsePortText(' 22 ', '--wait:')).toBe(22);
+    for (const bad of ['0x16', '1e1', '', ' ', '+22', '22.0', '0', '65536', '２２']) {
+      expect(() => parsePortText(bad, '--wait:')).toThrow(`--wait: '${bad.trim()}' is not a port number (1-65535)`);
+    }
+  });
+});
+
+test('isTtl: a whole number 1-255, the one rule behind --ttl and a profile ttl', () => {
+  for (const ok of [1, 64, 255]) expect(isTtl(ok)).toBe(true);
+  for (const bad of [0, 256, 1.5, -1, NaN, '64', undefined]) expect(isTtl(bad)).toBe(false);
+});
+
+test('storedKnock: a bare TCP port as a number, everything else as its token (a connect knock too)', () => {
+  expect(storedKnock(parseKnockToken('7000'))).toBe(7000);
+  expect(storedKnock(parseKnockToken('7000:connect'))).toBe('7000:connect');
+  expect(storedKnock(parseKnockToken('8000:udp'))).toBe('8000:udp');
+  expect(storedKnock(parseKnockToken('icmp:64'))).toBe('icmp:64');
 });

@@ -48,12 +48,51 @@ describe('importKnockd', () => {
   it('the port a command opens', () => {
     expect(portOfCommand('/sbin/iptables -A INPUT -s %IP% -p tcp --dport 443 -j ACCEPT')).toEqual({ port: 443 });
     expect(portOfCommand('nft add element inet filter allowed { %IP% } ; tcp dport 8443')).toEqual({ port: 8443 });
-    expect(portOfCommand('ufw allow from %IP% to any port 2222')).toEqual({ port: 2222 });
+    // ufw without `proto` opens TCP and UDP alike.
+    expect(portOfCommand('ufw allow from %IP% to any port 2222')).toEqual({ port: 2222, bothProtocols: true });
+    expect(portOfCommand('ufw allow from %IP% to any port 2222 proto tcp')).toEqual({ port: 2222 });
     expect(portOfCommand('/usr/local/sbin/knock_add -i -c INPUT -p tcp -d 443 -f %IP%')).toEqual({ port: 443 });
     expect(portOfCommand('iptables -A INPUT -s %IP% -d 10.0.0.1 -j ACCEPT')).toEqual({});
     expect(portOfCommand('iptables -m multiport --dports 80,443 -s %IP% -j ACCEPT')).toEqual({ ambiguous: '80,443' });
     expect(portOfCommand('iptables --dport 1000:2000 -s %IP% -j ACCEPT')).toEqual({ ambiguous: '1000:2000' });
     expect(portOfCommand(undefined)).toEqual({});
+  });
+
+  it('the protocol a command opens: UDP where it says so, both where it opens both', () => {
+    expect(portOfCommand('ufw allow from %IP% to any port 1194 proto udp')).toEqual({ port: 1194, protocol: 'udp' });
+    expect(portOfCommand('ufw allow from %IP% to any port 1194/udp')).toEqual({ port: 1194, protocol: 'udp' });
+    expect(portOfCommand('/usr/sbin/ufw allow 1194/udp')).toEqual({ port: 1194, protocol: 'udp' });
+    expect(portOfCommand('/sbin/iptables -I INPUT -s %IP% -p udp --dport 1194 -j ACCEPT')).toEqual({ port: 1194, protocol: 'udp' });
+    expect(portOfCommand('ip6tables -I INPUT -s %IP% --protocol udp -m udp --dport 1194 -j ACCEPT')).toEqual({ port: 1194, protocol: 'udp' });
+    expect(portOfCommand('nft add rule inet filter input ip saddr %IP% udp dport 1194 accept')).toEqual({ port: 1194, protocol: 'udp' });
+    expect(portOfCommand('nft add rule inet filter input ip saddr %IP% tcp dport 22 accept')).toEqual({ port: 22 });
+    expect(portOfCommand("firewall-cmd --add-rich-rule='rule source address=%IP% port port=1194 protocol=udp accept'")).toEqual({ port: 1194, protocol: 'udp' });
+    // Both named, nft's any-transport `th dport`: said, not guessed.
+    expect(portOfCommand('iptables -I INPUT -s %IP% -p tcp --dport 53 -j ACCEPT; iptables -I INPUT -s %IP% -p udp --dport 53 -j ACCEPT')).toEqual({ port: 53, bothProtocols: true });
+    expect(portOfCommand('nft add rule inet filter input ip saddr %IP% meta l4proto { tcp, udp } th dport 53 accept')).toEqual({ port: 53, bothProtocols: true });
+    // The knocks' protocols are not the service's: `-p udp` of another port is still a port list.
+    expect(portOfCommand('iptables -p udp --dport 1194 ; iptables -p tcp --dport 22')).toEqual({ ambiguous: '1194,22' });
+  });
+
+  it('imports a UDP service as port: N/udp, and says where a command opens both protocols', () => {
+    const c = parseKnockdConf(
+      '[openVPN]\nsequence=7001,7002:udp\ncommand=ufw allow from %IP% to any port 1194 proto udp\n' +
+        '[closeVPN]\nsequence=7002:udp,7001\ncommand=ufw delete allow from %IP% to any port 1194 proto udp\n' +
+        '[dns]\nsequence=5300,5301\ncommand=ufw allow from %IP% to any port 53\n',
+      'k.conf',
+    );
+    const r = importKnockd(c, 'h');
+    expect(r.profiles.map((p) => [p.name, p.profile])).toEqual([
+      ['VPN', { host: 'h', port: '1194/udp', open: [7001, '7002:udp'], close: ['7002:udp', 7001] }],
+      ['dns', { host: 'h', port: 53, open: [5300, 5301] }],
+    ]);
+    expect(r.warnings).toEqual([
+      'k.conf:7: [dns] opens port 53 for TCP and UDP alike: stored as TCP 53; for a UDP service, knock add --force NAME ... -p 53/udp',
+    ]);
+    const vpn = parseProfile('VPN', r.profiles[0]!.profile, 'x');
+    expect([vpn.port, vpn.portProtocol]).toEqual([1194, 'udp']);
+    // -p names TCP; the command's UDP port wins, and the warning writes it as the store does.
+    expect(importKnockd(c, 'h', 22).warnings[0]).toBe('k.conf:1: [openVPN] opens port 1194/udp (its command says so): port 1194/udp used, not -p 22');
   });
 
   it('two sections that make one profile name: an identical copy once, a different one renamed, each said', () => {
@@ -108,5 +147,20 @@ describe('importKnockd', () => {
     expect(profileNameOf('mail toggle')).toBe('mail-toggle');
     expect(profileNameOf('--x')).toBe('x');
     expect(profileNameOf('.hidden')).toBe('hidden');
+  });
+});
+
+describe('-p with a protocol', () => {
+  const c = parseKnockdConf('[vpn]\nsequence=7001,7002\ncommand=/usr/local/bin/open-door %IP%\n[web]\nsequence=7101,7102\ncommand=ufw allow from %IP% to any port 443 proto tcp\n', 'k.conf');
+  it('applies -p 1194/udp to a section whose command names no port, and names it where a command overrides it', () => {
+    const r = importKnockd(c, 'h', '1194/udp');
+    expect(r.profiles.map((p) => [p.name, p.profile.port, p.portFrom])).toEqual([
+      ['vpn', '1194/udp', 'option'],
+      ['web', 443, 'command'],
+    ]);
+    expect(r.warnings).toEqual(['k.conf:4: [web] opens port 443 (its command says so): port 443 used, not -p 1194/udp']);
+  });
+  it('-p equal to what the command opens: no warning', () => {
+    expect(importKnockd(c, 'h', 443).warnings).toEqual([]);
   });
 });

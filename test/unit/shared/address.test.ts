@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import fc from 'fast-check';
-import { addressBytes, canonicalAddress } from '../../../src/shared/address.js';
+import { addressBytes, canonicalAddress, hostPort } from '../../../src/shared/address.js';
 
 const groupsOf = (bytes: number[]) => Array.from({ length: 8 }, (_, i) => ((bytes[i * 2]! << 8) | bytes[i * 2 + 1]!));
 
@@ -30,4 +30,11 @@ test.each([
   ['not-an-address', 'not-an-address'],
 ])('canonicalAddress(%s) = %s', (given, expected) => {
   expect(canonicalAddress(given)).toBe(expected);
+});
+
+test('hostPort: IPv6 in brackets (with its zone), IPv4 and names as they are', () => {
+  expect(hostPort('198.18.0.2', 22)).toBe('198.18.0.2:22');
+  expect(hostPort('2001:db8::2', 22)).toBe('[2001:db8::2]:22');
+  expect(hostPort('fe80::1%veth0', 7000)).toBe('[fe80::1%veth0]:7000');
+  expect(hostPort('gate.example', 443)).toBe('gate.example:443');
 });

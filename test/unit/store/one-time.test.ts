@@ -33,10 +33,20 @@ describe('parseOneTime: the lines knockd would use, in its order', () => {
   });
 
   it('refuses a line knockd would read its own way, naming file and line', () => {
-    for (const bad of ['7000,,8000', '0,1', '7000x', '7000:icmp', '70000', '7000 :udp']) {
+    for (const bad of ['7000,,8000', '0,1', '7000x', '7000:icmp', '70000', '7000,8000,', '\xa09001,9002:udp,9003', '\xa0', '+7000', '7000:udp:x']) {
       expect(() => parseOneTime(Buffer.from(` 1,2\n ${bad}\n`), 'f')).toThrow(new RegExp(`^f:2: `));
     }
     expect(() => parseOneTime(Buffer.from(Array.from({ length: 33 }, (_, i) => i + 1).join(',')), 'f')).toThrow(/33 knocks/);
+  });
+
+  it("reads bytes as knockd does: 0xA0 is not whitespace to knockd's trim() (C locale), so such a line is refused, not trimmed", () => {
+    // A raw 0xA0 byte before the first port: knockd's atoi() reads port 0 there.
+    const nbsp = Buffer.concat([Buffer.from(' 1,2\n'), Buffer.from([0xa0]), Buffer.from('9001,9002:udp,9003\n')]);
+    expect(() => parseOneTime(nbsp, 'f')).toThrow("f:2: knock 1 '\\xa09001' is not one knockd reads the same way (PORT, PORT:tcp or PORT:udp, 1-65535; knockd reads 0:tcp): fix it on both sides");
+    // A line of only 0xA0: a blank to a Unicode trim, a port-0 sequence to knockd.
+    expect(() => parseOneTime(Buffer.from([0x20, 0x31, 0x0a, 0xa0, 0x0a]), 'f')).toThrow("f:2: knock 1 '\\xa0' is not one knockd reads the same way");
+    // C whitespace (\v, \f, \r) is trimmed as knockd trims it; a space before the protocol is fine to atoi().
+    expect(parseOneTime(Buffer.from('\v\f 7000 :udp,8000\r\n'), 'f').map((l) => ports(l.knocks))).toEqual(['7000/udp,8000/tcp']);
   });
 });
 
@@ -158,4 +168,9 @@ describe('the lock beside the file', () => {
     await expect(claimOneTime(f, trust())).rejects.toThrow(/not a lock file of yours \(uid 65534\)/);
     expect(readFileSync(f, 'utf8')).toBe(' 1,2\n');
   });
+});
+
+test('a line knockd would read as two is refused, a used one too (its rest would lose the #)', () => {
+  expect(() => parseOneTime(Buffer.from(` 1,2\n#${'1,'.repeat(2100)}1\n 3,4\n`), 'f')).toThrow('f:2: line longer than knockd reads (4094 bytes)');
+  expect(parseOneTime(Buffer.from(`#${'1,'.repeat(2000)}1\n 3,4\n`), 'f').map((l) => l.line)).toEqual([2]);
 });

@@ -1,4 +1,5 @@
-import { addressBytes, posixSocketCalls, sockaddr } from '../../../../src/knock/transport/libc.js';
+import { posixSocketCalls, sockaddr } from '../../../../src/knock/transport/libc.js';
+import { addressBytes } from '../../../../src/shared/address.js';
 
 test.each([
   ['198.18.0.2', 'c6120002'],
