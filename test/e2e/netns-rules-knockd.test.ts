@@ -33,6 +33,18 @@ const MORE = `
   far:
     open: [7700, 7701]
     open_for: ${MAX_OPEN_FOR}
+  only4:
+    host: "${SERVER_V4}"
+    family: 4
+    port: ${2222}
+    open: [7900, "7902:udp"]
+    close: [7901]
+    delay: 50
+    seq_timeout: 2
+  gw.x:
+    open: [7910, 7911]
+  gw.x-2:
+    open: [7920, 7921]
 `;
 
 describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptables', 'nc'], () => {
@@ -59,7 +71,7 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
       for (const port of [SERVICE, ECHO_SERVICE]) ipt('-A', 'INPUT', '-p', 'tcp', '--dport', String(port), '-j', 'REJECT', '--reject-with', 'tcp-reset');
       ipt('-A', 'INPUT', '-p', 'udp', '--dport', String(VPN), '-j', 'DROP');
     }
-    const conf = `[options]\n\tlogfile = DIR/knockd.log\n\n${await rules('door')}\n${await rules('slow')}\n${await rules('vpn')}\n${await rules('far')}`;
+    const conf = `[options]\n\tlogfile = DIR/knockd.log\n\n${await rules('door')}\n${await rules('slow')}\n${await rules('vpn')}\n${await rules('far')}\n${await rules('only4')}`;
     knockd = await Knockd.start(d.lab, conf);
     await startTcpService(d.lab, SERVICE);
     await startEchoService(d.lab);
@@ -86,6 +98,19 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
     expect(knockd.output).not.toMatch(/command returned non-zero status/);
   });
 
+  test('family: 4: an IPv6 knock of the sequence runs nothing (an empty command_6), IPv4 still opens', async () => {
+    const log = knockd.output.length;
+    await knock(d, ['-d', '50', SERVER_V6, '7900', '7902:udp']);
+    expect(await until(() => knockd.output.slice(log).includes('only4: OPEN SESAME'), 3000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(knockd.output.slice(log)).not.toMatch(/only4: running command|command returned non-zero/);
+    expect(await serviceOpen(d.lab, SERVER_V6)).toBe(false);
+    await knock(d, ['open', 'only4']);
+    expect(await settlesTo(d.lab, SERVER_V4, true)).toBe(true);
+    await knock(d, ['close', 'only4']);
+    expect(await settlesTo(d.lab, SERVER_V4, false)).toBe(false);
+  });
+
   test.each([
     ['IPv4', 'vpn', SERVER_V4],
     ['IPv6', 'vpn6', SERVER_V6],
@@ -106,8 +131,10 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
     try {
       const file = path.join(dir, 'knockd.conf');
       const before = '[options]\n\tlogfile = /var/log/knockd.log\n\n[openSSH]\n\tsequence = 1,2,3\n\tcommand = true\n';
-      const texts = [await rules('door'), await rules('slow'), await rules('vpn')];
-      writeFileSync(file, before + texts.join(''));
+      const texts = [await rules('door'), await rules('gw.x'), await rules('slow'), await rules('vpn')];
+      // A name with a dot, beside one that the dot, read as any character, would also match.
+      const kept = await rules('gw.x-2');
+      writeFileSync(file, before + texts.join('') + kept);
       for (const text of texts) {
         const line = text.split('\n').find((l) => l.startsWith('# Remove: '))!.slice('# Remove: '.length);
         // As written, but for the path of this copy and without restarting the system's knockd.
@@ -115,7 +142,7 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
         const command = line.replace(' /etc/knockd.conf && systemctl restart knockd', ` ${file}`);
         expect(await runProcess('sh', ['-c', command])).toMatchObject({ code: 0, stderr: '' });
       }
-      expect(readFileSync(file, 'utf8')).toBe(before);
+      expect(readFileSync(file, 'utf8')).toBe(before + kept);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
