@@ -102,6 +102,17 @@ describe('header', () => {
   });
 });
 
+/** mulberry32: a small PRNG in 32-bit integer arithmetic, so a fixed seed gives the same inputs everywhere. */
+function seeded(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (((t ^ (t >>> 14)) >>> 0) % n);
+  };
+}
+
 /** Every firewall object name a profile's rules make, in every format, with the format's kind. */
 function objectNames(p: Profile): string[] {
   const door = doorOf(p);
@@ -138,11 +149,7 @@ describe('names cannot collide (issue: x and x-open shared chains)', () => {
   });
 
   test('fuzz (fixed seed, 400 names built from the suffixes and separators that made collisions): every name its own objects', () => {
-    let seed = 22;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const rand = seeded(22);
     const parts = ['x', 'open', 'knock', 'close', 'in', 'opened', 'open1', 'close1', '6', 'knock6', '-', '.', '_', 'a1', 'productio'];
     const names = new Set<string>(['production-bastion-frankfurt', doorId('production-bastion-frankfurt')]);
     while (names.size < 400) {
@@ -150,6 +157,8 @@ describe('names cannot collide (issue: x and x-open shared chains)', () => {
       for (let i = rand(5); i > 0; i--) name += parts[rand(parts.length)]!;
       if (rand(4) === 0) name += '-' + rand(0x1000000).toString(16).padStart(6, '0');
       names.add(name);
+      // And the name with a suffix a format appends, as another profile's name.
+      names.add(`${name}-${['open', 'knock', 'close', 'in', 'opened', 'open1', 'close2'][rand(7)]}`);
     }
     const owner = new Map<string, string>();
     for (const name of names) {
@@ -266,5 +275,55 @@ describe('every header has exactly one Remove line', () => {
     const lines = text.split('\n').filter((l) => l.startsWith('# Remove: '));
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(/-F(;|$| and)/);
+  });
+});
+
+describe('class 2: no value from the store reaches a format\'s syntax unless that syntax allows it exactly', () => {
+  // Outside comments, only these characters: no quote, `$`, backquote, backslash, `#`, `;` (iptables,
+  // knockd), no control character but the tab nft indents with.
+  const SAFE: Record<string, RegExp> = {
+    iptables: /^[-A-Za-z0-9 ._,:|*/[\]]*$/,
+    nftables: /^[-A-Za-z0-9 \t._,:|*/@{}();&=!<>]*$/,
+    knockd: /^[-A-Za-z0-9 \t._,:|%=/[\]]*$/,
+  };
+  test('fuzz (fixed seed, 600 hostile profiles): refused with a ConfigError, or every rule line within its format\'s alphabet', () => {
+    const rand = seeded(1022);
+    const hostile = ['a', 'Z', '0', '.', '-', '_', ':', ' ', '\n', '\r', '\t', ';', '"', "'", '`', '$', '\\', '%', '#', '[', ']', '{', '}', '\u2028', '\u00a0', '\0', '|', '/', 'é', '%IP%', '::', 'ffff', '1.2.3.4'];
+    const word = (max: number) => Array.from({ length: 1 + rand(max) }, () => hostile[rand(hostile.length)]).join('');
+    let printed = 0;
+    for (let i = 0; i < 600; i++) {
+      // Mostly a plain start with one hostile piece inside, the case a loose check lets through.
+      const name = rand(4) === 0 ? `ok${i}` : rand(3) === 0 ? word(8) : `n${i}${hostile[rand(hostile.length)]}x`;
+      const raw: Record<string, unknown> = { open: [7000, { port: 8000, protocol: 'udp', payload: `text:${word(12)}` }], close: [9000] };
+      if (rand(2)) raw.host = rand(3) === 0 ? `::ffff:1.2.3.${i % 250}` : rand(2) ? word(10) : `h${hostile[rand(hostile.length)]}.example`;
+      if (rand(3) === 0) raw.port = rand(2) ? '1194/udp' : 2222;
+      if (rand(4) === 0) raw.family = rand(2) ? 4 : 6;
+      let p: Profile;
+      try {
+        p = parseProfile(name, raw, 't');
+      } catch {
+        continue; // the store refuses it before any format sees it
+      }
+      let door;
+      try {
+        door = doorOf(p);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        continue;
+      }
+      printed++;
+      const texts = { iptables: iptablesRules(door, door.families[0]!, 'v'), nftables: nftablesRules(door, 'v'), knockd: knockdRules(door, 'v') };
+      for (const [format, text] of Object.entries(texts)) {
+        for (const line of text.split('\n')) {
+          if (/^\s*#/.test(line)) {
+            // A comment stays one comment: nothing in it ends the line or the comment early.
+            expect(line).not.toMatch(/[\0-\x08\x0a-\x1f\u2028\u2029]/);
+            continue;
+          }
+          expect([format, line, SAFE[format]!.test(line)]).toEqual([format, line, true]);
+        }
+      }
+    }
+    expect(printed).toBeGreaterThan(150);
   });
 });
