@@ -41,7 +41,7 @@ export const ID_MAX = 16;
 /**
  * The longest open_for any format carries whole: xt_recent multiplies `--seconds` by the
  * kernel's HZ (up to 1000) in 32 bits, so 4294968 s wraps to under a second on a HZ=1000 kernel
- * (17179870 s did on this HZ=250 one); nft takes up to 4294967 s as a set timeout, knockd's
+ * (17179870 s did on a HZ=250 one); nft 1.0.6 took set timeouts up to 99999999 s, knockd's
  * cmd_timeout is an int. 4000000 s (46 days) fits all of them with room.
  */
 export const MAX_OPEN_FOR = 4_000_000;

@@ -44,6 +44,8 @@ const STORE = `profiles:
   far:
     open: [7700, 7701]
     open_for: ${MAX_OPEN_FOR}
+  wide:
+    open: [7830, 7831]
   x:
     open: [7800, 7801]
     port: 2240
@@ -192,6 +194,22 @@ describeLab('knock rules: Remove lines, UDP services, payloads, limits (netns, i
       await knock(d, ['close', profile]);
       expect(await serviceOpen(d.lab, address, SESAME)).toBe(false);
     });
+  });
+
+  test('15 service ports (the most multiport takes) load in iptables and ip6tables; iptables itself refuses 16', async () => {
+    const before = saves();
+    const ports = Array.from({ length: 15 }, (_, i) => String(3000 + i)).join(',');
+    for (const [flag, tool] of [['-4', 'iptables-restore'], ['-6', 'ip6tables-restore']] as const) {
+      const text = await rulesText(d, ['wide', '-f', 'iptables', flag, '--port', ports]);
+      d.lab.exec(d.lab.server, tool, ['--noflush'], text);
+      expect(saves()[flag === '-4' ? 'v4' : 'v6']).toContain(`--dports ${ports} `);
+      await sh(d, removeLine(text));
+    }
+    expect(saves()).toEqual(before);
+    const sixteen = await sh(d, `iptables -A INPUT -p tcp -m multiport --dports ${ports},3015 -j ACCEPT`);
+    expect(sixteen.stderr).toContain('too many ports specified');
+    const refused = await runKnock(['rules', 'wide', '-f', 'iptables', '-4', '--port', `${ports},3015`], { env: d.home.env });
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
   });
 
   test(`open_for at its limit (${MAX_OPEN_FOR} s): iptables, ip6tables and nft take it as printed`, async () => {
