@@ -52,6 +52,7 @@ export function knockdRules(door: Door, version: string): string {
       `its list: two knockers' sequences must not interleave (knock sends one family's sequence whole, then the other's).`,
       ...(payloads ? ['knockd does not read UDP payloads: any datagram to a knock port counts as that knock.'] : []),
       `Load: append to /etc/knockd.conf, below its [options] (${familiesText(door.families)}; knockd must not run with -4), then systemctl restart knockd.`,
+      "Debian's sample sections ([openSSH], [closeSSH], [openHTTPS]) open to their published sequences: delete them.",
       `Remove: sed -i '/^# knock rules for profile .${name}.[: ].*knockd\\.conf sections/,/^# end of knock rules for profile .${name}.$/d' /etc/knockd.conf && systemctl restart knockd`,
       `An address let in and not closed keeps its rule: \`${door.families.map((f) => (f === 6 ? 'ip6tables' : 'iptables')).join('`/`')} -D ${rule.replace('%IP%', 'ADDRESS')}\`.`,
     ], true, true),
