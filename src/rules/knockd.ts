@@ -5,6 +5,7 @@ import { ConfigError } from '../shared/errors.js';
 import { formatKnock, type Knock } from '../knock/tokens.js';
 import { familiesText, header, type Door, type DoorFamily } from './door.js';
 
+export const KNOCKD_SEQ_MAX = 32;
 const TOOL: Record<DoorFamily, string> = { 4: '/usr/sbin/iptables', 6: '/usr/sbin/ip6tables' };
 
 export function knockdRules(door: Door, version: string): string {
@@ -12,6 +13,12 @@ export function knockdRules(door: Door, version: string): string {
     const i = knocks.findIndex((k) => k.protocol === 'icmp');
     if (i >= 0) {
       throw new ConfigError(`profile '${door.name}': ${which} knock ${i + 1} (${formatKnock(knocks[i]!)}) is ICMP, which knockd cannot match; use --format iptables or nftables`);
+    }
+  }
+  for (const [which, knocks] of [['open', door.open], ['close', door.close ?? []]] as const) {
+    // knockd 0.8's SEQ_MAX: a longer sequence makes it refuse the whole file and not start.
+    if (knocks.length > KNOCKD_SEQ_MAX) {
+      throw new ConfigError(`profile '${door.name}': the ${which} sequence has ${knocks.length} knocks; knockd takes at most ${KNOCKD_SEQ_MAX} (a longer one stops it from starting)`);
     }
   }
   const sp = door.serviceProtocol;

@@ -39,6 +39,13 @@ describe('knockdRules', () => {
     expect(text).not.toContain('-p tcp --dport 1194');
   });
 
+  test('more than 32 knocks (knockd 0.8 would refuse its whole file) is refused; 32 pass', () => {
+    const ports = (n: number) => Array.from({ length: n }, (_, i) => 10000 + i);
+    expect(() => knockdRules(doorOf(profile('mini', { open: ports(33) })), VERSION)).toThrow("profile 'mini': the open sequence has 33 knocks; knockd takes at most 32");
+    expect(() => knockdRules(doorOf(profile('mini', { close: ports(40) })), VERSION)).toThrow('the close sequence has 40 knocks');
+    expect(knockdRules(doorOf(profile('mini', { open: ports(32) })), VERSION)).toContain(`sequence        = ${ports(32).map((p) => `${p}:tcp`).join(',')}\n`);
+  });
+
   test('an ICMP knock is refused, naming it', () => {
     expect(() => knockdRules(doorOf(profile('office')), VERSION)).toThrow(ConfigError);
     expect(() => knockdRules(doorOf(profile('office')), VERSION)).toThrow("profile 'office': open knock 3 (icmp:64) is ICMP, which knockd cannot match; use --format iptables or nftables");
