@@ -117,13 +117,20 @@ export function doorOf(profile: Profile, servicePorts?: number[]): Door {
   if (!Number.isInteger(seqTimeout) || seqTimeout < 1 || seqTimeout > MAX_OPEN_FOR) {
     throw new ConfigError(`${what}: seq_timeout ${profile.seqTimeout} is out of range`);
   }
+  const families: DoorFamily[] = profile.family === 4 ? [4] : profile.family === 6 ? [6] : [4, 6];
+  const literal = profile.host === undefined ? 0 : isIP(profile.host);
+  // An address's own family (`::ffff:a.b.c.d` is IPv4 on the wire) must be one the rules cover.
+  const hostFamily: DoorFamily | undefined = literal === 0 ? undefined : literal === 4 || /^::ffff:[0-9.]+$/i.test(profile.host!) ? 4 : 6;
+  if (hostFamily !== undefined && !families.includes(hostFamily)) {
+    throw new ConfigError(`${what}: host ${profile.host} is IPv${hostFamily} but the profile has family: ${profile.family}: its rules would guard the other family`);
+  }
   const all = [...profile.open, ...(profile.close ?? [])];
   const door: Door = {
     name: profile.name,
     id: doorId(profile.name),
     services,
     serviceProtocol,
-    families: profile.family === 4 ? [4] : profile.family === 6 ? [6] : [4, 6],
+    families,
     open: profile.open,
     seqTimeout,
     protocols: (['tcp', 'udp', 'icmp'] as const).filter((p) => all.some((k) => k.protocol === p)),

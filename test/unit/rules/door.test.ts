@@ -214,6 +214,17 @@ describe('hosts: an address in any spelling, a host name, nothing else', () => {
   test.each(['::1', '::ffff:1.2.3.4', '2001:db8::7', '198.18.0.2', 'fe80::1%eth0', 'gate-1.example.com'])('%s is named in the header', (host) => {
     for (const text of everyFormat(make('p', { host }))) expect(text.split('\n')[0]).toContain(`(host ${host})`);
   });
+  test.each([
+    ['::1', 4, 'IPv6'],
+    ['198.18.0.2', 6, 'IPv4'],
+    ['::ffff:198.18.0.2', 6, 'IPv4'],
+  ] as const)('host %s with family %s is refused: the rules would guard the other family', (host, family, is) => {
+    expect(() => doorOf(make('p', { host, family }))).toThrow(`host ${host} is ${is} but the profile has family: ${family}`);
+  });
+  test('an address of the family the profile names passes', () => {
+    expect(doorOf(make('p', { host: '::ffff:198.18.0.2', family: 4 })).families).toEqual([4]);
+    expect(doorOf(make('p', { host: '::1', family: 6 })).families).toEqual([6]);
+  });
   test.each([':::', '::1 2', '1.2.3.4:22', 'fe80::1%eth0;id', '::ffff:1.2.3.4\n-A INPUT'])('%j is refused', (host) => {
     expect(() => doorOf(make('p', { host }))).toThrow('is not a plain host name or address');
   });

@@ -23,7 +23,7 @@ describe('knockdRules', () => {
     [4, '/usr/sbin/iptables', '/usr/sbin/ip6tables'],
     [6, '/usr/sbin/ip6tables', '/usr/sbin/iptables'],
   ] as const)('family %s: the other family runs nothing (an empty command, so knockd 0.8 does not fall back to the other one)', (family, tool, not) => {
-    const text = knockdRules(doorOf(profile('web', { family })), VERSION);
+    const text = knockdRules(doorOf(profile('web', { family, host: 'gate.example.com' })), VERSION);
     expect(text).toContain(tool);
     expect(text).not.toContain(not + ' ');
     const empty = family === 4 ? ['start_command_6', 'stop_command_6', 'command_6'] : ['start_command', 'stop_command', 'command'];
