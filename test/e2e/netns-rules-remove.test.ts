@@ -225,3 +225,37 @@ describeLab('knock rules: Remove lines, UDP services, payloads, limits (netns, i
     expect(saves()).toEqual(before);
   });
 });
+
+// The README's Debian 12 recipe: a file in /etc/nftables.d, included at the end of a
+// /etc/nftables.conf that starts with `flush ruleset`, as the nftables unit loads it at boot and
+// on reload (here a copy in a temp dir, loaded in a namespace of its own).
+describeLab("knock rules --format nftables: included from Debian 12's nftables.conf (netns, nft -f)", ['nft'], () => {
+  let lab: Lab;
+  let home: TempHome;
+  let dir: string;
+  beforeAll(() => {
+    lab = Lab.create('rd');
+    home = new TempHome();
+    home.writeConfig(STORE);
+    dir = home.writeFile('etc/nftables.d/.keep', '').replace(/\/\.keep$/, '');
+  });
+  afterAll(() => {
+    lab?.destroy();
+    home?.cleanup();
+  });
+
+  test('the include loads the door beside the stock filter table, once however often the file is loaded', async () => {
+    const rules = await runKnock(['rules', 'vpn', '-f', 'nftables'], { env: home.env });
+    expect(rules.code).toBe(0);
+    home.writeFile('etc/nftables.d/knock-vpn.nft', rules.stdout);
+    // Debian 12's stock /etc/nftables.conf, and the one line the README adds at its end.
+    const conf = home.writeFile(
+      'etc/nftables.conf',
+      '#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter;\n\t}\n}\n' +
+        `include "${dir}/*.nft"\n`,
+    );
+    for (let i = 0; i < 2; i++) lab.exec(lab.server, 'nft', ['-f', conf]);
+    expect(lab.exec(lab.server, 'nft', ['list', 'tables']).split('\n').filter(Boolean).sort()).toEqual(['table inet filter', 'table inet knock_vpn']);
+    expect(lab.exec(lab.server, 'nft', ['list', 'table', 'inet', 'knock_vpn']).match(/chain input/g)).toHaveLength(1);
+  });
+});
