@@ -1,9 +1,9 @@
 // knock rules NAME --format iptables|nftables|knockd: the server side of a profile, on stdout.
 import { requireProfile } from '../app/target.js';
-import { UsageError } from '../shared/errors.js';
+import { ConfigError, UsageError } from '../shared/errors.js';
 import { checkPort } from '../knock/tokens.js';
 import { VERSION } from '../shared/version.js';
-import { doorOf, RULES_FORMATS, type RulesFormat } from '../rules/door.js';
+import { checkDistinctDoors, doorOf, RULES_FORMATS, type Door, type DoorFamily, type RulesFormat } from '../rules/door.js';
 import { iptablesRules } from '../rules/iptables.js';
 import { knockdRules } from '../rules/knockd.js';
 import { nftablesRules } from '../rules/nftables.js';
@@ -23,6 +23,20 @@ export function parsePorts(text: string): number[] {
   });
 }
 
+/**
+ * The families asked for on the command line (-4, -6, --family), each checked against the
+ * profile's own: a door limited to one family has no rules for the other.
+ */
+export function askedFamilies(door: Door, flags: { v4: boolean; v6: boolean; family?: number }): DoorFamily[] {
+  const asked = ([4, 6] as const).filter((f) => (f === 4 ? flags.v4 : flags.v6) || flags.family === f);
+  for (const f of asked) {
+    if (!door.families.includes(f)) {
+      throw new ConfigError(`profile '${door.name}' has family: ${door.families[0]}: its door has no IPv${f} rules (drop -${f}, or change the profile's family)`);
+    }
+  }
+  return asked;
+}
+
 export const rulesCommand = defineCommand<RulesArgs>({
   command: 'rules <name>',
   describe: "print the server's side of a profile: iptables, nftables or knockd.conf",
@@ -30,21 +44,35 @@ export const rulesCommand = defineCommand<RulesArgs>({
     yargs
       .positional('name', { type: 'string', describe: 'profile name, its host, or an ssh alias' })
       .option('format', { alias: 'f', type: 'string', choices: RULES_FORMATS, demandOption: true, describe: 'what to print', requiresArg: true })
-      .option('family', { type: 'number', choices: [4, 6], describe: 'iptables and knockd: 6 for ip6tables (same as -6)', requiresArg: true })
-      .option('port', { alias: 'p', type: 'string', describe: "TCP port(s) behind the door (default: the profile's port, else 22)", requiresArg: true })
+      .option('family', { type: 'number', choices: [4, 6], describe: 'only this family (same as -4 or -6); iptables: one family per file', requiresArg: true })
+      .option('port', { alias: 'p', type: 'string', describe: "port(s) behind the door (default: the profile's port, else 22)", requiresArg: true })
       .example('knock rules office --format iptables | iptables-restore --noflush', "load office's door into iptables")
+      .example('knock rules office --format iptables -6 | ip6tables-restore --noflush', 'and its IPv6 half into ip6tables')
       .example('knock rules office --format nftables > /etc/nftables.d/knock-office.nft', 'the same door as an nftables table'),
   async run(args, ctx) {
     if (args.json) throw new UsageError('knock rules prints a firewall file; it has no --json form');
-    const family = args.family === 6 || ctx.family === 6 ? 6 : 4;
-    if (args.family === 4 && ctx.family === 6) throw new UsageError('--family 4 and -6 contradict each other');
-    if (args.format === 'nftables' && (args.family !== undefined || ctx.family !== 0)) {
-      throw new UsageError('nftables rules cover IPv4 and IPv6 in one table; --family and -4/-6 are for iptables and knockd');
-    }
+    const v4 = Boolean(ctx.args['4']);
+    const v6 = Boolean(ctx.args['6']);
+    if ((args.family === 4 && v6) || (args.family === 6 && v4)) throw new UsageError(`--family ${args.family} and -${args.family === 4 ? 6 : 4} contradict each other`);
     const profile = await requireProfile(ctx, String(args.name));
     const door = doorOf(profile, args.port !== undefined ? parsePorts(args.port) : undefined);
-    const text =
-      args.format === 'iptables' ? iptablesRules(door, family, VERSION) : args.format === 'nftables' ? nftablesRules(door, VERSION) : knockdRules(door, family, VERSION);
+    const store = await ctx.store(String(args.name));
+    checkDistinctDoors(profile.name, [...store.profiles.keys(), ...(store.broken?.keys() ?? [])]);
+    const asked = askedFamilies(door, { v4, v6, ...(args.family !== undefined ? { family: args.family } : {}) });
+    let text: string;
+    if (args.format === 'iptables') {
+      if (asked.length > 1) {
+        throw new UsageError(`iptables rules are one family per file: run knock rules ${profile.name} --format iptables -4 (for iptables-restore), then -6 (for ip6tables-restore)`);
+      }
+      const family = asked[0] ?? door.families[0]!;
+      if (asked.length === 0 && door.families.length > 1) {
+        ctx.warn(`IPv${family} rules only: the door's IPv6 half is knock rules ${profile.name} --format iptables -6 (for ip6tables-restore)`);
+      }
+      text = iptablesRules(door, family, VERSION);
+    } else {
+      const limited: Door = asked.length > 0 ? { ...door, families: asked } : door;
+      text = args.format === 'nftables' ? nftablesRules(limited, VERSION) : knockdRules(limited, VERSION);
+    }
     // The rules are the result: printed also with -q.
     ctx.io.stdout.write(text);
     return 0;

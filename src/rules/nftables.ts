@@ -1,23 +1,35 @@
-// The door as an `nft -f` file: one `table inet knock_<id>` (IPv4 and IPv6 at once) with a set
-// per stage and family whose timeout is seq_timeout, beside any other table.
-import type { Knock } from '../knock/tokens.js';
-import { header, type Door } from './door.js';
+// The door as an `nft -f` file: one `table inet knock_<id>` (IPv4 and IPv6 at once; `ip` or
+// `ip6` for a profile of one family) with a set per stage and family whose timeout is
+// seq_timeout, beside any other table.
+import { payloadBytes, type Knock } from '../knock/tokens.js';
+import { header, type Door, type DoorFamily } from './door.js';
 import { icmpLength, machineSteps, stageLists, type StageList, type Step, type Target } from './stages.js';
 
-type Family = 4 | 6;
-const FAMILIES: readonly Family[] = [4, 6];
+type Family = DoorFamily;
+/** The longest raw payload match nft 1.0.6 takes in one expression (17 bytes: "Value too large"). */
+const RAW_CHUNK = 16;
 const addr = (f: Family) => (f === 6 ? 'ip6 saddr' : 'ip saddr');
-const nfproto = (f: Family) => (f === 6 ? 'meta nfproto ipv6' : 'meta nfproto ipv4');
+
+/** The nft table family of a door: `inet` for both families, else `ip` or `ip6`. */
+export function nftFamily(door: Pick<Door, 'families'>): 'inet' | 'ip' | 'ip6' {
+  return door.families.length > 1 ? 'inet' : door.families[0] === 6 ? 'ip6' : 'ip';
+}
 
 export function nftablesRules(door: Door, version: string): string {
+  const FAMILIES = door.families;
   const table = `knock_${door.id}`;
+  const kind = nftFamily(door);
+  const sp = door.serviceProtocol;
+  // In an inet table a port match says which family's sets it feeds; an ip or ip6 table has one.
+  const nfproto = (f: Family) => (kind !== 'inet' ? '' : f === 6 ? 'meta nfproto ipv6 ' : 'meta nfproto ipv4 ');
   const setName = (s: StageList | 'opened', f: Family) => `${s === 'opened' ? 'opened' : `${s.machine}${s.stage}`}_v${f}`;
   const services = door.services.length === 1 ? String(door.services[0]) : `{ ${door.services.join(', ')} }`;
 
   const set = (name: string, f: Family, timeout?: number) =>
     `\tset ${name} { type ${f === 6 ? 'ipv6_addr' : 'ipv4_addr'}; flags dynamic${timeout ? ',timeout' : ''};${timeout ? ` timeout ${timeout}s;` : ''} size 65535; }`;
   const match = (knock: Knock, f: Family): string => {
-    if (knock.protocol !== 'icmp') return `${nfproto(f)} ${knock.protocol} dport ${knock.port}`;
+    if (knock.protocol === 'udp' && knock.payload !== undefined) return `${nfproto(f)}udp dport ${knock.port} ${rawPayload(payloadBytes(knock.payload))}`;
+    if (knock.protocol !== 'icmp') return `${nfproto(f)}${knock.protocol} dport ${knock.port}`;
     return f === 6 ? `icmpv6 type echo-request meta length ${icmpLength(knock.size, 6)}` : `icmp type echo-request meta length ${icmpLength(knock.size, 4)}`;
   };
   const into = (target: Target, f: Family): string =>
@@ -54,26 +66,28 @@ export function nftablesRules(door: Door, version: string): string {
       ? ['\t\ttcp flags & (fin | syn | rst | ack) == syn ct state new goto knock']
       : p === 'udp'
         ? ['\t\tmeta l4proto udp ct state new goto knock']
-        : ['\t\ticmp type echo-request goto knock', '\t\ticmpv6 type echo-request goto knock'],
+        : FAMILIES.map((f) => (f === 4 ? '\t\ticmp type echo-request goto knock' : '\t\ticmpv6 type echo-request goto knock')),
   );
+  const what = kind === 'inet' ? 'IPv4 and IPv6' : kind === 'ip' ? 'IPv4 only' : 'IPv6 only';
   const lines = [
-    ...header(door, 'nftables (IPv4 and IPv6)', version, [
-      `Load: nft -f FILE (again to reload: the first line empties the table). Remove: nft delete table inet ${table}.`,
+    ...header(door, `nftables (${what}, table ${kind} ${table})`, version, [
       'Another table that drops the service port still drops it: let this table guard it instead.',
+      'Load: nft -f FILE (again to replace it: the file first deletes its own table, nothing else).',
+      `Remove: nft delete table ${kind} ${table}`,
     ]),
     // `add` then `delete` makes a reload replace the table instead of failing or doubling it.
-    `add table inet ${table}`,
-    `delete table inet ${table}`,
-    `table inet ${table} {`,
+    `add table ${kind} ${table}`,
+    `delete table ${kind} ${table}`,
+    `table ${kind} ${table} {`,
     ...sets,
     '',
     '\tchain input {',
     '\t\ttype filter hook input priority filter - 10; policy accept;',
-    '\t\t# Established connections stay up, whatever happens to the door later.',
+    '\t\t# Established traffic stays up, whatever happens to the door later.',
     '\t\tct state established,related return',
-    '\t\t# New connections to the service: from an opened source only; to anyone else the port looks closed.',
-    ...FAMILIES.map((f) => `\t\ttcp dport ${services} ct state new ${addr(f)} @${setName('opened', f)} return`),
-    `\t\ttcp dport ${services} reject with tcp reset`,
+    `\t\t# New ${sp === 'tcp' ? 'connections' : 'datagrams'} to the service: from an opened source only; to anyone else the port looks closed.`,
+    ...FAMILIES.map((f) => `\t\t${sp} dport ${services} ct state new ${addr(f)} @${setName('opened', f)} return`),
+    sp === 'tcp' ? `\t\ttcp dport ${services} reject with tcp reset` : `\t\tudp dport ${services} reject`,
     '\t\t# What looks like a knock (new SYN, new datagram, echo request) goes through the state machine.',
     ...shapes,
     '\t}',
@@ -90,4 +104,14 @@ export function nftablesRules(door: Door, version: string): string {
   lines.push('', '\t# The open sequence: each stage within seq_timeout of the last; a repeat keeps it, anything else resets it.', '\tchain open {');
   lines.push(...machineSteps('open', door.open).flatMap(step('open')), '\t}', '}', '');
   return lines.join('\n');
+}
+
+/** A UDP knock's payload, exactly: the UDP length, then its bytes after the 8-byte header, in hex. */
+export function rawPayload(bytes: Buffer): string {
+  const parts = [`udp length ${8 + bytes.length}`];
+  for (let at = 0; at < bytes.length; at += RAW_CHUNK) {
+    const piece = bytes.subarray(at, at + RAW_CHUNK);
+    parts.push(`@th,${64 + at * 8},${piece.length * 8} 0x${piece.toString('hex')}`);
+  }
+  return parts.join(' ');
 }

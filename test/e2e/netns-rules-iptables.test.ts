@@ -27,13 +27,13 @@ describeLab('knock rules --format iptables (netns, iptables-restore)', ['iptable
     d.home.writeConfig(doorProfiles(SERVER_V4, SERVER_V6) + openForProfile(SERVER_V4) + LONG_PROFILE);
     // The admin's own rules, which the door loads beside: they survive --noflush.
     d.lab.exec(d.lab.server, 'iptables', ['-A', 'INPUT', '-p', 'tcp', '--dport', '2999', '-j', 'DROP']);
-    await load(['door', '--format', 'iptables'], 'iptables-restore');
-    await load(['ping', '--format', 'iptables'], 'iptables-restore');
+    await load(['door', '--format', 'iptables', '-4'], 'iptables-restore');
+    await load(['ping', '--format', 'iptables', '-4'], 'iptables-restore');
     await load(['door', '--format', 'iptables', '-6'], 'ip6tables-restore');
     await load(['ping', '--format', 'iptables', '--family', '6'], 'ip6tables-restore');
-    await load(['slow', '--format', 'iptables'], 'iptables-restore');
-    await load(['renew', '--format', 'iptables'], 'iptables-restore');
-    await load([LONG, '--format', 'iptables'], 'iptables-restore');
+    await load(['slow', '--format', 'iptables', '-4'], 'iptables-restore');
+    await load(['renew', '--format', 'iptables', '-4'], 'iptables-restore');
+    await load([LONG, '--format', 'iptables', '-4'], 'iptables-restore');
     await load([LONG, '--format', 'iptables', '-6'], 'ip6tables-restore');
     await startTcpService(d.lab, SERVICE);
     await startTcpService(d.lab, ICMP_SERVICE);

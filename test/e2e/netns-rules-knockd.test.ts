@@ -1,11 +1,51 @@
 // `knock rules --format knockd` run by a real knockd (Debian's, knockd -c) in a server namespace
 // whose own rules reject the service port: the open section's command lets the knocker in.
 import { describeLab, Lab, SERVER_V4, SERVER_V6 } from '../lab/netns.js';
+import { until } from '../helpers/until.js';
 import { Knockd } from '../lab/knockd.js';
 import { startTcpService } from '../lab/recent-knock.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
 import { doorProfiles, doorScenarios, knock, SERVICE, serviceOpen, settlesTo, type DoorLab } from '../lab/door-checks.js';
 import { ECHO_SERVICE, holdsConnection, openForProfile, startEchoService } from '../lab/echo-service.js';
+import { startUdpEcho, udpAnswers } from '../lab/udp-echo.js';
+import { runProcess } from '../helpers/run-knock.js';
+import { MAX_OPEN_FOR } from '../../src/rules/door.js';
+import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const VPN = 2230;
+const MORE = `
+  vpn:
+    host: "${SERVER_V4}"
+    port: ${VPN}/udp
+    open: [7500, "7502:udp", 7504]
+    close: [7503]
+    delay: 50
+    seq_timeout: 2
+  vpn6:
+    host: "${SERVER_V6}"
+    port: ${VPN}/udp
+    open: [7500, "7502:udp", 7504]
+    close: [7503]
+    delay: 50
+    seq_timeout: 2
+  far:
+    open: [7700, 7701]
+    open_for: ${MAX_OPEN_FOR}
+  only4:
+    host: "${SERVER_V4}"
+    family: 4
+    port: ${2222}
+    open: [7900, "7902:udp"]
+    close: [7901]
+    delay: 50
+    seq_timeout: 2
+  gw.x:
+    open: [7910, 7911]
+  gw.x-2:
+    open: [7920, 7921]
+`;
 
 describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptables', 'nc'], () => {
   const d = {} as DoorLab;
@@ -22,15 +62,20 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
   beforeAll(async () => {
     d.lab = Lab.create('rk');
     d.home = new TempHome();
-    d.home.writeConfig(doorProfiles(SERVER_V4, SERVER_V6, 2) + openForProfile(SERVER_V4, 2));
-    // The admin's rules, as seed 004 has them: established connections pass, the services do not.
-    const ipt = (...args: string[]) => d.lab.exec(d.lab.server, 'iptables', args);
-    ipt('-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
-    for (const port of [SERVICE, ECHO_SERVICE]) ipt('-A', 'INPUT', '-p', 'tcp', '--dport', String(port), '-j', 'REJECT', '--reject-with', 'tcp-reset');
-    const conf = `[options]\n\tlogfile = DIR/knockd.log\n\n${await rules('door')}\n${await rules('slow')}`;
+    d.home.writeConfig(doorProfiles(SERVER_V4, SERVER_V6, 2) + openForProfile(SERVER_V4, 2) + MORE);
+    // The admin's rules, as the header says, on both families: established traffic passes, the
+    // services do not.
+    for (const tool of ['iptables', 'ip6tables']) {
+      const ipt = (...args: string[]) => d.lab.exec(d.lab.server, tool, args);
+      ipt('-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
+      for (const port of [SERVICE, ECHO_SERVICE]) ipt('-A', 'INPUT', '-p', 'tcp', '--dport', String(port), '-j', 'REJECT', '--reject-with', 'tcp-reset');
+      ipt('-A', 'INPUT', '-p', 'udp', '--dport', String(VPN), '-j', 'DROP');
+    }
+    const conf = `[options]\n\tlogfile = DIR/knockd.log\n\n${await rules('door')}\n${await rules('slow')}\n${await rules('vpn')}\n${await rules('far')}\n${await rules('only4')}`;
     knockd = await Knockd.start(d.lab, conf);
     await startTcpService(d.lab, SERVICE);
     await startEchoService(d.lab);
+    await startUdpEcho(d.lab, VPN);
   });
   afterAll(() => {
     if (process.env.KNOCKD_LOG) console.log(knockd?.output);
@@ -41,6 +86,67 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
 
 
   describe('IPv4', () => doorScenarios(get, { address: SERVER_V4, profile: 'door', eventual: true, seqTimeout: 2, repeatKeepsStage: false }));
+  // The same sections: knockd 0.8 sniffs IPv6 and runs command_6 (ip6tables) for an IPv6 knocker.
+  describe('IPv6 (command_6)', () => doorScenarios(get, { address: SERVER_V6, profile: 'door6', eventual: true, seqTimeout: 2, repeatKeepsStage: false }));
+
+  test('an IPv6 open runs ip6tables with the IPv6 address, never iptables with it', async () => {
+    await knock(d, ['open', 'door6']);
+    expect(await settlesTo(d.lab, SERVER_V6, true)).toBe(true);
+    expect(d.lab.exec(d.lab.server, 'ip6tables', ['-S', 'INPUT'])).toContain(`-A INPUT -s 2001:db8:0:1::1/128 -p tcp -m tcp --dport ${SERVICE} -j ACCEPT`);
+    await knock(d, ['close', 'door6']);
+    expect(await settlesTo(d.lab, SERVER_V6, false)).toBe(false);
+    expect(knockd.output).not.toMatch(/command returned non-zero status/);
+  });
+
+  test('family: 4: an IPv6 knock of the sequence runs nothing (an empty command_6), IPv4 still opens', async () => {
+    const log = knockd.output.length;
+    await knock(d, ['-d', '50', SERVER_V6, '7900', '7902:udp']);
+    expect(await until(() => knockd.output.slice(log).includes('only4: OPEN SESAME'), 3000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(knockd.output.slice(log)).not.toMatch(/only4: running command|command returned non-zero/);
+    expect(await serviceOpen(d.lab, SERVER_V6)).toBe(false);
+    await knock(d, ['open', 'only4']);
+    expect(await settlesTo(d.lab, SERVER_V4, true)).toBe(true);
+    await knock(d, ['close', 'only4']);
+    expect(await settlesTo(d.lab, SERVER_V4, false)).toBe(false);
+  });
+
+  test.each([
+    ['IPv4', 'vpn', SERVER_V4],
+    ['IPv6', 'vpn6', SERVER_V6],
+  ])('%s: a UDP service (port: 2230/udp): the echo answers after the knock, not before; close closes', async (_f, profile, address) => {
+    expect(await udpAnswers(d.lab, address, VPN)).toBe(false);
+    await knock(d, ['open', profile]);
+    expect(await until(() => udpAnswers(d.lab, address, VPN), 3000, 100)).toBe(true);
+    await knock(d, ['close', profile]);
+    expect(await until(async () => !(await udpAnswers(d.lab, address, VPN)), 3000, 100)).toBe(true);
+  });
+
+  test(`open_for at its limit: knockd reads cmd_timeout ${MAX_OPEN_FOR} as printed`, () => {
+    expect(knockd.output).toContain(`config: open-far: cmd_timeout: ${MAX_OPEN_FOR}`);
+  });
+
+  test("the Remove line, run by sh -c on a copy of the file: knockd.conf is what it was before the sections were added", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'knock-remove-'));
+    try {
+      const file = path.join(dir, 'knockd.conf');
+      const before = '[options]\n\tlogfile = /var/log/knockd.log\n\n[openSSH]\n\tsequence = 1,2,3\n\tcommand = true\n';
+      const texts = [await rules('door'), await rules('gw.x'), await rules('slow'), await rules('vpn')];
+      // A name with a dot, beside one that the dot, read as any character, would also match.
+      const kept = await rules('gw.x-2');
+      writeFileSync(file, before + texts.join('') + kept);
+      for (const text of texts) {
+        const line = text.split('\n').find((l) => l.startsWith('# Remove: '))!.slice('# Remove: '.length);
+        // As written, but for the path of this copy and without restarting the system's knockd.
+        expect(line).toContain(' /etc/knockd.conf && systemctl restart knockd');
+        const command = line.replace(' /etc/knockd.conf && systemctl restart knockd', ` ${file}`);
+        expect(await runProcess('sh', ['-c', command])).toMatchObject({ code: 0, stderr: '' });
+      }
+      expect(readFileSync(file, 'utf8')).toBe(before + kept);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('the open command inserts at the top of INPUT, ahead of the DROP; close takes the same rule out', async () => {
     await knock(d, ['open', 'door']);

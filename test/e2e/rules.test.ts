@@ -26,6 +26,17 @@ const STORE = `profiles:
   spaced:
     host: "gate.example.com; iptables -F"
     open: [7000, 8000]
+  v4:
+    family: 4
+    open: [7000, 8000]
+  collision-pair-1225:
+    host: long
+    open: [7000, 8000]
+  collision-pair-6063:
+    open: [7000, 8000]
+  huge:
+    open: [7000, 8000]
+    open_for: 1e300
 `;
 
 beforeAll(() => home.writeConfig(STORE));
@@ -33,7 +44,7 @@ const rules = (...args: string[]) => runKnock(['rules', ...args], { env: home.en
 
 describe('knock rules', () => {
   test.each(['iptables', 'nftables', 'knockd'])('--format %s: the text on stdout, nothing on stderr, exit 0, no knock in the header', async (format) => {
-    const r = await rules('office', '--format', format);
+    const r = await rules('office', '--format', format, ...(format === 'iptables' ? ['-4'] : []));
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(new RegExp(`^# knock rules for profile 'office' \\(host gate.example.com\\): .*, by knock \\d+\\.\\d+\\.\\d+`));
     const comments = r.stdout.split('\n').filter((l) => l.startsWith('#')).join('\n');
@@ -50,6 +61,24 @@ describe('knock rules', () => {
     expect(a.stdout).toContain('ip6tables-restore --noflush');
   });
 
+  test('iptables for a profile of both families: IPv4 by default, and a warning on stderr (and a header line) naming the -6 run', async () => {
+    const r = await rules('office', '-f', 'iptables');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('knock: warning: IPv4 rules only: the door\'s IPv6 half is knock rules office --format iptables -6 (for ip6tables-restore)\n');
+    expect(r.stdout).toContain('# IPv4 only: the IPv6 half is `knock rules office --format iptables -6`, loaded with ip6tables-restore --noflush.\n');
+    const v4 = await rules('v4', '-f', 'iptables');
+    expect(v4).toMatchObject({ code: 0, stderr: '' });
+    expect(v4.stdout).not.toContain('half');
+  });
+
+  test('nftables and knockd: -4 or -6 limit the door to that family; both or neither: both', async () => {
+    expect((await rules('office', '-f', 'nftables', '-6')).stdout).toContain('table ip6 knock_office {');
+    expect((await rules('office', '-f', 'nftables', '-4', '-6')).stdout).toContain('table inet knock_office {');
+    const knockd = await rules('office', '-f', 'knockd', '-4');
+    expect(knockd.stdout).toMatch(/^\tcommand_6 += *$/m);
+    expect(knockd.stdout).toMatch(/^\tcommand += \/usr\/sbin\/iptables /m);
+  });
+
   test('the profile is found as every command finds it: by its host too', async () => {
     const r = await rules('gate.example.com', '-f', 'nftables');
     expect(r.code).toBe(0);
@@ -60,7 +89,13 @@ describe('knock rules', () => {
     [['pinged', '-f', 'knockd'], "knock: profile 'pinged': open knock 2 (icmp:64) is ICMP, which knockd cannot match; use --format iptables or nftables"],
     [['office'], 'knock: Missing required argument: format'],
     [['office', '-f', 'pf'], "knock: --format 'pf' is not one of iptables, nftables, knockd"],
-    [['office', '-f', 'nftables', '-6'], 'knock: nftables rules cover IPv4 and IPv6 in one table'],
+    [['office', '-f', 'iptables', '-4', '-6'], 'knock: iptables rules are one family per file: run knock rules office --format iptables -4 (for iptables-restore), then -6 (for ip6tables-restore)'],
+    [['office', '-f', 'iptables', '--family', '4', '-6'], 'knock: --family 4 and -6 contradict each other'],
+    [['v4', '-f', 'iptables', '-6'], "knock: profile 'v4' has family: 4: its door has no IPv6 rules"],
+    [['v4', '-f', 'nftables', '-6'], "knock: profile 'v4' has family: 4: its door has no IPv6 rules"],
+    [['long', '-f', 'nftables'], 'knock: profiles "collision-pair-1225" and "collision-pair-6063" would share the firewall names collision-1cebba: rename one'],
+    [['office', '-f', 'knockd', '--port', Array.from({ length: 16 }, (_, i) => 100 + i).join(',')], 'knock: profile "office": 16 service ports; at most 15'],
+    [['huge', '-f', 'iptables'], 'knock: profile "huge": open_for 1e+300 is out of range (1-4000000 s'],
     [['office', '-f', 'iptables', '--json'], 'knock: knock rules prints a firewall file; it has no --json form'],
     [['office', '-f', 'iptables', '--port', '22;reboot'], "knock: --port '22;reboot': expected PORT[,PORT...]"],
     [['office', '-f', 'iptables', '--port', '7000'], 'knock: profile "office": open knock 1 (7000) is on the service port'],

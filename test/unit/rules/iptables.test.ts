@@ -15,8 +15,11 @@ describe('iptablesRules', () => {
   test('chains of its own and one jump from INPUT; nothing else touches INPUT', () => {
     const text = iptablesRules(doorOf(profile('office')), 4, VERSION);
     const rules = text.split('\n').filter((l) => /^-[AIDN]/.test(l));
-    expect(rules.filter((l) => / INPUT /.test(l))).toEqual(['-I INPUT -j knock-office']);
-    expect(new Set(rules.map((l) => l.split(' ')[1]))).toEqual(new Set(['INPUT', 'knock-office', 'knock-office-knock', 'knock-office-open', 'knock-office-close']));
+    expect(rules.filter((l) => / INPUT /.test(l))).toEqual(['-I INPUT -j knock-office-in']);
+    expect(new Set(rules.map((l) => l.split(' ')[1]))).toEqual(new Set(['INPUT', 'knock-office-in', 'knock-office-knock', 'knock-office-open', 'knock-office-close']));
+    // Chains are made with -N, so a second load fails at once ("Chain already exists") and changes nothing.
+    expect(text.split('\n').filter((l) => l.startsWith('-N '))).toEqual(['-N knock-office-in', '-N knock-office-knock', '-N knock-office-open', '-N knock-office-close']);
+    expect(text).not.toMatch(/^:/m);
     expect(text.startsWith('# knock rules for profile')).toBe(true);
     expect(text.trimEnd().endsWith('COMMIT')).toBe(true);
   });
