@@ -143,7 +143,7 @@ export const defaultCommand = defineCommand<KnockArgs>({
   takesRest: true,
   describe: 'knock a profile, or HOST with the given knocks (like knock(1))',
   builder: (yargs) =>
-    knockOptions(yargs)
+    waitOptions(knockOptions(yargs))
       .positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias; or a HOST for ad-hoc knocks' })
       .positional('knocks', { type: 'string', array: true, describe: 'ad-hoc knocks: PORT, PORT:tcp, PORT:udp, icmp, icmp:SIZE' })
       .option('udp', { alias: 'u', type: 'boolean', describe: 'bare ports in ad-hoc knocks are UDP (an explicit :tcp still wins)' }),
