@@ -103,7 +103,9 @@ function positionalNames(command: Command): string[] {
 async function profileNames(store: () => Promise<ProfileStore>, which: { withClose?: boolean; withGroups?: boolean } = {}): Promise<string[]> {
   try {
     const s = await store();
-    const groups = which.withGroups ? [...(s.groups?.keys() ?? [])].sort().map((g) => `@${g}`) : [];
+    // `close @GROUP` skips members without a close sequence: a group none of whose members can close is not offered.
+    const closable = (members: readonly string[]) => !which.withClose || members.some((m) => s.profiles.get(m)?.close !== undefined);
+    const groups = which.withGroups ? [...(s.groups?.entries() ?? [])].filter(([, members]) => closable(members)).map(([g]) => `@${g}`).sort() : [];
     const profiles = [...s.profiles.values()].filter((p) => !which.withClose || p.close !== undefined).map((p) => p.name);
     return [...profiles.sort(), ...groups];
   } catch {

@@ -93,8 +93,8 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(await complete('knock', 'completion', 'z')).toEqual(['zsh']);
   });
   it('close offers only profiles with a close sequence; short options are -q, -v, -4, never --4', async () => {
-    expect((await complete('knock', 'close', '')).sort()).toEqual(['@far', '@fleet', 'web']);
-    expect((await complete('knock', '-n', 'close', '')).sort()).toEqual(['@far', '@fleet', 'web']);
+    expect((await complete('knock', 'close', '')).sort()).toEqual(['@fleet', 'web']);
+    expect((await complete('knock', '-n', 'close', '')).sort()).toEqual(['@fleet', 'web']);
     const options = await complete('knock', 'list', '-');
     expect(options).toEqual(expect.arrayContaining(['-q', '-v', '-4', '-6', '--ipv4', '--ipv6', '-V']));
     expect(options).not.toContain('--4');
@@ -136,7 +136,7 @@ _knock`;
     expect(await complete('knock', 'serve', '--knockd-conf', '')).toEqual(['(files)']);
   });
   it('close offers only profiles with a close sequence; -q/-v, never --4', async () => {
-    expect((await complete('knock', 'close', '')).sort()).toEqual(['@far', '@fleet', 'web']);
+    expect((await complete('knock', 'close', '')).sort()).toEqual(['@fleet', 'web']);
     const options = await complete('knock', '-');
     expect(options).toEqual(expect.arrayContaining(['-q', '-v', '-4', '--ipv4']));
     expect(options).not.toContain('--4');
@@ -177,7 +177,7 @@ describeShell('fish')('fish, for real', () => {
   it('completes subcommands, profile names and options', async () => {
     expect(await complete('knock o')).toEqual(['office', 'open']);
     expect(await complete('knock open ')).toEqual(['@far', '@fleet', 'db', 'office', 'web']);
-    expect(await complete('knock close ')).toEqual(['@far', '@fleet', 'web']);
+    expect(await complete('knock close ')).toEqual(['@fleet', 'web']);
     expect(await complete('knock @fl')).toEqual(['@fleet']);
     expect(await complete('knock add x h 1 --for')).toEqual(['--force']);
     expect(await complete('knock -')).toEqual(expect.arrayContaining(['-q', '-v', '-4', '--ipv6']));
