@@ -48,13 +48,14 @@ export async function prepareGroup(ctx: Context, request: GroupRequest): Promise
   // One-time lines are only peeked here: a member failing to resolve must not burn another's line.
   const prepared = await Promise.all(
     members.map((member) =>
-      prepareTarget(ctx, { target: member, action: request.action, peek: true, ...(request.delay !== undefined ? { delay: request.delay } : {}) }).catch(named(member)),
+      prepareTarget(ctx, { target: member, action: request.action, peek: true, ...(request.dryRun ? { dryRun: true } : {}), ...(request.delay !== undefined ? { delay: request.delay } : {}) }).catch(named(member)),
     ),
   );
   // Two members at one address would interleave their sequences there, and the server would
   // complete neither (the same reason one address takes one sequence at a time).
   const byAddress = new Map<string, string>();
   for (const [i, p] of prepared.entries()) {
+    if (p.plan.unresolved !== undefined) continue; // a dry run's name that did not resolve
     const other = byAddress.get(p.plan.address);
     if (other !== undefined) throw new ConfigError(`group @${request.name}: ${other} and ${members[i]} both knock ${p.plan.address}; their sequences would interleave (knock them one after the other)`);
     byAddress.set(p.plan.address, members[i]!);

@@ -107,6 +107,7 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
     ...(args.delay !== undefined ? { delay: args.delay } : {}),
     ...(args.ttl !== undefined ? { ttl: args.ttl } : {}),
     ...(args.source !== undefined ? { source: args.source } : {}),
+    ...(args.dryRun ? { dryRun: true } : {}),
     // A one-time line is taken only after --wait too has been validated.
     peek: true,
   });
