@@ -1,8 +1,8 @@
 // knock lint [NAME]: warnings for sequences that cannot work or are weak. Exit 0: no
 // warnings (notes allowed); 1: warnings; 2: the store itself is broken.
 import { prepareTarget, requireProfile } from '../app/target.js';
-import { lintOneTime, lintProfile, type Finding } from '../store/lint.js';
-import { describeProbes, probeGroups, type ProbeGroup, type ProbeReport } from '../store/probe.js';
+import { lintOneTime, lintProfile, type Finding } from '../check/lint.js';
+import { describeProbes, probeGroups, type ProbeGroup, type ProbeReport } from '../check/probe.js';
 import { systemTransport } from '../knock/transport/system.js';
 import { systemClock } from '../knock/clock.js';
 import { hostOfProfile } from '../app/find-profile.js';

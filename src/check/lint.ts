@@ -2,8 +2,8 @@
 // anything; probe.ts adds the one check that needs the network.
 import { formatKnock, formatKnockInFull, type Knock } from '../knock/tokens.js';
 import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
-import type { Profile } from './profiles.js';
-import { readOneTime } from './one-time.js';
+import type { Profile } from '../store/profiles.js';
+import { readOneTime } from '../store/one-time.js';
 
 export type Level = 'error' | 'warning' | 'note';
 
