@@ -14,7 +14,7 @@ const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 
 /** Subcommands that also take @GROUP. */
 const TAKES_GROUP = new Set(['open', 'close']);
 /** Positionals with a fixed set of values. */
-const CHOICES: Record<string, string[]> = { completion: ['bash', 'zsh', 'fish'] };
+const CHOICES: Record<string, string[]> = { completion: ['bash', 'zsh', 'fish'], group: ['add', 'remove'] };
 
 export function commandNames(command: Command): string[] {
   return [command.command].flat().map((c) => c.split(' ')[0]!).filter((c) => c !== '$0');
@@ -73,6 +73,9 @@ export async function completeWords(input: CompletionInput): Promise<string[]> {
   if (positionals.length === 1 && CHOICES[name]) return matching(CHOICES[name]!);
   // `knock close <TAB>`: only the profiles that have a close sequence to fire.
   if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store, { withClose: name === 'close', withGroups: TAKES_GROUP.has(name) }));
+  // knock group add|remove GROUP PROFILE...
+  if (name === 'group' && positionals.length === 2) return matching(await groupNames(input.store));
+  if (name === 'group' && positionals.length >= 3) return matching((await profileNames(input.store)).filter((p) => !positionals.slice(3).includes(p)));
   return [];
 }
 
@@ -98,6 +101,14 @@ function valueTaker(commands: readonly Command[]): (word: string | undefined) =>
 /** `open <target>` declares target; outside its command yargs would list it as --target. */
 function positionalNames(command: Command): string[] {
   return [...[command.command].flat().join(' ').matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
+}
+
+async function groupNames(store: () => Promise<ProfileStore>): Promise<string[]> {
+  try {
+    return [...((await store()).groups?.keys() ?? [])].sort();
+  } catch {
+    return [];
+  }
 }
 
 async function profileNames(store: () => Promise<ProfileStore>, which: { withClose?: boolean; withGroups?: boolean } = {}): Promise<string[]> {

@@ -26,10 +26,12 @@ export function groupsToJson(store: ProfileStore): { name: string; members: stri
 export function profileToJson(profile: Profile, withSequences: boolean, oneTime?: Awaited<ReturnType<typeof oneTimeLeft>>): Record<string, unknown> {
   return {
     name: profile.name,
+    ...(profile.description ? { description: profile.description } : {}),
     ...(profile.host ? { host: profile.host } : {}),
     ...(profile.port ? { port: profile.port } : {}),
     delay: profile.delay,
     seqTimeout: profile.seqTimeout,
+    ...(profile.openFor !== undefined ? { openFor: profile.openFor } : {}),
     ...(profile.ttl !== undefined ? { ttl: profile.ttl } : {}),
     ...(profile.source ? { source: profile.source } : {}),
     ...(profile.family ? { family: profile.family } : {}),
@@ -82,7 +84,8 @@ export const listCommand = defineCommand<object>({
         ? `${open ?? `open: ${p.open.map(formatKnockInFull).join(' ')}`}${p.close ? `  close: ${p.close.map(formatKnockInFull).join(' ')}` : ''}`
         : `${open ?? `open ${countKnocks(p.open.length)}`}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
       // A name or host from the store may hold terminal escapes: shown, not obeyed.
-      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}`) + '\n');
+      const description = p.description ? `  # ${p.description}` : '';
+      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}${description}`) + '\n');
     }
     for (const { name, members } of groupsToJson(store)) ctx.io.stdout.write(`@${name}  ${members.join(' ')}\n`);
     return 0;

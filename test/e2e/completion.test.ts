@@ -79,7 +79,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it('completes subcommands and profile names', async () => {
-    expect(await complete('knock', '')).toEqual(lines('@far @fleet add close completion db import lint list office open proxy remove rules serve show ssh-config web'.replace(/ /g, '\n')));
+    expect(await complete('knock', '')).toEqual(lines('@far @fleet add close completion db group import lint list office open proxy remove rules serve show ssh-config web'.replace(/ /g, '\n')));
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
   });
   it('completes @groups, replying with the part after the @ (bash breaks words there)', async () => {
