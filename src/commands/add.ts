@@ -44,12 +44,26 @@ export function storedKnock(knock: Knock): number | string {
   return knock.protocol === 'tcp' && knock.delay === undefined ? knock.port : formatKnock(knock);
 }
 
+/**
+ * knockd's own list syntax, `7000,8000:udp,9000`, as pasted from knockd.conf: one knock per
+ * part. A payload (`8000:udp(text:a,b)`) may hold commas, so such a word is left whole.
+ */
+export function splitKnockList(tokens: readonly (string | number)[]): string[] {
+  return tokens.flatMap((token) => {
+    const text = String(token);
+    if (!text.includes(',') || text.includes('(')) return [text];
+    const parts = text.split(',').map((p) => p.trim());
+    if (parts.some((p) => p === '')) throw new UsageError(`'${text}': an empty knock between commas (knockd's form is 7000,8000:udp,9000; knock also takes them apart: 7000 8000:udp 9000)`);
+    return parts;
+  });
+}
+
 /** `8000:udp(hex:dead)`: a UDP knock with its payload, as `show` prints it. */
 const WITH_PAYLOAD = /^(.+:udp)\(((?:hex|text):.*)\)$/;
 
 export function parseTokens(tokens: readonly (string | number)[], what: string): (number | string | StoredKnock)[] {
   if (tokens.length === 0) throw new UsageError(`${what}: no knocks given`);
-  return tokens.map((t) => {
+  return splitKnockList(tokens).map((t) => {
     const withPayload = WITH_PAYLOAD.exec(String(t));
     if (!withPayload) return storedKnock(parseKnockToken(String(t)));
     const knock = parseKnockEntry({ ...tokenObject(withPayload[1]!), payload: withPayload[2]! }, what);

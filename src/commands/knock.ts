@@ -7,7 +7,7 @@ import { sendPlan, type SendResult } from '../app/send-plan.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
 import { msOption } from './options.js';
-import { COMMAND_NAMES } from './add.js';
+import { COMMAND_NAMES, splitKnockList } from './add.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
@@ -78,7 +78,8 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   if (rest.length > 0 && action) throw new UsageError(`unexpected argument '${rest[0]}': knock ${action} takes a profile name only`);
   // `knock -- HOST 80`: the target itself came after `--`.
   const target = args.target ?? rest.shift() ?? '';
-  const tokens = [...(args.knocks ?? []).map(String), ...rest];
+  // knockd's `7000,8000:udp,9000` too, as pasted from its config.
+  const tokens = splitKnockList([...(args.knocks ?? []).map(String), ...rest]);
   if (tokens.length > 0) {
     // `knock --config HOST 1111 2222`: the host went to --config; 1111 is no host to knock.
     if (/^\d+$/.test(target)) throw new UsageError(`'${target}' is a port, not a host: knock HOST KNOCK... (is the host the value of an option before it?)`);

@@ -58,7 +58,7 @@ describe('knock rules', () => {
 
   test.each([
     [['pinged', '-f', 'knockd'], "knock: profile 'pinged': open knock 2 (icmp:64) is ICMP, which knockd cannot match; use --format iptables or nftables"],
-    [['office'], 'knock: Missing required argument: format'],
+    [['office'], 'knock: missing --format: one of iptables, nftables, knockd (see knock rules --help)'],
     [['office', '-f', 'pf'], "knock: --format 'pf' is not one of iptables, nftables, knockd"],
     [['office', '-f', 'nftables', '-6'], 'knock: nftables rules cover IPv4 and IPv6 in one table'],
     [['office', '-f', 'iptables', '--json'], 'knock: knock rules prints a firewall file; it has no --json form'],
