@@ -106,10 +106,10 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   });
 });
 
-describeShell('zsh')('zsh (compsys builtins stubbed: compadd prints what it is given)', () => {
+describeShell('zsh')('zsh (compsys functions stubbed: _describe prints the values it is given)', () => {
   const complete = async (...words: string[]) => {
     const script = `compdef() { print -r -- "compdef $*" }
-compadd() { print -rl -- "\${(@P)2}" }
+_describe() { local -a arr; arr=("\${(@P)\${@[-1]}}"); print -rl -- "\${arr[@]%%:*}" }
 _files() { print -r -- "(files)" }
 source ${ROOT}/completions/_knock
 words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}
@@ -153,13 +153,37 @@ describeShell('zsh')('zsh, for real: compinit autoloads _knock from $fpath, TAB 
 zpty z 'TERM=dumb PS1="> " zsh -f -i'
 zpty -w z 'fpath=(${fpathDir} $fpath); autoload -Uz compinit; compinit -u -D; setopt autolist'
 zpty -wn z $'knock open \t'
-zpty -r z out '*web*'
+zpty -r z out '*-- profile*'
 print -r -- "$out"
 zpty -d z`;
       const r = await runProcess('zsh', ['-f', '-c', script], { env: env(), timeoutMs: 15000 });
       expect(r.code).toBe(0);
       const listing = r.stdout.split(/\r?\n/).map((l) => l.replace(/\r/g, '').trim());
-      expect(listing).toContainEqual(expect.stringMatching(/^@far\s+@fleet\s+db\s+office\s+web$/));
+      // Each profile beside what it is: its host here (or its description), a group its members.
+      expect(listing).toContainEqual(expect.stringMatching(/^@fleet +-- group: web db$/));
+      // The same description once for all that share it (zsh groups them).
+      expect(listing).toContainEqual(expect.stringMatching(/^(?=.*\bdb\b)(?=.*\boffice\b)(?=.*\bweb\b)[a-z ]+-- profile$/));
+    } finally {
+      rmSync(fpathDir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows a description beside each subcommand and option', async () => {
+    const fpathDir = mkdtempSync(path.join(os.tmpdir(), 'knock-fpath-'));
+    try {
+      copyFileSync(path.join(ROOT, 'completions', '_knock'), path.join(fpathDir, '_knock'));
+      const script = `zmodload zsh/zpty
+zpty z 'TERM=dumb PS1="> " zsh -f -i'
+zpty -w z 'fpath=(${fpathDir} $fpath); autoload -Uz compinit; compinit -u -D; setopt autolist; zstyle ":completion:*" list-separator "--"'
+zpty -wn z $'knock lint --\t'
+zpty -r z out '*--probe*sequence*'
+print -r -- "$out"
+zpty -d z`;
+      const r = await runProcess('zsh', ['-f', '-c', script], { env: env(), timeoutMs: 15000 });
+      expect(r.code).toBe(0);
+      const listing = r.stdout.split(/\r?\n/).map((l) => l.replace(/\r/g, '').trim());
+      expect(listing).toContainEqual(expect.stringMatching(/^--probe +-- also send one SYN to each TCP knock port/));
+      expect(listing).toContainEqual(expect.stringMatching(/^--json +-- results as JSON on stdout$/));
     } finally {
       rmSync(fpathDir, { recursive: true, force: true });
     }
@@ -195,5 +219,15 @@ describeShell('fish')('fish, for real', () => {
   });
   it('completes the formats after rules NAME --format', async () => {
     expect(await complete('knock rules web --format ')).toEqual(['iptables', 'knockd', 'nftables']);
+  });
+  it('shows descriptions: subcommands, options, profiles and groups', async () => {
+    const described = async (line: string) => {
+      const r = await runProcess('fish', ['--no-config', '-c', `source ${ROOT}/completions/knock.fish; complete -C '${line}'`], { env: env() });
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      return lines(r.stdout);
+    };
+    expect(await described('knock o')).toEqual(['office\tprofile', "open\tfire the profile's open sequence"]);
+    expect(await described('knock lint --p')).toEqual(['--probe\talso send one SYN to each TCP knock port (in an order that forms no sequence) to find ports that answer']);
+    expect(await described('knock open @f')).toEqual(['@far\tgroup: office', '@fleet\tgroup: web db']);
   });
 });
