@@ -48,7 +48,7 @@ export const lintCommand = defineCommand<LintArgs>({
       reports = probe.reports;
       for (const [name, findings] of probe.findings) probed.set(name, findings);
     }
-    for (const profile of profiles) results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...(await lintOneTime(profile)), ...(probed.get(profile.name) ?? [])] });
+    for (const profile of profiles) results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...(await lintOneTime(profile, ctx.trust)), ...(probed.get(profile.name) ?? [])] });
     const warnings = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0);
     const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'error').length, 0);
     if (!args.quiet && !args.json) for (const report of reports) ctx.io.stderr.write(`knock: ${describeProbes(report, verbose)}\n`);
