@@ -26,6 +26,10 @@ const trimDependencies = {
       resolveDir: process.cwd(),
       loader: 'js',
     }));
+    // cliui's ES build wraps help mid-word (its own stand-in for wrap-ansi): ours wraps on words.
+    b.onResolve({ filter: /string-utils\.js$/ }, (args) =>
+      args.importer.includes('/node_modules/cliui/') ? { path: fileURLToPath(new URL('../src/cli/word-wrap.ts', import.meta.url)) } : undefined,
+    );
     // yargs imports node:assert (itself costly to load) for two internal sanity checks.
     b.onResolve({ filter: /^assert$/ }, (args) =>
       args.importer.includes('/node_modules/yargs/') ? { path: 'assert', namespace: 'knock-unused' } : undefined,

@@ -18,37 +18,56 @@ export function readmeToMan(readme, { version, date }) {
     '.SH NAME',
     'knock \\- port-knocking client: exactly one packet per knock, in order, on time',
   ];
-  const sections = reference.split(/^### /m).slice(1);
-  let inCommands = false;
-  for (const section of sections) {
-    const newline = section.indexOf('\n');
-    const title = section.slice(0, newline).trim();
-    const body = section.slice(newline + 1);
-    if (/^knock\b/.test(title)) {
-      if (!inCommands) out.push('.SH COMMANDS');
-      inCommands = true;
-      out.push(`.SS ${inline(title)}`);
-    } else {
-      inCommands = false;
-      out.push(`.SH ${quoteMacroArg(title.toUpperCase())}`);
-      if (title === 'Synopsis' && intro) {
-        out.push(...blocks(body));
-        out.push('.SH DESCRIPTION', ...blocks(intro));
-        continue;
-      }
+  const sections = reference
+    .split(/^### /m)
+    .slice(1)
+    .map((section) => {
+      const newline = section.indexOf('\n');
+      return { title: section.slice(0, newline).trim(), body: section.slice(newline + 1) };
+    });
+  // One COMMANDS section, where the first command is: the README puts topics (one-time
+  // sequences, locking) between commands, which would otherwise open a second COMMANDS.
+  const isCommand = (title) => /^knock\b/.test(title);
+  const commands = sections.filter((s) => isCommand(s.title));
+  // The README's own section on the server side, whatever it holds, before the reference's tail.
+  const setup = levelTwoSection(readme, 'Set up the server');
+  let setupDone = !setup;
+  for (const { title, body } of sections) {
+    if (isCommand(title)) {
+      if (title !== commands[0].title) continue;
+      out.push('.SH COMMANDS');
+      for (const command of commands) out.push(`.SS ${inline(command.title)}`, ...blocks(command.body));
+      continue;
     }
-    out.push(...blocks(body));
+    if (!setupDone && /^(Environment|Files|Exit status)$/.test(title)) {
+      out.push('.SH "SET UP THE SERVER"', ...blocks(setup));
+      setupDone = true;
+    }
+    out.push(`.SH ${quoteMacroArg(title.toUpperCase())}`, ...blocks(body));
+    if (title === 'Synopsis' && intro) out.push('.SH DESCRIPTION', ...blocks(intro));
   }
-  out.push('.SH SEE ALSO', '.BR ssh (1),', '.BR ssh_config (5),', '.BR knockd (1)');
+  if (!setupDone) out.push('.SH "SET UP THE SERVER"', ...blocks(setup));
+  out.push('.SH SEE ALSO', '.BR ssh (1),', '.BR ssh_config (5),', '.BR knockd (1),', '.BR iptables (8),', '.BR nft (8)');
   return out.join('\n') + '\n';
+}
+
+/** The body of a `## TITLE` section (its own `###` headings become subsections), or ''. */
+function levelTwoSection(readme, title) {
+  const start = readme.indexOf(`\n## ${title}\n`);
+  if (start < 0) return '';
+  const from = start + `\n## ${title}\n`.length;
+  const end = readme.indexOf('\n## ', from);
+  return readme.slice(from, end < 0 ? undefined : end);
 }
 
 function blocks(markdown) {
   const out = [];
   const lines = markdown.split('\n');
   let paragraph = [];
+  // Inline markup is read across the paragraph's lines: a code span may break over a line.
+  const inlineLines = (list) => inline(list.join('\n')).split('\n').map(escapeLine);
   const flush = () => {
-    if (paragraph.length > 0) out.push('.PP', ...paragraph.map((l) => escapeLine(inline(l))));
+    if (paragraph.length > 0) out.push('.PP', ...inlineLines(paragraph));
     paragraph = [];
   };
   for (let i = 0; i < lines.length; i++) {
@@ -70,8 +89,12 @@ function blocks(markdown) {
       }
     } else if (/^- /.test(line)) {
       flush();
-      out.push('.IP \\(bu 2', escapeLine(inline(line.slice(2))));
-      for (; i + 1 < lines.length && /^ {2}\S/.test(lines[i + 1]); i++) out.push(escapeLine(inline(lines[i + 1].trim())));
+      const item = [line.slice(2)];
+      for (; i + 1 < lines.length && /^ {2}\S/.test(lines[i + 1]); i++) item.push(lines[i + 1].trim());
+      out.push('.IP \\(bu 2', ...inlineLines(item));
+    } else if (/^#### |^### /.test(line)) {
+      flush();
+      out.push(`.SS ${inline(line.replace(/^#+ /, ''))}`);
     } else if (line.trim() === '') {
       flush();
     } else {

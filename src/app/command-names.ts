@@ -17,4 +17,5 @@ export const COMMAND_NAMES: readonly string[] = [
   'serve',
   'rules',
   'completion',
+  'group',
 ];

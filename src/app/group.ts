@@ -15,6 +15,11 @@ export interface GroupRequest {
   dryRun?: boolean;
 }
 
+/** A profile with nothing to close (undefined: not a profile, which is another error). */
+export function lacksClose(profile: { close?: unknown } | undefined): boolean {
+  return profile !== undefined && profile.close === undefined;
+}
+
 export function isGroupTarget(target: string | undefined): boolean {
   return target !== undefined && target.startsWith('@');
 }
@@ -22,10 +27,18 @@ export function isGroupTarget(target: string | undefined): boolean {
 /** Every member's plan; one member that cannot be planned fails them all, naming it. */
 export async function prepareGroup(ctx: Context, request: GroupRequest): Promise<PreparedTarget[]> {
   const store = await ctx.store();
-  const members = store.groups?.get(request.name);
-  if (!members) {
+  const all = store.groups?.get(request.name);
+  if (!all) {
     const known = [...(store.groups?.keys() ?? [])].map((g) => `@${g}`).join(', ');
     throw new ConfigError(`unknown group '@${request.name}'${store.file ? ` in ${store.file}` : ''}${known ? ` (groups: ${known})` : ''}`);
+  }
+  // A group's close closes what can be closed: a member without a close sequence is skipped,
+  // said on stderr (a member that is no profile at all still fails the run below).
+  const members = request.action === 'close' ? all.filter((m) => !lacksClose(store.profiles.get(m))) : all;
+  const skipped = all.filter((m) => !members.includes(m));
+  if (members.length === 0) throw new ConfigError(`group @${request.name}: no member has a close sequence (${all.join(', ')})${store.file ? ` in ${store.file}` : ''}`);
+  if (skipped.length > 0 && !ctx.args.quiet) {
+    ctx.io.stderr.write(`group @${request.name}: skipping ${skipped.join(', ')}: no close sequence\n`);
   }
   const named = (member: string) => (error: unknown) => {
     // The same error (class, exit code), with the member named first.
@@ -35,13 +48,14 @@ export async function prepareGroup(ctx: Context, request: GroupRequest): Promise
   // One-time lines are only peeked here: a member failing to resolve must not burn another's line.
   const prepared = await Promise.all(
     members.map((member) =>
-      prepareTarget(ctx, { target: member, action: request.action, peek: true, ...(request.delay !== undefined ? { delay: request.delay } : {}) }).catch(named(member)),
+      prepareTarget(ctx, { target: member, action: request.action, peek: true, ...(request.dryRun ? { dryRun: true } : {}), ...(request.delay !== undefined ? { delay: request.delay } : {}) }).catch(named(member)),
     ),
   );
   // Two members at one address would interleave their sequences there, and the server would
   // complete neither (the same reason one address takes one sequence at a time).
   const byAddress = new Map<string, string>();
   for (const [i, p] of prepared.entries()) {
+    if (p.plan.unresolved !== undefined) continue; // a dry run's name that did not resolve
     const other = byAddress.get(p.plan.address);
     if (other !== undefined) throw new ConfigError(`group @${request.name}: ${other} and ${members[i]} both knock ${p.plan.address}; their sequences would interleave (knock them one after the other)`);
     byAddress.set(p.plan.address, members[i]!);

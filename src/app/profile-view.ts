@@ -24,10 +24,12 @@ export function groupsToJson(store: ProfileStore): { name: string; members: stri
 export function profileToJson(profile: Profile, withSequences: boolean, oneTime?: Awaited<ReturnType<typeof oneTimeLeft>>): Record<string, unknown> {
   return {
     name: profile.name,
+    ...(profile.description ? { description: profile.description } : {}),
     ...(profile.host ? { host: profile.host } : {}),
     ...(profile.port ? { port: profile.port, ...(profile.portProtocol ? { portProtocol: profile.portProtocol } : {}) } : {}),
     delay: profile.delay,
     seqTimeout: profile.seqTimeout,
+    ...(profile.openFor !== undefined ? { openFor: profile.openFor } : {}),
     ...(profile.ttl !== undefined ? { ttl: profile.ttl } : {}),
     ...(profile.source ? { source: profile.source } : {}),
     ...(profile.family ? { family: profile.family } : {}),

@@ -5,7 +5,8 @@ import { formatKnock, type Knock } from '../knock/tokens.js';
 import type { Outcome } from '../knock/transport/transport.js';
 import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
-import { RuntimeError } from '../shared/errors.js';
+import { KnockError, RuntimeError } from '../shared/errors.js';
+import { abortableClock, abortableTransport } from '../knock/abortable.js';
 import { icmpSizeShownInPs, PING_ARGV_WARNING } from '../knock/transport/icmp.js';
 
 export interface SendOptions {
@@ -51,18 +52,31 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   const verbose = Boolean(ctx.args.verbose && !ctx.args.quiet);
   const say = (line: string) => (spinner ? spinner.log(line) : ctx.debug(line));
   let report: KnockReport;
+  // Ctrl-C half-way: no further knock leaves, and the user hears how far the sequence got.
+  const interrupt = new AbortController();
+  const stopOnSigint = () => interrupt.abort(new Error('SIGINT'));
+  const execute = ctx.executeOptions();
+  let sent = 0;
+  if (!options.silent) process.once('SIGINT', stopOnSigint);
   try {
     report = await executePlan(plan, {
-      ...ctx.executeOptions(),
+      ...execute,
+      transport: abortableTransport(execute.transport, interrupt.signal),
+      clock: abortableClock(execute.clock, interrupt.signal),
       // Only these show what came back; otherwise the run ends as the last knock leaves.
       outcomes: Boolean(ctx.args.verbose || ctx.args.json),
       onSent: (i, knock, sentMs) => {
+        sent++;
         if (verbose) say(sentLine(plan, i, knock, sentMs));
         spinner?.update(`${what}: ${i + 1} sent`);
       },
       ...(verbose ? { onOutcome: (i: number, outcome: Outcome) => say(outcomeLine(plan, i, outcome)) } : {}),
     });
+  } catch (error) {
+    if (interrupt.signal.aborted) throw interruptedError(plan, sent);
+    throw error;
   } finally {
+    process.removeListener('SIGINT', stopOnSigint);
     spinner?.stop();
   }
   // After the fact: a ping that never ran (not on PATH: the run failed before it) showed nothing.
@@ -80,6 +94,16 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   else if (!unsent) ctx.out(reportLine(plan, report));
   if (unsent) throw unsent;
   return result;
+}
+
+/** The shell's code for a run ended by SIGINT (128 + 2). */
+export const INTERRUPTED_EXIT = 130;
+
+/** Ctrl-C during a sequence: how many knocks left and how many never will. */
+export function interruptedError(plan: KnockPlan, sent: number): KnockError {
+  const total = plan.knocks.length;
+  const who = plan.profile ? ` (${plan.action} ${plan.profile})` : '';
+  return new KnockError(`interrupted: ${sent} of ${countKnocks(total)}${who} sent to ${plan.address}, ${total - sent} not sent (the server saw part of the sequence only)`, INTERRUPTED_EXIT);
 }
 
 /** A sent plan as --json prints it: the plan, with when each knock left and what came back. */

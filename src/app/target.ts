@@ -37,6 +37,8 @@ export interface TargetRequest {
   source?: string;
   /** What connects after the knock over TCP (`ssh`): a profile whose service is UDP is refused. */
   tcpService?: string;
+  /** --dry-run: a name that does not resolve here (a VPN's) still gets its plan, marked unresolved. */
+  dryRun?: boolean;
 }
 
 export interface ProfileLookup {
@@ -92,7 +94,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
   const delay = request.delay === undefined ? undefined : checkDelay(request.delay, '-d/--delay');
   const ttl = request.ttl === undefined ? undefined : checkTtl(request.ttl, '--ttl');
   const packet = (profile?: Profile): PacketOptions => {
-    const options: PacketOptions = { families: familiesOf(ctx, profile) };
+    const options: PacketOptions = { families: familiesOf(ctx, profile), ...(request.dryRun ? { dryRun: true } : {}) };
     const t = ttl ?? profile?.ttl;
     const source = request.source ?? profile?.source;
     if (t !== undefined) options.ttl = t;
@@ -171,6 +173,7 @@ interface PacketOptions {
   families: FamilyOption[];
   ttl?: number;
   source?: string;
+  dryRun?: boolean;
 }
 
 interface PlanInput extends PacketOptions {
@@ -187,7 +190,15 @@ interface PlanInput extends PacketOptions {
 async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
   checkSequence(input.knocks, input.delay, input.profile ? `profile '${input.profile}'` : undefined);
   const plans: KnockPlan[] = [];
-  const resolvedAll = await resolveFamilies(ctx, input.host, input.families);
+  let resolvedAll: Awaited<ReturnType<typeof resolveFamilies>>;
+  try {
+    resolvedAll = await resolveFamilies(ctx, input.host, input.families);
+  } catch (error) {
+    // A dry run previews a host this machine cannot resolve now (one behind a VPN): the plan
+    // with the name, said to be unresolved. A real run still fails here, before any packet.
+    if (!input.dryRun || !(error instanceof RuntimeError)) throw error;
+    return [unresolvedPlan(ctx, input, error.message)];
+  }
   for (const resolved of resolvedAll) {
     const result: KnockPlan = {
       action: input.action,
@@ -204,6 +215,41 @@ async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
     plans.push(result);
   }
   return plans;
+}
+
+/** The dry run's plan for a name that did not resolve: everything else checked as usual. */
+function unresolvedPlan(ctx: Context, input: PlanInput, reason: string): KnockPlan {
+  const asked = input.families.filter((f): f is 4 | 6 => f !== 0);
+  const family = asked.length === 1 && asked[0] === 6 ? 6 : 4;
+  const result: KnockPlan = {
+    action: input.action,
+    target: input.target,
+    host: input.host,
+    address: '',
+    unresolved: reason,
+    family,
+    knocks: scheduleKnocks(input.knocks, input.delay),
+  };
+  if (input.source !== undefined) result.source = sourceOfEitherFamily(ctx, input.source, asked);
+  if (input.ttl !== undefined) result.ttl = input.ttl;
+  if (input.profile) result.profile = input.profile;
+  if (input.seqTimeout) result.seqTimeout = input.seqTimeout;
+  ctx.warn(`${reason}; the plan shows the name (a real run resolves it first, and fails if it still cannot)`);
+  return result;
+}
+
+/** --source checked without an address to match: it must be local in one of the families that may be knocked. */
+function sourceOfEitherFamily(ctx: Context, source: string, asked: readonly (4 | 6)[]): string {
+  const families = asked.length > 0 ? asked : ([4, 6] as const);
+  let failure: unknown;
+  for (const family of families) {
+    try {
+      return localSource(source, family, ctx.services.interfaces);
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  throw failure;
 }
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { defaultStorePath, explicitStorePath } from '../store/load.js';
 import type { Context } from './context.js';
 import { ConfigError } from '../shared/errors.js';
-import { parseProfile, type ProfileStore } from '../store/profiles.js';
+import { parseProfile, type Profile, type ProfileStore } from '../store/profiles.js';
 import { writeStore, type StoreEdit, type StoredProfile } from '../store/write.js';
 
 export interface WritableStore {
@@ -26,8 +26,8 @@ export async function writableStore(ctx: Context, about?: string): Promise<Writa
 }
 
 /** Checks a profile with the loader's own parser before it is written. */
-export function checkStoredProfile(name: string, profile: StoredProfile, file: string): void {
-  parseProfile(name, profile, file, path.dirname(file));
+export function checkStoredProfile(name: string, profile: StoredProfile, file: string): Profile {
+  return parseProfile(name, profile, file, path.dirname(file));
 }
 
 /** Edits the store under its edit lock, trusting what the Context trusts. */

@@ -110,6 +110,8 @@ export function normalizeArgv(argv: readonly string[], commands: readonly Comman
 /** `--config FILE`, `-d 50`, `-vd 50`: the next word is the value. `-d50` carries its own. */
 function consumesNext(word: string, table: OptionTable): boolean {
   if (word.startsWith('--')) return table.takesValue.has(word);
+  // A word that is no option (`group`, a profile) takes nothing, whatever its letters.
+  if (!/^-[^-]/.test(word)) return false;
   const letters = word.slice(1);
   for (let j = 0; j < letters.length; j++) {
     if (table.takesValue.has(`-${letters[j]}`)) return j === letters.length - 1;

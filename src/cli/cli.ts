@@ -1,7 +1,7 @@
 // The command line: yargs declares and parses; the chosen command runs after parsing.
 import yargs from 'yargs';
 import { commands } from '../commands/index.js';
-import { COMPLETION_FLAG, commandNames, completeWords, optionFlags } from './completion.js';
+import { COMPLETION_FLAG, commandNames, completeWords, describeCandidates, optionFlags } from './completion.js';
 import { flagsByCommand, needsNormalizing, normalizeArgv, optionTable } from './argv.js';
 import type { Command } from '../commands/command.js';
 import { Context, type GlobalArgs, type Services } from '../app/context.js';
@@ -76,13 +76,13 @@ export async function run(argv: string[], io: Io, services: Services = {}): Prom
       const globals = parseGlobals(argv.slice(flagAt + 1));
       // Quiet: a warning about the store would land in the middle of the user's prompt.
       const ctx = new Context(io, { ...globals, quiet: true }, services);
-      const candidates = await completeWords({
-        words: argv.slice(flagAt + 1),
-        commands,
-        globalFlags: optionFlags(buildParser(() => {}) as never),
-        store: () => ctx.store(),
-      });
-      io.stdout.write(candidates.map((c) => c + '\n').join(''));
+      const globalParser = buildParser(() => {}) as never;
+      const input = { words: argv.slice(flagAt + 1), commands, globalFlags: optionFlags(globalParser), store: () => ctx.store() };
+      const candidates = await completeWords(input);
+      // The zsh and fish scripts say so: those shells show a description beside each candidate.
+      const shell = io.env.SHELL === 'zsh' || io.env.SHELL === 'fish' ? io.env.SHELL : undefined;
+      const lines = shell ? await describeCandidates({ ...input, globalParser }, candidates, shell) : candidates;
+      io.stdout.write(lines.map((c) => c + '\n').join(''));
       return 0;
     }
     if (needsNormalizing(argv)) argv = normalizeArgv(argv, commands, optionTable(commands, buildParser(() => {}) as never));

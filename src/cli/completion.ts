@@ -14,7 +14,7 @@ const TAKES_PROFILE = new Set(['open', 'close', 'show', 'remove', 'rm', 'lint', 
 /** Subcommands that also take @GROUP. */
 const TAKES_GROUP = new Set(['open', 'close']);
 /** Positionals with a fixed set of values. */
-const CHOICES: Record<string, string[]> = { completion: ['bash', 'zsh', 'fish'] };
+const CHOICES: Record<string, string[]> = { completion: ['bash', 'zsh', 'fish'], group: ['add', 'remove'] };
 
 export function commandNames(command: Command): string[] {
   return [command.command].flat().map((c) => c.split(' ')[0]!).filter((c) => c !== '$0');
@@ -73,6 +73,9 @@ export async function completeWords(input: CompletionInput): Promise<string[]> {
   if (positionals.length === 1 && CHOICES[name]) return matching(CHOICES[name]!);
   // `knock close <TAB>`: only the profiles that have a close sequence to fire.
   if (positionals.length === 1 && TAKES_PROFILE.has(name)) return matching(await profileNames(input.store, { withClose: name === 'close', withGroups: TAKES_GROUP.has(name) }));
+  // knock group add|remove GROUP PROFILE...
+  if (name === 'group' && positionals.length === 2) return matching(await groupNames(input.store));
+  if (name === 'group' && positionals.length >= 3) return matching((await profileNames(input.store)).filter((p) => !positionals.slice(3).includes(p)));
   return [];
 }
 
@@ -100,13 +103,78 @@ function positionalNames(command: Command): string[] {
   return [...[command.command].flat().join(' ').matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
 }
 
+async function groupNames(store: () => Promise<ProfileStore>): Promise<string[]> {
+  try {
+    return [...((await store()).groups?.keys() ?? [])].sort();
+  } catch {
+    return [];
+  }
+}
+
 async function profileNames(store: () => Promise<ProfileStore>, which: { withClose?: boolean; withGroups?: boolean } = {}): Promise<string[]> {
   try {
     const s = await store();
-    const groups = which.withGroups ? [...(s.groups?.keys() ?? [])].sort().map((g) => `@${g}`) : [];
+    // `close @GROUP` skips members without a close sequence: a group none of whose members can close is not offered.
+    const closable = (members: readonly string[]) => !which.withClose || members.some((m) => s.profiles.get(m)?.close !== undefined);
+    const groups = which.withGroups ? [...(s.groups?.entries() ?? [])].filter(([, members]) => closable(members)).map(([g]) => `@${g}`).sort() : [];
     const profiles = [...s.profiles.values()].filter((p) => !which.withClose || p.close !== undefined).map((p) => p.name);
     return [...profiles.sort(), ...groups];
   } catch {
     return []; // a broken store completes nothing; running a command will say why
   }
+}
+
+/**
+ * zsh and fish show a description beside each candidate: `open:fire the profile's open sequence`
+ * for zsh's _describe (a `:` in the value escaped), `open<TAB>fire ...` for fish. Subcommands and
+ * options have their help text; profiles their description, else their host; groups their members.
+ */
+export async function describeCandidates(input: CompletionInput & { globalParser: Argv<GlobalArgs> }, candidates: readonly string[], shell: 'zsh' | 'fish'): Promise<string[]> {
+  const descriptions = new Map<string, string>();
+  const before = input.words.slice(1, -1);
+  const takesValue = valueTaker(input.commands);
+  const positionals = before.filter((w, i) => !w.startsWith('-') && !takesValue(before[i - 1]));
+  const subcommand = input.commands.find((c) => commandNames(c).includes(positionals[0] ?? ''));
+  const fallback = input.commands.find((c) => [c.command].flat().some((x) => x.startsWith('$0')));
+  // The command being typed first: its -n is its own, whatever another command's -n means.
+  const parsers = [subcommand ?? fallback, ...input.commands].flatMap((c) => (c?.builder ? [c.builder(yargs() as Argv<GlobalArgs>)] : []));
+  for (const parser of [...parsers.slice(0, 1), input.globalParser, ...parsers.slice(1)]) {
+    for (const [flag, text] of optionDescriptions(parser)) if (!descriptions.has(flag)) descriptions.set(flag, text);
+  }
+  if (!subcommand) {
+    for (const command of input.commands) {
+      if (typeof command.describe !== 'string') continue;
+      for (const name of commandNames(command)) descriptions.set(name, command.describe);
+    }
+  }
+  if (candidates.some((c) => !c.startsWith('-') && !descriptions.has(c))) {
+    try {
+      const store = await input.store();
+      for (const p of store.profiles.values()) if (!descriptions.has(p.name)) descriptions.set(p.name, p.description ?? p.host ?? 'profile');
+      for (const [name, members] of store.groups ?? []) descriptions.set(`@${name}`, `group: ${members.join(' ')}`);
+    } catch {
+      // a broken store describes nothing
+    }
+  }
+  return candidates.map((value) => {
+    const text = descriptions.get(value)?.replace(/[\t\n\r]+/g, ' ');
+    if (!text) return shell === 'zsh' ? value.replace(/:/g, '\\:') : value;
+    return shell === 'zsh' ? `${value.replace(/:/g, '\\:')}:${text}` : `${value}\t${text}`;
+  });
+}
+
+/** Every flag of a parser (aliases too) with its help text. */
+function optionDescriptions(parser: Argv<GlobalArgs>): Map<string, string> {
+  const internal = parser as unknown as {
+    getOptions(): { alias: Record<string, string[]> };
+    getInternalMethods(): { getUsageInstance(): { getDescriptions(): Record<string, string | undefined> } };
+  };
+  const { alias } = internal.getOptions();
+  const out = new Map<string, string>();
+  for (const [key, raw] of Object.entries(internal.getInternalMethods().getUsageInstance().getDescriptions())) {
+    if (!raw) continue;
+    const text = raw.replace(/^__yargsString__:/, '');
+    for (const name of [key, ...(alias[key] ?? [])]) out.set(name.length === 1 ? `-${name}` : `--${name}`, text);
+  }
+  return out;
 }

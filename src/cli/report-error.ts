@@ -1,5 +1,6 @@
 // How an error reaches the user: one line, `knock: <reason>`, and its exit code; yargs'
 // complaints are put in our words first. Only a bug shows a stack.
+import yargs from 'yargs';
 import { commands } from '../commands/index.js';
 import { KnockError, UsageError } from '../shared/errors.js';
 import type { Io } from '../shared/io.js';
@@ -54,6 +55,15 @@ export function usageErrorOf(message: string, argv: readonly string[], flags: ()
     const list = missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)}`;
     return new UsageError(`missing ${list}: knock ${command} ${wanted.join(' ')}`);
   }
+  const required = /^Missing required arguments?: (.*)$/.exec(message);
+  if (required) {
+    // `knock rules office` without --format: name the option and what it may be.
+    const name = (required[1] ?? '').split(', ')[0]!;
+    const declared = commands.find((c) => [c.command].flat().some((n) => n.split(' ')[0] === command));
+    const choices = declared?.builder ? optionChoicesOf(declared.builder(yargs() as never), name) : undefined;
+    const flag = `${name.length === 1 ? '-' : '--'}${name}`;
+    return new UsageError(`missing ${flag}${choices ? `: one of ${choices.join(', ')}` : ''} (see knock${command ? ` ${command}` : ''} --help)`);
+  }
   const invalid = /^Invalid values:\s*Argument: (\S+), Given: "([^"]*)", Choices: (.*)$/s.exec(message);
   if (invalid) {
     const choices = [...(invalid[3] ?? '').matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
@@ -80,4 +90,11 @@ function unknownOption(flag: string, command: string | undefined, flags: Map<str
   const guess = flag.startsWith('--') ? nearest(flag, own.filter((f) => f.startsWith('--'))) : undefined;
   if (guess) return `unknown option ${flag}; did you mean ${guess}? (see ${where} --help)`;
   return `unknown option ${flag} (see ${where} --help)`;
+}
+
+/** The values an option declares with `choices`, if any. */
+function optionChoicesOf(parser: unknown, name: string): string[] | undefined {
+  const options = (parser as { getOptions(): { choices: Record<string, unknown[]> } }).getOptions();
+  const list = options.choices[name];
+  return list && list.length > 0 ? list.map(String) : undefined;
 }

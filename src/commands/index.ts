@@ -3,6 +3,7 @@ import { addCommand } from './add.js';
 import type { Command } from './command.js';
 import { completionCommand } from './completion.js';
 import { closeCommand, defaultCommand, openCommand } from './knock.js';
+import { groupCommand } from './group.js';
 import { importCommand } from './import.js';
 import { lintCommand } from './lint.js';
 import { listCommand } from './list.js';
@@ -20,6 +21,7 @@ export const commands: Command[] = [
   showCommand,
   addCommand,
   removeCommand,
+  groupCommand,
   importCommand,
   lintCommand,
   proxyCommand,

@@ -9,6 +9,7 @@ import { defineCommand } from './command.js';
 import { msOption } from './options.js';
 import { isTtl } from '../knock/tokens.js';
 import { COMMAND_NAMES } from '../app/command-names.js';
+import { splitKnockList } from '../knock/tokens.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
@@ -79,7 +80,8 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   if (rest.length > 0 && action) throw new UsageError(`unexpected argument '${rest[0]}': knock ${action} takes a profile name only`);
   // `knock -- HOST 80`: the target itself came after `--`.
   const target = args.target ?? rest.shift() ?? '';
-  const tokens = [...(args.knocks ?? []).map(String), ...rest];
+  // knockd's `7000,8000:udp,9000` too, as pasted from its config.
+  const tokens = splitKnockList([...(args.knocks ?? []).map(String), ...rest]);
   if (tokens.length > 0) {
     // `knock --config HOST 1111 2222`: the host went to --config; 1111 is no host to knock.
     if (/^\d+$/.test(target)) throw new UsageError(`'${target}' is a port, not a host: knock HOST KNOCK... (is the host the value of an option before it?)`);
@@ -108,6 +110,7 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
     ...(args.delay !== undefined ? { delay: args.delay } : {}),
     ...(args.ttl !== undefined ? { ttl: args.ttl } : {}),
     ...(args.source !== undefined ? { source: args.source } : {}),
+    ...(args.dryRun ? { dryRun: true } : {}),
     // A one-time line is taken only after --wait too has been validated.
     peek: true,
   });
@@ -144,7 +147,7 @@ export const defaultCommand = defineCommand<KnockArgs>({
   takesRest: true,
   describe: 'knock a profile, or HOST with the given knocks (like knock(1))',
   builder: (yargs) =>
-    knockOptions(yargs)
+    waitOptions(knockOptions(yargs))
       .positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias; or a HOST for ad-hoc knocks' })
       .positional('knocks', { type: 'string', array: true, describe: 'ad-hoc knocks: PORT, PORT:tcp, PORT:udp, icmp, icmp:SIZE' })
       .option('udp', { alias: 'u', type: 'boolean', describe: 'bare ports in ad-hoc knocks are UDP (an explicit :tcp still wins)' }),

@@ -48,7 +48,8 @@ export const listCommand = defineCommand<object>({
       // A name or host from the store may hold terminal escapes: shown, not obeyed.
       // A UDP service is the exception worth a word (ssh-config and proxy refuse it).
       const service = p.port && p.portProtocol ? `, service ${formatServicePort(p.port, p.portProtocol)}` : '';
-      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}${service}`) + '\n');
+      const description = p.description ? `  # ${p.description}` : '';
+      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}${service}${description}`) + '\n');
     }
     for (const { name, members } of groupsToJson(store)) ctx.io.stdout.write(`@${name}  ${members.join(' ')}\n`);
     return 0;

@@ -23,7 +23,8 @@ export const removeCommand = defineCommand<{ name: string }>({
     const holders = [...(store.groups ?? new Map<string, string[]>())].filter(([, members]) => members.includes(name)).map(([group]) => group);
     if (holders.length > 0) {
       const which = holders.length === 1 ? `group ${holders[0]}` : `groups ${holders.join(', ')}`;
-      throw new ConfigError(`${name} is in ${which}; take it out first (groups: in ${file})`);
+      const how = holders.map((g) => `knock group remove ${g} ${name}`).join('; ');
+      throw new ConfigError(`${name} is in ${which}; take it out first (${how}), in ${file}`);
     }
     await editStore(ctx, file, { remove: [name], check });
     if (args.json) ctx.json({ file, profile: name, removed: true });

@@ -28,6 +28,7 @@ export const showCommand = defineCommand<{ name: string }>({
         : `one-time:    ${profile.oneTimeSequences}: ${oneTime.left} left${oneTime.next ? `, next (line ${oneTime.line}): ${oneTime.next}` : ''}`;
     const lines = [
       `name:        ${profile.name}`,
+      ...(profile.description ? [`description: ${profile.description}`] : []),
       `host:        ${profile.host ?? '(ssh config HostName, else the name)'}`,
       ...(profile.port ? [`port:        ${formatServicePort(profile.port, profile.portProtocol)}`] : []),
       oneTimeText ?? `open:        ${profile.open.map(formatKnockInFull).join(' ')}`,

@@ -47,7 +47,8 @@ export const sshConfigCommand = defineCommand<SshConfigArgs>({
       if (ctx.args.json) ctx.json({ ...block, proxyUseFdpass: block.proxyUseFdpass ?? false, ...(noFdpass ? { noFdpass } : {}), text: renderHostBlock(block) });
       else {
         ctx.io.stdout.write(renderHostBlock(block));
-        if (!ctx.args.quiet) ctx.io.stderr.write(`knock: ${fdpassNote}\n`);
+        // Information, not an error: no `knock:` prefix, which reads as one.
+        if (!ctx.args.quiet) ctx.io.stderr.write(`${fdpassNote}\n`);
       }
       return 0;
     }

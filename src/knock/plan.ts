@@ -16,7 +16,10 @@ export interface KnockPlan {
   target: string;
   /** The name that was resolved. */
   host: string;
+  /** '' when `unresolved`. */
   address: string;
+  /** A dry run only: why the name did not resolve here; the plan shows the name instead. */
+  unresolved?: string;
   family: 4 | 6;
   /** The address every knock leaves from (bound before sending), when one was asked for. */
   source?: string;
@@ -71,8 +74,9 @@ export function formatPlan(plan: KnockPlan): string {
   const who = plan.profile ? `${plan.action} ${plan.profile}` : 'ad-hoc knocks';
   // Ad hoc, the target may be an ssh alias: show each name once on the way to the address.
   const names = plan.profile ? [plan.host, plan.address] : [plan.target, plan.host, plan.address];
-  const via = names.filter((name, i) => names.indexOf(name) === i).join(' -> ');
-  const lines = [`${who}: ${via} (IPv${plan.family})${packetOptions(plan)}, ${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms`];
+  const via = names.filter((name, i) => name !== '' && names.indexOf(name) === i).join(' -> ');
+  const family = plan.unresolved !== undefined ? 'not resolved' : `IPv${plan.family}`;
+  const lines = [`${who}: ${via} (${family})${packetOptions(plan)}, ${countKnocks(plan.knocks.length)} over ${planDurationMs(plan)} ms`];
   for (const [i, knock] of plan.knocks.entries()) {
     lines.push(`  ${String(i + 1).padStart(2)}. +${String(knock.offsetMs).padStart(5)} ms  ${formatKnock(knock).padEnd(11)} ${describeKnock(knock)}`);
   }
@@ -86,8 +90,7 @@ export function planToJson(plan: KnockPlan): Record<string, unknown> {
     ...(plan.profile ? { profile: plan.profile } : {}),
     target: plan.target,
     host: plan.host,
-    address: plan.address,
-    family: plan.family,
+    ...(plan.unresolved !== undefined ? { address: null, unresolved: plan.unresolved } : { address: plan.address, family: plan.family }),
     ...(plan.source ? { source: plan.source } : {}),
     ...(plan.ttl !== undefined ? { ttl: plan.ttl } : {}),
     ...(plan.seqTimeout ? { seqTimeout: plan.seqTimeout } : {}),

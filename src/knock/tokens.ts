@@ -231,3 +231,17 @@ export function storedKnock(knock: Knock): number | string {
 export function formatKnockInFull(knock: Knock): string {
   return knock.protocol === 'udp' && knock.payload !== undefined ? `${formatKnock(knock)}(${knock.payload})` : formatKnock(knock);
 }
+
+/**
+ * knockd's own list syntax, `7000,8000:udp,9000`, as pasted from knockd.conf: one knock per
+ * part. A payload (`8000:udp(text:a,b)`) may hold commas, so such a word is left whole.
+ */
+export function splitKnockList(tokens: readonly (string | number)[]): string[] {
+  return tokens.flatMap((token) => {
+    const text = String(token);
+    if (!text.includes(',') || text.includes('(')) return [text];
+    const parts = text.split(',').map((p) => p.trim());
+    if (parts.some((p) => p === '')) throw new UsageError(`'${text}': an empty knock between commas (knockd's form is 7000,8000:udp,9000; knock also takes them apart: 7000 8000:udp 9000)`);
+    return parts;
+  });
+}

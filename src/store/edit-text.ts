@@ -31,20 +31,23 @@ export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit): Bu
   // The store as a whole must be a store; profiles in it may be broken (remove fixes that).
   parseStore(parseStoreText(file, bytes.toString('utf8')), file);
   edit.check?.(new Set(Object.keys(before)));
+  const groups = groupsAfter(file, bytes, edit);
   for (const [name, profile] of edit.set ?? []) parseProfile(name, profile, file, path.dirname(file));
   const text = bytes.toString('latin1');
-  const candidates = isJsonStore(file, text) ? [() => editJson(file, text, edit)] : [() => spliceYaml(file, text, edit), () => rewriteYaml(file, text, edit)];
+  // The line splice knows profiles only: an edit of groups goes through the Document API.
+  const yaml = groups ? [() => rewriteYaml(file, text, edit, groups)] : [() => spliceYaml(file, text, edit), () => rewriteYaml(file, text, edit, groups)];
+  const candidates = isJsonStore(file, text) ? [() => editJson(file, text, edit, groups)] : yaml;
   for (const attempt of candidates) {
     const next = attempt();
     if (next === undefined) continue;
     const out = Buffer.from(next, 'latin1');
-    if (editDidExactly(file, before, out, edit)) return out;
+    if (editDidExactly(file, before, out, edit, bytes, groups)) return out;
   }
   throw new ConfigError(`${printable(file)}: this edit cannot be made safely here; edit the file by hand`);
 }
 
 /** The new store holds what the edit asked for and every other profile exactly as before. */
-function editDidExactly(file: string, before: Record<string, unknown>, out: Buffer, edit: StoreEdit): boolean {
+function editDidExactly(file: string, before: Record<string, unknown>, out: Buffer, edit: StoreEdit, bytesBefore: Buffer, groups: GroupLists | undefined): boolean {
   let after: Record<string, unknown>;
   try {
     after = rawProfiles(file, out);
@@ -59,16 +62,52 @@ function editDidExactly(file: string, before: Record<string, unknown>, out: Buff
     if (!(name in after) || !isDeepStrictEqual(after[name], value)) return false;
   }
   const store = parseStore(parseStoreText(file, out.toString('utf8')), file);
-  return (edit.set ?? []).every(([name]) => store.profiles.has(name));
+  return (edit.set ?? []).every(([name]) => store.profiles.has(name)) && groupsDidExactly(file, bytesBefore, store.groups, groups);
 }
 
-function editJson(file: string, text: string, edit: StoreEdit): string {
+/** Each group the edit changes, with its members after the edit (null: the group goes). */
+type GroupLists = [string, string[] | null][];
+
+/** The edit's group changes applied to the groups as the store holds them now; undefined: none. */
+function groupsAfter(file: string, bytes: Buffer, edit: StoreEdit): GroupLists | undefined {
+  if (!edit.groups?.length) return undefined;
+  const current = parseStore(parseStoreText(file, bytes.toString('utf8')), file).groups;
+  const lists = new Map<string, string[]>();
+  for (const [name, change] of edit.groups) {
+    const members = (lists.get(name) ?? current?.get(name) ?? []).filter((m) => !(change.remove ?? []).includes(m));
+    for (const m of change.add ?? []) if (!members.includes(m)) members.push(m);
+    lists.set(name, members);
+  }
+  return [...lists].map(([name, members]) => [name, members.length > 0 ? members : null]);
+}
+
+/** Every group the edit names holds exactly its new members (or is gone); every other group is as it was. */
+function groupsDidExactly(file: string, before: Buffer, after: ReadonlyMap<string, string[]> | undefined, groups: GroupLists | undefined): boolean {
+  const expected = new Map(parseStore(parseStoreText(file, before.toString('utf8')), file).groups ?? []);
+  for (const [name, members] of groups ?? []) {
+    if (members === null) expected.delete(name);
+    else expected.set(name, members);
+  }
+  const got = after ?? new Map<string, string[]>();
+  return got.size === expected.size && [...expected].every(([name, members]) => isDeepStrictEqual(got.get(name), members));
+}
+
+function editJson(file: string, text: string, edit: StoreEdit, lists: GroupLists | undefined): string {
   const root = (text.trim() === '' ? {} : parseStoreText(file, Buffer.from(text, 'latin1').toString('utf8'))) as Record<string, unknown>;
   if (!root || typeof root !== 'object' || Array.isArray(root)) throw new ConfigError(`${printable(file)}: expected an object with a 'profiles' key`);
   const profiles = (root.profiles ?? {}) as Record<string, unknown>;
   for (const name of edit.remove ?? []) delete profiles[name];
   for (const [name, profile] of edit.set ?? []) profiles[name] = profile;
   root.profiles = profiles;
+  if (lists) {
+    const groups = (root.groups ?? {}) as Record<string, unknown>;
+    for (const [name, members] of lists) {
+      if (members === null) delete groups[name];
+      else groups[name] = members;
+    }
+    if (Object.keys(groups).length > 0) root.groups = groups;
+    else delete root.groups;
+  }
   return toBytesText(JSON.stringify(root, null, 2) + '\n');
 }
 
@@ -76,7 +115,7 @@ function editJson(file: string, text: string, edit: StoreEdit): string {
  * The edit through yaml's Document API: comments and order survive, the layout may not. An
  * alias into a profile that goes is replaced by the value it stood for.
  */
-function rewriteYaml(file: string, text: string, edit: StoreEdit): string {
+function rewriteYaml(file: string, text: string, edit: StoreEdit, lists: GroupLists | undefined): string {
   const doc = parsed(file, text);
   const touched = [...(edit.remove ?? []), ...(edit.set ?? []).map(([n]) => n)].map(toBytesText);
   for (const name of touched) {
@@ -106,5 +145,17 @@ function rewriteYaml(file: string, text: string, edit: StoreEdit): string {
     }
     doc.setIn(['profiles', toBytesText(name)], node);
   }
+  for (const [name, members] of lists ?? []) {
+    if (members === null) {
+      doc.deleteIn(['groups', toBytesText(name)]);
+      continue;
+    }
+    if (!isMap(doc.get('groups', true))) doc.set('groups', new YAMLMap());
+    const node = doc.createNode(members.map(toBytesText)) as { flow?: boolean };
+    node.flow = true;
+    doc.setIn(['groups', toBytesText(name)], node);
+  }
+  const groups = doc.get('groups', true);
+  if (lists && isMap(groups) && groups.items.length === 0) doc.delete('groups');
   return doc.toString({ flowCollectionPadding: false });
 }

@@ -4,6 +4,12 @@ import { ConfigError } from '../shared/errors.js';
 /** What a group name may be: it follows '@' on the command line and in completions. */
 const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
 
+/** A group name as given on the command line (`knock add --group`, `knock group`), or a ConfigError. */
+export function checkGroupName(name: string): string {
+  if (!GROUP_NAME.test(name)) throw new ConfigError(`group name '${name}' is not usable (letters, digits and _ . + -; knock it as @NAME)`);
+  return name;
+}
+
 /**
  * Validates `groups: {NAME: [profile, ...]}`. Members are profile names of the same store,
  * each once; a group does not contain groups (an '@name' member is refused, not expanded).

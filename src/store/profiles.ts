@@ -4,6 +4,7 @@ import { ConfigError, KnockError } from '../shared/errors.js';
 import { printable, shownValue } from '../shared/printable.js';
 import { checkDelay, checkSeqTimeout, checkSequence, checkTtl, isPort, MAX_KNOCKS, parseKnockEntry, type Knock } from '../knock/tokens.js';
 import { parseGroups } from './groups.js';
+import { nearest } from '../shared/suggest.js';
 
 export interface Profile {
   name: string;
@@ -30,6 +31,8 @@ export interface Profile {
   source?: string;
   /** Which of the host's addresses to knock: 4, 6, or both (each sequence whole). */
   family?: ProfileFamily;
+  /** Free text for the reader (`knock show`, `knock list`); knock does nothing with it. */
+  description?: string;
 }
 
 export type ProfileFamily = 4 | 6 | 'both';
@@ -48,6 +51,9 @@ export interface ProfileStore {
 export const DEFAULT_PROFILE_DELAY = 100;
 /** knockd's default seq_timeout. */
 export const DEFAULT_SEQ_TIMEOUT = 25;
+
+/** A line or two for the reader, not a document. */
+export const MAX_DESCRIPTION = 200;
 
 const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'open_for', 'ttl', 'source', 'family', 'description', 'one_time_sequences'];
 const TOP_KEYS = ['profiles', 'groups'];
@@ -114,7 +120,9 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   }
   const p = value as Record<string, unknown>;
   for (const key of Object.keys(p)) {
-    if (!PROFILE_KEYS.includes(key)) errors.push(`unknown key '${printable(key, 40)}' (${PROFILE_KEYS.join(', ')})`);
+    if (PROFILE_KEYS.includes(key)) continue;
+    const guess = nearest(key, PROFILE_KEYS);
+    errors.push(`unknown key '${printable(key, 40)}'${guess ? ` (did you mean '${guess}'?)` : ` (${PROFILE_KEYS.join(', ')})`}`);
   }
   if (p.host !== undefined && (typeof p.host !== 'string' || p.host.trim() === '')) {
     errors.push('host must be a non-empty string');
@@ -131,6 +139,7 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   const seqTimeout = p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : attempt(() => checkSeqTimeout(p.seq_timeout));
   const openFor = p.open_for === undefined ? undefined : attempt(() => parseOpenFor(p.open_for));
   const ttl = p.ttl === undefined ? undefined : attempt(() => checkTtl(p.ttl));
+  if (p.description !== undefined && (typeof p.description !== 'string' || p.description.length > MAX_DESCRIPTION)) errors.push(`description must be a string of at most ${MAX_DESCRIPTION} characters`);
   if (p.source !== undefined && (typeof p.source !== 'string' || p.source.trim() === '')) errors.push('source must be an address or an interface name');
   const family = p.family === undefined ? undefined : p.family === 4 || p.family === '4' ? 4 : p.family === 6 || p.family === '6' ? 6 : p.family === 'both' ? 'both' : undefined;
   if (p.family !== undefined && family === undefined) errors.push(`family ${shownValue(p.family)} must be 4, 6 or both`);
@@ -149,6 +158,7 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   if (ttl !== undefined) profile.ttl = ttl;
   if (typeof p.source === 'string') profile.source = p.source.trim();
   if (family !== undefined) profile.family = family;
+  if (typeof p.description === 'string' && p.description.trim() !== '') profile.description = p.description.trim();
   return { profile, errors };
 }
 

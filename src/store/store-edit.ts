@@ -6,12 +6,23 @@ export interface StoredProfile {
   /** A bare number (TCP) or `1194/udp`. */
   port?: number | string;
   /** Absent when one_time_sequences gives the open sequences. */
-  open?: (number | string)[];
-  close?: (number | string)[];
+  open?: (number | string | StoredKnock)[];
+  close?: (number | string | StoredKnock)[];
   one_time_sequences?: string;
   delay?: number;
   seq_timeout?: number;
+  open_for?: number;
+  ttl?: number;
+  source?: string;
+  family?: 4 | 6 | 'both';
   description?: string;
+}
+
+/** A knock the token syntax cannot hold (a UDP payload), in the store's object form. */
+export interface StoredKnock {
+  port: number;
+  protocol: 'udp';
+  payload: string;
 }
 
 /** What an edit does to the store's profiles. */
@@ -20,6 +31,16 @@ export interface StoreEdit {
   set?: [string, StoredProfile][];
   /** Names to delete. */
   remove?: string[];
+  /**
+   * Members to add to / take out of groups, applied to the groups as they are under the edit
+   * lock (a group is created by its first member and goes with its last).
+   */
+  groups?: [string, GroupChange][];
   /** Runs on the names in the store as it is read under the edit lock; throws to refuse. */
   check?: (names: ReadonlySet<string>) => void;
+}
+
+export interface GroupChange {
+  add?: string[];
+  remove?: string[];
 }

@@ -163,3 +163,19 @@ test('remove of a group member names the group and says to take it out first; th
   const { readFileSync } = await import('node:fs');
   expect(readFileSync(file, 'utf8')).toBe(text);
 });
+
+test('close @GROUP skips the members without a close sequence, saying so; none closable is an error', async () => {
+  const text = `profiles:\n${profile('db', '127.0.0.1', [`${a}:udp`])}${profile('web', '127.0.0.1', [`${a}:udp`], `    close: ["${b}:udp"]\n`)}groups:\n  all: [db, web]\n  dbs: [db]\n`;
+  home.writeConfig(text);
+  const result = await runKnock(['close', '@all'], { env: home.env });
+  expect(result.stderr).toBe('group @all: skipping db: no close sequence\n');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(/^closed web: 1 knock in/);
+  expect(labels(await peers.settle())).toEqual([`udp 127.0.0.1:${b} 00`]);
+  const quiet = await runKnock(['close', '@all', '-q', '-n'], { env: home.env });
+  expect(quiet).toMatchObject({ code: 0, stderr: '' });
+  const none = await runKnock(['close', '@dbs'], { env: home.env });
+  expect(none.code).toBe(2);
+  expect(none.stderr).toMatch(/^knock: group @dbs: no member has a close sequence \(db\) in \S+config\.yaml\n$/);
+  expect(labels(await peers.settle())).toEqual([`udp 127.0.0.1:${b} 00`]);
+});

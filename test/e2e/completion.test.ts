@@ -79,7 +79,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it('completes subcommands and profile names', async () => {
-    expect(await complete('knock', '')).toEqual(lines('@far @fleet add close completion db import lint list office open proxy remove rules serve show ssh-config web'.replace(/ /g, '\n')));
+    expect(await complete('knock', '')).toEqual(lines('@far @fleet add close completion db group import lint list office open proxy remove rules serve show ssh-config web'.replace(/ /g, '\n')));
     expect(await complete('knock', 'o')).toEqual(['office', 'open']);
   });
   it('completes @groups, replying with the part after the @ (bash breaks words there)', async () => {
@@ -93,8 +93,8 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(await complete('knock', 'completion', 'z')).toEqual(['zsh']);
   });
   it('close offers only profiles with a close sequence; short options are -q, -v, -4, never --4', async () => {
-    expect((await complete('knock', 'close', '')).sort()).toEqual(['@far', '@fleet', 'web']);
-    expect((await complete('knock', '-n', 'close', '')).sort()).toEqual(['@far', '@fleet', 'web']);
+    expect((await complete('knock', 'close', '')).sort()).toEqual(['@fleet', 'web']);
+    expect((await complete('knock', '-n', 'close', '')).sort()).toEqual(['@fleet', 'web']);
     const options = await complete('knock', 'list', '-');
     expect(options).toEqual(expect.arrayContaining(['-q', '-v', '-4', '-6', '--ipv4', '--ipv6', '-V']));
     expect(options).not.toContain('--4');
@@ -106,10 +106,10 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   });
 });
 
-describeShell('zsh')('zsh (compsys builtins stubbed: compadd prints what it is given)', () => {
+describeShell('zsh')('zsh (compsys functions stubbed: _describe prints the values it is given)', () => {
   const complete = async (...words: string[]) => {
     const script = `compdef() { print -r -- "compdef $*" }
-compadd() { print -rl -- "\${(@P)2}" }
+_describe() { local -a arr; arr=("\${(@P)\${@[-1]}}"); print -rl -- "\${arr[@]%%:*}" }
 _files() { print -r -- "(files)" }
 source ${ROOT}/completions/_knock
 words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}
@@ -136,7 +136,7 @@ _knock`;
     expect(await complete('knock', 'serve', '--knockd-conf', '')).toEqual(['(files)']);
   });
   it('close offers only profiles with a close sequence; -q/-v, never --4', async () => {
-    expect((await complete('knock', 'close', '')).sort()).toEqual(['@far', '@fleet', 'web']);
+    expect((await complete('knock', 'close', '')).sort()).toEqual(['@fleet', 'web']);
     const options = await complete('knock', '-');
     expect(options).toEqual(expect.arrayContaining(['-q', '-v', '-4', '--ipv4']));
     expect(options).not.toContain('--4');
@@ -153,13 +153,37 @@ describeShell('zsh')('zsh, for real: compinit autoloads _knock from $fpath, TAB 
 zpty z 'TERM=dumb PS1="> " zsh -f -i'
 zpty -w z 'fpath=(${fpathDir} $fpath); autoload -Uz compinit; compinit -u -D; setopt autolist'
 zpty -wn z $'knock open \t'
-zpty -r z out '*web*'
+zpty -r z out '*-- profile*'
 print -r -- "$out"
 zpty -d z`;
       const r = await runProcess('zsh', ['-f', '-c', script], { env: env(), timeoutMs: 15000 });
       expect(r.code).toBe(0);
       const listing = r.stdout.split(/\r?\n/).map((l) => l.replace(/\r/g, '').trim());
-      expect(listing).toContainEqual(expect.stringMatching(/^@far\s+@fleet\s+db\s+office\s+web$/));
+      // Each profile beside what it is: its host here (or its description), a group its members.
+      expect(listing).toContainEqual(expect.stringMatching(/^@fleet +-- group: web db$/));
+      // The same description once for all that share it (zsh groups them).
+      expect(listing).toContainEqual(expect.stringMatching(/^(?=.*\bdb\b)(?=.*\boffice\b)(?=.*\bweb\b)[a-z ]+-- profile$/));
+    } finally {
+      rmSync(fpathDir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows a description beside each subcommand and option', async () => {
+    const fpathDir = mkdtempSync(path.join(os.tmpdir(), 'knock-fpath-'));
+    try {
+      copyFileSync(path.join(ROOT, 'completions', '_knock'), path.join(fpathDir, '_knock'));
+      const script = `zmodload zsh/zpty
+zpty z 'TERM=dumb PS1="> " zsh -f -i'
+zpty -w z 'fpath=(${fpathDir} $fpath); autoload -Uz compinit; compinit -u -D; setopt autolist; zstyle ":completion:*" list-separator "--"'
+zpty -wn z $'knock lint --\t'
+zpty -r z out '*--probe*sequence*'
+print -r -- "$out"
+zpty -d z`;
+      const r = await runProcess('zsh', ['-f', '-c', script], { env: env(), timeoutMs: 15000 });
+      expect(r.code).toBe(0);
+      const listing = r.stdout.split(/\r?\n/).map((l) => l.replace(/\r/g, '').trim());
+      expect(listing).toContainEqual(expect.stringMatching(/^--probe +-- also send one SYN to each TCP knock port/));
+      expect(listing).toContainEqual(expect.stringMatching(/^--json +-- results as JSON on stdout$/));
     } finally {
       rmSync(fpathDir, { recursive: true, force: true });
     }
@@ -177,7 +201,7 @@ describeShell('fish')('fish, for real', () => {
   it('completes subcommands, profile names and options', async () => {
     expect(await complete('knock o')).toEqual(['office', 'open']);
     expect(await complete('knock open ')).toEqual(['@far', '@fleet', 'db', 'office', 'web']);
-    expect(await complete('knock close ')).toEqual(['@far', '@fleet', 'web']);
+    expect(await complete('knock close ')).toEqual(['@fleet', 'web']);
     expect(await complete('knock @fl')).toEqual(['@fleet']);
     expect(await complete('knock add x h 1 --for')).toEqual(['--force']);
     expect(await complete('knock -')).toEqual(expect.arrayContaining(['-q', '-v', '-4', '--ipv6']));
@@ -195,5 +219,15 @@ describeShell('fish')('fish, for real', () => {
   });
   it('completes the formats after rules NAME --format', async () => {
     expect(await complete('knock rules web --format ')).toEqual(['iptables', 'knockd', 'nftables']);
+  });
+  it('shows descriptions: subcommands, options, profiles and groups', async () => {
+    const described = async (line: string) => {
+      const r = await runProcess('fish', ['--no-config', '-c', `source ${ROOT}/completions/knock.fish; complete -C '${line}'`], { env: env() });
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      return lines(r.stdout);
+    };
+    expect(await described('knock o')).toEqual(['office\tprofile', "open\tfire the profile's open sequence"]);
+    expect(await described('knock lint --p')).toEqual(['--probe\talso send one SYN to each TCP knock port (in an order that forms no sequence) to find ports that answer']);
+    expect(await described('knock open @f')).toEqual(['@far\tgroup: office', '@fleet\tgroup: web db']);
   });
 });

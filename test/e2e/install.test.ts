@@ -3,7 +3,7 @@
 // ~/.local, the PATH line, then `knock` and `man knock` are ours. Offline: the tarball holds
 // its runtime dependencies (bundleDependencies), so npm needs no registry.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KNOCK_BIN, ROOT, runProcess, TempHome } from '../helpers/run-knock.js';
@@ -71,6 +71,14 @@ const env = () => ({
     expect((await run('knock -n 127.0.0.1 7000')).stdout).toMatch(/dry run: nothing was sent/);
     expect((await run('knock completion fish')).stdout).toContain('complete -c knock');
     if (existsSync('/usr/bin/knock')) expect((await run('/usr/bin/knock --help')).stdout + (await run('/usr/bin/knock --help')).stderr).toMatch(/usage: knock/);
+    // The tarball went to a temporary directory: nothing is left in the clone.
+    expect(readdirSync(checkout).filter((f) => f.endsWith('.tgz'))).toEqual([]);
+
+    // The README's uninstall lines take it all away again: bin, package, man page.
+    const uninstall = await runProcess('bash', ['--norc', '--noprofile', '-c', `set -eu\nexport PATH="$HOME/.local/bin:$PATH"\n${blockAfter('**Uninstall**:')}`], { env: env(), timeoutMs: 60000 });
+    expect(uninstall.code).toBe(0);
+    expect(uninstall.stdout).not.toContain(`${home.dir}/.local/bin/knock`);
+    for (const gone of ['bin/knock', 'share/man/man1/knock.1', 'lib/node_modules/knock']) expect(existsSync(path.join(home.dir, '.local', gone))).toBe(false);
   }, 150000);
 
   test('into a prefix whose bin/knock belongs to someone else (Debian: knockd), npm stops with EEXIST, as the README warns', async () => {

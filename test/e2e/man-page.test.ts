@@ -45,6 +45,29 @@ test('package.json ships it as the man page', () => {
     expect(page).toMatch(/^KNOCK\(1\)/);
   });
 
+  test('one COMMANDS section; the server set-up, ENVIRONMENT and FILES are there', async () => {
+    const r = await runProcess('man', ['--warnings', '-l', MAN_PAGE], { env: { ...home.env, MANWIDTH: '100', MANPAGER: 'cat', PAGER: 'cat' } });
+    const headings = r.stdout.split('\n').filter((line) => /^[A-Z][A-Z -]+$/.test(line));
+    expect(headings.filter((h) => h === 'COMMANDS')).toHaveLength(1);
+    for (const heading of ['SET UP THE SERVER', 'ENVIRONMENT', 'FILES', 'EXIT STATUS']) expect(headings).toContain(heading);
+    expect(headings.indexOf('ENVIRONMENT')).toBeLessThan(headings.indexOf('EXIT STATUS'));
+    for (const name of ['KNOCK_CONFIG', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'NO_COLOR', 'config.yaml', '.edit-lock', 'config.knock-backup']) expect(page).toContain(name);
+    // What the README's "Set up the server" holds, rendered: its formats and its commands.
+    expect(page).toContain('iptables-restore --noflush');
+    expect(page).toContain('nft -f');
+  });
+
+  test('no Markdown backtick leaks, also where a code span crosses a line', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    // Backticks are fine only inside fenced code, which the page shows as it is.
+    const fenced = new Set([...readme.matchAll(/^```[^\n]*\n([\s\S]*?)^```/gm)].flatMap((m) => m[1]!.split('\n').map((l) => l.trim())));
+    const rendered = spawnSync('man', ['-l', MAN_PAGE], { env: { ...process.env, ...home.env, MANWIDTH: '1000', MANPAGER: 'cat', PAGER: 'cat' }, encoding: 'utf8' }).stdout;
+    const leaks = rendered.split('\n').filter((line) => line.includes('`') && !fenced.has(line.trim()));
+    expect(leaks).toEqual([]);
+    // The span the issue saw leak: `ping ... -s SIZE`, broken over two README lines.
+    expect(page).toContain('(ping ... -s SIZE)');
+  });
+
   test('names every command --help lists, and every option of each', async () => {
     const top = await helpOf([]);
     const commands = commandsOf(top);

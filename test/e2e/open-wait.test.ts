@@ -112,3 +112,26 @@ test('a bad --wait is a usage error before any knock leaves', async () => {
   await new Promise((r) => setTimeout(r, 200));
   expect(accepted).toBe(0);
 });
+
+test('`knock NAME --wait` works as `knock open NAME --wait` does, and knock --help says so', async () => {
+  const result = await runKnock(['lo', '--wait', String(openPort)], { env: home.env });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(new RegExp(`^knocked lo: 1 knock in .* ms\\n127\\.0\\.0\\.1:${openPort}: open after \\d+\\.\\d+ s\\n$`));
+  expect(accepted).toBe(1);
+  const help = await runKnock(['--help'], { env: home.env });
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/^ +--wait +after knocking, wait until/m);
+  expect(help.stdout).toMatch(/^ +--wait-timeout +seconds --wait may take/m);
+});
+
+test('the wait is printed as the README says: tenths of a second, milliseconds below a tenth', async () => {
+  const result = await runKnock(['lo', '--wait', String(openPort)], { env: home.env });
+  expect(result.code).toBe(0);
+  const after = /open after (\d+\.\d+) s\n$/.exec(result.stdout);
+  expect(after).not.toBeNull();
+  const digits = after![1]!.split('.')[1]!.length;
+  // Below 0.1 s three decimals (0.051 s), from 0.1 s on one (0.4 s): never "0.0 s".
+  expect(Number(after![1]) < 0.1 ? digits : 1).toBe(digits);
+  expect(Number(after![1]) < 0.1 ? 3 : 1).toBe(digits);
+});

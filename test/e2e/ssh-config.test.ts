@@ -25,7 +25,7 @@ async function sshSees(alias: string): Promise<Record<string, string>> {
 test('prints a Host block with the absolute path of this knock', async () => {
   const result = await runKnock(['ssh-config', 'door'], { env: home.env });
   // This machine's OpenSSH (>= 5.5) takes the socket from the proxy; the note says so.
-  expect(result.stderr).toBe('knock: ProxyUseFdpass yes: knock knocks, connects and hands the connection to ssh, which then talks to the server itself\n');
+  expect(result.stderr).toBe('ProxyUseFdpass yes: knock knocks, connects and hands the connection to ssh, which then talks to the server itself\n');
   expect(result.code).toBe(0);
   expect(result.stdout).toBe(`Host door\n  HostName 198.18.0.2\n  Port 2222\n  ProxyCommand ${ourProxyCommand}\n  ProxyUseFdpass yes\n`);
   expect(path.isAbsolute(KNOCK_BIN)).toBe(true);

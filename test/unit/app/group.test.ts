@@ -48,10 +48,12 @@ test('every member is knocked from one common start, each on its own schedule; o
 });
 
 test('--json: one array element per member; open and close alike', async () => {
+  // b has no close sequence: close skips it, saying so on stderr.
   const r = await cli.knock('close', '@ab', '--json');
-  expect(r.code).toBe(2);
-  expect(r.stderr).toBe("knock: group @ab: b: profile 'b' has no close sequence in " + path.join(cli.dir, 'config.yaml') + '\n');
-  expect(cli.transport.armed).toEqual([]);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toBe('group @ab: skipping b: no close sequence\n');
+  expect((JSON.parse(r.stdout) as { profile: string }[]).map((m) => m.profile)).toEqual(['a']);
+  expect(fired()).toEqual(['198.18.0.2:1003']);
   const open = await cli.knock('open', '@ab', '--json');
   const json = JSON.parse(open.stdout) as { profile: string; knocks: unknown[]; dryRun: boolean }[];
   expect(json.map((m) => [m.profile, m.knocks.length, m.dryRun])).toEqual([
@@ -119,5 +121,14 @@ test('two members at one address would interleave there: exit 2, nothing armed',
     stdout: '',
     stderr: 'knock: group @same: a and e both knock 198.18.0.2; their sequences would interleave (knock them one after the other)\n',
   });
+  expect(cli.transport.armed).toEqual([]);
+});
+
+test('a dry run previews a member whose name does not resolve, saying so; exit 0', async () => {
+  const r = await cli.knock('@bad', '-n');
+  expect(r.code).toBe(0);
+  expect(r.stderr).toBe("knock: warning: cannot resolve 'nowhere.invalid': no address found; the plan shows the name (a real run resolves it first, and fails if it still cannot)\n");
+  expect(r.stdout).toMatch(/^open d: nowhere\.invalid \(not resolved\), 2 knocks over 100 ms$/m);
+  expect(r.stdout).toMatch(/^open a: 198\.18\.0\.2 \(IPv4\)/m);
   expect(cli.transport.armed).toEqual([]);
 });

@@ -38,6 +38,13 @@ describe('completeWords', () => {
     expect(await complete('proxy', '--connect-timeout', '5', 'd')).toEqual(['db']);
   });
 
+  it('knock group: add or remove, then the group, then profile names', async () => {
+    expect(await complete('group', '')).toEqual(['add', 'remove']);
+    expect(await complete('group', 'add', '')).toEqual([]); // this store has no groups yet
+    expect(await complete('group', 'add', 'all', 'w')).toEqual(['web']);
+    expect(await complete('group', 'add', 'all', 'web', '')).toEqual(['db', 'office']);
+  });
+
   it('does not read the store where no profile fits', async () => {
     expect(await complete('add', '')).toEqual([]);
     expect(await complete('import', '')).toEqual([]);

@@ -40,6 +40,7 @@ describe('parseStore', () => {
       ],
       delay: 50,
       seqTimeout: 10,
+      description: 'the box',
     });
     expect(store.profiles.get('bare')).toEqual({ name: 'bare', open: [{ protocol: 'tcp', port: 1 }], delay: DEFAULT_PROFILE_DELAY, seqTimeout: DEFAULT_SEQ_TIMEOUT });
   });
