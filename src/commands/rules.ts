@@ -34,7 +34,7 @@ export const rulesCommand = defineCommand<RulesArgs>({
     yargs
       .positional('name', { type: 'string', describe: 'profile name, its host, or an ssh alias' })
       .option('format', { alias: 'f', type: 'string', choices: FORMATS, demandOption: true, describe: 'what to print', requiresArg: true })
-      .option('family', { type: 'number', choices: [4, 6], describe: 'iptables and knockd: 6 for ip6tables (same as -6)', requiresArg: true })
+      .option('family', { type: 'number', choices: [4, 6], describe: 'iptables and knockd: 6 for ip6tables (same as -6); puppet: that family only', requiresArg: true })
       .option('port', { alias: 'p', type: 'string', describe: "TCP port(s) behind the door (default: the profile's port, else 22)", requiresArg: true })
       .example('knock rules office --format iptables | iptables-restore --noflush', "load office's door into iptables")
       .example('knock rules office --format nftables > /etc/nftables.d/knock-office.nft', 'the same door as an nftables table')

@@ -152,7 +152,7 @@ function familyResources(door: Door, family: Family, serviceProtocol: ServicePro
   );
   // What looks like a knock (new SYN, new datagram, echo request) goes through the state machine.
   for (const p of door.protocols) {
-    add(chain, `a ${shapeName(p)} may be a knock`, ...shape(p, family, echo), ['jump', knockChain]);
+    add(chain, `${shapeName(p)}: may be a knock`, ...shape(p, family, echo), ['jump', knockChain]);
   }
   if (door.close) add(knockChain, 'opened sources: the close sequence first', any, ...recent('rcheck', opened), ['jump', closeChain]);
   add(knockChain, 'the open sequence', any, ['jump', openChain]);
@@ -167,7 +167,7 @@ function familyResources(door: Door, family: Family, serviceProtocol: ServicePro
     // the machine chain returns once that chain has dealt with it.
     const steps = machineSteps(m, knocks);
     const start = steps.find((s): s is Extract<Step, { kind: 'start' }> => s.kind === 'start')!;
-    const startRule = (at: string) => add(at, `${describe(start.knock)} starts the ${m} sequence`, ...match(start.knock), ...into(start.to), ['jump', 'RETURN']);
+    const startRule = (at: string) => add(at, `the first knock starts the ${m} sequence`, ...match(start.knock), ...into(start.to), ['jump', 'RETURN']);
     const stages = [...new Set(steps.flatMap((s) => ('from' in s ? [s.from.stage] : 'at' in s ? [s.at.stage] : [])))];
     // The machine chain: a source fresh in a stage goes to that stage's chain; a stale one is
     // forgotten; a source in no stage may start.
@@ -188,10 +188,10 @@ function familyResources(door: Door, family: Family, serviceProtocol: ServicePro
       for (const step of steps) {
         if (step.kind === 'advance' && step.from.stage === stage) {
           const next = 'stage' in step.to ? `stage ${step.to.stage.stage}` : m === 'open' ? 'opened' : 'closed';
-          add(sc, `${describe(step.knock)}: ${next}`, ...match(step.knock), ...into(step.to));
-          add(sc, `${describe(step.knock)}: out of stage ${stage}`, ...match(step.knock), ...recent('remove', stageName(s)), ['jump', 'RETURN']);
+          add(sc, `the next knock: ${next}`, ...match(step.knock), ...into(step.to));
+          add(sc, `the next knock: out of stage ${stage}`, ...match(step.knock), ...recent('remove', stageName(s)), ['jump', 'RETURN']);
         } else if (step.kind === 'repeat' && step.at.stage === stage) {
-          add(sc, `${describe(step.knock)} again keeps stage ${stage}`, ...match(step.knock), ['jump', 'RETURN']);
+          add(sc, `the last knock again keeps stage ${stage}`, ...match(step.knock), ['jump', 'RETURN']);
         } else if (step.kind === 'reset' && step.at.stage === stage) {
           add(sc, `anything else resets stage ${stage}`, any, ...recent('remove', stageName(s)));
         }
@@ -207,12 +207,8 @@ function familyResources(door: Door, family: Family, serviceProtocol: ServicePro
   return { chains, rules };
 }
 
-function describe(knock: Knock): string {
-  return knock.protocol === 'icmp' ? `echo of ${knock.size} bytes` : `${knock.protocol}/${knock.port}`;
-}
-
 function shapeName(protocol: Protocol): string {
-  return protocol === 'icmp' ? 'echo request' : protocol === 'tcp' ? 'new TCP SYN' : 'new UDP datagram';
+  return protocol === 'icmp' ? 'an echo request' : protocol === 'tcp' ? 'a new TCP SYN' : 'a new UDP datagram';
 }
 
 function shape(protocol: Protocol, family: Family, echo: () => [string, Value][]): [string, Value][] {
@@ -262,7 +258,8 @@ export function puppetClass(door: Door, options: PuppetOptions): PuppetClass {
     body.push('', `  # ${tag} (${family === 6 ? 'ip6tables' : 'iptables'})`);
     for (const c of familyChains) body.push(...resource('firewallchain', `${c}:filter:${tag}`, [ensure]));
     // Titles: the module orders a chain's rules by title, as strings; three digits keep that the
-    // rule order. The jump from INPUT, `000 0 ...`, sorts ahead of rules titled `000 a...` or `001`.
+    // rule order. They name the step, not the knock, so that a changed sequence of the same
+    // length updates its rules in place. The jump from INPUT, `000 0 ...`, sorts ahead of rules titled `000 a...` or `001`.
     const counts = new Map<string, number>();
     for (const rule of rules) {
       const n = counts.get(rule.chain) ?? 0;
