@@ -57,7 +57,7 @@ async function loadDoors(args: ServeArgs & GlobalArgs, ctx: Context): Promise<{ 
     for (const section of conf.sections) {
       const name = section.oneTimeSequences;
       if (name !== undefined && !oneTime.has(name)) {
-        const state = await readOneTime(path.resolve(ctx.io.cwd, name));
+        const state = await readOneTime(path.resolve(ctx.io.cwd, name), ctx.trust);
         if (state.warning) ctx.warn(state.warning);
         oneTime.set(name, state);
       }
@@ -109,6 +109,7 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
         doors: plan.doors,
         bind: args.bind,
         env: ctx.io.env,
+        trust: ctx.trust,
         runDoorCommands: Boolean(args.runCommands),
         ...(args.onOpen !== undefined ? { onOpen: args.onOpen } : {}),
         ...(args.onClose !== undefined ? { onClose: args.onClose } : {}),

@@ -8,7 +8,7 @@ import type { Io } from '../shared/io.js';
 import { printable } from '../shared/printable.js';
 import { parseStore, type ProfileStore } from './profiles.js';
 import { readStoreBytes } from './read-store.js';
-import { processTrust, type TrustOptions } from './trust.js';
+import type { Trust } from '../files/guard.js';
 
 export const MODULE_NAME = 'knock';
 
@@ -75,7 +75,7 @@ export interface FoundStore {
   config: unknown;
 }
 
-export async function findStoreFile(configOption: string | undefined, io: Io, trust: TrustOptions = processTrust(io.homedir)): Promise<FoundStore> {
+export async function findStoreFile(configOption: string | undefined, io: Io, trust: Trust = { uid: io.uid, home: io.homedir }): Promise<FoundStore> {
   const explicit = explicitStorePath(configOption, io);
   if (explicit) {
     const read = await readStoreBytes(explicit, trust);
@@ -94,7 +94,7 @@ export async function findStoreFile(configOption: string | undefined, io: Io, tr
   return { config: undefined };
 }
 
-export async function loadStore(configOption: string | undefined, io: Io, trust?: TrustOptions): Promise<ProfileStore> {
+export async function loadStore(configOption: string | undefined, io: Io, trust?: Trust): Promise<ProfileStore> {
   const { file, config } = await findStoreFile(configOption, io, trust);
   return parseStore(config, file);
 }
