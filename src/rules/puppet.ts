@@ -79,7 +79,7 @@ export function quote(value: string): string {
   return `'${value}'`;
 }
 
-type Value = string | string[] | { variable: string };
+type Value = string | string[] | boolean | { variable: string };
 
 interface Rule {
   chain: string;
@@ -227,6 +227,7 @@ function shape(protocol: Protocol, family: Family, echo: () => [string, Value][]
 
 function render(value: Value): string {
   if (typeof value === 'string') return quote(value);
+  if (typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `[${value.map(quote).join(', ')}]`;
   return `$${checked(value.variable, /^[a-z][a-z0-9_]*$/, 'variable name')}`;
 }
@@ -256,7 +257,9 @@ export function puppetClass(door: Door, options: PuppetOptions): PuppetClass {
     const tag = family === 6 ? 'IPv6' : 'IPv4';
     const provider: [string, Value] = ['provider', family === 6 ? 'ip6tables' : 'iptables'];
     body.push('', `  # ${tag} (${family === 6 ? 'ip6tables' : 'iptables'})`);
-    for (const c of familyChains) body.push(...resource('firewallchain', `${c}:filter:${tag}`, [ensure]));
+    // purge: a rule in these chains that the class does not declare (left by an older manifest
+    // of this profile) is removed; INPUT is the admin's and is not purged.
+    for (const c of familyChains) body.push(...resource('firewallchain', `${c}:filter:${tag}`, [ensure, ['purge', true]]));
     // Titles: the module orders a chain's rules by title, as strings; three digits keep that the
     // rule order. They name the step, not the knock, so that a changed sequence of the same
     // length updates its rules in place. The jump from INPUT, `000 0 ...`, sorts ahead of rules titled `000 a...` or `001`.
@@ -304,6 +307,8 @@ function classLines(c: PuppetClass, families: Family[]): string[] {
 const COMMON = [
   'You add nothing: the service port is answered here (new connections from opened sources only; a reset',
   '(TCP) or port-unreachable (UDP) to everyone else); knock packets go on to your own rules after this.',
+  "The door's chains purge rules they do not declare (INPUT is not purged). A profile whose number of knocks",
+  'changed: remove the old door first (below), or the chains of stages it no longer has stay behind.',
   'The module saves the tables with netfilter-persistent where iptables-persistent is installed, as for all its rules.',
 ];
 

@@ -100,6 +100,10 @@ describeLab('knock rules --format puppet (netns, puppet apply with puppetlabs-fi
     expect(await apply(door)).toBe(0);
   }, APPLY_MS);
 
+  test("the group's class for door, included on its own, applies: the profile's manifest already did it all (exit 0)", async () => {
+    expect(await apply(group, '\ninclude knock_door\n')).toBe(0);
+  }, APPLY_MS);
+
   test("the group's manifest passes puppet parser validate and declares nothing by itself; its class for door is door's", async () => {
     const file = path.join(d.dir, 'group.pp');
     writeFileSync(file, group);

@@ -45,6 +45,15 @@ describe('puppetRules', () => {
     }
   });
 
+  test("the door's own chains purge what they do not declare; nothing of the admin's (INPUT) is purged", () => {
+    const chains = resources(office()).filter((r) => r.type === 'firewallchain');
+    expect(chains.length).toBe(2 * 6);
+    for (const c of chains) {
+      expect(c.title).toMatch(/^knock-office(-\w+)?:filter:IPv[46]$/);
+      expect(c.attrs.get('purge')).toBe('true');
+    }
+  });
+
   test('titles are unique, and within a chain their string order is the rule order', () => {
     const rules = resources(office()).filter((r) => r.type === 'firewall');
     expect(new Set(rules.map((r) => r.title)).size).toBe(rules.length);
