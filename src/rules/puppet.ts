@@ -299,9 +299,19 @@ function familiesLine(families: Family[]): string {
 function classLines(c: PuppetClass, families: Family[]): string[] {
   const [first] = c.chains;
   return [
-    `Class ${c.className}: ${familiesLine(families)}; chains ${c.chains.length / families.length} per family (${first?.replace(/:.*/, '')}...), and one jump from the top of INPUT,`,
-    `titled '${c.jumpTitles[0]}'${c.jumpTitles.length > 1 ? ` and '${c.jumpTitles[1]}'` : ''} (the module orders a chain's rules by title, as strings: it sorts ahead of yours).`,
+    `Class ${c.className}: ${familiesLine(families)}; ${c.chains.length / families.length} chains per family (${first?.replace(/:.*/, '')} and ${first?.replace(/:.*/, '')}-...)`,
+    `and one jump from the top of INPUT, titled '${c.jumpTitles[0]}'${c.jumpTitles.length > 1 ? ' (and IPv6)' : ''}:`,
+    "the module orders a chain's rules by title, as strings, and that sorts ahead of your rules.",
   ];
+}
+
+/**
+ * header() names the service's protocol as TCP; a UDP service is said to be one here. (Once
+ * door.ts names the protocol itself, this changes nothing.)
+ */
+function headerFor(door: Door, options: PuppetOptions, format: string, version: string, how: string[]): string[] {
+  const lines = header(door, format, version, how);
+  return options.serviceProtocol === 'udp' ? lines.map((l) => l.replace(/^# Guards TCP port/, '# Guards UDP port')) : lines;
 }
 
 const COMMON = [
@@ -316,7 +326,7 @@ const COMMON = [
 export function puppetRules(door: Door, options: PuppetOptions, version: string): string {
   const c = puppetClass(door, options);
   const lines = [
-    ...header(door, 'Puppet manifest for puppetlabs-firewall 3.x', version, [
+    ...headerFor(door, options, 'Puppet manifest for puppetlabs-firewall 3.x', version, [
       ...classLines(c, options.families),
       'Load: puppet apply FILE (as root, on a host with the module: Debian 12 puppet-module-puppetlabs-firewall); a second apply changes nothing.',
       ...COMMON,
@@ -337,14 +347,15 @@ export function puppetGroupRules(group: string, members: { door: Door; options: 
     `# knock rules for group '@${checked(group, /^[A-Za-z0-9_.+-]+$/, 'group name')}': Puppet classes for puppetlabs-firewall 3.x, by knock ${version}`,
     `# One class per member; on each node, include the class of the profile that guards it (in its node block):`,
     ...classes.map((c) => `#   ${c.className}: profile '${c.door.name}'${c.door.host ? ` (host ${c.door.host})` : ''}`),
-    '# Put this file where the nodes\' manifests are read (for puppet apply: beside site.pp, or in it), then: include knock_NAME',
+    "# Put this file with the nodes' manifests (say manifests/knock.pp of the environment, read with site.pp);",
+    "# then, in each node's block: include knock_NAME. Each class has a header of its own: what it does and needs.",
     '# Remove: declare the class with ensure => absent instead of include (class { \'knock_NAME\': ensure => absent }) and apply:',
     '# every chain and rule the class added goes, nothing else; then drop the declaration.',
     '# Nothing here is declared: applied alone, this file changes nothing.',
   ];
   for (const [i, c] of classes.entries()) {
     const m = members[i]!;
-    lines.push('', ...header(m.door, `class ${c.className}`, version, [...classLines(c, m.options.families), ...COMMON]), c.text);
+    lines.push('', ...headerFor(m.door, m.options, `class ${c.className}`, version, [...classLines(c, m.options.families), ...COMMON]), c.text);
   }
   lines.push('');
   return lines.join('\n');
