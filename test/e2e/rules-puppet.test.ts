@@ -1,7 +1,9 @@
 // knock rules --format puppet through the built CLI: a manifest on stdout and nothing else;
 // groups as classes; names, families and groups it cannot take refused with exit 2 and one
 // line, with nothing on stdout.
-import { runKnock, TempHome } from '../helpers/run-knock.js';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
 
 const home = new TempHome();
 afterAll(() => home.cleanup());
@@ -74,6 +76,23 @@ describe('knock rules --format puppet', () => {
     }
     expect(r.stdout).not.toMatch(/^(include|class \{)/m);
   });
+
+  test('puppet parser validate takes every manifest: names with dots, dashes, capitals, a UDP service, one family, a group', async () => {
+    if (!existsSync('/usr/bin/puppet')) {
+      if (process.env.CI) throw new Error('puppet missing (Debian: puppet): CI must run this');
+      return;
+    }
+    const files: string[] = [];
+    for (const [i, args] of [['office'], ['gw-2.Example_org'], ['v6only'], ['office', '-6'], ['@fleet']].entries()) {
+      const r = await rules(...args, '--format', 'puppet');
+      expect(r.code).toBe(0);
+      files.push(path.join(home.dir, `m${i}.pp`));
+      writeFileSync(files.at(-1)!, r.stdout);
+    }
+    const result = await runProcess('puppet', ['parser', 'validate', '--color=false', ...files], { env: { ...process.env, HOME: home.dir }, timeoutMs: 120_000 });
+    expect(result.stderr.split('\n').filter((l) => /Error:/.test(l) && !/Facter/.test(l))).toEqual([]);
+    expect(result.code).toBe(0);
+  }, 120_000);
 
   test.each([
     [['two words', '--format', 'puppet'], /^knock: profile "two words": a name for firewall rules may hold only/],
