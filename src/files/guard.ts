@@ -216,8 +216,8 @@ export async function resolveGuarded(given: string, trust: Trust, rules: FileRul
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        if (via !== undefined && queue.length === 0 && code === 'ENOENT') {
-          throw new ConfigError(`${printable(via)} is a symlink to ${printable(next)}, which does not exist: create it or point the link elsewhere`);
+        if (via !== undefined) {
+          throw new ConfigError(`${printable(via)} is a symlink to ${printable(path.join(next, ...queue))}, which does not exist: create it or point the link elsewhere`);
         }
         return { real: path.join(next, ...queue), exists: false, ...(via ? { via } : {}) };
       }
@@ -349,4 +349,11 @@ export async function readRegularText(file: string, rules: FileRules): Promise<s
   } finally {
     await handle.close().catch(() => {});
   }
+}
+
+/** A trusted file's text; a missing file is a ConfigError naming it. */
+export async function readGuardedText(file: string, trust: Trust, rules: FileRules, encoding: BufferEncoding = 'utf8'): Promise<string> {
+  const read = await readGuarded(file, trust, rules);
+  if (!read) throw new ConfigError(`cannot read ${printable(file)}: no such file (ENOENT)`);
+  return read.bytes.toString(encoding);
 }

@@ -15,6 +15,8 @@ export interface Io {
   homedir: string;
   /** The user knock runs as; undefined where POSIX owners mean nothing (Windows), or in a fake. */
   uid?: number | undefined;
+  /** Where temporary files go ($TMPDIR, else /tmp); absent in a fake. */
+  tmpdir?: string;
   platform: NodeJS.Platform;
 }
 
@@ -27,6 +29,7 @@ export function processIo(): Io {
     cwd: currentDirectory(),
     homedir: process.env.HOME || homeDirectory(),
     uid: process.platform === 'win32' ? undefined : process.getuid?.(),
+    tmpdir: os.tmpdir(),
     platform: process.platform,
   };
 }

@@ -51,10 +51,24 @@ export function parseStoreText(file: string, text: string): unknown {
     const reason = /alias/i.test((e as Error).message) ? 'an alias without its anchor, or too many aliases' : 'its values cannot be read';
     throw new ConfigError(`${name}: does not parse: ${reason}`);
   }
+  // `open: &s [1, *s]`: an alias inside what it names makes a value that contains itself.
+  if (containsItself(value)) throw new ConfigError(`${name}: does not parse: an alias used inside its own anchor (a value that contains itself)`);
   if (path.basename(file) === 'package.json') {
     return value && typeof value === 'object' ? (value as Record<string, unknown>)[MODULE_NAME] : undefined;
   }
   return value;
+}
+
+/** Whether a value reaches itself (a YAML alias inside its own anchor). */
+function containsItself(value: unknown, path: Set<object> = new Set(), done: Set<object> = new Set()): boolean {
+  if (value === null || typeof value !== 'object' || done.has(value)) return false;
+  if (path.has(value)) return true;
+  path.add(value);
+  const children = value instanceof Map ? [...value.keys(), ...value.values()] : Object.values(value);
+  const found = children.some((child) => containsItself(child, path, done));
+  path.delete(value);
+  done.add(value);
+  return found;
 }
 
 /** The file named by --config or $KNOCK_CONFIG, if any. */
