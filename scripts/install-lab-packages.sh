@@ -10,3 +10,5 @@ apt-get install -y -q --no-install-recommends \
 apt-get install -y -q --no-install-recommends man-db
 # fwknop-client/-server: the SPA tests compare our packets with fwknop's and have fwknopd check them
 apt-get install -y -q --no-install-recommends fwknop-client fwknop-server
+# puppet + puppetlabs-firewall 3.4.0: the Puppet test applies `knock rules --format puppet` in a server namespace
+apt-get install -y -q --no-install-recommends puppet puppet-module-puppetlabs-firewall

@@ -1,17 +1,21 @@
-// knock rules NAME --format iptables|nftables|knockd: the server side of a profile, on stdout.
+// knock rules NAME --format iptables|nftables|knockd|puppet: the server side of a profile, on stdout.
+import type { Context } from '../app/context.js';
 import { requireProfile } from '../app/target.js';
-import { ConfigError, UsageError } from '../shared/errors.js';
+import { ConfigError, KnockError, UsageError } from '../shared/errors.js';
 import { checkPort } from '../knock/tokens.js';
 import { VERSION } from '../shared/version.js';
 import { checkDistinctDoors, doorOf, RULES_FORMATS, type Door, type DoorFamily, type RulesFormat } from '../rules/door.js';
 import { iptablesRules } from '../rules/iptables.js';
 import { knockdRules } from '../rules/knockd.js';
 import { nftablesRules } from '../rules/nftables.js';
+import { puppetGroupRules, puppetRules, type PuppetOptions } from '../rules/puppet.js';
 import { defineCommand } from './command.js';
+
+const FORMATS = [...RULES_FORMATS, 'puppet'] as const;
 
 interface RulesArgs {
   name: string;
-  format: RulesFormat;
+  format: RulesFormat | 'puppet';
   family?: number;
   port?: string;
 }
@@ -19,7 +23,7 @@ interface RulesArgs {
 export function parsePorts(text: string): number[] {
   return text.split(',').map((part) => {
     if (!/^\d+$/.test(part.trim())) throw new UsageError(`--port '${text}': expected PORT[,PORT...]`);
-    return checkPort(Number(part.trim()), '--port');
+    return checkPort(Number(part), '--port');
   });
 }
 
@@ -39,26 +43,30 @@ export function askedFamilies(door: Door, flags: { v4: boolean; v6: boolean; fam
 
 export const rulesCommand = defineCommand<RulesArgs>({
   command: 'rules <name>',
-  describe: "print the server's side of a profile: iptables, nftables or knockd.conf",
+  describe: "print the server's side of a profile: iptables, nftables, knockd.conf or a Puppet manifest",
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'profile name, its host, or an ssh alias' })
-      .option('format', { alias: 'f', type: 'string', choices: RULES_FORMATS, demandOption: true, describe: 'what to print', requiresArg: true })
+      .option('format', { alias: 'f', type: 'string', choices: FORMATS, demandOption: true, describe: 'what to print', requiresArg: true })
       .option('family', { type: 'number', choices: [4, 6], describe: 'only this family (same as -4 or -6); iptables: one family per file', requiresArg: true })
       .option('port', { alias: 'p', type: 'string', describe: "port(s) behind the door (default: the profile's port, else 22)", requiresArg: true })
       .example('knock rules office --format iptables | iptables-restore --noflush', "load office's door into iptables")
       .example('knock rules office --format iptables -6 | ip6tables-restore --noflush', 'and its IPv6 half into ip6tables')
-      .example('knock rules office --format nftables > /etc/nftables.d/knock-office.nft', 'the same door as an nftables table'),
+      .example('knock rules office --format nftables > /etc/nftables.d/knock-office.nft', 'the same door as an nftables table')
+      .example('knock rules @fleet --format puppet > knock.pp', "one Puppet class per member of @fleet, for the nodes' manifests"),
   async run(args, ctx) {
     if (args.json) throw new UsageError('knock rules prints a firewall file; it has no --json form');
     const v4 = Boolean(ctx.args['4']);
     const v6 = Boolean(ctx.args['6']);
     if ((args.family === 4 && v6) || (args.family === 6 && v4)) throw new UsageError(`--family ${args.family} and -${args.family === 4 ? 6 : 4} contradict each other`);
+    const flags = { v4, v6, ...(args.family !== undefined ? { family: args.family } : {}) };
+    if (args.format === 'puppet') return puppet(args, ctx, flags);
+    if (String(args.name).startsWith('@')) throw new UsageError(`knock rules ${String(args.name)}: a group's rules come only as Puppet classes (--format puppet)`);
     const profile = await requireProfile(ctx, String(args.name));
     const door = doorOf(profile, args.port !== undefined ? parsePorts(args.port) : undefined);
     const store = await ctx.store(String(args.name));
     checkDistinctDoors(profile.name, [...store.profiles.keys(), ...(store.broken?.keys() ?? [])]);
-    const asked = askedFamilies(door, { v4, v6, ...(args.family !== undefined ? { family: args.family } : {}) });
+    const asked = askedFamilies(door, flags);
     let text: string;
     if (args.format === 'iptables') {
       if (asked.length > 1) {
@@ -78,3 +86,43 @@ export const rulesCommand = defineCommand<RulesArgs>({
     return 0;
   },
 });
+
+/** --format puppet: one profile's class, applied as it stands, or a group's classes for a fleet. */
+async function puppet(args: RulesArgs, ctx: Context, flags: { v4: boolean; v6: boolean; family?: number }): Promise<number> {
+  const ports = args.port !== undefined ? parsePorts(args.port) : undefined;
+  const member = async (name: string): Promise<{ door: Door; options: PuppetOptions }> => {
+    const profile = await requireProfile(ctx, name);
+    const door = doorOf(profile, ports);
+    const asked = askedFamilies(door, flags);
+    const families = asked.length > 0 ? asked : door.families;
+    return { door, options: { families, ...(profile.portProtocol ? { serviceProtocol: profile.portProtocol } : {}) } };
+  };
+  const name = String(args.name);
+  let text: string;
+  if (name.startsWith('@')) {
+    const group = name.slice(1);
+    const store = await ctx.store();
+    const members = store.groups?.get(group);
+    if (!members) {
+      const known = [...(store.groups?.keys() ?? [])].map((g) => `@${g}`).join(', ');
+      throw new ConfigError(`unknown group '@${group}'${store.file ? ` in ${store.file}` : ''}${known ? ` (groups: ${known})` : ''}`);
+    }
+    const doors = [];
+    for (const m of members) {
+      doors.push(
+        await member(m).catch((error: unknown) => {
+          // The same error (class, exit code), with the member named first.
+          if (error instanceof KnockError) error.message = `group @${group}: ${m}: ${error.message}`;
+          throw error;
+        }),
+      );
+    }
+    text = puppetGroupRules(group, doors, VERSION);
+  } else {
+    const { door, options } = await member(name);
+    text = puppetRules(door, options, VERSION);
+  }
+  // Built whole before anything is written: a refusal leaves stdout empty.
+  ctx.io.stdout.write(text);
+  return 0;
+}
