@@ -354,6 +354,6 @@ export async function readRegularText(file: string, rules: FileRules): Promise<s
 /** A trusted file's text; a missing file is a ConfigError naming it. */
 export async function readGuardedText(file: string, trust: Trust, rules: FileRules, encoding: BufferEncoding = 'utf8'): Promise<string> {
   const read = await readGuarded(file, trust, rules);
-  if (!read) throw new ConfigError(`cannot read ${printable(file)}: no such file (ENOENT)`);
+  if (!read) throw new ConfigError(`cannot read ${printable(file)}: no such file or directory`);
   return read.bytes.toString(encoding);
 }

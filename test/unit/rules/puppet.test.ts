@@ -131,7 +131,7 @@ describe('puppetRules', () => {
       ["'udp'", "['1194']", "'icmp6-port-unreachable'"],
     ]);
     const udpText = puppetRules(doorOf(profile('mini', { port: '1194/udp' })), { families: both, serviceProtocol: 'udp' }, VERSION);
-    expect(udpText).toContain('\n# Guards UDP port 1194:');
+    expect(udpText).toContain('\n# Guards UDP port 1194 (IPv4 and IPv6):');
     expect(udpText).not.toContain('TCP port');
     const udpNew = udp.filter((r) => r.attrs.get('action') === "'accept'" && r.attrs.has('recent'));
     expect(udpNew.every((r) => r.attrs.get('proto') === "'udp'" && !r.attrs.has('tcp_flags'))).toBe(true);
