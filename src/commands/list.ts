@@ -23,7 +23,41 @@ export function groupsToJson(store: ProfileStore): { name: string; members: stri
   return [...(store.groups ?? new Map<string, string[]>()).entries()].map(([name, members]) => ({ name, members }));
 }
 
+/** An SPA profile's settings as list and show give them: never the keys, only their lengths. */
+export function spaToJson(profile: Profile): Record<string, unknown> | undefined {
+  const s = profile.spa;
+  if (!s) return undefined;
+  return {
+    port: s.port,
+    access: s.access ?? [`${profile.portProtocol ?? 'tcp'}/${profile.port ?? 22}`],
+    allow: s.allow ?? 'the address the packet leaves from',
+    ...(s.username !== undefined ? { username: s.username } : {}),
+    ...(s.clientTimeout ? { clientTimeout: s.clientTimeout } : {}),
+    ...(s.timeOffset ? { timeOffset: s.timeOffset } : {}),
+    keyBytes: s.keys.key.length,
+    hmacKeyBytes: s.keys.hmacKey.length,
+  };
+}
+
+/** One line of what an SPA profile sends: "spa (fwknop) udp/62201: tcp/22". */
+export function spaSummary(profile: Profile): string {
+  const j = spaToJson(profile)!;
+  return `spa (fwknop) udp/${String(j.port)}: ${(j.access as string[]).join(',')}`;
+}
+
 export function profileToJson(profile: Profile, withSequences: boolean, oneTime?: Awaited<ReturnType<typeof oneTimeLeft>>): Record<string, unknown> {
+  const spa = spaToJson(profile);
+  if (spa) {
+    return {
+      name: profile.name,
+      kind: 'spa',
+      ...(profile.host ? { host: profile.host } : {}),
+      ...(profile.port ? { port: profile.port } : {}),
+      ...(profile.source ? { source: profile.source } : {}),
+      ...(profile.ttl !== undefined ? { ttl: profile.ttl } : {}),
+      spa,
+    };
+  }
   return {
     name: profile.name,
     ...(profile.host ? { host: profile.host } : {}),
@@ -78,7 +112,9 @@ export const listCommand = defineCommand<object>({
     for (const [i, p] of profiles.entries()) {
       const t = oneTime[i];
       const open = !t ? undefined : 'error' in t ? `one-time: ${t.error}` : `one-time, ${t.left} left`;
-      const sequences = args.verbose
+      const sequences = p.spa
+        ? spaSummary(p)
+        : args.verbose
         ? `${open ?? `open: ${p.open.map(formatKnockInFull).join(' ')}`}${p.close ? `  close: ${p.close.map(formatKnockInFull).join(' ')}` : ''}`
         : `${open ?? `open ${countKnocks(p.open.length)}`}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
       // A name or host from the store may hold terminal escapes: shown, not obeyed.
