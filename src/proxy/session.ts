@@ -84,7 +84,7 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
     say(`proxy: connected to ${hostPort(to.address, request.port)}${openPlans.length > 1 ? ` (IPv${to.family}; knocked ${openPlans.map((p) => `IPv${p.family}`).join(' and ')})` : ''}`);
     if (channel) {
       await handOver(socket, channel, watchdog);
-      say('proxy: connection passed to ssh; the watchdog closes the door when it ends');
+      say(`proxy: connection passed to ssh${watchdog ? '; the watchdog closes the door when it ends' : ''}`);
       return 0;
     }
     const result = await relay(socket, {

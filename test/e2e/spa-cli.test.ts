@@ -1,10 +1,12 @@
 // SPA profiles through every command, with the built bin/knock against a loopback UDP listener
 // that decodes what arrives (as fwknopd would). Every output of every command is kept and
 // grepped for the keys at the end: they must appear nowhere.
+import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import type net from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import { decodeSpaPacket, type SpaKeys } from '../../src/spa/packet.js';
-import { runKnock, TempHome, type RunResult } from '../helpers/run-knock.js';
+import { KNOCK_BIN, ROOT, runKnock, TempHome, type RunResult } from '../helpers/run-knock.js';
 import { listen, spawnKnock } from '../helpers/proxy-child.js';
 import { until } from '../helpers/until.js';
 
@@ -180,6 +182,38 @@ test('knock proxy vault PORT (relay): SPA, then the connection; no watchdog, no 
     expect(done.stderr).not.toContain('close watchdog');
     expect(received.length).toBe(before + 1);
     expect(decodeSpaPacket(received.at(-1)!, keys).access).toEqual([`tcp/2222`]);
+  } finally {
+    server.close();
+  }
+});
+
+test('knock proxy vault PORT with ProxyUseFdpass: SPA, the connection passed unread, no watchdog left behind', async () => {
+  const before = received.length;
+  const { port, server } = await listen((s) => {
+    s.on('error', () => {});
+    s.write('SSH-2.0-banner\r\n');
+  });
+  try {
+    // One socket as stdin and stdout, as ssh's ProxyUseFdpass gives it (Node's IPC channel stands in for ssh).
+    const child = spawn('sh', ['-c', 'unset NODE_CHANNEL_FD NODE_CHANNEL_SERIALIZATION_MODE; exec "$0" "$@" 1<&0', process.execPath, KNOCK_BIN, '-v', 'proxy', 'vault', String(port)], {
+      env: home.env,
+      cwd: ROOT,
+      stdio: ['ipc', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', () => {});
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const socket = await new Promise<net.Socket>((resolve) => child.once('message', (_m, handle) => resolve(handle as net.Socket)));
+    const first = await new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())));
+    expect(first).toBe('SSH-2.0-banner\r\n');
+    expect(await exited).toBe(0);
+    socket.destroy();
+    outputs.push({ args: ['proxy fd-pass'], out: stderr });
+    expect(stderr).toMatch(/^proxy: ssh takes the socket \(ProxyUseFdpass\)/m);
+    expect(stderr).toContain('is SPA: no close to send, no watchdog');
+    expect(stderr).toMatch(/^proxy: connection passed to ssh/m);
+    expect(received.length).toBe(before + 1);
   } finally {
     server.close();
   }
