@@ -7,6 +7,8 @@ import { parseKnockdConf } from '../knockd/conf.js';
 import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
 import { editStoreText } from '../store/write.js';
 import { defineCommand } from './command.js';
+import { looksLikeFwknoprc } from '../spa/fwknoprc.js';
+import { importFwknoprc } from '../app/import-fwknoprc.js';
 
 function summary(p: ImportedProfile) {
   return {
@@ -32,7 +34,7 @@ export const importCommand = defineCommand<ImportArgs>({
   examples: [
     ['knock import /etc/knockd.conf --host gate.example.com -n', 'the profiles it would add; writes nothing'],
   ],
-  describe: 'add profiles from a knockd.conf (each [section], [openX]/[closeX] paired)',
+  describe: 'add profiles from a knockd.conf (each [section], [openX]/[closeX] paired) or an ~/.fwknoprc (SPA)',
   builder: (yargs) =>
     yargs
       .positional('file', { type: 'string', describe: 'a knockd server config, e.g. /etc/knockd.conf' })
@@ -53,6 +55,8 @@ export const importCommand = defineCommand<ImportArgs>({
     } catch (error) {
       throw new ConfigError(`${file}: cannot read: ${reasonOf(error)}`);
     }
+    // An fwknop client rc file (~/.fwknoprc), told by its content: SPA profiles.
+    if (looksLikeFwknoprc(text)) return importFwknoprc(ctx, file, text, args);
     const conf = parseKnockdConf(text, file);
     if (!args.host) throw new UsageError(`${file} does not say where the server is: give --host HOST`);
     const oneTimeDir = args.oneTimeDir === undefined ? undefined : path.resolve(ctx.io.cwd, args.oneTimeDir);

@@ -11,6 +11,8 @@ export interface StoredProfile {
   delay?: number;
   seq_timeout?: number;
   description?: string;
+  /** An SPA profile's settings (src/spa/profile.ts), in place of `open`. */
+  spa?: Record<string, string | number | string[]>;
 }
 
 /** What an edit does to the store's profiles. */

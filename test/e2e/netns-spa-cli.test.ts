@@ -81,6 +81,22 @@ describeLab('bin/knock against fwknopd in a namespace', ['fwknopd', 'iptables', 
     expect(grants(lab)).toContain(OUR_GRANT);
   }, 30_000);
 
+  test('an imported ~/.fwknoprc stanza opens tcp/22 ([default] gives it the HMAC key and the address)', async () => {
+    lab.exec(lab.server, 'iptables', ['-F', 'FWKNOP_INPUT']);
+    const other = new TempHome();
+    try {
+      const rc = other.writeFile('.fwknoprc', `[default]\nUSE_HMAC Y\nHMAC_KEY_BASE64 ${HMAC}\nALLOW_IP ${CLIENT_V4}\n\n[lab]\nSPA_SERVER ${SERVER_V4}\nACCESS tcp/22\nKEY_BASE64 ${KEY}\n\n[gpg]\nSPA_SERVER ${SERVER_V4}\nUSE_GPG Y\n`);
+      const imported = await runKnock(['import', rc], { env: other.env });
+      expect(imported.code).toBe(0);
+      expect(imported.stderr).toContain('[gpg] skipped: GPG encryption');
+      const r = await runKnock(['lab'], { env: other.env, netns: lab.client });
+      expect(r.code).toBe(0);
+      expect(await until(() => grants(lab).includes(OUR_GRANT), 10_000)).toBe(true);
+    } finally {
+      other.cleanup();
+    }
+  }, 30_000);
+
   test('a packet 300 s in the past opens nothing (fwknopd: time difference too great)', async () => {
     lab.exec(lab.server, 'iptables', ['-F', 'FWKNOP_INPUT']);
     const mark = fwknopd.log().length;
