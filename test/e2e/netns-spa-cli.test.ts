@@ -106,3 +106,37 @@ describeLab('bin/knock against fwknopd in a namespace', ['fwknopd', 'iptables', 
     expect(grants(lab)).not.toContain(OUR_GRANT);
   }, 30_000);
 });
+
+describeLab('knock rules --format fwknopd as fwknopd\'s access.conf', ['fwknopd', 'iptables', 'nc'], () => {
+  let lab: Lab;
+  let dir = '';
+  let home: TempHome;
+  beforeAll(async () => {
+    lab = Lab.create('spar');
+    dir = mkdtempSync(join(tmpdir(), 'knock-fwknopd-'));
+    home = new TempHome();
+    home.writeConfig(['profiles:', '  vault:', `    host: ${SERVER_V4}`, '    port: 22', '    open_for: 3', '    spa:', `      key_base64: "${KEY}"`, `      hmac_key_base64: "${HMAC}"`, ''].join('\n'));
+    lab.exec(lab.server, 'iptables', ['-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP']);
+    await startBanner(lab);
+  }, 30_000);
+  afterAll(() => {
+    lab.destroy();
+    home.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the stanza, loaded as it is, grants what the profile asks for, for open_for seconds', async () => {
+    const rules = await runKnock(['rules', 'vault', '--format', 'fwknopd'], { env: home.env });
+    expect(rules.code).toBe(0);
+    expect(rules.stdout).toContain('FW_ACCESS_TIMEOUT       3\n');
+    await startFwknopd(lab, dir, rules.stdout);
+    expect(await reaches22(lab)).toBe(false);
+    const r = await runKnock(['vault'], { env: home.env, netns: lab.client });
+    expect(r.code).toBe(0);
+    expect(await until(() => grants(lab).includes(OUR_GRANT), 10_000)).toBe(true);
+    expect(await reaches22(lab)).toBe(true);
+    expect(grants(lab)).toMatch(/_exp_\d+/);
+    // open_for 3 became FW_ACCESS_TIMEOUT 3: fwknopd takes the grant away by itself.
+    expect(await until(() => !grants(lab).includes(OUR_GRANT), 15_000)).toBe(true);
+  }, 40_000);
+});

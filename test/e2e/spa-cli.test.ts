@@ -285,6 +285,34 @@ test('lint: what fwknop refuses is an error naming it (no key in it); weak keys 
   }
 });
 
+test('knock rules vault --format fwknopd: the access.conf stanza; other formats refuse an SPA profile, fwknopd a knock profile', async () => {
+  const r = await runKnock(['rules', 'vault', '--format', 'fwknopd'], { env: home.env });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toBe('');
+  const lines = r.stdout.split('\n').filter((l) => !l.startsWith('#'));
+  expect(lines).toEqual([
+    'SOURCE                  ANY',
+    'OPEN_PORTS              tcp/2222',
+    'REQUIRE_SOURCE_ADDRESS  Y',
+    'FW_ACCESS_TIMEOUT       30',
+    `KEY_BASE64              ${KEY}`,
+    `HMAC_KEY_BASE64         ${HMAC}`,
+    'HMAC_DIGEST_TYPE        SHA256',
+    '',
+  ]);
+  expect(r.stdout).toMatch(/^# knock profile vault \(knock [\w.+-]+\): add to \/etc\/fwknop\/access\.conf/);
+  const ports = await runKnock(['rules', 'vault', '-f', 'fwknopd', '--port', '22,443'], { env: home.env });
+  expect(ports.stdout).toContain('OPEN_PORTS              tcp/22,tcp/443\n');
+  const ipt = await knock(['rules', 'vault', '--format', 'iptables']);
+  expect(ipt.code).toBe(2);
+  expect(ipt.stderr).toBe("knock: profile 'vault' is an SPA profile: its server side is fwknopd (--format fwknopd)\n");
+  const office = await knock(['rules', 'office', '--format', 'fwknopd']);
+  expect(office.code).toBe(2);
+  expect(office.stderr).toContain("profile 'office' is not an SPA profile");
+  const six = await knock(['rules', 'vault', '--format', 'fwknopd', '-6']);
+  expect(six.code).toBe(2);
+});
+
 // Last: every output of every command above, grepped for the keys.
 test('no output of any command above carries a key, in any spelling', () => {
   expect(outputs.length).toBeGreaterThan(25);
