@@ -30,7 +30,9 @@ beforeAll(async () => {
   recorder = createSocket('udp4');
   recorder.on('message', (m) => recorded.push(m));
   await new Promise<void>((r) => recorder.bind(0, '127.0.0.1', r));
-  [servePort, guardPort] = await freePorts(2);
+  const ports = await freePorts(2);
+  servePort = ports[0]!;
+  guardPort = ports[1]!;
   service = await listen((s) => s.end('SSH-2.0-behind-guard\r\n'));
   home.writeConfig(
     [
