@@ -10,7 +10,7 @@ import type { FamilyOption, Lookup } from '../knock/resolve.js';
 import { SshConfig } from '../ssh/config.js';
 import { storePermissionWarning } from '../store/permissions.js';
 import { brokenProfileMessage } from '../store/profiles.js';
-import { processTrust, type TrustOptions } from '../store/trust.js';
+import type { Trust } from '../files/guard.js';
 import type { Transport } from '../knock/transport/transport.js';
 import type { SequenceLock } from '../knock/sequence-lock.js';
 import type { Interfaces } from '../knock/source.js';
@@ -43,7 +43,7 @@ export class Context {
     readonly args: GlobalArgs,
     readonly services: Services = {},
   ) {
-    this.ssh = SshConfig.forHome(io.homedir);
+    this.ssh = SshConfig.forHome(io.homedir, io.uid);
   }
 
   /**
@@ -64,9 +64,9 @@ export class Context {
     return this.storePromise;
   }
 
-  /** Whose files knock trusts: the user's own and root's (see store/trust.ts). */
-  get trust(): TrustOptions {
-    return processTrust(this.io.homedir);
+  /** Whose files knock trusts: the user's own and root's (see files/guard.ts). */
+  get trust(): Trust {
+    return { uid: this.io.uid, home: this.io.homedir };
   }
 
   /** The transport, clock and lock to send with: the services given, else executePlan's defaults. */

@@ -12,6 +12,7 @@ import { nearest } from '../shared/suggest.js';
 import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
 import { defaultSpaUser, planSpaPacket, spaCloseNote, spaNeedsIpv4, type SpaPlan } from '../spa/plan.js';
 import { userInfo } from 'node:os';
+import type { Trust } from '../files/guard.js';
 
 export interface TargetRequest {
   target: string;
@@ -62,6 +63,8 @@ export interface PreparedTarget {
   oneTime?: { file: string; line: number; left: number; taken: boolean };
   /** `knock close` of an SPA profile: nothing to send (`plans` is empty); this says so. */
   spaClose?: string;
+  /** Whose one-time lists are trusted (the Context's), for the claim. */
+  trust: Trust;
 }
 
 export async function requireProfile(ctx: Context, target: string, lookup: ProfileLookup = {}): Promise<Profile> {
@@ -98,12 +101,12 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     const viaSsh = await ctx.ssh.lookup(target);
     const host = viaSsh?.hostName ?? target;
     const plans = await plan(ctx, { action, target, host, knocks, delay: delay ?? 0, ...packet() });
-    return { plan: plans[0]!, plans, delay: delay ?? 0, ...(viaSsh?.port ? { port: viaSsh.port } : {}), ...dualStackOf(plans, familiesOf(ctx)) };
+    return { plan: plans[0]!, plans, delay: delay ?? 0, trust: ctx.trust, ...(viaSsh?.port ? { port: viaSsh.port } : {}), ...dualStackOf(plans, familiesOf(ctx)) };
   }
   const port = request.port ?? (await ctx.ssh.lookup(target))?.port;
   const profile = await requireProfile(ctx, target, { ...(port !== undefined ? { port } : {}), ...(request.adHoc ? { adHoc: request.adHoc } : {}) });
   if (profile.spa) return prepareSpa(ctx, request, profile, ttl, port);
-  const oneTime = action === 'open' && profile.oneTimeSequences !== undefined ? await readOneTime(profile.oneTimeSequences) : undefined;
+  const oneTime = action === 'open' && profile.oneTimeSequences !== undefined ? await readOneTime(profile.oneTimeSequences, ctx.trust) : undefined;
   if (oneTime?.warning) ctx.warn(oneTime.warning);
   if (oneTime && !oneTime.unused[0]) throw exhausted(oneTime.file);
   const knocks = action === 'close' ? profile.close : (oneTime?.unused[0]?.knocks ?? profile.open);
@@ -128,7 +131,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     }
     throw error;
   });
-  const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, ...(servicePort !== undefined ? { port: servicePort } : {}), ...dualStackOf(plans, familiesOf(ctx, profile)) };
+  const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, trust: ctx.trust, ...(servicePort !== undefined ? { port: servicePort } : {}), ...dualStackOf(plans, familiesOf(ctx, profile)) };
   if (oneTime) prepared.oneTime = { file: oneTime.file, line: oneTime.unused[0]!.line, left: oneTime.unused.length - 1, taken: false };
   return request.peek ? prepared : takeOneTime(prepared);
 }
@@ -141,7 +144,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
 export async function takeOneTime(prepared: PreparedTarget): Promise<PreparedTarget> {
   const file = prepared.profile?.oneTimeSequences;
   if (!file || prepared.plan.action !== 'open' || prepared.oneTime?.taken) return prepared;
-  const claimed = await claimOneTime(file);
+  const claimed = await claimOneTime(file, prepared.trust);
   const plans = prepared.plans.map((p) => ({ ...p, knocks: scheduleKnocks(claimed.taken.knocks, prepared.delay) }));
   return {
     ...prepared,
@@ -232,7 +235,7 @@ async function prepareSpa(ctx: Context, request: TargetRequest, profile: Profile
   const settings = profile.spa!;
   const { host, port: servicePort } = await hostOfProfile(profile, ctx.ssh);
   const base = { action: request.action, target: request.target, host, address: host, family: 4 as const, knocks: [], profile: profile.name };
-  if (request.action === 'close') return { plan: base, plans: [], profile, delay: 0, spaClose: spaCloseNote(profile.name, settings) };
+  if (request.action === 'close') return { plan: base, plans: [], profile, delay: 0, trust: ctx.trust, spaClose: spaCloseNote(profile.name, settings) };
   if (ctx.args['6'] && !ctx.args['4']) throw spaNeedsIpv4(profile.name, host, 'was asked for with -6');
   const literal = net.isIP(host.replace(/^\[(.*)\]$/, '$1'));
   if (literal === 6) throw spaNeedsIpv4(profile.name, host, 'is an IPv6 address');
@@ -255,5 +258,5 @@ async function prepareSpa(ctx: Context, request: TargetRequest, profile: Profile
   if (source !== undefined) plan.source = source;
   const t = ttl ?? profile.ttl;
   if (t !== undefined) plan.ttl = t;
-  return { plan, plans: [plan], profile, delay: 0, ...(servicePort !== undefined ? { port: servicePort } : {}) };
+  return { plan, plans: [plan], profile, delay: 0, trust: ctx.trust, ...(servicePort !== undefined ? { port: servicePort } : {}) };
 }

@@ -13,6 +13,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
   homedir: string;
+  /** The user knock runs as; undefined where POSIX owners mean nothing (Windows), or in a fake. */
+  uid?: number | undefined;
   platform: NodeJS.Platform;
 }
 
@@ -24,6 +26,7 @@ export function processIo(): Io {
     env: process.env,
     cwd: currentDirectory(),
     homedir: process.env.HOME || homeDirectory(),
+    uid: process.platform === 'win32' ? undefined : process.getuid?.(),
     platform: process.platform,
   };
 }
