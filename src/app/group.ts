@@ -3,9 +3,11 @@
 import type { Context } from './context.js';
 import { ConfigError, KnockError, reasonOf } from '../shared/errors.js';
 import { executePlans } from '../knock/execute-many.js';
-import { formatPlan, planToJson, type PlanAction } from '../knock/plan.js';
+import { formatPlan, planToJson, type KnockPlan, type PlanAction } from '../knock/plan.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from './target.js';
 import { notSentError, reportLine, reportToJson, sentLine } from './send-plan.js';
+import { formatSpaPlan, isSpaPlan, sendSpaPlan, spaPlanToJson, spaReportLine, spaSentLine, type SpaPlan } from '../spa/plan.js';
+import type { KnockReport } from '../knock/execute.js';
 
 export interface GroupRequest {
   /** Without the '@'. */
@@ -56,6 +58,8 @@ export async function prepareGroup(ctx: Context, request: GroupRequest): Promise
   const byAddress = new Map<string, string>();
   for (const [i, p] of prepared.entries()) {
     if (p.plan.unresolved !== undefined) continue; // a dry run's name that did not resolve
+    // An SPA member's close sends nothing: it goes nowhere.
+    if (p.spaClose) continue;
     const other = byAddress.get(p.plan.address);
     if (other !== undefined) throw new ConfigError(`group @${request.name}: ${other} and ${members[i]} both knock ${p.plan.address}; their sequences would interleave (knock them one after the other)`);
     byAddress.set(p.plan.address, members[i]!);
@@ -70,21 +74,45 @@ export async function prepareGroup(ctx: Context, request: GroupRequest): Promise
 export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun: boolean): Promise<number> {
   // A member knocking both families is two plans, each on its own schedule.
   const plans = prepared.flatMap((p) => p.plans);
+  // SPA members' closes: nothing to send, each said once (in the JSON as an entry of its own).
+  const notes = prepared.filter((p) => p.spaClose);
+  const noteJson = notes.map((p) => ({ action: 'close', profile: p.plan.profile, kind: 'spa', sent: false, note: p.spaClose }));
+  if (!ctx.args.json) for (const p of notes) ctx.out(p.spaClose!);
   if (dryRun) {
-    if (ctx.args.json) ctx.json(plans.map((plan) => ({ ...planToJson(plan), dryRun: true })));
-    else ctx.io.stdout.write(`${plans.map((plan) => formatPlan(plan)).join('')}dry run: nothing was sent\n`);
+    if (ctx.args.json) ctx.json([...plans.map((plan) => (isSpaPlan(plan) ? { ...spaPlanToJson(plan), dryRun: true } : { ...planToJson(plan), dryRun: true })), ...noteJson]);
+    else ctx.io.stdout.write(`${plans.map((plan) => (isSpaPlan(plan) ? formatSpaPlan(plan) : formatPlan(plan))).join('')}dry run: nothing was sent\n`);
     return 0;
   }
-  const results = await executePlans(plans, { ...ctx.executeOptions(), outcomes: Boolean(ctx.args.verbose || ctx.args.json) });
+  // Knock members on one common start; SPA members' packets at that start too (one each).
+  const knockPlans = plans.filter((plan) => !isSpaPlan(plan));
+  const spaPlans = plans.filter(isSpaPlan);
+  const [knockResults, spaResults] = await Promise.all([
+    executePlans(knockPlans, { ...ctx.executeOptions(), outcomes: Boolean(ctx.args.verbose || ctx.args.json) }),
+    Promise.allSettled(spaPlans.map((plan) => sendSpaPlan(plan))),
+  ]);
   const json: Record<string, unknown>[] = [];
-  const failed = new Set<string | undefined>();
-  for (const [i, result] of results.entries()) {
-    const plan = plans[i]!;
+  const failedNames = new Set<string | undefined>();
+  const failed = (plan: KnockPlan, error: unknown) => {
+    failedNames.add(plan.profile);
+    const reason = reasonOf(error);
+    if (ctx.args.json) json.push({ ...(isSpaPlan(plan) ? spaPlanToJson(plan) : planToJson(plan)), dryRun: false, error: reason });
+    else ctx.out(`failed ${plan.profile}: ${reason}`);
+  };
+  for (const [i, result] of spaResults.entries()) {
+    const plan = spaPlans[i]!;
     if (result.status === 'rejected') {
-      failed.add(plan.profile);
-      const reason = reasonOf(result.reason);
-      if (ctx.args.json) json.push({ ...planToJson(plan), dryRun: false, error: reason });
-      else ctx.out(`failed ${plan.profile}: ${reason}`);
+      failed(plan, result.reason);
+      continue;
+    }
+    ctx.debug(`${plan.profile}: ${spaSentLine(plan, result.value)}`);
+    if (ctx.args.json) json.push({ ...spaPlanToJson(plan), dryRun: false, elapsedMs: Math.round(result.value.elapsedMs * 1000) / 1000, bytes: result.value.bytes });
+    else ctx.out(spaReportLine(plan));
+  }
+  const results: PromiseSettledResult<KnockReport>[] = knockResults;
+  for (const [i, result] of results.entries()) {
+    const plan = knockPlans[i]!;
+    if (result.status === 'rejected') {
+      failed(plan, result.reason);
       continue;
     }
     const report = result.value;
@@ -94,11 +122,11 @@ export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun
     });
     // A knock the local system would not send fails that member, as it fails a single run.
     const unsent = notSentError(plan, report);
-    if (unsent) failed.add(plan.profile);
+    if (unsent) failedNames.add(plan.profile);
     if (ctx.args.json) json.push({ ...reportToJson(plan, report), ...(unsent ? { error: unsent.message } : {}) });
     else ctx.out(unsent ? `failed ${plan.profile}: ${unsent.message}` : reportLine(plan, report));
   }
-  if (ctx.args.json) ctx.json(json);
-  if (failed.size > 0) ctx.io.stderr.write(`knock: ${failed.size} of ${prepared.length} members of the group failed to send\n`);
-  return failed.size > 0 ? 1 : 0;
+  if (ctx.args.json) ctx.json([...json, ...noteJson]);
+  if (failedNames.size > 0) ctx.io.stderr.write(`knock: ${failedNames.size} of ${prepared.length} members of the group failed to send\n`);
+  return failedNames.size > 0 ? 1 : 0;
 }

@@ -21,7 +21,39 @@ export function groupsToJson(store: ProfileStore): { name: string; members: stri
   return [...(store.groups ?? new Map<string, string[]>()).entries()].map(([name, members]) => ({ name, members }));
 }
 
+export function spaToJson(profile: Profile): Record<string, unknown> | undefined {
+  const s = profile.spa;
+  if (!s) return undefined;
+  return {
+    port: s.port,
+    access: s.access ?? [`${profile.portProtocol ?? 'tcp'}/${profile.port ?? 22}`],
+    allow: s.allow ?? 'the address the packet leaves from',
+    ...(s.username !== undefined ? { username: s.username } : {}),
+    ...(s.clientTimeout ? { clientTimeout: s.clientTimeout } : {}),
+    ...(s.timeOffset ? { timeOffset: s.timeOffset } : {}),
+    keyBytes: s.keys.key.length,
+    hmacKeyBytes: s.keys.hmacKey.length,
+  };
+}
+export function spaSummary(profile: Profile): string {
+  const j = spaToJson(profile)!;
+  return `spa (fwknop) udp/${String(j.port)}: ${(j.access as string[]).join(',')}`;
+}
+
 export function profileToJson(profile: Profile, withSequences: boolean, oneTime?: Awaited<ReturnType<typeof oneTimeLeft>>): Record<string, unknown> {
+  const spa = spaToJson(profile);
+  if (spa) {
+    return {
+      name: profile.name,
+      kind: 'spa',
+      ...(profile.description ? { description: profile.description } : {}),
+      ...(profile.host ? { host: profile.host } : {}),
+      ...(profile.port ? { port: profile.port, ...(profile.portProtocol ? { portProtocol: profile.portProtocol } : {}) } : {}),
+      ...(profile.source ? { source: profile.source } : {}),
+      ...(profile.ttl !== undefined ? { ttl: profile.ttl } : {}),
+      spa,
+    };
+  }
   return {
     name: profile.name,
     ...(profile.description ? { description: profile.description } : {}),

@@ -8,6 +8,7 @@ import { startSpinner } from './spinner.js';
 import { KnockError, RuntimeError } from '../shared/errors.js';
 import { abortableClock, abortableTransport } from '../knock/abortable.js';
 import { icmpSizeShownInPs, PING_ARGV_WARNING } from '../knock/transport/icmp.js';
+import { formatSpaPlan, isSpaPlan, sendSpaPlan, spaPlanToJson, spaReportLine, spaSentLine, type SpaPlan } from '../spa/plan.js';
 
 export interface SendOptions {
   dryRun?: boolean;
@@ -29,6 +30,7 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
     ctx.json(json);
     return {};
   };
+  if (isSpaPlan(plan)) return sendSpa(ctx, plan, options, emit);
   if (plan.seqTimeout !== undefined && planDurationMs(plan) > plan.seqTimeout * 1000) {
     ctx.warn(`the ${plan.action} sequence of '${plan.profile}' takes ${planDurationMs(plan)} ms, longer than its seq_timeout of ${plan.seqTimeout} s`);
   }
@@ -104,6 +106,21 @@ export function interruptedError(plan: KnockPlan, sent: number): KnockError {
   const total = plan.knocks.length;
   const who = plan.profile ? ` (${plan.action} ${plan.profile})` : '';
   return new KnockError(`interrupted: ${sent} of ${countKnocks(total)}${who} sent to ${plan.address}, ${total - sent} not sent (the server saw part of the sequence only)`, INTERRUPTED_EXIT);
+}
+
+/** An SPA profile's one packet: printed (dry run), or sent and reported as a knock plan is. */
+async function sendSpa(ctx: Context, plan: SpaPlan, options: SendOptions, emit: (json: Record<string, unknown>) => SendResult): Promise<SendResult> {
+  if (options.dryRun) {
+    if (ctx.args.json) return emit({ ...spaPlanToJson(plan), dryRun: true });
+    ctx.io.stdout.write(`${formatSpaPlan(plan)}dry run: nothing was sent\n`);
+    return {};
+  }
+  const sent = await sendSpaPlan(plan);
+  if (ctx.args.verbose && !ctx.args.quiet) ctx.debug(spaSentLine(plan, sent));
+  if (options.silent) return {};
+  if (ctx.args.json) return emit({ ...spaPlanToJson(plan), dryRun: false, elapsedMs: round(sent.elapsedMs), bytes: sent.bytes });
+  ctx.out(spaReportLine(plan));
+  return {};
 }
 
 /** A sent plan as --json prints it: the plan, with when each knock left and what came back. */

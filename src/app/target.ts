@@ -10,6 +10,8 @@ import net from 'node:net';
 import { findProfile, hostOfProfile } from './find-profile.js';
 import { nearest } from '../shared/suggest.js';
 import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
+import { defaultSpaUser, planSpaPacket, spaCloseNote, spaNeedsIpv4, type SpaPlan } from '../spa/plan.js';
+import { userInfo } from 'node:os';
 import type { Trust } from '../files/guard.js';
 
 export interface TargetRequest {
@@ -63,6 +65,8 @@ export interface PreparedTarget {
   dualStack?: boolean;
   /** The one-time line this open sends: taken (marked used) or, with peek, only the next one. */
   oneTime?: { file: string; line: number; left: number; taken: boolean };
+  /** `knock close` of an SPA profile: nothing to send (`plans` is empty); this says so. */
+  spaClose?: string;
   /** Whose one-time lists are trusted (the Context's), for the claim. */
   trust: Trust;
 }
@@ -112,6 +116,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
   const port = request.port ?? (await ctx.ssh.lookup(target))?.port;
   const profile = await requireProfile(ctx, target, { ...(port !== undefined ? { port } : {}), ...(request.adHoc ? { adHoc: request.adHoc } : {}) });
   if (request.tcpService !== undefined) requireTcpService(profile, request.tcpService);
+  if (profile.spa) return prepareSpa(ctx, request, profile, ttl, port);
   const oneTime = action === 'open' && profile.oneTimeSequences !== undefined ? await readOneTime(profile.oneTimeSequences, ctx.trust) : undefined;
   if (oneTime?.warning) ctx.warn(oneTime.warning);
   if (oneTime && !oneTime.unused[0]) throw exhausted(oneTime.file);
@@ -274,4 +279,39 @@ const OTHER_FAMILY_TIMEOUT_MS = 2000;
 
 function dualStackOf(plans: readonly KnockPlan[], asked: readonly FamilyOption[]): { dualStack?: true } {
   return asked.length === 1 && asked[0] === 0 && plans.length === 2 ? { dualStack: true } : {};
+}
+
+/**
+ * An SPA profile: one packet to the host's IPv4 address (fwknopd is IPv4 only: -6, an IPv6
+ * literal or a host with no IPv4 address is refused here, before anything is sent). A close
+ * has nothing to send: the access expires on the server.
+ */
+async function prepareSpa(ctx: Context, request: TargetRequest, profile: Profile, ttl: number | undefined, askedPort: number | undefined): Promise<PreparedTarget> {
+  const settings = profile.spa!;
+  const { host, port: servicePort } = await hostOfProfile(profile, ctx.ssh);
+  const base = { action: request.action, target: request.target, host, address: host, family: 4 as const, knocks: [], profile: profile.name };
+  if (request.action === 'close') return { plan: base, plans: [], profile, delay: 0, trust: ctx.trust, spaClose: spaCloseNote(profile.name, settings) };
+  if (ctx.args['6'] && !ctx.args['4']) throw spaNeedsIpv4(profile.name, host, 'was asked for with -6');
+  const literal = net.isIP(host.replace(/^\[(.*)\]$/, '$1'));
+  if (literal === 6) throw spaNeedsIpv4(profile.name, host, 'is an IPv6 address');
+  const resolved = await resolveHost(host, 4, ctx.services.lookup).catch((error: unknown) => {
+    if (error instanceof RuntimeError && /has no IPv4 address/.test(error.message)) throw spaNeedsIpv4(profile.name, host, 'has no IPv4 address');
+    throw error;
+  });
+  const sourceText = request.source ?? profile.source;
+  const source = sourceText === undefined ? undefined : localSource(sourceText, 4, ctx.services.interfaces);
+  const packet = await planSpaPacket({
+    settings,
+    address: resolved.address,
+    servicePort: servicePort ?? askedPort ?? 22,
+    serviceProtocol: profile.portProtocol ?? 'tcp',
+    defaultUser: defaultSpaUser(ctx.io.env, () => userInfo().username),
+    ...(source !== undefined ? { source } : {}),
+    nowSeconds: Math.floor(Date.now() / 1000),
+  });
+  const plan: SpaPlan = { ...base, address: resolved.address, spa: packet };
+  if (source !== undefined) plan.source = source;
+  const t = ttl ?? profile.ttl;
+  if (t !== undefined) plan.ttl = t;
+  return { plan, plans: [plan], profile, delay: 0, trust: ctx.trust, ...(servicePort !== undefined ? { port: servicePort } : {}) };
 }

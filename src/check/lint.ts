@@ -23,7 +23,10 @@ export interface Finding {
     | 'not-probed'
     | 'one-time-left'
     | 'one-time-low'
-    | 'one-time-file';
+    | 'one-time-file'
+    | 'spa-weak-key'
+    | 'spa-source-address'
+    | 'spa-time-offset';
   message: string;
 }
 

@@ -9,6 +9,8 @@ import { editStoreText } from '../store/write.js';
 import { parseServicePort } from '../store/profiles.js';
 import { defineCommand } from './command.js';
 import { servicePortOption } from './options.js';
+import { looksLikeFwknoprc } from '../spa/fwknoprc.js';
+import { importFwknoprc } from '../app/import-fwknoprc.js';
 
 function summary(p: ImportedProfile) {
   return {
@@ -42,7 +44,7 @@ export const importCommand = defineCommand<ImportArgs>({
   examples: [
     ['knock import /etc/knockd.conf --host gate.example.com -n', 'the profiles it would add; writes nothing'],
   ],
-  describe: 'add profiles from a knockd.conf (each [section], [openX]/[closeX] paired)',
+  describe: 'add profiles from a knockd.conf (each [section], [openX]/[closeX] paired) or an ~/.fwknoprc (SPA)',
   builder: (yargs) =>
     yargs
       .positional('file', { type: 'string', describe: 'a knockd server config, e.g. /etc/knockd.conf' })
@@ -58,6 +60,8 @@ export const importCommand = defineCommand<ImportArgs>({
   async run(args, ctx) {
     const file = path.resolve(ctx.io.cwd, String(args.file));
     const text = await readGuardedText(file, ctx.trust, KNOCKD_CONF_RULES);
+    // An fwknop client rc file (~/.fwknoprc), told by its content: SPA profiles.
+    if (looksLikeFwknoprc(text)) return importFwknoprc(ctx, file, text, args);
     const conf = parseKnockdConf(text, file);
     if (!args.host) throw new UsageError(`${file} does not say where the server is: give --host HOST`);
     const oneTimeDir = args.oneTimeDir === undefined ? undefined : path.resolve(ctx.io.cwd, args.oneTimeDir);

@@ -114,6 +114,8 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
     // A one-time line is taken only after --wait too has been validated.
     peek: true,
   });
+  // An SPA profile has no close: say so (exit 0: nothing is left to do on this side).
+  if (prepared.spaClose) return reportSpaClose(ctx, prepared);
   const wait = planWait(args, prepared.port, prepared.profile?.portProtocol);
   const ready = args.dryRun ? prepared : await takeOneTime(prepared);
   const { plan, plans } = ready;
@@ -126,6 +128,13 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   if (!args.dryRun) {
     await waitUntilOpen(ctx, ready.dualStack ? plans : plan, wait, (result) => sent.forEach(({ json }, i) => json && ctx.json(i === 0 ? { ...json, wait: result } : json)));
   }
+  return 0;
+}
+
+/** `knock close` of an SPA profile: nothing is sent; the line (or JSON) says why. */
+export function reportSpaClose(ctx: Context, prepared: PreparedTarget): number {
+  if (ctx.args.json) ctx.json({ action: 'close', profile: prepared.plan.profile, kind: 'spa', sent: false, note: prepared.spaClose });
+  else ctx.out(prepared.spaClose ?? '');
   return 0;
 }
 

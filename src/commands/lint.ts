@@ -10,6 +10,7 @@ import type { Context } from '../app/context.js';
 import type { Profile } from '../store/profiles.js';
 import { defineCommand } from './command.js';
 import { printable } from '../shared/printable.js';
+import { lintSpa } from '../spa/lint.js';
 
 interface LintArgs {
   name?: string;
@@ -48,7 +49,7 @@ export const lintCommand = defineCommand<LintArgs>({
       reports = probe.reports;
       for (const [name, findings] of probe.findings) probed.set(name, findings);
     }
-    for (const profile of profiles) results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...(await lintOneTime(profile, ctx.trust)), ...(probed.get(profile.name) ?? [])] });
+    for (const profile of profiles) results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...(await lintOneTime(profile, ctx.trust)), ...(profile.spa ? lintSpa(profile.spa) : []), ...(probed.get(profile.name) ?? [])] });
     const warnings = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0);
     const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'error').length, 0);
     if (!args.quiet && !args.json) for (const report of reports) ctx.io.stderr.write(`knock: ${describeProbes(report, verbose)}\n`);

@@ -2,7 +2,7 @@
 import { formatKnockInFull } from '../knock/tokens.js';
 import { countKnocks } from '../knock/plan.js';
 import { formatServicePort } from '../store/profiles.js';
-import { groupsToJson, oneTimeLeft, profileToJson } from '../app/profile-view.js';
+import { groupsToJson, oneTimeLeft, profileToJson, spaSummary } from '../app/profile-view.js';
 import { defineCommand } from './command.js';
 import { printable } from '../shared/printable.js';
 
@@ -42,7 +42,9 @@ export const listCommand = defineCommand<object>({
     for (const [i, p] of profiles.entries()) {
       const t = oneTime[i];
       const open = !t ? undefined : 'error' in t ? `one-time: ${t.error}` : `one-time, ${t.left} left`;
-      const sequences = args.verbose
+      const sequences = p.spa
+        ? spaSummary(p)
+        : args.verbose
         ? `${open ?? `open: ${p.open.map(formatKnockInFull).join(' ')}`}${p.close ? `  close: ${p.close.map(formatKnockInFull).join(' ')}` : ''}`
         : `${open ?? `open ${countKnocks(p.open.length)}`}${p.close ? `, close ${countKnocks(p.close.length)}` : ''}`;
       // A name or host from the store may hold terminal escapes: shown, not obeyed.

@@ -10,12 +10,31 @@ import { knockdRules } from '../rules/knockd.js';
 import { nftablesRules } from '../rules/nftables.js';
 import { puppetGroupRules, puppetRules, type PuppetOptions } from '../rules/puppet.js';
 import { defineCommand } from './command.js';
+import { accessConfStanza } from '../spa/access-conf.js';
+import type { Profile } from '../store/profiles.js';
 
-const FORMATS = [...RULES_FORMATS, 'puppet'] as const;
+
+/** `--format fwknopd`: the access.conf stanza that grants what the SPA profile asks for. */
+function fwknopdStanza(profile: Profile, ports: number[] | undefined): string {
+  const spa = profile.spa;
+  if (!spa) throw new ConfigError(`profile '${profile.name}' is not an SPA profile: --format fwknopd is for profiles with spa:`);
+  const access = ports ? ports.map((p) => `tcp/${p}`) : (spa.access ?? [`${profile.portProtocol ?? 'tcp'}/${profile.port ?? 22}`]);
+  return accessConfStanza({
+    profile: profile.name,
+    access,
+    keyBase64: spa.keys.key.toString('base64'),
+    hmacKeyBase64: spa.keys.hmacKey.toString('base64'),
+    ...(profile.openFor !== undefined ? { accessTimeout: profile.openFor } : {}),
+    version: VERSION,
+  });
+}
+
+/** The formats: the door's three, Puppet's, and fwknopd's access.conf for an SPA profile. */
+const FORMATS = [...RULES_FORMATS, 'puppet', 'fwknopd'] as const;
 
 interface RulesArgs {
   name: string;
-  format: RulesFormat | 'puppet';
+  format: RulesFormat | 'puppet' | 'fwknopd';
   family?: number;
   port?: string;
 }
@@ -43,7 +62,7 @@ export function askedFamilies(door: Door, flags: { v4: boolean; v6: boolean; fam
 
 export const rulesCommand = defineCommand<RulesArgs>({
   command: 'rules <name>',
-  describe: "print the server's side of a profile: iptables, nftables, knockd.conf or a Puppet manifest",
+  describe: "print the server's side of a profile: iptables, nftables, knockd.conf, a Puppet manifest, or fwknopd's access.conf (SPA)",
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'profile name, its host, or an ssh alias' })
@@ -53,7 +72,8 @@ export const rulesCommand = defineCommand<RulesArgs>({
       .example('knock rules office --format iptables | iptables-restore --noflush', "load office's door into iptables")
       .example('knock rules office --format iptables -6 | ip6tables-restore --noflush', 'and its IPv6 half into ip6tables')
       .example('knock rules office --format nftables > /etc/nftables.d/knock-office.nft', 'the same door as an nftables table')
-      .example('knock rules @fleet --format puppet > knock.pp', "one Puppet class per member of @fleet, for the nodes' manifests"),
+      .example('knock rules @fleet --format puppet > knock.pp', "one Puppet class per member of @fleet, for the nodes' manifests")
+      .example('knock rules vault --format fwknopd >> /etc/fwknop/access.conf', "an SPA profile's stanza for fwknopd"),
   async run(args, ctx) {
     if (args.json) throw new UsageError('knock rules prints a firewall file; it has no --json form');
     const v4 = Boolean(ctx.args['4']);
@@ -63,6 +83,13 @@ export const rulesCommand = defineCommand<RulesArgs>({
     if (args.format === 'puppet') return puppet(args, ctx, flags);
     if (String(args.name).startsWith('@')) throw new UsageError(`knock rules ${String(args.name)}: a group's rules come only as Puppet classes (--format puppet)`);
     const profile = await requireProfile(ctx, String(args.name));
+    if (args.format === 'fwknopd') {
+      if (v6 || args.family === 6) throw new UsageError('fwknopd takes SPA over IPv4 only; --family 6 and -6 do not apply');
+      if (profile.spa?.allow === 'source') ctx.warn(`profile '${profile.name}' sends allow: source (0.0.0.0), which this stanza's REQUIRE_SOURCE_ADDRESS Y refuses: give spa.allow an address, or drop it (the address the packet leaves from)`);
+      ctx.io.stdout.write(fwknopdStanza(profile, args.port !== undefined ? parsePorts(args.port) : undefined));
+      return 0;
+    }
+    if (profile.spa) throw new ConfigError(`profile '${profile.name}' is an SPA profile: its server side is fwknopd (--format fwknopd)`);
     const door = doorOf(profile, args.port !== undefined ? parsePorts(args.port) : undefined);
     const store = await ctx.store(String(args.name));
     checkDistinctDoors(profile.name, [...store.profiles.keys(), ...(store.broken?.keys() ?? [])]);

@@ -16,6 +16,7 @@ import { defineCommand } from './command.js';
 import { hostOfProfile } from '../app/find-profile.js';
 import { resolveHost } from '../knock/resolve.js';
 import type { Profile } from '../store/profiles.js';
+import { formatSpaEvent, SpaServeSession } from '../serve/spa-session.js';
 
 interface ServeArgs {
   profile?: string;
@@ -88,6 +89,9 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
     if (net.isIP(args.bind) === 0) throw new UsageError(`--bind '${args.bind}' is not an IP address`);
     const guard = args.guard !== undefined ? parseGuard(args.guard) : undefined;
     if (args.runCommands && args.knockdConf === undefined) throw new UsageError('--run-commands runs the commands of a --knockd-conf file; --on-open/--on-close always run');
+    // An SPA profile: fwknopd's checks on its SPA port, not a knock sequence.
+    const spaProfile = args.knockdConf === undefined && args.profile !== undefined ? (await ctx.store()).profiles.get(args.profile) : undefined;
+    if (spaProfile?.spa) return serveSpa(ctx, args, spaProfile, guard, deps, signals);
     const { plan, what, profile } = await loadDoors(args, ctx);
     for (const warning of plan.warnings) ctx.warn(warning);
     if (profile) {
@@ -140,6 +144,53 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
     }
     return 0;
   };
+}
+
+/** knock serve of an SPA profile: until a signal, as the knock doors are served. */
+async function serveSpa(ctx: Context, args: ServeArgs & GlobalArgs, profile: Profile, guard: ReturnType<typeof parseGuard> | undefined, deps: ServeDeps, signals: StopSignal): Promise<number> {
+  if (args.skipIcmp) throw new UsageError(`--skip-icmp applies to knock profiles; '${profile.name}' is an SPA profile`);
+  const spa = profile.spa!;
+  const hint = await bindHint(ctx, profile, args.bind);
+  if (hint) ctx.warn(hint);
+  const session = new SpaServeSession(
+    {
+      profile: profile.name,
+      bind: args.bind,
+      port: spa.port,
+      keys: spa.keys,
+      openPorts: spa.access ?? [`${profile.portProtocol ?? 'tcp'}/${profile.port ?? 22}`],
+      accessTimeout: profile.openFor ?? 30,
+      env: ctx.io.env,
+      ...(args.onOpen !== undefined ? { onOpen: args.onOpen } : {}),
+      ...(args.onClose !== undefined ? { onClose: args.onClose } : {}),
+      ...(guard ? { guard } : {}),
+    },
+    deps,
+    boundedEmitter(
+      ctx.io.stdout,
+      (event) => (args.json ? ctx.json(event) : ctx.out(formatSpaEvent(event))),
+      (count) => ctx.warn(`${count} events not reported: stdout was not being read`),
+    ),
+    (message) => ctx.warn(message),
+    (line) => {
+      if (!args.quiet) ctx.io.stderr.write(`${line}\n`);
+    },
+  );
+  let stopRequested!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+  const release = signals(() => stopRequested());
+  const stdout = ctx.io.stdout as Partial<NodeJS.WritableStream>;
+  const onStdoutError = () => stopRequested();
+  stdout.on?.('error', onStdoutError);
+  try {
+    await session.start();
+    await stopped;
+  } finally {
+    release();
+    await session.stop();
+    stdout.removeListener?.('error', onStdoutError);
+  }
+  return 0;
 }
 
 export const serveCommand = defineCommand<ServeArgs>({

@@ -3,7 +3,7 @@ import { requireProfile } from '../app/target.js';
 import { formatKnockInFull } from '../knock/tokens.js';
 import { defineCommand } from './command.js';
 import { printable } from '../shared/printable.js';
-import { oneTimeLeft, profileToJson } from '../app/profile-view.js';
+import { oneTimeLeft, profileToJson, spaToJson } from '../app/profile-view.js';
 import { formatServicePort } from '../store/profiles.js';
 
 export const showCommand = defineCommand<{ name: string }>({
@@ -26,6 +26,28 @@ export const showCommand = defineCommand<{ name: string }>({
       : 'error' in oneTime
         ? `one-time:    ${profile.oneTimeSequences}: ${oneTime.error}`
         : `one-time:    ${profile.oneTimeSequences}: ${oneTime.left} left${oneTime.next ? `, next (line ${oneTime.line}): ${oneTime.next}` : ''}`;
+    const spa = spaToJson(profile);
+    if (spa) {
+      const keyLine = `${String(spa.keyBytes)}-byte key, ${String(spa.hmacKeyBytes)}-byte HMAC key (SHA256), not shown`;
+      const spaLines = [
+        `name:        ${profile.name}`,
+        `kind:        spa (fwknop SPA, one packet; no close: access expires on the server)`,
+        `host:        ${profile.host ?? '(ssh config HostName, else the name)'}`,
+        ...(profile.port ? [`port:        ${profile.port}`] : []),
+        `spa port:    udp/${String(spa.port)}`,
+        `access:      ${(spa.access as string[]).join(',')}`,
+        `allow:       ${String(spa.allow)}`,
+        ...(spa.username !== undefined ? [`username:    ${String(spa.username)}`] : []),
+        ...(spa.clientTimeout !== undefined ? [`timeout:     ${String(spa.clientTimeout)} s (client_timeout)`] : []),
+        ...(spa.timeOffset !== undefined ? [`time offset: ${String(spa.timeOffset)} s`] : []),
+        `keys:        ${keyLine}`,
+        ...(profile.source ? [`source:      ${profile.source}`] : []),
+        ...(profile.ttl !== undefined ? [`ttl:         ${profile.ttl}`] : []),
+        `file:        ${file}`,
+      ];
+      ctx.out(spaLines.map((line) => printable(line)).join('\n'));
+      return 0;
+    }
     const lines = [
       `name:        ${profile.name}`,
       ...(profile.description ? [`description: ${profile.description}`] : []),

@@ -18,6 +18,7 @@ import { relay } from './relay.js';
 import type { SelfCommand } from './self.js';
 import { watchSshGone, type GoneOptions } from './ssh-gone.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
+import { isSpaPlan, sendSpaPlan, spaSentLine } from '../spa/plan.js';
 
 export interface ProxyRequest {
   /** %n or %h: a profile name, a profile's host, or an ssh alias/HostName. */
@@ -65,6 +66,9 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
     const dog = (request.startWatchdog ?? startWatchdog)(closePlans, { self: request.self });
     ctx.debug(`proxy: close watchdog ${dog.pid ?? '?'} armed for ${closePlans.map((each) => each.address).join(' then ')} (${closePlan.knocks.map(formatKnock).join(' ')})`);
     watchdog = dog;
+  } else if (isSpaPlan(openPlan)) {
+    // No watchdog: SPA has no close to send; the grant expires on the server.
+    ctx.debug(`proxy: profile '${openPlan.profile}' is SPA: no close to send, no watchdog (the access expires on the server)`);
   } else {
     ctx.debug(`proxy: profile '${openPlan.profile}' has no close sequence; the door stays open`);
   }
@@ -81,7 +85,7 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
     say(`proxy: connected to ${hostPort(to.address, request.port)}${openPlans.length > 1 ? ` (IPv${to.family}; knocked ${openPlans.map((p) => `IPv${p.family}`).join(' and ')})` : ''}`);
     if (channel) {
       await handOver(socket, channel, watchdog);
-      say('proxy: connection passed to ssh; the watchdog closes the door when it ends');
+      say(`proxy: connection passed to ssh${watchdog ? '; the watchdog closes the door when it ends' : ''}`);
       return 0;
     }
     const result = await relay(socket, {
@@ -138,7 +142,13 @@ async function handOver(socket: net.Socket, channel: FdPassChannel, watchdog: Wa
  * waiting for the knocks' outcomes (a dropped TCP knock settles only after 150 ms).
  */
 async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyRequest, signal: AbortSignal, say: (line: string) => void) {
-  const { sent, checked } = fireSequence(ctx, plan, signal, say);
+  // An SPA profile: its one packet, then the same connect as after a knock sequence.
+  const { sent, checked } = isSpaPlan(plan)
+    ? (() => {
+        const packet = sendSpaPlan(plan).then((done) => say(spaSentLine(plan, done)));
+        return { sent: packet, checked: packet };
+      })()
+    : fireSequence(ctx, plan, signal, say);
   await sent;
   const connecting = connectWhenReady({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, request.port, {
     windowMs: request.connectTimeoutMs,

@@ -8,7 +8,7 @@ import type { ServeEvent } from './session.js';
 export const OUTPUT_LIMIT_BYTES = 1 << 20;
 
 /** Opens, closes, commands and the guard's verdicts matter more: they get four times that. */
-const KEEP_LONGER = new Set<ServeEvent['event']>(['open', 'close', 'command', 'guard', 'listening']);
+const KEEP_LONGER = new Set<string>(['open', 'close', 'command', 'guard', 'listening']);
 
 export interface BoundedStream extends OutStream {
   writableLength?: number;
@@ -19,12 +19,12 @@ export interface BoundedStream extends OutStream {
  * Wraps `emit` (which writes one event to `stream`): over the limit the event is dropped, and
  * once the stream drains `onDropped` says how many were.
  */
-export function boundedEmitter(
+export function boundedEmitter<E extends { event: string } = ServeEvent>(
   stream: BoundedStream,
-  emit: (event: ServeEvent) => void,
+  emit: (event: E) => void,
   onDropped: (count: number) => void,
   limit = OUTPUT_LIMIT_BYTES,
-): (event: ServeEvent) => void {
+): (event: E) => void {
   let dropped = 0;
   return (event) => {
     const pending = stream.writableLength ?? 0;

@@ -9,6 +9,8 @@ export interface AccessStanzaInput {
   hmacKeyBase64: string;
   /** Seconds fwknopd keeps a grant open (FW_ACCESS_TIMEOUT). */
   accessTimeout?: number;
+  /** knock's version, for the header. */
+  version?: string;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -20,7 +22,8 @@ export function accessConfStanza(input: AccessStanzaInput): string {
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 65535) throw new ConfigError('FW_ACCESS_TIMEOUT must be 1 to 65535 seconds');
   const safeName = input.profile.replace(/[^\w.@-]/g, '?');
   return [
-    `# knock profile ${safeName}: add to /etc/fwknop/access.conf (mode 0600, owned by root), then restart fwknopd.`,
+    `# knock profile ${safeName}${input.version ? ` (knock ${input.version.replace(/[^\w.+-]/g, '?')})` : ''}: add to /etc/fwknop/access.conf (mode 0600, owned by root), then restart fwknopd.`,
+    '# It holds the profile\'s keys: keep it as secret as the profile store.',
     `# Remove: delete the lines from SOURCE to HMAC_DIGEST_TYPE below.`,
     'SOURCE                  ANY',
     `OPEN_PORTS              ${input.access.join(',')}`,

@@ -5,6 +5,7 @@ import { printable, shownValue } from '../shared/printable.js';
 import { checkDelay, checkSeqTimeout, checkSequence, checkTtl, isPort, MAX_KNOCKS, parseKnockEntry, type Knock } from '../knock/tokens.js';
 import { parseGroups } from './groups.js';
 import { nearest } from '../shared/suggest.js';
+import { parseSpaSettings, type SpaSettings } from '../spa/profile.js';
 
 export interface Profile {
   name: string;
@@ -14,7 +15,7 @@ export interface Profile {
   port?: number;
   /** The service's protocol, `port: 1194/udp` in the store; absent: TCP. */
   portProtocol?: 'udp';
-  /** Empty when the open sequences come from `oneTimeSequences`. */
+  /** Empty when the open sequences come from `oneTimeSequences`, or the profile is an SPA one (`spa`). */
   open: Knock[];
   close?: Knock[];
   /** knockd's one_time_sequences file (absolute): each open takes its first unused line. */
@@ -33,6 +34,8 @@ export interface Profile {
   family?: ProfileFamily;
   /** Free text for the reader (`knock show`, `knock list`); knock does nothing with it. */
   description?: string;
+  /** `spa:` in place of `open`: one fwknop SPA packet (src/spa/profile.ts; holds the keys). */
+  spa?: SpaSettings;
 }
 
 export type ProfileFamily = 4 | 6 | 'both';
@@ -55,7 +58,7 @@ export const DEFAULT_SEQ_TIMEOUT = 25;
 /** A line or two for the reader, not a document. */
 export const MAX_DESCRIPTION = 200;
 
-const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'open_for', 'ttl', 'source', 'family', 'description', 'one_time_sequences'];
+const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'open_for', 'ttl', 'source', 'family', 'description', 'one_time_sequences', 'spa'];
 const TOP_KEYS = ['profiles', 'groups'];
 
 /** Validates the parsed contents of a store file. `file` names it in messages. */
@@ -116,7 +119,7 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
     }
   };
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    return { errors: ["expected a mapping with at least 'open'"] };
+    return { errors: ["expected a mapping with at least 'open' (or 'spa')"] };
   }
   const p = value as Record<string, unknown>;
   for (const key of Object.keys(p)) {
@@ -133,7 +136,13 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   if (oneTime !== undefined && p.open !== undefined) {
     errors.push("give either 'open' or 'one_time_sequences' (the file is the open sequences), not both");
   }
-  const open = oneTime !== undefined ? [] : attempt(() => parseSequence(p.open, 'open', true, errors));
+  // Exactly one way to open: knocks, a one-time list, or an SPA packet (which has no close).
+  const spa = p.spa === undefined ? undefined : parseSpaSettings(p.spa, errors);
+  if (p.spa !== undefined) {
+    if (p.open !== undefined || oneTime !== undefined) errors.push("give one of 'open', 'one_time_sequences' or 'spa', not more");
+    if (p.close !== undefined) errors.push("an 'spa' profile has no 'close' (access expires on the server)");
+  }
+  const open = oneTime !== undefined || p.spa !== undefined ? [] : attempt(() => parseSequence(p.open, 'open', true, errors));
   const close = attempt(() => parseSequence(p.close, 'close', false, errors));
   const delay = p.delay === undefined ? DEFAULT_PROFILE_DELAY : attempt(() => checkDelay(p.delay));
   const seqTimeout = p.seq_timeout === undefined ? DEFAULT_SEQ_TIMEOUT : attempt(() => checkSeqTimeout(p.seq_timeout));
@@ -143,6 +152,7 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   if (p.source !== undefined && (typeof p.source !== 'string' || p.source.trim() === '')) errors.push('source must be an address or an interface name');
   const family = p.family === undefined ? undefined : p.family === 4 || p.family === '4' ? 4 : p.family === 6 || p.family === '6' ? 6 : p.family === 'both' ? 'both' : undefined;
   if (p.family !== undefined && family === undefined) errors.push(`family ${shownValue(p.family)} must be 4, 6 or both`);
+  if (p.spa !== undefined && (family === 6 || family === 'both')) errors.push('an spa profile is IPv4 only (fwknopd cannot parse IPv6): family must be 4 or absent');
   if (open && delay !== undefined) attempt(() => checkSequence(open, delay, 'open'));
   if (close && delay !== undefined) attempt(() => checkSequence(close, delay, 'close'));
   if (errors.length > 0 || !open || delay === undefined || seqTimeout === undefined) return { errors };
@@ -159,6 +169,7 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   if (typeof p.source === 'string') profile.source = p.source.trim();
   if (family !== undefined) profile.family = family;
   if (typeof p.description === 'string' && p.description.trim() !== '') profile.description = p.description.trim();
+  if (spa) profile.spa = spa;
   return { profile, errors };
 }
 

@@ -16,6 +16,8 @@ export interface StoredProfile {
   source?: string;
   family?: 4 | 6 | 'both';
   description?: string;
+  /** An SPA profile's settings (src/spa/profile.ts), in place of `open`. */
+  spa?: Record<string, string | number | string[]>;
 }
 
 /** A knock the token syntax cannot hold (a UDP payload), in the store's object form. */

@@ -101,7 +101,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(options).not.toContain('--6');
   });
   it('completes the formats after rules NAME --format', async () => {
-    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['iptables', 'knockd', 'nftables', 'puppet']);
+    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['fwknopd', 'iptables', 'knockd', 'nftables', 'puppet']);
     expect(await complete('knock', 'rules', 'web', '-f', 'i')).toEqual(['iptables']);
   });
 });
@@ -128,7 +128,7 @@ _knock`;
     expect(await complete('knock', 'open', '@')).toEqual(['@far', '@fleet']);
   });
   it('completes the formats after rules NAME --format', async () => {
-    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['iptables', 'knockd', 'nftables', 'puppet']);
+    expect(await complete('knock', 'rules', 'web', '--format', '')).toEqual(['fwknopd', 'iptables', 'knockd', 'nftables', 'puppet']);
   });
   it('falls back to files where knock has nothing to offer', async () => {
     expect(await complete('knock', 'import', '')).toEqual(['(files)']);
@@ -218,7 +218,7 @@ describeShell('fish')('fish, for real', () => {
     expect(await inHome('knock serve --knockd-conf knockd')).toEqual(['knockd.conf']);
   });
   it('completes the formats after rules NAME --format', async () => {
-    expect(await complete('knock rules web --format ')).toEqual(['iptables', 'knockd', 'nftables', 'puppet']);
+    expect(await complete('knock rules web --format ')).toEqual(['fwknopd', 'iptables', 'knockd', 'nftables', 'puppet']);
   });
   it('shows descriptions: subcommands, options, profiles and groups', async () => {
     const described = async (line: string) => {

@@ -61,7 +61,7 @@ describe('completeWords', () => {
   });
 
   it('offers the formats after rules --format (or -f), and the families after --family', async () => {
-    expect(await complete('rules', 'web', '--format', '')).toEqual(['iptables', 'nftables', 'knockd', 'puppet']);
+    expect(await complete('rules', 'web', '--format', '')).toEqual(['iptables', 'nftables', 'knockd', 'puppet', 'fwknopd']);
     expect(await complete('rules', 'web', '-f', 'n')).toEqual(['nftables']);
     expect(await complete('rules', 'web', '--family', '')).toEqual(['4', '6']);
     expect(await complete('rules', '')).toEqual(['db', 'office', 'web']);
