@@ -3,7 +3,7 @@
 import { isMap, parseDocument, visit, YAMLMap, type Document, type Node } from 'yaml';
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
-import { yamlError } from './load.js';
+import { parseYaml, yamlError } from './load.js';
 import type { StoreEdit, StoredProfile } from './store-edit.js';
 
 /**
@@ -22,8 +22,7 @@ export function deepLatin1<T>(value: T): T {
 }
 
 export function parsed(file: string, text: string): Document {
-  const doc = parseDocument(text, { prettyErrors: false, logLevel: 'silent' });
-  const error = doc.errors[0];
+  const { doc, error } = parseYaml(text);
   if (error) throw yamlError(file, error, text);
   if (doc.contents !== null && !isMap(doc.contents)) throw new ConfigError(`${printable(file)} is not a knock profile store (expected a mapping with a 'profiles' key)`);
   return doc;
@@ -63,11 +62,16 @@ const lineText = (l: Lines, i: number) => l.text.slice(l.starts[i], l.starts[i +
 const indentOf = (line: string) => line.length - line.trimStart().length;
 const isBlank = (line: string) => line.trim() === '';
 
-/** The line index holding `offset`. */
+/** The line index holding `offset` (a binary search: it is asked once per profile). */
 function lineOf(l: Lines, offset: number): number {
-  let i = 0;
-  while (i + 1 < l.starts.length && l.starts[i + 1]! <= offset) i++;
-  return i;
+  let low = 0;
+  let high = l.starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (l.starts[mid]! <= offset) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }
 
 /** [start, end) offsets of the lines of a block-mapping entry whose key starts on line `first`. */

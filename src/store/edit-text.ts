@@ -19,17 +19,18 @@ export function isJsonStore(file: string, text: string): boolean {
 }
 
 /** The `profiles` mapping of a store's parsed contents, as plain data (names -> raw values). */
-function rawProfiles(file: string, bytes: Buffer): Record<string, unknown> {
-  const value = parseStoreText(file, bytes.toString('utf8'));
+function rawProfiles(value: unknown): Record<string, unknown> {
   const profiles = (value as { profiles?: unknown } | undefined)?.profiles;
   return profiles && typeof profiles === 'object' ? (profiles as Record<string, unknown>) : {};
 }
 
 /** Applies `edit` to a store's bytes and returns the new bytes, checked in full. */
 export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit): Buffer {
-  const before = rawProfiles(file, bytes);
-  // The store as a whole must be a store; profiles in it may be broken (remove fixes that).
-  parseStore(parseStoreText(file, bytes.toString('utf8')), file);
+  // Parsed once (a 1 MiB store costs a second or so to parse): for the profiles before and for
+  // the store as a whole, which must be a store; profiles in it may be broken (remove fixes that).
+  const contents = parseStoreText(file, bytes.toString('utf8'));
+  const before = rawProfiles(contents);
+  parseStore(contents, file);
   edit.check?.(new Set(Object.keys(before)));
   for (const [name, profile] of edit.set ?? []) parseProfile(name, profile, file, path.dirname(file));
   const text = bytes.toString('latin1');
@@ -45,12 +46,13 @@ export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit): Bu
 
 /** The new store holds what the edit asked for and every other profile exactly as before. */
 function editDidExactly(file: string, before: Record<string, unknown>, out: Buffer, edit: StoreEdit): boolean {
-  let after: Record<string, unknown>;
+  let contents: unknown;
   try {
-    after = rawProfiles(file, out);
+    contents = parseStoreText(file, out.toString('utf8'));
   } catch {
     return false;
   }
+  const after = rawProfiles(contents);
   const expected = new Map(Object.entries(before));
   for (const name of edit.remove ?? []) expected.delete(name);
   for (const [name, profile] of edit.set ?? []) expected.set(name, JSON.parse(JSON.stringify(profile)));
@@ -58,7 +60,7 @@ function editDidExactly(file: string, before: Record<string, unknown>, out: Buff
   for (const [name, value] of expected) {
     if (!(name in after) || !isDeepStrictEqual(after[name], value)) return false;
   }
-  const store = parseStore(parseStoreText(file, out.toString('utf8')), file);
+  const store = parseStore(contents, file);
   return (edit.set ?? []).every(([name]) => store.profiles.has(name));
 }
 
