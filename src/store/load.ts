@@ -7,6 +7,7 @@ import { ConfigError } from '../shared/errors.js';
 import type { Io } from '../shared/io.js';
 import { printable } from '../shared/printable.js';
 import { parseStore, type ProfileStore } from './profiles.js';
+import { quickStore } from './quick-yaml.js';
 import { readStoreBytes } from './read-store.js';
 import { processTrust, type TrustOptions } from './trust.js';
 
@@ -63,6 +64,16 @@ export function parseStoreText(file: string, text: string): unknown {
     throw new ConfigError(`${name}: knock reads YAML or JSON profile stores only`);
   }
   if (text.trim() === '') return undefined;
+  const quick = quickStore(text);
+  const value = quick ? quick.value : parseWithYaml(file, text);
+  if (path.basename(file) === 'package.json') {
+    return value && typeof value === 'object' ? (value as Record<string, unknown>)[MODULE_NAME] : undefined;
+  }
+  return value;
+}
+
+function parseWithYaml(file: string, text: string): unknown {
+  const name = printable(file);
   const { doc, error } = parseYaml(text);
   if (error) throw yamlError(file, error, text);
   let value: unknown;
@@ -72,9 +83,6 @@ export function parseStoreText(file: string, text: string): unknown {
   } catch (e) {
     const reason = /alias/i.test((e as Error).message) ? 'an alias without its anchor, or too many aliases' : 'its values cannot be read';
     throw new ConfigError(`${name}: does not parse: ${reason}`);
-  }
-  if (path.basename(file) === 'package.json') {
-    return value && typeof value === 'object' ? (value as Record<string, unknown>)[MODULE_NAME] : undefined;
   }
   return value;
 }
