@@ -4,6 +4,8 @@ import { formatKnock, formatKnockInFull, type Knock } from '../knock/tokens.js';
 import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
 import type { Profile } from './profiles.js';
 import { readOneTime } from './one-time.js';
+import { notOneHost } from '../shared/address.js';
+import { shownValue } from '../shared/printable.js';
 
 export type Level = 'error' | 'warning' | 'note';
 
@@ -22,7 +24,8 @@ export interface Finding {
     | 'not-probed'
     | 'one-time-left'
     | 'one-time-low'
-    | 'one-time-file';
+    | 'one-time-file'
+    | 'not-one-host';
   message: string;
 }
 
@@ -71,6 +74,11 @@ export function lintProfile(profile: Profile, verbose = false): Finding[] {
       findings.push({ level: 'note', code: 'icmp-knockd', message: `the ${which} sequence has ${icmp} ICMP knock${icmp === 1 ? '' : 's'}: fine for an iptables/nftables server, but knockd ignores ICMP` });
     }
   }
+  // The knock path refuses these hosts; lint says so before a knock is tried.
+  const host = profile.host?.replace(/^\[(.*)\]$/, '$1');
+  // eslint-disable-next-line no-control-regex
+  const hostProblem = host === undefined ? undefined : /[\u0000-\u001f\u007f]/.test(host) ? 'holds a control character' : notOneHost(host);
+  if (hostProblem) findings.push({ level: 'error', code: 'not-one-host', message: `host ${shownValue(profile.host)} is not one host to knock: ${hostProblem}` });
   if (profile.close && profile.close.length === profile.open.length && profile.close.every((k, i) => same(k, profile.open[i]!))) {
     findings.push({ level: 'warning', code: 'same-open-close', message: 'the close sequence is the open sequence: the server cannot tell them apart' });
   }
