@@ -50,7 +50,8 @@ export function parseKnockdConf(text: string, file: string): KnockdConf {
     const value = eq < 0 ? '' : line.slice(eq + 1).trim();
     if (inOptions) options[key] = value;
     else if (current) current.raw[key] = value;
-    else throw new ConfigError(`${file}:${lineNo}: '${key}' outside any [section]`);
+    // Before any [section] the file may be anything (import /etc/shadow): none of it is quoted.
+    else throw new ConfigError(`${file}:${lineNo}: a line outside any [section] (is this a knockd config?)`);
   });
 
   for (const section of pending) {

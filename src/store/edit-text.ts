@@ -24,8 +24,16 @@ function rawProfiles(value: unknown): Record<string, unknown> {
   return profiles && typeof profiles === 'object' ? (profiles as Record<string, unknown>) : {};
 }
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
 /** Applies `edit` to a store's bytes and returns the new bytes, checked in full. */
 export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit): Buffer {
+  // A UTF-8 byte order mark (an editor's) is kept as it was, and the text after it edited.
+  if (bytes.subarray(0, 3).equals(BOM)) return Buffer.concat([BOM, editWithoutBom(file, bytes.subarray(3), edit)]);
+  return editWithoutBom(file, bytes, edit);
+}
+
+function editWithoutBom(file: string, bytes: Buffer, edit: StoreEdit): Buffer {
   // Parsed once (a 1 MiB store costs a second or so to parse): for the profiles before and for
   // the store as a whole, which must be a store; profiles in it may be broken (remove fixes that).
   const contents = parseStoreText(file, bytes.toString('utf8'));

@@ -42,6 +42,12 @@ export function yamlError(file: string, error: YAMLError, text: string): ConfigE
 export function parseYaml(text: string): { doc: Document; error?: YAMLError } {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, logLevel: 'silent' });
   let first: YAMLError | undefined = doc.errors[0];
+  // yaml reads the first document and drops the rest without a word: a store is one document,
+  // and a second one (profiles someone thought were read) is an error.
+  const end = doc.range[2];
+  const rest = text.slice(end);
+  const more = /^(?![ \t]*(?:#.*)?\r?$)(?!\.\.\.[ \t]*\r?$).*$/m.exec(rest);
+  if (!first && more) first = new YAMLParseError([end + more.index, end + more.index + 1], 'MULTIPLE_DOCS', 'a store is one YAML document, and this file holds more');
   visit(doc, {
     Map(_k, map) {
       if (!isMap(map)) return;

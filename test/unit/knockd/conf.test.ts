@@ -42,7 +42,7 @@ test('one_time_sequences stands in for the sequence', () => {
 });
 
 test.each([
-  ['a key before any section', 'sequence = 1\n[a]\nsequence = 2\n', "k.conf:1: 'sequence' outside any [section]"],
+  ['a key before any section', 'sequence = 1\n[a]\nsequence = 2\n', 'k.conf:1: a line outside any [section] (is this a knockd config?)'],
   ['a section without a sequence', '[a]\ncommand = x\n', 'k.conf:1: [a]: no sequence'],
   ['an empty sequence', '[a]\nsequence = , ,\n', 'k.conf:1: [a]: empty sequence'],
   ['an ICMP knock', '[a]\nsequence = 1,icmp\n', "k.conf:1: [a]: 'icmp' is not a knockd knock (PORT, PORT:tcp or PORT:udp)"],
