@@ -24,11 +24,13 @@ export async function findProfile(store: ProfileStore, target: string, ssh: SshC
   }
   // Another alias of the same machine: its HostName is the target, or the target's HostName.
   const viaAliases: Profile[] = [];
+  // Only an alias that names a profile can give one: the others are not looked up at all
+  // (aliases are distinct, so each profile is found once).
   for (const alias of await ssh.aliases()) {
-    const viaSsh = await ssh.lookup(alias);
-    if (!viaSsh || !(sameHost(viaSsh.hostName, target) || sameHost(viaSsh.hostName, sshHost?.hostName ?? ''))) continue;
     const hit = store.profiles.get(alias);
-    if (hit && !viaAliases.includes(hit)) viaAliases.push(hit);
+    if (!hit) continue;
+    const viaSsh = await ssh.lookup(alias);
+    if (viaSsh && (sameHost(viaSsh.hostName, target) || sameHost(viaSsh.hostName, sshHost?.hostName ?? ''))) viaAliases.push(hit);
   }
   return viaAliases.length > 0 ? pick(viaAliases, target, port) : undefined;
 }

@@ -7,6 +7,10 @@ import { brokenProfileMessage, formatServicePort, type Profile } from '../store/
 import { resolveHost, type FamilyOption } from '../knock/resolve.js';
 import { localSource } from '../knock/source.js';
 import net from 'node:net';
+import os from 'node:os';
+import { zoneOf } from '../shared/address.js';
+import { UnreadableSshConfig } from '../ssh/include.js';
+import { printable } from '../shared/printable.js';
 import { findProfile, hostOfProfile } from './find-profile.js';
 import { nearest } from '../shared/suggest.js';
 import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
@@ -108,7 +112,12 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
   if (request.tokens?.length) {
     if (action === 'close') throw new UsageError('close takes a profile name, not knocks');
     const knocks = request.tokens.map((t) => parseKnockToken(String(t), request.udp ? 'udp' : 'tcp'));
-    const viaSsh = await ctx.ssh.lookup(target);
+    const viaSsh = await ctx.ssh.lookup(target).catch((error: unknown) => {
+      // ssh skips a config file it cannot read; for a literal address nothing else is needed.
+      if (!(error instanceof UnreadableSshConfig) || net.isIP(target.replace(/^\[(.*)\]$/, '$1')) === 0) throw error;
+      ctx.debug(`knock: ${printable(error.file)} cannot be read: skipped, as ssh skips it (${printable(target, 64)} is an address)`);
+      return undefined;
+    });
     const host = viaSsh?.hostName ?? target;
     const plans = await plan(ctx, { action, target, host, knocks, delay: delay ?? 0, ...packet() });
     return { plan: plans[0]!, plans, delay: delay ?? 0, trust: ctx.trust, ...(viaSsh?.port ? { port: viaSsh.port } : {}), ...dualStackOf(plans, familiesOf(ctx)) };
@@ -205,6 +214,12 @@ async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
     return [unresolvedPlan(ctx, input, error.message)];
   }
   for (const resolved of resolvedAll) {
+    // fe80::1%eth9: a zone that names no interface here would be ignored by the socket; refused.
+    const zone = zoneOf(resolved.address);
+    if (zone !== undefined) {
+      const names = Object.keys((ctx.services.interfaces ?? os.networkInterfaces)());
+      if (!names.includes(zone)) throw new ConfigError(`'${printable(resolved.address, 64)}': no interface '${printable(zone, 32)}' on this machine (interfaces: ${names.join(', ') || 'none'})`);
+    }
     const result: KnockPlan = {
       action: input.action,
       target: input.target,

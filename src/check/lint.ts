@@ -5,6 +5,8 @@ import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
 import type { Profile } from '../store/profiles.js';
 import { readOneTime } from '../store/one-time.js';
 import type { Trust } from '../files/guard.js';
+import { notOneHost } from '../shared/address.js';
+import { shownValue } from '../shared/printable.js';
 
 export type Level = 'error' | 'warning' | 'note';
 
@@ -26,7 +28,8 @@ export interface Finding {
     | 'one-time-file'
     | 'spa-weak-key'
     | 'spa-source-address'
-    | 'spa-time-offset';
+    | 'spa-time-offset'
+    | 'not-one-host';
   message: string;
 }
 
@@ -75,6 +78,11 @@ export function lintProfile(profile: Profile, verbose = false): Finding[] {
       findings.push({ level: 'note', code: 'icmp-knockd', message: `the ${which} sequence has ${icmp} ICMP knock${icmp === 1 ? '' : 's'}: fine for an iptables/nftables server, but knockd ignores ICMP` });
     }
   }
+  // The knock path refuses these hosts; lint says so before a knock is tried.
+  const host = profile.host?.replace(/^\[(.*)\]$/, '$1');
+  // eslint-disable-next-line no-control-regex
+  const hostProblem = host === undefined ? undefined : /[\u0000-\u001f\u007f]/.test(host) ? 'holds a control character' : notOneHost(host);
+  if (hostProblem) findings.push({ level: 'error', code: 'not-one-host', message: `host ${shownValue(profile.host)} is not one host to knock: ${hostProblem}` });
   if (profile.close && profile.close.length === profile.open.length && profile.close.every((k, i) => same(k, profile.open[i]!))) {
     findings.push({ level: 'warning', code: 'same-open-close', message: 'the close sequence is the open sequence: the server cannot tell them apart' });
   }

@@ -7,9 +7,12 @@ import type { Io } from '../shared/io.js';
 import { printable } from '../shared/printable.js';
 import { nearest } from '../shared/suggest.js';
 
+/** No error line is longer: a value it quotes (a 900 KB host from a store) is cut, not repeated in full. */
+export const MAX_MESSAGE = 1000;
+
 export function reportError(error: unknown, io: Io): number {
   if (error instanceof KnockError) {
-    io.stderr.write(`knock: ${printable(error.message)}\n`);
+    io.stderr.write(`knock: ${printable(error.message, MAX_MESSAGE)}\n`);
     return error.exitCode;
   }
   // `knock list > /dev/full`: the output could not be written; not a bug, and no stack.

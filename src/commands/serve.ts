@@ -1,6 +1,7 @@
 // knock serve PROFILE | --knockd-conf FILE: a minimal knock server for trying profiles and clients.
 import { KNOCKD_CONF_RULES, readGuardedText } from '../files/guard.js';
 import net from 'node:net';
+import { notOneHost } from '../shared/address.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
@@ -87,6 +88,9 @@ async function bindHint(ctx: Context, profile: Profile, bind: string): Promise<s
 export function serveWith(deps: ServeDeps, signals: StopSignal) {
   return async (args: ServeArgs & GlobalArgs, ctx: Context): Promise<number> => {
     if (net.isIP(args.bind) === 0) throw new UsageError(`--bind '${args.bind}' is not an IP address`);
+    const notHost = notOneHost(args.bind);
+    // 0.0.0.0 and :: mean every local address here, which is what a server may want.
+    if (notHost && !/unspecified/.test(notHost)) throw new UsageError(`--bind ${args.bind} is ${notHost.split(':')[0]}: a knock server listens on an address of its own`);
     const guard = args.guard !== undefined ? parseGuard(args.guard) : undefined;
     if (args.runCommands && args.knockdConf === undefined) throw new UsageError('--run-commands runs the commands of a --knockd-conf file; --on-open/--on-close always run');
     // An SPA profile: fwknopd's checks on its SPA port, not a knock sequence.

@@ -1,7 +1,9 @@
 // Resolves a host once, the way ssh does (getaddrinfo, honouring /etc/hosts and -4/-6).
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
-import { RuntimeError, UsageError, reasonOf } from '../shared/errors.js';
+import { ConfigError, RuntimeError, UsageError, reasonOf } from '../shared/errors.js';
+import { notOneHost } from '../shared/address.js';
+import { printable } from '../shared/printable.js';
 
 export type FamilyOption = 0 | 4 | 6;
 export interface Resolved {
@@ -22,18 +24,29 @@ export async function resolveHost(
   lookup: Lookup = systemLookup,
   timeoutMs = 5000,
 ): Promise<Resolved> {
+  // A NUL or newline in a host would be cut or split by the resolver and the terminal: refused,
+  // and shown escaped and cut, never raw (a store's host may be anything).
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(host)) throw new ConfigError(`host '${printable(host, 64)}' holds a control character; not a host name or address`);
+  const resolved = await resolveOnce(host, family, lookup, timeoutMs);
+  const why = notOneHost(resolved.address);
+  if (why) throw new ConfigError(`'${printable(host, 64)}'${resolved.address === host ? '' : ` (${resolved.address})`} is ${why}; a knock goes to one host`);
+  return resolved;
+}
+
+async function resolveOnce(host: string, family: FamilyOption, lookup: Lookup, timeoutMs: number): Promise<Resolved> {
   const literal = net.isIP(host.replace(/^\[(.*)\]$/, '$1'));
   if (literal) {
     const address = host.replace(/^\[(.*)\]$/, '$1');
     if (family !== 0 && family !== literal) {
       // The line contradicts itself: a usage error, not a failure of the network.
-      throw new UsageError(`'${host}' is an IPv${literal} address but -${family} was given`);
+      throw new UsageError(`'${printable(host, 64)}' is an IPv${literal} address but -${family} was given`);
     }
     return { address, family: literal as 4 | 6 };
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RuntimeError(`cannot resolve '${host}': no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    timer = setTimeout(() => reject(new RuntimeError(`cannot resolve '${printable(host, 64)}': no answer within ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
     return await Promise.race([lookup(host, family), timeout]);
@@ -44,13 +57,13 @@ export async function resolveHost(
     // may fail any way (EAI_AGAIN offline): say what the name does have.
     if (family !== 0) {
       const other = await lookup(host, family === 4 ? 6 : 4).catch(() => undefined);
-      if (other) throw new RuntimeError(`cannot resolve '${host}': it has no IPv${family} address (only IPv${other.family} ${other.address}), but -${family} was given`);
+      if (other) throw new RuntimeError(`cannot resolve '${printable(host, 64)}': it has no IPv${family} address (only IPv${other.family} ${other.address}), but -${family} was given`);
     }
     const why =
       code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'EAI_NODATA'
         ? `no ${family ? `IPv${family} ` : ''}address found`
-        : reasonOf(error);
-    throw new RuntimeError(`cannot resolve '${host}': ${why}`);
+        : host.length > 64 ? reasonOf(error).split(host).join('(the host)') : reasonOf(error);
+    throw new RuntimeError(`cannot resolve '${printable(host, 64)}': ${why}`);
   } finally {
     clearTimeout(timer);
   }

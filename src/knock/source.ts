@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { isIP } from 'node:net';
 import { RuntimeError } from '../shared/errors.js';
+import { canonicalAddress } from '../shared/address.js';
 
 export type Interfaces = () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
 
@@ -21,9 +22,12 @@ export function localSource(source: string, family: 4 | 6, interfaces: Interface
     if (ipFamily !== family) {
       throw new RuntimeError(`source ${literal} is an IPv${ipFamily} address, but the knocks go to an IPv${family} address`);
     }
-    const normal = (a: string) => a.toLowerCase().replace(/%.*$/, '');
-    const local = Object.values(all).some((infos) => infos?.some((info) => normal(info.address) === normal(literal)));
-    if (!local) throw new RuntimeError(`source ${literal} is not an address of this machine (see ip addr, or give an interface name)`);
+    // Compared in one spelling (case, zero padding, '::'): 2001:db8::1 written long is still ours.
+    // The interface's own spelling is what gets bound.
+    const mine = Object.values(all)
+      .flatMap((infos) => infos ?? [])
+      .find((info) => canonicalAddress(info.address) === canonicalAddress(literal) && isIP(info.address) === family);
+    if (!mine) throw new RuntimeError(`source ${literal} is not an address of this machine (see ip addr, or give an interface name)`);
     return literal;
   }
   const infos = all[source];

@@ -66,7 +66,9 @@ export function parseKnockdConf(text: string, file: string): KnockdConf {
     else if (current) {
       current.raw[key] = value;
       current.lines[key] = lineNo;
-    } else throw new ConfigError(`${file}:${lineNo}: '${key}' outside any [section]`);
+    }
+    // Before any [section] the file may be anything (import /etc/shadow): none of it is quoted.
+    else throw new ConfigError(`${file}:${lineNo}: a line outside any [section] (is this a knockd config?)`);
   });
 
   for (const section of pending) {

@@ -56,3 +56,28 @@ export function canonicalAddress(address: string): string {
   if (best < 0) return hex.join(':');
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLength).join(':')}`;
 }
+
+/**
+ * Why an address cannot take a knock meant for one host, or undefined: a multicast group
+ * (224.0.0.0/4, ff00::/8) or the IPv4 limited broadcast reaches every host that listens, and the
+ * unspecified address reaches none. One rule for the knock path, lint and serve's --bind.
+ */
+export function notOneHost(address: string): string | undefined {
+  if (isIP(address) === 0) return undefined;
+  const bytes = addressBytes(canonicalAddress(address));
+  if (bytes.length === 4) {
+    if (bytes[0]! >= 224 && bytes[0]! <= 239) return 'a multicast address (224.0.0.0/4): every host in the group would see the knock';
+    if (bytes.every((b) => b === 255)) return 'the broadcast address: every host on the link would see the knock';
+    if (bytes.every((b) => b === 0)) return 'the unspecified address (0.0.0.0): it names no host';
+    return undefined;
+  }
+  if (bytes[0] === 0xff) return 'a multicast address (ff00::/8): every host in the group would see the knock';
+  if (bytes.every((b) => b === 0)) return 'the unspecified address (::): it names no host';
+  return undefined;
+}
+
+/** The %zone of an IPv6 literal (fe80::1%eth0: 'eth0'), or undefined. */
+export function zoneOf(address: string): string | undefined {
+  const at = address.indexOf('%');
+  return isIP(address) === 6 && at >= 0 ? address.slice(at + 1) : undefined;
+}

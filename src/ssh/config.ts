@@ -2,7 +2,7 @@
 // for HostName and Port.
 import os from 'node:os';
 import path from 'node:path';
-import { evaluateFor, expandHostName, type Evaluation } from './evaluate.js';
+import { evaluateFor, expandHostName, indexConfig, type ConfigIndex, type Evaluation } from './evaluate.js';
 import { loadConfigTree, type SshConfigFile, type SshFs } from './include.js';
 
 export interface SshHost {
@@ -16,10 +16,13 @@ export interface SshConfigOptions {
   fs?: SshFs;
   uid?: number | undefined;
   localUser?: string;
+  /** The config already read (an edit not yet written, a test's tree): no file is opened. */
+  tree?: SshConfigFile;
 }
 
 export class SshConfig {
   private tree: Promise<SshConfigFile | undefined> | undefined;
+  private index: Promise<ConfigIndex | undefined> | undefined;
 
   constructor(
     readonly file: string,
@@ -31,14 +34,20 @@ export class SshConfig {
   }
 
   private load(): Promise<SshConfigFile | undefined> {
-    this.tree ??= loadConfigTree(this.file, { homedir: this.options.homedir, uid: this.options.uid, ...(this.options.fs ? { fs: this.options.fs } : {}) });
+    this.tree ??= this.options.tree ? Promise.resolve(this.options.tree) : loadConfigTree(this.file, { homedir: this.options.homedir, uid: this.options.uid, ...(this.options.fs ? { fs: this.options.fs } : {}) });
     return this.tree;
+  }
+
+  /** The tree indexed once, so that every lookup costs its own blocks, not the whole file. */
+  private indexed(): Promise<ConfigIndex | undefined> {
+    this.index ??= this.load().then((tree) => tree && indexConfig(tree));
+    return this.index;
   }
 
   /** Everything ssh would apply for `alias`, or undefined without a config file. */
   async evaluate(alias: string): Promise<Evaluation | undefined> {
-    const tree = await this.load();
-    return tree && evaluateFor(tree, alias, { localUser: this.options.localUser ?? localUserName() });
+    const index = await this.indexed();
+    return index && evaluateFor(index, alias, { localUser: this.options.localUser ?? localUserName() });
   }
 
   /** What ssh would connect to for `alias`, or undefined when no Host block names it. */
@@ -57,15 +66,15 @@ export class SshConfig {
   /** The literal (wildcard-free) names of every Host block, included files too. */
   async aliases(): Promise<string[]> {
     const tree = await this.load();
-    const names: string[] = [];
+    const names = new Set<string>();
     const walk = (file: SshConfigFile) => {
       for (const line of file.lines) {
-        if (line.keyword === 'host') for (const name of line.args) if (!/[*?!]/.test(name) && !names.includes(name)) names.push(name);
+        if (line.keyword === 'host') for (const name of line.args) if (!/[*?!]/.test(name)) names.add(name);
         for (const child of line.included ?? []) walk(child);
       }
     };
     if (tree) walk(tree);
-    return names;
+    return [...names];
   }
 }
 

@@ -1,7 +1,11 @@
 // What ssh makes of a config tree for one alias (readconf.c's first pass): Host and Match decide
 // which lines apply, Include inherits and then restores that state, the first value of a keyword
 // wins. Match exec is never run: such a block counts as not matching, and is reported.
-import type { SshConfigFile } from './include.js';
+//
+// The tree is indexed once (indexConfig): a Host line of literal names only can apply to those
+// names alone, so one alias's evaluation visits its own blocks and the pattern and Match blocks,
+// not every block of the file. Looking up each of n aliases then costs n blocks, not n².
+import type { SshConfigFile, SshTreeLine } from './include.js';
 
 export interface SshValue {
   args: string[];
@@ -32,7 +36,81 @@ export interface EvaluateOptions {
   localUser: string;
 }
 
-export function evaluateFor(tree: SshConfigFile, alias: string, options: EvaluateOptions): Evaluation {
+/**
+ * What decides whether a run of lines applies: the start of a file (it inherits the state of
+ * the Include line that read it), or a Host or Match line. `parent` is the gate of that Include
+ * line: under a gate that does not apply, nothing applies (ssh's "never match").
+ */
+interface Gate {
+  file: string;
+  header?: SshTreeLine;
+  parent?: Gate;
+}
+
+/** Directive lines under one gate, in file order; an Include inside a block splits it in two. */
+interface Run {
+  gate: Gate;
+  lines: SshTreeLine[];
+}
+
+export interface ConfigIndex {
+  runs: Run[];
+  /** Runs any alias may need: file starts, Host lines with a pattern or negation, Match lines. */
+  always: number[];
+  /** Runs under a Host line of literal names only, by name. */
+  byName: Map<string, number[]>;
+}
+
+const isLiteral = (pattern: string) => !/[*?]/.test(pattern) && !pattern.startsWith('!');
+
+export function indexConfig(tree: SshConfigFile): ConfigIndex {
+  const index: ConfigIndex = { runs: [], always: [], byName: new Map() };
+  const add = (gate: Gate, names: readonly string[] | undefined): Run => {
+    const run: Run = { gate, lines: [] };
+    const at = index.runs.push(run) - 1;
+    if (!names) index.always.push(at);
+    else for (const name of new Set(names)) {
+      const list = index.byName.get(name);
+      if (list) list.push(at);
+      else index.byName.set(name, [at]);
+    }
+    return run;
+  };
+  const literalNames = (header: SshTreeLine | undefined) =>
+    header?.keyword === 'host' && header.args.every(isLiteral) ? header.args : undefined;
+  const walk = (file: SshConfigFile, parent: Gate | undefined) => {
+    let gate: Gate = { file: file.file, ...(parent ? { parent } : {}) };
+    let run = add(gate, undefined);
+    for (const line of file.lines) {
+      if (line.keyword === 'host' || line.keyword === 'match') {
+        gate = { file: file.file, header: line, ...(parent ? { parent } : {}) };
+        run = add(gate, literalNames(line));
+      } else if (line.keyword === 'include') {
+        for (const child of line.included ?? []) walk(child, gate);
+        run = add(gate, literalNames(gate.header));
+      } else {
+        run.lines.push(line);
+      }
+    }
+  };
+  walk(tree, undefined);
+  return index;
+}
+
+/** Ascending merge of two ascending lists. */
+function merged(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
+
+export function evaluateFor(tree: SshConfigFile | ConfigIndex, alias: string, options: EvaluateOptions): Evaluation {
+  const index = 'runs' in tree ? tree : indexConfig(tree);
   const result: Evaluation = { values: new Map(), definitions: [], undecided: [] };
   const set = (keyword: string, value: SshValue) => {
     if (result.values.has(keyword)) return;
@@ -41,26 +119,30 @@ export function evaluateFor(tree: SshConfigFile, alias: string, options: Evaluat
     if (keyword === 'proxyjump' && result.values.has('proxycommand')) return;
     result.values.set(keyword, value);
   };
-
-  const walk = (file: SshConfigFile, startActive: boolean, neverMatch: boolean) => {
-    let active = startActive;
-    for (const line of file.lines) {
-      if (line.keyword === 'host') {
-        active = !neverMatch && hostMatches(line.args, alias);
-        if (line.args.includes(alias) && !/[*?]/.test(alias)) result.definitions.push({ file: file.file, line: line.line, reachable: !neverMatch });
-      } else if (line.keyword === 'match') {
-        const verdict = neverMatch ? false : matchLine(line.args, alias, result, options);
-        if (verdict === 'undecided') result.undecided.push({ file: file.file, line: line.line, criterion: line.args.join(' ') });
-        active = verdict === true;
-      } else if (line.keyword === 'include') {
-        // An included file starts in the including line's state; ssh restores that state after it.
-        for (const child of line.included ?? []) walk(child, active, neverMatch || !active);
-      } else if (active) {
-        set(line.keyword, { args: line.args, rest: line.rest, file: file.file, line: line.line });
-      }
+  // A gate not visited is a Host line of other names: it does not apply.
+  const active = new Map<Gate, boolean>();
+  const decide = (gate: Gate): boolean => {
+    const neverMatch = gate.parent ? !active.get(gate.parent) : false;
+    const line = gate.header;
+    if (!line) return !neverMatch;
+    if (line.keyword === 'host') {
+      if (line.args.includes(alias) && !/[*?]/.test(alias)) result.definitions.push({ file: gate.file, line: line.line, reachable: !neverMatch });
+      return !neverMatch && hostMatches(line.args, alias);
     }
+    const verdict = neverMatch ? false : matchLine(line.args, alias, result, options);
+    if (verdict === 'undecided') result.undecided.push({ file: gate.file, line: line.line, criterion: line.args.join(' ') });
+    return verdict === true;
   };
-  walk(tree, true, false);
+  for (const at of merged(index.always, index.byName.get(alias) ?? [])) {
+    const run = index.runs[at]!;
+    let on = active.get(run.gate);
+    if (on === undefined) {
+      on = decide(run.gate);
+      active.set(run.gate, on);
+    }
+    if (!on) continue;
+    for (const line of run.lines) set(line.keyword, { args: line.args, rest: line.rest, file: run.gate.file, line: line.line });
+  }
   return result;
 }
 
@@ -77,10 +159,33 @@ function hostMatches(patterns: string[], alias: string): boolean {
   return matched;
 }
 
-/** match_pattern (match.c): * any run, ? exactly one character. */
+/**
+ * match_pattern (match.c): * any run, ? exactly one character. Matched by walking both strings,
+ * going back only to the last `*` (so a pattern of many stars costs text × pattern at worst,
+ * never the exponential backtracking a regular expression could take).
+ */
 export function matchPattern(text: string, pattern: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's').test(text);
+  let t = 0;
+  let p = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    const c = pattern[p];
+    if (c === '*') {
+      star = p++;
+      mark = t;
+    } else if (c !== undefined && (c === '?' || c === text[t])) {
+      p++;
+      t++;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 /** match_pattern_list: comma-separated, a matching negation makes the list fail. */

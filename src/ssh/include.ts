@@ -38,6 +38,16 @@ export interface TreeOptions {
   fs?: SshFs;
 }
 
+/** A config file we may not read (EACCES): ssh skips such a file; knock does where nothing depends on it. */
+export class UnreadableSshConfig extends ConfigError {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: cannot read: ${reason}`);
+  }
+}
+
 /** READCONF_MAX_DEPTH in readconf.c: deeper is an error for ssh too ("Too many recursive configuration includes"). */
 export const MAX_INCLUDE_DEPTH = 16;
 /** A bound on the whole tree, so a hostile glob cannot make a lookup read without end. */
@@ -69,7 +79,8 @@ export async function loadConfigTree(file: string, options: TreeOptions, text?: 
       if (code === 'ENOENT' || code === 'ENOTDIR') {
         if (depth === 0 && text !== undefined) body = text;
         else return undefined;
-      } else throw new ConfigError(`${name}: cannot read: ${reasonOf(error)}`);
+      } else if (code === 'EACCES') throw new UnreadableSshConfig(name, reasonOf(error));
+      else throw new ConfigError(`${name}: cannot read: ${reasonOf(error)}`);
     }
     const lines: SshTreeLine[] = parseSshLines(body);
     for (const line of lines) {

@@ -19,19 +19,28 @@ export function isJsonStore(file: string, text: string): boolean {
 }
 
 /** The `profiles` mapping of a store's parsed contents, as plain data (names -> raw values). */
-function rawProfiles(file: string, bytes: Buffer): Record<string, unknown> {
-  const value = parseStoreText(file, bytes.toString('utf8'));
+function rawProfiles(value: unknown): Record<string, unknown> {
   const profiles = (value as { profiles?: unknown } | undefined)?.profiles;
   return profiles && typeof profiles === 'object' ? (profiles as Record<string, unknown>) : {};
 }
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
 /** Applies `edit` to a store's bytes and returns the new bytes, checked in full. */
 export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit): Buffer {
-  const before = rawProfiles(file, bytes);
-  // The store as a whole must be a store; profiles in it may be broken (remove fixes that).
-  parseStore(parseStoreText(file, bytes.toString('utf8')), file);
+  // A UTF-8 byte order mark (an editor's) is kept as it was, and the text after it edited.
+  if (bytes.subarray(0, 3).equals(BOM)) return Buffer.concat([BOM, editWithoutBom(file, bytes.subarray(3), edit)]);
+  return editWithoutBom(file, bytes, edit);
+}
+
+function editWithoutBom(file: string, bytes: Buffer, edit: StoreEdit): Buffer {
+  // Parsed once (a 1 MiB store costs a second or so to parse): for the profiles before and for
+  // the store as a whole, which must be a store; profiles in it may be broken (remove fixes that).
+  const contents = parseStoreText(file, bytes.toString('utf8'));
+  const before = rawProfiles(contents);
+  const groupsBefore = parseStore(contents, file).groups;
   edit.check?.(new Set(Object.keys(before)));
-  const groups = groupsAfter(file, bytes, edit);
+  const groups = groupsAfter(groupsBefore, edit);
   for (const [name, profile] of edit.set ?? []) parseProfile(name, profile, file, path.dirname(file));
   const text = bytes.toString('latin1');
   // The line splice knows profiles only: an edit of groups goes through the Document API.
@@ -41,19 +50,20 @@ export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit): Bu
     const next = attempt();
     if (next === undefined) continue;
     const out = Buffer.from(next, 'latin1');
-    if (editDidExactly(file, before, out, edit, bytes, groups)) return out;
+    if (editDidExactly(file, before, out, edit, groupsBefore, groups)) return out;
   }
   throw new ConfigError(`${printable(file)}: this edit cannot be made safely here; edit the file by hand`);
 }
 
 /** The new store holds what the edit asked for and every other profile exactly as before. */
-function editDidExactly(file: string, before: Record<string, unknown>, out: Buffer, edit: StoreEdit, bytesBefore: Buffer, groups: GroupLists | undefined): boolean {
-  let after: Record<string, unknown>;
+function editDidExactly(file: string, before: Record<string, unknown>, out: Buffer, edit: StoreEdit, groupsBefore: ReadonlyMap<string, string[]> | undefined, groups: GroupLists | undefined): boolean {
+  let contents: unknown;
   try {
-    after = rawProfiles(file, out);
+    contents = parseStoreText(file, out.toString('utf8'));
   } catch {
     return false;
   }
+  const after = rawProfiles(contents);
   const expected = new Map(Object.entries(before));
   for (const name of edit.remove ?? []) expected.delete(name);
   for (const [name, profile] of edit.set ?? []) expected.set(name, JSON.parse(JSON.stringify(profile)));
@@ -61,17 +71,16 @@ function editDidExactly(file: string, before: Record<string, unknown>, out: Buff
   for (const [name, value] of expected) {
     if (!(name in after) || !isDeepStrictEqual(after[name], value)) return false;
   }
-  const store = parseStore(parseStoreText(file, out.toString('utf8')), file);
-  return (edit.set ?? []).every(([name]) => store.profiles.has(name)) && groupsDidExactly(file, bytesBefore, store.groups, groups);
+  const store = parseStore(contents, file);
+  return (edit.set ?? []).every(([name]) => store.profiles.has(name)) && groupsDidExactly(groupsBefore, store.groups, groups);
 }
 
 /** Each group the edit changes, with its members after the edit (null: the group goes). */
 type GroupLists = [string, string[] | null][];
 
 /** The edit's group changes applied to the groups as the store holds them now; undefined: none. */
-function groupsAfter(file: string, bytes: Buffer, edit: StoreEdit): GroupLists | undefined {
+function groupsAfter(current: ReadonlyMap<string, string[]> | undefined, edit: StoreEdit): GroupLists | undefined {
   if (!edit.groups?.length) return undefined;
-  const current = parseStore(parseStoreText(file, bytes.toString('utf8')), file).groups;
   const lists = new Map<string, string[]>();
   for (const [name, change] of edit.groups) {
     const members = (lists.get(name) ?? current?.get(name) ?? []).filter((m) => !(change.remove ?? []).includes(m));
@@ -82,8 +91,8 @@ function groupsAfter(file: string, bytes: Buffer, edit: StoreEdit): GroupLists |
 }
 
 /** Every group the edit names holds exactly its new members (or is gone); every other group is as it was. */
-function groupsDidExactly(file: string, before: Buffer, after: ReadonlyMap<string, string[]> | undefined, groups: GroupLists | undefined): boolean {
-  const expected = new Map(parseStore(parseStoreText(file, before.toString('utf8')), file).groups ?? []);
+function groupsDidExactly(before: ReadonlyMap<string, string[]> | undefined, after: ReadonlyMap<string, string[]> | undefined, groups: GroupLists | undefined): boolean {
+  const expected = new Map(before ?? []);
   for (const [name, members] of groups ?? []) {
     if (members === null) expected.delete(name);
     else expected.set(name, members);

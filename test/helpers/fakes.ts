@@ -158,3 +158,15 @@ export function memorySshFs(files: Record<string, string>, owners: Record<string
     },
   };
 }
+
+/** A seeded pseudo-random source in [0, 1) (mulberry32): the same seed, the same inputs, on every machine. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -43,7 +43,7 @@ test('one_time_sequences stands in for the sequence', () => {
 });
 
 test.each([
-  ['a key before any section', 'sequence = 1\n[a]\nsequence = 2\n', "k.conf:1: 'sequence' outside any [section]"],
+  ['a key before any section', 'sequence = 1\n[a]\nsequence = 2\n', 'k.conf:1: a line outside any [section] (is this a knockd config?)'],
   ['a section without a sequence', '[a]\ncommand = x\n', 'k.conf:1: [a]: no sequence'],
   ['an empty sequence (knockd: port 0 three times)', '[a]\nsequence = , ,\n', "k.conf:2: [a] sequence: knock 1 '' is not one knockd reads the same way (PORT, PORT:tcp or PORT:udp, 1-65535; knockd reads 0:tcp): fix it on both sides"],
   ['an ICMP knock', '[a]\nsequence = 1,icmp\n', "k.conf:2: [a] sequence: knock 2 'icmp' is not one knockd reads the same way"],
