@@ -313,6 +313,21 @@ test('knock rules vault --format fwknopd: the access.conf stanza; other formats 
   expect(six.code).toBe(2);
 });
 
+test('a profile name with a terminal escape is shown escaped, never obeyed, by every SPA output', async () => {
+  store(['  "v\\e[31mx":', '    host: 127.0.0.1', '    spa:', `      key_base64: "${KEY}"`, `      hmac_key_base64: "${HMAC}"`, `      port: ${spaPort}`].join('\n'));
+  try {
+    const name = 'v\x1b[31mx';
+    for (const args of [[name], ['-n', name], ['close', name], ['show', name], ['list'], ['-v', name]]) {
+      const r = await knock(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain('\x1b');
+      expect(r.stdout + r.stderr).toContain('v\\x1b[31mx');
+    }
+  } finally {
+    store();
+  }
+});
+
 // Last: every output of every command above, grepped for the keys.
 test('no output of any command above carries a key, in any spelling', () => {
   expect(outputs.length).toBeGreaterThan(25);
