@@ -15,7 +15,6 @@ import { findProfile, hostOfProfile } from './find-profile.js';
 import { nearest } from '../shared/suggest.js';
 import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
 import { defaultSpaUser, planSpaPacket, spaCloseNote, spaNeedsIpv4, type SpaPlan } from '../spa/plan.js';
-import { userInfo } from 'node:os';
 import type { Trust } from '../files/guard.js';
 
 export interface TargetRequest {
@@ -320,7 +319,7 @@ async function prepareSpa(ctx: Context, request: TargetRequest, profile: Profile
     address: resolved.address,
     servicePort: servicePort ?? askedPort ?? 22,
     serviceProtocol: profile.portProtocol ?? 'tcp',
-    defaultUser: defaultSpaUser(ctx.io.env, () => userInfo().username),
+    defaultUser: defaultSpaUser(ctx.io.env, () => ctx.io.user),
     ...(source !== undefined ? { source } : {}),
     nowSeconds: Math.floor(Date.now() / 1000),
   });

@@ -4,6 +4,7 @@
 import { createSocket } from 'node:dgram';
 import type { KnockPlan } from '../knock/plan.js';
 import { ConfigError, RuntimeError, reasonOf } from '../shared/errors.js';
+import { printable } from '../shared/printable.js';
 import { encodeSpaPacket, realEntropy, type SpaKeys, type SpaRequest } from './packet.js';
 import type { SpaSettings } from './profile.js';
 
@@ -120,7 +121,8 @@ export function formatSpaPlan(plan: SpaPlan): string {
     `${plan.action} ${plan.profile ?? plan.host}: ${names} (IPv4)${plan.source ? ` from ${plan.source}` : ''}${plan.ttl !== undefined ? `, TTL ${plan.ttl}` : ''}, 1 SPA packet (fwknop)`,
     `  to udp/${plan.spa.port}: open ${r.access.join(',')} for ${allowText(r)}, user ${r.username}${r.clientTimeout ? `, for ${r.clientTimeout} s` : ''}${plan.spa.timeOffset ? `, clock ${plan.spa.timeOffset > 0 ? '+' : ''}${plan.spa.timeOffset} s` : ''}`,
   ];
-  return lines.join('\n') + '\n';
+  // A name or host from the store may hold terminal escapes: shown, not obeyed.
+  return lines.map((line) => printable(line)).join('\n') + '\n';
 }
 
 /** The plan as --json prints it (the packet's fields, no keys). */
@@ -187,13 +189,13 @@ export function spaSentLine(plan: SpaPlan, sent: SpaSent): string {
 
 /** The one result line: "sent SPA vault (198.18.0.2 udp/62201): tcp/22 for 198.18.0.1". */
 export function spaReportLine(plan: SpaPlan): string {
-  return `sent SPA ${plan.profile ?? plan.host} (${plan.address} udp/${plan.spa.port}): ${plan.spa.request.access.join(',')} for ${plan.spa.request.allowIp}`;
+  return printable(`sent SPA ${plan.profile ?? plan.host} (${plan.address} udp/${plan.spa.port}): ${plan.spa.request.access.join(',')} for ${plan.spa.request.allowIp}`);
 }
 
 /** knock close of an SPA profile: there is nothing to send. */
 export function spaCloseNote(profile: string, settings: SpaSettings): string {
   const when = settings.clientTimeout ? `after the ${settings.clientTimeout} s it asked for (client_timeout)` : "after the server's FW_ACCESS_TIMEOUT";
-  return `${profile}: nothing sent: SPA has no close; the access expires on the server ${when}`;
+  return printable(`${profile}: nothing sent: SPA has no close; the access expires on the server ${when}`);
 }
 
 /** IPv4 only: why an address or a host is refused. */

@@ -116,6 +116,19 @@ test('--json and -v of a real send', async () => {
   expect(v.stderr).toMatch(new RegExp(`^spa packet -> 127\\.0\\.0\\.1 udp/${spaPort} \\(\\d+ bytes\\) at \\+[\\d.]+ ms: open tcp/2222 for 127\\.0\\.0\\.1\\n$`));
 });
 
+test('--source and --ttl: the packet leaves from the source, which is then the allow address; the TTL is shown', async () => {
+  const before = received.length;
+  const n = await knock(['-n', 'vault', '--source', '127.0.0.1', '--ttl', '5']);
+  expect(n.code).toBe(0);
+  expect(n.stdout.split('\n')[0]).toBe('open vault: 127.0.0.1 (IPv4) from 127.0.0.1, TTL 5, 1 SPA packet (fwknop)');
+  const r = await knock(['vault', '--source', '127.0.0.1', '--ttl', '5']);
+  expect(r.code).toBe(0);
+  expect(await until(() => received.length === before + 1, 5000)).toBe(true);
+  const bad = await knock(['vault', '--source', '198.51.100.99']);
+  expect(bad.code).not.toBe(0);
+  expect(received.length).toBe(before + 1);
+});
+
 test('knock close vault: nothing sent, the access expires on the server (exit 0)', async () => {
   const before = received.length;
   const c = await knock(['close', 'vault']);
@@ -311,6 +324,21 @@ test('knock rules vault --format fwknopd: the access.conf stanza; other formats 
   expect(office.stderr).toContain("profile 'office' is not an SPA profile");
   const six = await knock(['rules', 'vault', '--format', 'fwknopd', '-6']);
   expect(six.code).toBe(2);
+});
+
+test('a profile name with a terminal escape is shown escaped, never obeyed, by every SPA output', async () => {
+  store(['  "v\\e[31mx":', '    host: 127.0.0.1', '    spa:', `      key_base64: "${KEY}"`, `      hmac_key_base64: "${HMAC}"`, `      port: ${spaPort}`].join('\n'));
+  try {
+    const name = 'v\x1b[31mx';
+    for (const args of [[name], ['-n', name], ['close', name], ['show', name], ['list'], ['-v', name]]) {
+      const r = await knock(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain('\x1b');
+      expect(r.stdout + r.stderr).toContain('v\\x1b[31mx');
+    }
+  } finally {
+    store();
+  }
 });
 
 // Last: every output of every command above, grepped for the keys.
