@@ -102,3 +102,23 @@ test('description: in the store is shown by show and list, escapes made visible'
   expect(show.stdout).not.toContain('\x1b');
   expect(show.stdout).toMatch(/^description: gate .*red$/m);
 });
+
+test('five `knock group add` at once: every member lands (each edit reads the groups under the lock)', async () => {
+  const names = ['p1', 'p2', 'p3', 'p4', 'p5'];
+  home.writeConfig(`profiles:\n${names.map((n) => `  ${n}:\n    host: 127.0.0.1\n    open: [7000, 8000]\n`).join('')}`);
+  const runs = await Promise.all(names.map((n) => runKnock(['group', 'add', 'all', n], { env: home.env })));
+  for (const r of runs) expect(r).toMatchObject({ code: 0, stderr: '' });
+  const list = await runKnock(['list', '--json'], { env: home.env });
+  const members = (JSON.parse(list.stdout) as { groups: { name: string; members: string[] }[] }).groups.find((g) => g.name === 'all')!.members;
+  expect([...members].sort()).toEqual(names);
+});
+
+test('a JSON store gets its groups edited as JSON, the other keys kept', async () => {
+  const file = home.writeFile('store.json', JSON.stringify({ profiles: { a: { host: '127.0.0.1', open: [7000, 8000] }, b: { host: '127.0.0.1', open: [7001, 8001] } }, groups: { old: ['a'] } }, null, 2));
+  expect((await runKnock(['--config', file, 'group', 'add', 'new', 'a', 'b'], { env: home.env })).code).toBe(0);
+  expect((await runKnock(['--config', file, 'group', 'remove', 'old', 'a'], { env: home.env })).code).toBe(0);
+  expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ profiles: { a: { host: '127.0.0.1', open: [7000, 8000] }, b: { host: '127.0.0.1', open: [7001, 8001] } }, groups: { new: ['a', 'b'] } });
+  const add = await runKnock(['--config', file, 'add', 'c', '127.0.0.1', '7002', '8002', '-g', 'new'], { env: home.env });
+  expect(add.code).toBe(0);
+  expect(JSON.parse(readFileSync(file, 'utf8')).groups).toEqual({ new: ['a', 'b', 'c'] });
+});
