@@ -143,12 +143,8 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     profile: profile.name,
     seqTimeout: profile.seqTimeout,
     ...packet(profile),
-  }).catch((error: unknown) => {
     // The host was only the profile's name: say so, since that is what to fix.
-    if (error instanceof RuntimeError && !profile.host && host === profile.name) {
-      throw new RuntimeError(`${error.message} (profile '${profile.name}' has no host, and ${ctx.ssh.file} gives it no HostName)`);
-    }
-    throw error;
+    ...(!profile.host && host === profile.name ? { unresolvedHint: ` (profile '${profile.name}' has no host, and ${ctx.ssh.file} gives it no HostName)` } : {}),
   });
   const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, trust: ctx.trust, ...(servicePort !== undefined ? { port: servicePort } : {}), ...dualStackOf(plans, familiesOf(ctx, profile)) };
   if (oneTime) prepared.oneTime = { file: oneTime.file, line: oneTime.unused[0]!.line, left: oneTime.unused.length - 1, taken: false };
@@ -197,6 +193,8 @@ interface PlanInput extends PacketOptions {
   delay: number;
   profile?: string;
   seqTimeout?: number;
+  /** Said after "cannot resolve ...": what to fix when the name does not resolve. */
+  unresolvedHint?: string;
 }
 
 /** One plan per family, each resolved, its source checked, before anything is sent. */
@@ -209,8 +207,10 @@ async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
   } catch (error) {
     // A dry run previews a host this machine cannot resolve now (one behind a VPN): the plan
     // with the name, said to be unresolved. A real run still fails here, before any packet.
-    if (!input.dryRun || !(error instanceof RuntimeError)) throw error;
-    return [unresolvedPlan(ctx, input, error.message)];
+    if (!(error instanceof RuntimeError)) throw error;
+    const reason = `${error.message}${input.unresolvedHint ?? ''}`;
+    if (!input.dryRun) throw input.unresolvedHint ? new RuntimeError(reason) : error;
+    return [unresolvedPlan(ctx, input, reason)];
   }
   for (const resolved of resolvedAll) {
     // fe80::1%eth9: a zone that names no interface here would be ignored by the socket; refused.

@@ -25,7 +25,7 @@ test.each([
   ['the profiles', 'profiles: &all\n  a:\n    host: 127.0.0.1\n    open: [1]\n  b: *all\n'],
 ])('an alias inside its own anchor (%s) is one config error, exit 2', async (_what, text) => {
   const file = home.writeConfig(text);
-  for (const args of [['list'], ['--json', 'list'], ['a', '-n'], ['add', 'x', '127.0.0.1', '1']]) {
+  for (const args of [['list'], ['--json', 'list'], ['a', '-n'], ['add', 'x', '127.0.0.1', '1', '3']]) {
     const result = await runKnock(args, { env: home.env });
     expect({ args, code: result.code, stderr: result.stderr }).toEqual({
       args,
@@ -49,13 +49,13 @@ rootTest('a full file system under knock add: one line, the store and directory 
     } catch {
       // dd ends with ENOSPC: that is the point
     }
-    const result = await runKnock(['--config', store, 'add', 'b', '127.0.0.1', '2'], { env: home.env });
+    const result = await runKnock(['--config', store, 'add', 'b', '127.0.0.1', '2', '3'], { env: home.env });
     expect(result.code === 1 || result.code === 2).toBe(true);
     expect(result.stderr).toMatch(/^knock: [^\n]*(ENOSPC|no space left)[^\n]*\n$/i);
     expect(readFileSync(store, 'utf8')).toBe(text);
     expect(readdirSync(mount).sort()).toEqual(['config.yaml', 'fill']);
     rmSync(path.join(mount, 'fill'));
-    const again = await runKnock(['--config', store, 'add', 'b', '127.0.0.1', '2'], { env: home.env });
+    const again = await runKnock(['--config', store, 'add', 'b', '127.0.0.1', '2', '3'], { env: home.env });
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     expect(readFileSync(store, 'utf8')).toContain('  b:\n');

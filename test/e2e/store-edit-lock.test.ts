@@ -50,7 +50,7 @@ test('a lock left by a knock that died is taken over', async () => {
   const dead = spawn(process.execPath, ['-e', '0']);
   const pid = await new Promise<number>((resolve) => dead.on('exit', () => resolve(dead.pid!)));
   writeFileSync(`${file}.edit-lock`, `${pid}\n${os.hostname()}\n`, { mode: 0o600 });
-  const result = await runKnock(['add', 'a', '127.0.0.1', '1'], { env: home.env });
+  const result = await runKnock(['add', 'a', '127.0.0.1', '1', '3'], { env: home.env });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   expect(names(file)).toEqual(['a']);
@@ -61,7 +61,7 @@ test('a lock held by a live process makes the edit wait for it, then go through'
   const file = home.writeConfig('profiles:\n');
   const lock = `${file}.edit-lock`;
   writeFileSync(lock, `${process.pid}\n${os.hostname()}\n`, { mode: 0o600 });
-  const adding = runKnock(['add', 'a', '127.0.0.1', '1'], { env: home.env });
+  const adding = runKnock(['add', 'a', '127.0.0.1', '1', '3'], { env: home.env });
   await new Promise((resolve) => setTimeout(resolve, 1500));
   // Still waiting: nothing written while the lock is held.
   expect(names(file)).toEqual([]);
