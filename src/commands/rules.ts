@@ -120,6 +120,8 @@ async function puppet(args: RulesArgs, ctx: Context, flags: { v4: boolean; v6: b
   const member = async (name: string): Promise<{ door: Door; options: PuppetOptions }> => {
     const profile = await requireProfile(ctx, name);
     const door = doorOf(profile, ports);
+    const store = await ctx.store(name);
+    checkDistinctDoors(profile.name, [...store.profiles.keys(), ...(store.broken?.keys() ?? [])]);
     const asked = askedFamilies(door, flags);
     const families = asked.length > 0 ? asked : door.families;
     return { door, options: { families, ...(profile.portProtocol ? { serviceProtocol: profile.portProtocol } : {}) } };

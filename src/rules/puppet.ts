@@ -59,13 +59,16 @@ export function puppetClassName(profileName: string): string {
 }
 
 /**
- * The stem of chain and list names: the module's chain names allow no `.`, so a name with one
- * (or longer than ID_MAX) becomes its start, `.` as `_`, and a hash of the whole name.
+ * The stem of chain and list names: the door's id (door.ts: a short name as it is, anything
+ * longer, or shaped like a shortened id, as its start and a hash). The module's chain names
+ * allow no `.`, so a name with one is shortened too; every shortened id has the one shape
+ * (ID_MAX - 7 characters, `-`, six hex digits), which no short name keeps as it is, so a name
+ * cannot take another's chains.
  */
 export function puppetId(door: Door): string {
-  if (door.name.length <= ID_MAX && CHAIN.test(door.name)) return door.name;
+  if (door.id === door.name && CHAIN.test(door.name)) return door.name;
   const hash = createHash('sha256').update(door.name).digest('hex').slice(0, 6);
-  return `${door.name.slice(0, ID_MAX - 7).replace(/\./g, '_')}-${hash}`;
+  return `${door.name.slice(0, ID_MAX - 7).replace(/\./g, '_').padEnd(ID_MAX - 7, '_')}-${hash}`;
 }
 
 function checked(value: string, pattern: RegExp, what: string, max = Infinity): string {
@@ -90,11 +93,14 @@ interface Rule {
 /** One family's resources: the chains, in order, and each chain's rules, in order. */
 function familyResources(door: Door, family: Family, serviceProtocol: ServiceProtocol): { chains: string[]; rules: Rule[] } {
   const id = puppetId(door);
-  const chain = checked(`knock-${id}`, CHAIN, 'chain name', CHAIN_MAX);
-  const knockChain = `${chain}-knock`;
-  const openChain = `${chain}-open`;
-  const closeChain = `${chain}-close`;
-  const stageChain = (s: StageList) => checked(`${chain}-${s.machine === 'open' ? 'o' : 'c'}${s.stage}`, CHAIN, 'chain name', CHAIN_MAX);
+  // knock-ID-SUFFIX, each suffix free of `-` (as door.ts's chainNames()): profile x's chains
+  // are never profile x-knock's, whose purge would otherwise empty them.
+  const stem = `knock-${id}`;
+  const chain = checked(`${stem}-in`, CHAIN, 'chain name', CHAIN_MAX);
+  const knockChain = `${stem}-knock`;
+  const openChain = `${stem}-open`;
+  const closeChain = `${stem}-close`;
+  const stageChain = (s: StageList) => checked(`${stem}-${s.machine === 'open' ? 'o' : 'c'}${s.stage}`, CHAIN, 'chain name', CHAIN_MAX);
   // xt_recent lists are shared by both families' rules in a namespace: keep them apart.
   const list = (name: string) => `${family === 6 ? 'knock6' : 'knock'}-${id}-${name}`;
   const opened = list('opened');
@@ -127,7 +133,7 @@ function familyResources(door: Door, family: Family, serviceProtocol: ServicePro
   const rules: Rule[] = [];
   const add = (c: string, what: string, ...attrs: [string, Value][]) => rules.push({ chain: c, what, attrs });
 
-  add('INPUT', `to the door (knock-${id})`, any, ['jump', chain]);
+  add('INPUT', `to the door (${chain})`, any, ['jump', chain]);
   // Established connections to the service stay up, whatever happens to the door later.
   add(chain, 'established service connections stay up', ['proto', serviceProtocol], services, ['ctstate', ['ESTABLISHED', 'RELATED']], ['action', 'accept']);
   add(chain, 'other established traffic is no knock', any, ['ctstate', ['ESTABLISHED', 'RELATED']], ['jump', 'RETURN']);

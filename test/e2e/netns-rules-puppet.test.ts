@@ -91,7 +91,7 @@ describeLab('knock rules --format puppet (netns, puppet apply with puppetlabs-fi
   test("applied beside the admin's rules: theirs are still there, the door's jump heads INPUT in both families", () => {
     for (const tool of ['iptables', 'ip6tables']) {
       const input = d.lab.exec(d.lab.server, tool, ['-S', 'INPUT']).split('\n').filter((l) => l.startsWith('-A INPUT'));
-      expect(input[0]).toMatch(/^-A INPUT -m comment --comment "000 0 knock-door \(IPv[46]\): .*" -j knock-door$/);
+      expect(input[0]).toMatch(/^-A INPUT -m comment --comment "000 0 knock-door \(IPv[46]\): .*" -j knock-door-in$/);
       expect(input.some((l) => l.includes('--dport 2999 -j DROP'))).toBe(true);
     }
   });

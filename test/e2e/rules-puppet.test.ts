@@ -43,7 +43,7 @@ describe('knock rules --format puppet', () => {
     const r = await rules('office', '--format', 'puppet');
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^# knock rules for profile 'office' \(host gate\.example\.com\): Puppet manifest/);
-    expect(r.stdout).toContain("firewallchain { 'knock-office:filter:IPv6':");
+    expect(r.stdout).toContain("firewallchain { 'knock-office-in:filter:IPv6':");
     expect(r.stdout).toContain("provider => 'ip6tables',");
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe("class { 'knock_office': ensure => present }");
     // -q does not hide the result.

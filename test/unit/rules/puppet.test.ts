@@ -71,7 +71,7 @@ describe('puppetRules', () => {
 
   test("the jump from INPUT sorts ahead of an admin's usual titles ('000 accept all icmp', '001 ...')", () => {
     const jumps = resources(office()).filter((r) => r.attrs.get('chain') === "'INPUT'");
-    expect(jumps.map((r) => r.attrs.get('jump'))).toEqual(["'knock-office'", "'knock-office'"]);
+    expect(jumps.map((r) => r.attrs.get('jump'))).toEqual(["'knock-office-in'", "'knock-office-in'"]);
     for (const j of jumps) expect([j.title, '000 accept all icmp', '001 accept all to lo interface', '100 allow ssh'].sort()[0]).toBe(j.title);
   });
 
@@ -86,8 +86,8 @@ describe('puppetRules', () => {
   test('both families for a profile without family: chains :IPv4 and :IPv6, rules of provider ip6tables', () => {
     const all = resources(office());
     const chains = all.filter((r) => r.type === 'firewallchain').map((r) => r.title);
-    expect(chains).toContain('knock-office:filter:IPv4');
-    expect(chains).toContain('knock-office:filter:IPv6');
+    expect(chains).toContain('knock-office-in:filter:IPv4');
+    expect(chains).toContain('knock-office-in:filter:IPv6');
     expect(chains.filter((c) => c.endsWith(':IPv4')).length).toBe(chains.filter((c) => c.endsWith(':IPv6')).length);
     const v6 = all.filter((r) => r.attrs.get('provider') === "'ip6tables'");
     expect(v6.length).toBeGreaterThan(20);
@@ -170,6 +170,35 @@ describe('names', () => {
 
   test.each(['a b', "o'neil", 'x\ny', 'é', '$x'])('a name that cannot become a class is refused: %j', (name) => {
     expect(() => puppetClassName(name)).toThrow(ConfigError);
+  });
+
+  test("no two profiles share a chain or a list: x and x-knock, x and x-in, a dotted name and its shortened twin (fixed-seed fuzz)", () => {
+    const chainsOf = (name: string) => {
+      const door = doorOf(parseProfile(name, { open: [7000, 7001, 7002] }, 'test'));
+      const names = new Set<string>();
+      for (const r of resources(puppetRules(door, { families: both }, VERSION))) {
+        if (r.type === 'firewallchain') names.add(r.title.replace(/:.*/, ''));
+        const rname = r.attrs.get('rname');
+        if (rname) names.add(rname.slice(1, -1));
+      }
+      return names;
+    };
+    let seed = 0x2545f491;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const alphabet = 'ab.-_0';
+    const base: string[] = ['x', 'gw.a', 'gw_a'];
+    for (let i = 0; i < 40; i++) base.push(Array.from({ length: 1 + (next() % 12) }, () => alphabet[next() % alphabet.length]).join('').replace(/^[-._]+/, 'a'));
+    const names = new Set<string>();
+    for (const b of base) for (const suffix of ['', '-in', '-knock', '-open', '-close', '-o1', '-c1', '-taken', '-opened', '-open1']) names.add(b + suffix);
+    const hashed = doorOf(parseProfile('gw.a', { open: [7000, 7001, 7002] }, 'test'));
+    names.add(puppetId(hashed)); // a short name spelled as another's shortened id
+    const owner = new Map<string, string>();
+    for (const name of names) {
+      for (const chain of chainsOf(name)) {
+        expect([chain, owner.get(chain) ?? name]).toEqual([chain, name]);
+        owner.set(chain, name);
+      }
+    }
   });
 
   test('chain names: no dots (the module refuses them), at most 28 characters, a hash where shortened', () => {
