@@ -38,11 +38,9 @@ export function parseTokens(tokens: readonly (string | number)[], what: string):
 }
 
 export const addCommand = defineCommand<AddArgs>({
-  command: 'add <name> <host> <knocks..>',
   examples: [
     ['knock add office gate.example.com 7000 8000:udp 9000 -p 22', 'ssh behind the door opened by 3 knocks'],
   ],
-  describe: 'add a profile to your store (creates it, mode 0600, if needed)',
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'profile name' })

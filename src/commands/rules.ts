@@ -24,8 +24,6 @@ export function parsePorts(text: string): number[] {
 }
 
 export const rulesCommand = defineCommand<RulesArgs>({
-  command: 'rules <name>',
-  describe: "print the server's side of a profile: iptables, nftables or knockd.conf",
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'profile name, its host, or an ssh alias' })

@@ -12,10 +12,11 @@ import { executePlan, type ExecuteOptions } from '../knock/execute.js';
 import { formatKnock } from '../knock/tokens.js';
 import type { KnockPlan } from '../knock/plan.js';
 import type { SelfCommand } from './self.js';
+import { WATCHDOG_COMMAND } from './watchdog-name.js';
 import { isConnectionId, waitForConnectionEnd, type ConnectionId, type WatchDeps } from './connection-watch.js';
 
 /** The hidden command the watchdog child runs. */
-export const WATCHDOG_COMMAND = '__close-watchdog';
+export { WATCHDOG_COMMAND };
 
 export interface WatchdogOptions {
   self: SelfCommand;
