@@ -195,6 +195,13 @@ let core;
 /** The bundle, compiled (with the cache when it fits this node) and run once, on first use. */
 function loadCore() {
   if (core) return core;
+  // A deleted working directory (uv_cwd fails): stand at / first, where io.ts resolves
+  // relative paths then too.
+  try {
+    process.cwd();
+  } catch {
+    process.chdir('/');
+  }
   const { readFileSync } = require('node:fs');
   const path = require('node:path');
   const vm = require('node:vm');

@@ -13,6 +13,10 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
   homedir: string;
+  /** The user knock runs as; undefined where POSIX owners mean nothing (Windows), or in a fake. */
+  uid?: number | undefined;
+  /** Where temporary files go ($TMPDIR, else /tmp); absent in a fake. */
+  tmpdir?: string;
   platform: NodeJS.Platform;
 }
 
@@ -31,6 +35,8 @@ export function processIo(): Io {
     env: process.env,
     cwd: currentDirectory(),
     homedir: process.env.HOME || homeDirectory(),
+    uid: process.platform === 'win32' ? undefined : process.getuid?.(),
+    tmpdir: os.tmpdir(),
     platform: process.platform,
   };
 }
