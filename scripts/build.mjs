@@ -125,7 +125,14 @@ const lazyBuiltins = {
   },
 };
 
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+/**
+ * `node scripts/build.mjs --readable DIR`: the same bundle into DIR with its identifiers kept, so
+ * that each module's lazy initialiser keeps its module's name (test/e2e/startup-modules.test.ts
+ * reads from V8's coverage which modules a run evaluated). dist/ is always minified.
+ */
+const readableAt = process.argv.indexOf('--readable');
+const readable = readableAt >= 0;
+const dist = readable ? path.resolve(process.argv[readableAt + 1] ?? 'dist-readable') + path.sep : fileURLToPath(new URL('../dist/', import.meta.url));
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 rmSync(dist, { recursive: true, force: true });
@@ -139,7 +146,9 @@ await build({
   platform: 'node',
   target: 'node20',
   // Less source for V8 to scan on every start (measured by the bench's start-up section).
-  minify: true,
+  minifyWhitespace: true,
+  minifySyntax: !readable,
+  minifyIdentifiers: !readable,
   // Error subclasses and yargs rely on constructor and function names.
   keepNames: true,
   outExtension: { '.js': '.cjs' },
