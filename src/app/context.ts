@@ -43,7 +43,7 @@ export class Context {
     readonly args: GlobalArgs,
     readonly services: Services = {},
   ) {
-    this.ssh = SshConfig.forHome(io.homedir, io.uid);
+    this.ssh = SshConfig.forHome(io.homedir, io.uid, io.user);
   }
 
   /**

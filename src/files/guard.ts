@@ -250,6 +250,15 @@ export async function resolveGuarded(given: string, trust: Trust, rules: FileRul
   return { real: cur, exists: true, ...(via ? { via } : {}) };
 }
 
+/** Only a regular file within the bound is read (the fstat of the open descriptor). */
+function checkKindAndSize(file: string, st: Stats, rules: FileRules): void {
+  const name = printable(file);
+  if (!st.isFile()) throw new ConfigError(`${name} is ${kindOf(st)}: ${rules.kindFix}`);
+  if (st.size > rules.maxBytes) {
+    throw new ConfigError(`${name} is ${st.size} bytes: a ${rules.noun} is at most ${rules.maxBytes} bytes${rules.maxBytes === 1024 * 1024 ? ' (1 MiB)' : ''}`);
+  }
+}
+
 export interface Opened {
   handle: fs.FileHandle;
   /** The file opened: the given path with symlinks resolved. */
@@ -278,10 +287,7 @@ export async function openGuarded(given: string, trust: Trust, rules: FileRules,
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new ConfigError(`${name} is ${kindOf(st)}: ${rules.kindFix}`);
-    if (st.size > rules.maxBytes) {
-      throw new ConfigError(`${name} is ${st.size} bytes: a ${rules.noun} is at most ${rules.maxBytes} bytes${rules.maxBytes === 1024 * 1024 ? ' (1 MiB)' : ''}`);
-    }
+    checkKindAndSize(given, st, rules);
     // A link is named with what it points to: that is the file to fix.
     const linked = real !== path.resolve(given);
     checkFile(linked ? real : given, st, trust, rules, linked ? given : undefined);
@@ -342,9 +348,7 @@ export async function readGuarded(given: string, trust: Trust, rules: FileRules)
 export async function readRegularText(file: string, rules: FileRules): Promise<string> {
   const handle = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new ConfigError(`${printable(file)} is ${kindOf(st)}: ${rules.kindFix}`);
-    if (st.size > rules.maxBytes) throw new ConfigError(`${printable(file)} is ${st.size} bytes: a ${rules.noun} is at most ${rules.maxBytes} bytes`);
+    checkKindAndSize(file, await handle.stat(), rules);
     return (await readBounded(handle, file, rules.maxBytes)).toString('utf8');
   } finally {
     await handle.close().catch(() => {});

@@ -17,6 +17,8 @@ export interface Io {
   uid?: number | undefined;
   /** Where temporary files go ($TMPDIR, else /tmp); absent in a fake. */
   tmpdir?: string;
+  /** The local user's name, as ssh's %u and `Match localuser` see it; absent in a fake. */
+  user?: string;
   platform: NodeJS.Platform;
 }
 
@@ -37,6 +39,7 @@ export function processIo(): Io {
     homedir: process.env.HOME || homeDirectory(),
     uid: process.platform === 'win32' ? undefined : process.getuid?.(),
     tmpdir: os.tmpdir(),
+    user: userName(),
     platform: process.platform,
   };
 }
@@ -58,5 +61,14 @@ function homeDirectory(): string {
     return os.homedir();
   } catch {
     return '/';
+  }
+}
+
+/** The passwd name, else $USER (a uid without a passwd entry: os.userInfo throws). */
+function userName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? '';
   }
 }

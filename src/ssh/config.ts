@@ -26,8 +26,8 @@ export class SshConfig {
     private readonly options: SshConfigOptions,
   ) {}
 
-  static forHome(homedir: string, uid: number | undefined): SshConfig {
-    return new SshConfig(path.join(homedir, '.ssh', 'config'), { homedir, uid });
+  static forHome(homedir: string, uid: number | undefined, localUser?: string): SshConfig {
+    return new SshConfig(path.join(homedir, '.ssh', 'config'), { homedir, uid, ...(localUser !== undefined ? { localUser } : {}) });
   }
 
   private load(): Promise<SshConfigFile | undefined> {

@@ -72,6 +72,7 @@ describe('where the process stands', () => {
     peers = new LoopbackPeers();
   });
   afterAll(() => peers.close());
+  beforeEach(() => peers.clear());
 
   test('a deleted working directory: --version and an ad-hoc knock run fine', async () => {
     const gone = mkdtempSync(path.join(os.tmpdir(), 'knock-gone-'));

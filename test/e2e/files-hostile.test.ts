@@ -66,7 +66,7 @@ function layout(home: TempHome): Layout {
 const PLACES: Place[] = [
   { name: 'the store', at: (h) => h.store, runs: () => [['list'], ['office', '-n'], ['add', 'x', '127.0.0.1', '7201']] },
   { name: 'STORE.edit-lock', at: (h) => `${h.store}.edit-lock`, runs: () => [['add', 'x', '127.0.0.1', '7201'], ['remove', 'office']] },
-  { name: 'a one-time list', at: (h) => h.oneTime, runs: () => [['ot', '-n'], ['ot'], ['lint', 'ot']] },
+  { name: 'a one-time list', at: (h) => h.oneTime, runs: () => [['ot', '-n'], ['ot'], ['lint', 'ot'], ['list'], ['show', 'ot']] },
   { name: "a one-time list's FILE.lock", at: (h) => `${h.oneTime}.lock`, runs: () => [['ot']] },
   {
     name: '~/.ssh/config',
@@ -132,6 +132,9 @@ describe('a hostile file at every path knock opens', () => {
       if (args[0] === 'lint') {
         // lint reports the refusal as a finding of the profile, on stdout, and exits 1.
         expect({ args, signal: result.signal, code: result.code, finding: /\[one-time-file\]\n/.test(result.stdout) }).toEqual({ args, signal: null, code: 1, finding: true });
+      } else if (args[0] === 'list' || args[0] === 'show') {
+        // They show the list's problem beside the profile, and end.
+        expect({ args, signal: result.signal, code: result.code, trace: /\n\s+at /.test(result.stderr) }).toEqual({ args, signal: null, code: result.code === 0 ? 0 : 2, trace: false });
       } else expectOneLine(result, args, optional);
     }
     if (optional && place.writes) before.delete(place.writes(h));

@@ -78,12 +78,14 @@ describe('trust checks (the store\'s: owner, mode, regular file, size)', () => {
     expect(readFileSync(f, 'utf8')).toBe(' 1,2\n');
   });
 
-  it('refuses a file in a directory anyone may write (without the sticky bit)', async () => {
+  it('refuses a file in a directory group or anyone may write (without the sticky bit)', async () => {
     const open = path.join(dir, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
     writeFileSync(path.join(open, 'seq'), ' 1,2\n', { mode: 0o600 });
     await expect(claimOneTime(path.join(open, 'seq'), trust())).rejects.toThrow(`${open} (a directory above the one-time sequences file ${open}/seq) is writable by group and others (mode 0777)`);
+    chmodSync(open, 0o775);
+    await expect(readOneTime(path.join(open, 'seq'), trust())).rejects.toThrow(`${open} (a directory above the one-time sequences file ${open}/seq) is writable by group (mode 0775)`);
     chmodSync(open, 0o1777);
     await expect(claimOneTime(path.join(open, 'seq'), trust())).resolves.toMatchObject({ left: 0 });
   });
