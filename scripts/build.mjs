@@ -101,9 +101,9 @@ const yargsPlatform = {
 /**
  * Builtins that most runs never use (crypto for a store edit's temporary name and the rules'
  * hashes, child_process for ping and ssh -V, dgram for serve, dns/promises where the host is a
- * name, not an address) are required on first use, not
- * at start-up: each becomes a module whose functions (and default export) forward to the real
- * one, required the first time one is called.
+ * name, not an address) are required on first use, not at start-up: each becomes a module
+ * whose functions (and default export) forward to the real one, required the first time one
+ * is called.
  */
 const LAZY_BUILTINS = ['crypto', 'child_process', 'dgram', 'dns/promises'];
 const lazyBuiltins = {
@@ -156,7 +156,7 @@ await build({
   // ora is ESM-only and loaded with import() only when a spinner shows (see src/app/spinner.ts).
   // koffi is native (prebuilt) and loaded only for ICMP knocks and TTLs on TCP (src/knock/transport/libc.ts).
   external: ['ora', 'koffi'],
-  // yargs' ESM entry reads import.meta.url (for its locale files).
+  // import.meta.url (where the completion scripts are, beside dist/) as CommonJS has it.
   banner: { js: "var __knockImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__knockImportMetaUrl', __KNOCK_VERSION__: JSON.stringify(version) },
   legalComments: 'none',
