@@ -23,17 +23,10 @@ export interface Io {
 }
 
 export function processIo(): Io {
-  // The streams are made on first use: process.stdin and a stderr never written to cost start-up.
   return {
-    get stdout() {
-      return process.stdout;
-    },
-    get stderr() {
-      return process.stderr;
-    },
-    get stdin() {
-      return process.stdin;
-    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
     env: process.env,
     cwd: currentDirectory(),
     homedir: process.env.HOME || homeDirectory(),
