@@ -1,49 +1,115 @@
 // Bundles the CLI into dist/ with esbuild for a fast start-up, which every ssh ProxyCommand
-// pays: one minified CommonJS file (dist/knock-core.cjs), V8's code cache for it made here
-// (dist/knock-core.cjs.v8cache), and dist/knock.mjs, which loads the two (see LOADER).
+// pays: one minified CommonJS file (dist/knock-core.cjs) in which each command's module is
+// evaluated only when a run needs it, V8's code cache for it made here
+// (dist/knock-core.cjs.v8cache), and dist/knock.cjs, which loads the two (see LOADER).
+// bin/ is CommonJS (bin/package.json): node starts a CommonJS entry sooner than an ES module.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { readmeToMan } from './man.mjs';
 
-/** Small stand-ins for modules the bundle pulls in but knock never needs at their full cost. */
-const STUBS = {
-  assert: [
-    'const check = (ok, message) => { if (!ok) throw new Error(message ?? "yargs: internal assertion failed"); };',
-    'export const strictEqual = (a, b, message) => check(a === b, message);',
-    'export const notStrictEqual = (a, b, message) => check(a !== b, message);',
-  ].join('\n'),
+/**
+ * yargs' platform layer for the bundle (in place of yargs/lib/platform-shims/esm.mjs): the same,
+ * except that it reads no file on its own. The original looks for a package.json upwards from
+ * the working directory at every yargs() (only for a version knock gives yargs itself: a FIFO
+ * named package.json there would hang `knock proxy`, started by ssh wherever the user stands),
+ * and y18n looked for its English strings outside the package; here they are yargs' own
+ * English, as knock says `.locale('en')`. process.stdout is touched only if yargs asks for the
+ * terminal's width, and a deleted working directory does not throw.
+ */
+const YARGS_PLATFORM = `
+import { format, inspect } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, relative, resolve } from 'node:path';
+import cliui from 'cliui';
+import Parser from 'yargs-parser';
+import { getProcessArgvBin } from '../../build/lib/utils/process-argv.js';
+import { YError } from '../../build/lib/yerror.js';
+
+const check = (ok, message) => { if (!ok) throw new YError(message ?? 'yargs: internal assertion failed'); };
+const unsupported = () => { throw new YError('require and command directories are not supported'); };
+const strings = Object.create(null);
+let locale = 'en';
+const __ = (str, ...args) => {
+  if (typeof str !== 'string') {
+    // A tagged template (y18n's rule): each value that is not undefined becomes a %s.
+    return __(str.map((part, i) => part + (args[i] !== undefined ? '%s' : '')).join(''), ...args);
+  }
+  if (typeof args.at(-1) === 'function') args.pop()();
+  return format(strings[str] || str, ...args);
+};
+const __n = (singular, plural, quantity, ...args) => {
+  if (typeof args.at(-1) === 'function') args.pop()();
+  const entry = strings[singular];
+  const str = entry ? entry[quantity === 1 ? 'one' : 'other'] : quantity === 1 ? singular : plural;
+  return format(str, ...(str.includes('%d') ? [quantity] : []), ...args);
 };
 
-const trimDependencies = {
-  name: 'trim-dependencies',
+export default {
+  assert: {
+    notStrictEqual: (a, b, message) => check(a !== b, message),
+    strictEqual: (a, b, message) => check(a === b, message),
+  },
+  cliui,
+  // No package.json is looked for: yargs' version is knock's, given to .version().
+  findUp: () => undefined,
+  getEnv: (key) => process.env[key],
+  inspect,
+  getCallerFile: unsupported,
+  getProcessArgvBin,
+  mainFilename: '',
+  Parser,
+  path: { basename, dirname, extname, relative, resolve },
+  process: {
+    argv: () => process.argv,
+    cwd: () => { try { return process.cwd(); } catch { return '/'; } },
+    emitWarning: (warning, type) => process.emitWarning(warning, type),
+    execPath: () => process.execPath,
+    exit: process.exit,
+    nextTick: process.nextTick,
+    get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; },
+  },
+  readFileSync,
+  require: unsupported,
+  requireDirectory: unsupported,
+  stringWidth: (str) => [...str].length,
+  y18n: {
+    __,
+    __n,
+    setLocale: (l) => { locale = l; },
+    getLocale: () => locale,
+    updateLocale: (obj) => Object.assign(strings, obj),
+    locale,
+  },
+};
+`;
+
+const yargsPlatform = {
+  name: 'yargs-platform',
   setup(b) {
-    b.onLoad({ filter: /.*/, namespace: 'knock-unused' }, (args) => ({
-      contents: STUBS[args.path],
-      resolveDir: process.cwd(),
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, (args) => ({
+      contents: YARGS_PLATFORM,
+      resolveDir: path.dirname(args.path),
       loader: 'js',
     }));
     // cliui's ES build wraps help mid-word (its own stand-in for wrap-ansi): ours wraps on words.
     b.onResolve({ filter: /string-utils\.js$/ }, (args) =>
       args.importer.includes('/node_modules/cliui/') ? { path: fileURLToPath(new URL('../src/cli/word-wrap.ts', import.meta.url)) } : undefined,
     );
-    // yargs imports node:assert (itself costly to load) for two internal sanity checks.
-    b.onResolve({ filter: /^assert$/ }, (args) =>
-      args.importer.includes('/node_modules/yargs/') ? { path: 'assert', namespace: 'knock-unused' } : undefined,
-    );
   },
 };
 
 /**
  * Builtins that most runs never use (crypto for a store edit's temporary name and the rules'
- * hashes, child_process for ping and ssh -V, dgram for serve) are required on first use, not
- * at start-up: each becomes a module whose functions (and default export) forward to the real
- * one, required the first time one is called.
+ * hashes, child_process for ping and ssh -V, dgram for serve, dns/promises where the host is a
+ * name, not an address) are required on first use, not at start-up: each becomes a module
+ * whose functions (and default export) forward to the real one, required the first time one
+ * is called.
  */
-const LAZY_BUILTINS = ['crypto', 'child_process', 'dgram'];
+const LAZY_BUILTINS = ['crypto', 'child_process', 'dgram', 'dns/promises'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
@@ -63,7 +129,14 @@ const lazyBuiltins = {
   },
 };
 
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+/**
+ * `node scripts/build.mjs --readable DIR`: the same bundle into DIR with its identifiers kept, so
+ * that each module's lazy initialiser keeps its module's name (test/e2e/startup-modules.test.ts
+ * reads from V8's coverage which modules a run evaluated). dist/ is always minified.
+ */
+const readableAt = process.argv.indexOf('--readable');
+const readable = readableAt >= 0;
+const dist = readable ? path.resolve(process.argv[readableAt + 1] ?? 'dist-readable') + path.sep : fileURLToPath(new URL('../dist/', import.meta.url));
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 rmSync(dist, { recursive: true, force: true });
@@ -71,80 +144,81 @@ await build({
   entryPoints: { 'knock-core': 'src/main.ts' },
   outdir: dist,
   bundle: true,
-  // CommonJS, so that dist/knock.mjs can compile it with vm.Script and a code cache (Node 20
+  // CommonJS, so that dist/knock.cjs can compile it with vm.Script and a code cache (Node 20
   // has no code cache for ES modules).
   format: 'cjs',
   platform: 'node',
   target: 'node20',
   // Less source for V8 to scan on every start (measured by the bench's start-up section).
-  minify: true,
+  minifyWhitespace: true,
+  minifySyntax: !readable,
+  minifyIdentifiers: !readable,
   // Error subclasses and yargs rely on constructor and function names.
   keepNames: true,
   outExtension: { '.js': '.cjs' },
-  plugins: [trimDependencies, lazyBuiltins],
+  plugins: [yargsPlatform, lazyBuiltins],
   // ora is ESM-only and loaded with import() only when a spinner shows (see src/app/spinner.ts).
   // koffi is native (prebuilt) and loaded only for ICMP knocks and TTLs on TCP (src/knock/transport/libc.ts).
   external: ['ora', 'koffi'],
-  // yargs' ESM entry reads import.meta.url (for its locale files).
+  // import.meta.url (where the completion scripts are, beside dist/) as CommonJS has it.
   banner: { js: "var __knockImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__knockImportMetaUrl', __KNOCK_VERSION__: JSON.stringify(version) },
   legalComments: 'none',
   logLevel: 'warning',
 });
 
-/**
- * import() cannot run inside a vm.Script without --experimental-vm-modules (or, from Node
- * 20.12 on only, a vm constant), so every import() in the bundle (ora on a TTY, node:dgram,
- * node:child_process) becomes a call to
- * a function the loader passes in: import() in dist/knock.mjs, resolving from dist/ as it
- * would unbundled.
- */
 // The close watchdog of `knock proxy` (bin/knock-watchdog): a small entry of its own, without
 // yargs or config loading, so that the child each ssh session leaves behind starts quickly.
 await build({
   entryPoints: { watchdog: 'src/watchdog-main.ts' },
   outdir: dist,
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   minify: true,
   keepNames: true,
-  outExtension: { '.js': '.mjs' },
+  outExtension: { '.js': '.cjs' },
+  plugins: [lazyBuiltins],
   external: ['koffi'],
   legalComments: 'none',
   logLevel: 'warning',
 });
 
+/**
+ * import() cannot run inside a vm.Script without --experimental-vm-modules (or, from Node
+ * 20.12 on only, a vm constant), so every import() left in the bundle (ora on a TTY, koffi)
+ * becomes a call to a function the loader passes in: import() in dist/knock.cjs, resolving
+ * from dist/ as it would unbundled. (esbuild turns the import() of a bundled module into a
+ * call of its lazy initialiser, so none of those is left.)
+ */
 const corePath = path.join(dist, 'knock-core.cjs');
 writeFileSync(corePath, readFileSync(corePath, 'utf8').replace(/(?<![\w$.])import\(/g, '__knockImport('));
 
 /**
- * dist/knock.mjs: compiles knock-core.cjs with V8's code cache when the cache fits this node
+ * dist/knock.cjs: compiles knock-core.cjs with V8's code cache when the cache fits this node
  * (V8 checks its version, flags and the source; otherwise it compiles as usual, a little
  * slower).
  */
 const LOADER = `// Generated by scripts/build.mjs: loads knock-core.cjs with V8's code cache (faster start-up).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
-
+'use strict';
 const VERSION = ${JSON.stringify(version)};
 let core;
 
 /** The bundle, compiled (with the cache when it fits this node) and run once, on first use. */
-export function loadCore() {
+function loadCore() {
   if (core) return core;
-  // A deleted working directory (uv_cwd fails): yargs reads the cwd as it loads, so stand at /
-  // first, where io.ts resolves relative paths then too.
+  // A deleted working directory (uv_cwd fails): stand at / first, where io.ts resolves
+  // relative paths then too.
   try {
     process.cwd();
   } catch {
     process.chdir('/');
   }
-  const file = fileURLToPath(new URL('./knock-core.cjs', import.meta.url));
+  const { readFileSync } = require('node:fs');
+  const path = require('node:path');
+  const vm = require('node:vm');
+  const file = path.join(__dirname, 'knock-core.cjs');
   let cachedData;
   try {
     cachedData = readFileSync(file + '.v8cache');
@@ -153,26 +227,46 @@ export function loadCore() {
   }
   const wrapped = '(function (exports, require, module, __filename, __dirname, __knockImport) {' + readFileSync(file, 'utf8') + '\\n})';
   const script = new vm.Script(wrapped, { filename: file, cachedData });
-  const module = { exports: {} };
-  const load = (specifier) => import(specifier);
-  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file), load);
-  core = { script, main: module.exports.main };
+  const bundle = { exports: {} };
+  // This file's require and import() resolve from dist/, as the bundle's own would.
+  script.runInThisContext().call(bundle.exports, bundle.exports, require, bundle, file, __dirname, (specifier) => import(specifier));
+  core = { script, main: bundle.exports.main };
   return core;
 }
 
 /**
  * \`knock --version\` (or -V) alone prints what yargs would print (the version and a newline)
- * without evaluating the bundle; every other line goes to the CLI.
+ * without evaluating the bundle, written to fd 1 at once (process.stdout would load the
+ * stream modules); every other line goes to the CLI.
  */
-export function main(argv) {
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    process.stdout.write(VERSION + '\\n');
-    return Promise.resolve(0);
-  }
+function main(argv) {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return Promise.resolve(printVersion());
   return loadCore().main(argv);
 }
+
+/** Exit code as the CLI's: 0, also when the reader has gone (EPIPE); 1 with one line when stdout cannot be written. */
+function printVersion() {
+  const fs = require('node:fs');
+  try {
+    fs.writeSync(1, VERSION + '\\n');
+  } catch (error) {
+    if (error.code === 'EAGAIN') process.stdout.write(VERSION + '\\n');
+    else if (error.code !== 'EPIPE') {
+      const detail = String(error.message).includes(',') ? \` (\${String(error.message).split(',')[0].replace(/^[A-Z]+: /, '')})\` : '';
+      try {
+        fs.writeSync(2, \`knock: cannot write the output: \${error.code}\${detail}\\n\`);
+      } catch {
+        // stderr cannot be written either: the exit code says it
+      }
+      return 1;
+    }
+  }
+  return 0;
+}
+
+module.exports = { main, loadCore };
 `;
-writeFileSync(path.join(dist, 'knock.mjs'), LOADER);
+writeFileSync(path.join(dist, 'knock.cjs'), LOADER);
 
 // knock(1) from the README's Reference section (package.json "man" installs it).
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -189,16 +283,18 @@ try {
   mkdirSync(path.join(home, '.config', 'knock'), { recursive: true });
   writeFileSync(path.join(home, '.config', 'knock', 'config.yaml'), 'profiles:\n  lo:\n    host: 127.0.0.1\n    open: [7000, "8000:udp", 9000]\n');
   const maker = [
-    `const { loadCore } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'knock.mjs')).href)});`,
+    `const { loadCore } = require(${JSON.stringify(path.join(dist, 'knock.cjs'))});`,
     'const { main, script } = loadCore();',
-    "await main(['--dry-run', 'lo']);",
-    "await main(['--dry-run', '127.0.0.1', '7000']);",
-    `(await import('node:fs')).writeFileSync(${JSON.stringify(path.join(dist, 'knock-core.cjs.v8cache'))}, script.createCachedData());`,
+    '(async () => {',
+    "  await main(['--dry-run', 'lo']);",
+    "  await main(['--dry-run', '127.0.0.1', '7000']);",
+    `  require('node:fs').writeFileSync(${JSON.stringify(path.join(dist, 'knock-core.cjs.v8cache'))}, script.createCachedData());`,
+    '})();',
   ].join('\n');
   const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
   delete env.KNOCK_CONFIG;
   delete env.NODE_OPTIONS;
-  execFileSync(process.execPath, ['--input-type=module', '-e', maker], { cwd: home, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(process.execPath, ['-e', maker], { cwd: home, env, stdio: ['ignore', 'ignore', 'pipe'] });
 } catch (error) {
   // Without the cache knock works the same, only starts slower: warn, don't fail the install.
   console.warn(`build: no V8 code cache for dist/knock-core.cjs (knock will start slower): ${String(error.stderr || error.message).trim()}`);

@@ -121,7 +121,9 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     const plans = await plan(ctx, { action, target, host, knocks, delay: delay ?? 0, ...packet() });
     return { plan: plans[0]!, plans, delay: delay ?? 0, trust: ctx.trust, ...(viaSsh?.port ? { port: viaSsh.port } : {}), ...dualStackOf(plans, familiesOf(ctx)) };
   }
-  const port = request.port ?? (await ctx.ssh.lookup(target))?.port;
+  // ssh's Port only tells apart profiles that share a host: a profile's own name needs no ~/.ssh/config.
+  const named = (await ctx.store(target)).profiles.has(target);
+  const port = request.port ?? (named ? undefined : (await ctx.ssh.lookup(target))?.port);
   const profile = await requireProfile(ctx, target, { ...(port !== undefined ? { port } : {}), ...(request.adHoc ? { adHoc: request.adHoc } : {}) });
   if (request.tcpService !== undefined) requireTcpService(profile, request.tcpService);
   if (profile.spa) return prepareSpa(ctx, request, profile, ttl, port);

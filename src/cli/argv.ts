@@ -1,10 +1,10 @@
 // The command line before yargs sees it: options may come before the subcommand
 // (`knock -n close office`), and a boolean option never takes a value (`--dry-run=yes`).
 import yargs, { type Argv } from 'yargs';
-import type { Command } from '../commands/command.js';
+import { commandNames, type Command, type CommandDeclaration } from '../commands/command.js';
 import type { GlobalArgs } from '../app/context.js';
 import { UsageError } from '../shared/errors.js';
-import { commandNames, optionFlags } from './completion.js';
+import { optionFlags } from './completion.js';
 
 export interface OptionTable {
   /** Flags followed by a value (`--config`, `-d`, ...), as typed. */
@@ -13,7 +13,7 @@ export interface OptionTable {
   switches: Set<string>;
 }
 
-/** Every command's options and the global ones; built only when a line needs it (it costs a few ms). */
+/** Every command's options and the global ones; built only when a line needs it (it loads every command). */
 export function optionTable(commands: readonly Command[], global: Argv<GlobalArgs>): OptionTable {
   const takesValue = new Set(optionFlags(global, [], true));
   const switches = new Set(optionFlags(global).filter((f) => !takesValue.has(f)));
@@ -27,14 +27,18 @@ export function optionTable(commands: readonly Command[], global: Argv<GlobalArg
   return { takesValue, switches };
 }
 
-/** Whether the line needs the table at all: the common `knock office` must not pay for it. */
-export function needsNormalizing(argv: readonly string[]): boolean {
+/**
+ * Whether normalizeArgv could change the line at all, so that the common `knock office` and
+ * `knock -n office` never pay for the table: only a switch given a value (`--dry-run=yes`), a
+ * `true`/`false` after an option, or a command word after leading options makes a difference.
+ */
+export function needsNormalizing(argv: readonly string[], commands: readonly CommandDeclaration[]): boolean {
   const end = argv.indexOf('--');
   const options = end < 0 ? argv : argv.slice(0, end);
-  return (
-    (options[0]?.startsWith('-') ?? false) ||
-    options.some((a, i) => /^--?[^-=][^=]*=/.test(a) || (isBooleanWord(a) && options[i - 1]?.startsWith('-') === true))
-  );
+  if (options.some((a, i) => /^--?[^-=][^=]*=/.test(a) || (isBooleanWord(a) && options[i - 1]?.startsWith('-') === true))) return true;
+  if (!(options[0]?.startsWith('-') ?? false)) return false;
+  const names = new Set(commands.flatMap(commandNames));
+  return options.some((a) => names.has(a));
 }
 
 /** The words yargs would take as a switch's value (`-n false`): its parser has no setting against it. */
@@ -78,7 +82,7 @@ export function detachSwitches(argv: readonly string[], table: OptionTable): str
  * Moves the subcommand to the front when options come first, and refuses a value given to a
  * switch. The first word that is neither an option nor an option's value names the command.
  */
-export function normalizeArgv(argv: readonly string[], commands: readonly Command[], table: OptionTable): string[] {
+export function normalizeArgv(argv: readonly string[], commands: readonly CommandDeclaration[], table: OptionTable): string[] {
   const names = new Set(commands.flatMap(commandNames));
   const end = argv.indexOf('--');
   const limit = end < 0 ? argv.length : end;

@@ -3,7 +3,8 @@
 // command being typed, and the profile names of the store where a profile name fits,
 // read exactly as every command reads it (ctx.store()), and @groups where a group fits.
 import yargs, { type Argv } from 'yargs';
-import type { Command } from '../commands/command.js';
+import { commandNames, type Command, type CommandDeclaration } from '../commands/command.js';
+import { loadCommands, type CommandEntry } from '../commands/index.js';
 import type { GlobalArgs } from '../app/context.js';
 import type { ProfileStore } from '../store/profiles.js';
 
@@ -16,9 +17,7 @@ const TAKES_GROUP = new Set(['open', 'close']);
 /** Positionals with a fixed set of values. */
 const CHOICES: Record<string, string[]> = { completion: ['bash', 'zsh', 'fish'], group: ['add', 'remove'] };
 
-export function commandNames(command: Command): string[] {
-  return [command.command].flat().map((c) => c.split(' ')[0]!).filter((c) => c !== '$0');
-}
+export { commandNames };
 
 /**
  * `--name` for every option yargs knows (aliases as `-x` / `--xx`), hidden ones excepted;
@@ -40,7 +39,8 @@ export function optionFlags(parser: Argv<GlobalArgs>, positionals: readonly stri
 export interface CompletionInput {
   /** All words of the command line up to the cursor; the first is the program, the last is being typed. */
   words: string[];
-  commands: readonly Command[];
+  /** Declared commands; a command's module is loaded only where its options matter. */
+  commands: readonly CommandEntry[];
   /** The parser's global options (--config, --json, ...). */
   globalFlags: string[];
   /** The store, read lazily and only where a profile name fits. */
@@ -50,15 +50,18 @@ export interface CompletionInput {
 export async function completeWords(input: CompletionInput): Promise<string[]> {
   const current = input.words.at(-1) ?? '';
   const before = input.words.slice(1, -1);
-  const takesValue = valueTaker(input.commands);
+  // Every command's options matter only where an option's value could be taken for a positional.
+  const takesValue = before.some((w) => w.startsWith('-')) ? valueTaker(await loadCommands(input.commands)) : () => false;
   const positionals = before.filter((w, i) => !w.startsWith('-') && !takesValue(before[i - 1]));
-  const subcommand = input.commands.find((c) => commandNames(c).includes(positionals[0] ?? ''));
+  const declared = input.commands.find((c) => commandNames(c).includes(positionals[0] ?? ''));
+  const [subcommand] = declared ? await loadCommands([declared]) : [];
   const matching = (list: string[]) => list.filter((c) => c.startsWith(current));
 
   if (current.startsWith('-')) {
     const own = subcommand?.builder ? optionFlags(subcommand.builder(yargs() as Argv<GlobalArgs>), positionalNames(subcommand)) : [];
-    const fallback = input.commands.find((c) => [c.command].flat().some((s) => s.startsWith('$0')));
-    const defaults = !subcommand && fallback?.builder ? optionFlags(fallback.builder(yargs() as Argv<GlobalArgs>), positionalNames(fallback)) : [];
+    const fallbackEntry = input.commands.find((c) => [c.command].flat().some((s) => s.startsWith('$0')));
+    const [fallback] = !subcommand && fallbackEntry ? await loadCommands([fallbackEntry]) : [];
+    const defaults = fallback?.builder ? optionFlags(fallback.builder(yargs() as Argv<GlobalArgs>), positionalNames(fallback)) : [];
     return matching([...new Set([...input.globalFlags, ...own, ...defaults])]);
   }
   const choices = subcommand?.builder ? optionChoices(subcommand.builder(yargs() as Argv<GlobalArgs>), before.at(-1)) : undefined;
@@ -99,7 +102,7 @@ function valueTaker(commands: readonly Command[]): (word: string | undefined) =>
 }
 
 /** `open <target>` declares target; outside its command yargs would list it as --target. */
-function positionalNames(command: Command): string[] {
+function positionalNames(command: CommandDeclaration): string[] {
   return [...[command.command].flat().join(' ').matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
 }
 
@@ -132,12 +135,14 @@ async function profileNames(store: () => Promise<ProfileStore>, which: { withClo
 export async function describeCandidates(input: CompletionInput & { globalParser: Argv<GlobalArgs> }, candidates: readonly string[], shell: 'zsh' | 'fish'): Promise<string[]> {
   const descriptions = new Map<string, string>();
   const before = input.words.slice(1, -1);
-  const takesValue = valueTaker(input.commands);
+  // Every command's options may be described: their modules are loaded (a completion, not a knock).
+  const commands = await loadCommands(input.commands);
+  const takesValue = valueTaker(commands);
   const positionals = before.filter((w, i) => !w.startsWith('-') && !takesValue(before[i - 1]));
-  const subcommand = input.commands.find((c) => commandNames(c).includes(positionals[0] ?? ''));
-  const fallback = input.commands.find((c) => [c.command].flat().some((x) => x.startsWith('$0')));
+  const subcommand = commands.find((c) => commandNames(c).includes(positionals[0] ?? ''));
+  const fallback = commands.find((c) => [c.command].flat().some((x) => x.startsWith('$0')));
   // The command being typed first: its -n is its own, whatever another command's -n means.
-  const parsers = [subcommand ?? fallback, ...input.commands].flatMap((c) => (c?.builder ? [c.builder(yargs() as Argv<GlobalArgs>)] : []));
+  const parsers = [subcommand ?? fallback, ...commands].flatMap((c) => (c?.builder ? [c.builder(yargs() as Argv<GlobalArgs>)] : []));
   for (const parser of [...parsers.slice(0, 1), input.globalParser, ...parsers.slice(1)]) {
     for (const [flag, text] of optionDescriptions(parser)) if (!descriptions.has(flag)) descriptions.set(flag, text);
   }

@@ -2,6 +2,7 @@
 // complaints are put in our words first. Only a bug shows a stack.
 import yargs from 'yargs';
 import { commands } from '../commands/index.js';
+import type { Command } from '../commands/command.js';
 import { KnockError, UsageError } from '../shared/errors.js';
 import type { Io } from '../shared/io.js';
 import { printable } from '../shared/printable.js';
@@ -31,7 +32,7 @@ function isWriteFailure(error: unknown): error is NodeJS.ErrnoException & { code
 }
 
 /** yargs' messages in ours: the option as the user typed it, and what to do about it. */
-export function usageErrorOf(message: string, argv: readonly string[], flags: () => Map<string, string[]> = () => new Map()): UsageError {
+export function usageErrorOf(message: string, argv: readonly string[], flags: () => Map<string, string[]> = () => new Map(), loaded: readonly Command[] = []): UsageError {
   const names = commands.flatMap((c) => (typeof c.command === 'string' ? [c.command] : [...c.command]).map((n) => n.split(' ')[0]!));
   const command = argv.find((a) => names.includes(a));
   const unknown = /^Unknown arguments?: (.*)$/.exec(message);
@@ -62,7 +63,7 @@ export function usageErrorOf(message: string, argv: readonly string[], flags: ()
   if (required) {
     // `knock rules office` without --format: name the option and what it may be.
     const name = (required[1] ?? '').split(', ')[0]!;
-    const declared = commands.find((c) => [c.command].flat().some((n) => n.split(' ')[0] === command));
+    const declared = loaded.find((c) => [c.command].flat().some((n) => n.split(' ')[0] === command));
     const choices = declared?.builder ? optionChoicesOf(declared.builder(yargs() as never), name) : undefined;
     const flag = `${name.length === 1 ? '-' : '--'}${name}`;
     return new UsageError(`missing ${flag}${choices ? `: one of ${choices.join(', ')}` : ''} (see knock${command ? ` ${command}` : ''} --help)`);

@@ -59,11 +59,9 @@ function tokenObject(token: string): { port: number; protocol: 'udp' } {
 }
 
 export const addCommand = defineCommand<AddArgs>({
-  command: 'add <name> <host> <knocks..>',
   examples: [
     ['knock add office gate.example.com 7000 8000:udp 9000 -p 22', 'ssh behind the door opened by 3 knocks'],
   ],
-  describe: 'add a profile to your store (creates it, mode 0600, if needed)',
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'profile name' })

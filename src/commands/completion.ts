@@ -12,11 +12,9 @@ export function completionScriptUrl(shell: Shell): URL {
 }
 
 export const completionCommand = defineCommand<{ shell: Shell }>({
-  command: 'completion <shell>',
   examples: [
     ['knock completion bash > ~/.local/share/bash-completion/completions/knock', 'install for bash'],
   ],
-  describe: 'print the completion script for bash, zsh or fish',
   builder: (yargs) => yargs.positional('shell', { type: 'string', choices: Object.keys(COMPLETION_FILES), describe: 'the shell' }),
   async run(args, ctx) {
     const url = completionScriptUrl(args.shell);

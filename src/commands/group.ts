@@ -12,12 +12,10 @@ interface GroupArgs {
 }
 
 export const groupCommand = defineCommand<GroupArgs>({
-  command: 'group <action> <group> <profiles..>',
   examples: [
     ['knock group add all office db', 'office and db join @all (created if needed)'],
     ['knock group remove all db', 'db leaves @all (a group left empty goes)'],
   ],
-  describe: 'add profiles to a group, or take them out (knock @GROUP knocks them all)',
   builder: (yargs) =>
     yargs
       .positional('action', { type: 'string', choices: ['add', 'remove'], describe: 'add or remove' })

@@ -40,11 +40,9 @@ interface ImportArgs {
 }
 
 export const importCommand = defineCommand<ImportArgs>({
-  command: 'import <file>',
   examples: [
     ['knock import /etc/knockd.conf --host gate.example.com -n', 'the profiles it would add; writes nothing'],
   ],
-  describe: 'add profiles from a knockd.conf (each [section], [openX]/[closeX] paired) or an ~/.fwknoprc (SPA)',
   builder: (yargs) =>
     yargs
       .positional('file', { type: 'string', describe: 'a knockd server config, e.g. /etc/knockd.conf' })

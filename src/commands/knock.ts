@@ -7,9 +7,8 @@ import { sendPlan, type SendResult } from '../app/send-plan.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
 import { msOption } from './options.js';
-import { isTtl } from '../knock/tokens.js';
+import { isTtl, splitKnockList } from '../knock/tokens.js';
 import { COMMAND_NAMES } from '../app/command-names.js';
-import { splitKnockList } from '../knock/tokens.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
@@ -152,9 +151,7 @@ function reportOneTime(ctx: Context, prepared: PreparedTarget): void {
 }
 
 export const defaultCommand = defineCommand<KnockArgs>({
-  command: '$0 [target] [knocks..]',
   takesRest: true,
-  describe: 'knock a profile, or HOST with the given knocks (like knock(1))',
   builder: (yargs) =>
     waitOptions(knockOptions(yargs))
       .positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias; or a HOST for ad-hoc knocks' })
@@ -164,22 +161,18 @@ export const defaultCommand = defineCommand<KnockArgs>({
 });
 
 export const openCommand = defineCommand<KnockArgs>({
-  command: 'open <target>',
   examples: [
     ['knock open office --wait 22 && ssh office', 'knock, then wait until port 22 accepts'],
     ['knock open office -n', 'the plan only: where each knock goes, and when; sends nothing'],
   ],
   takesRest: true,
-  describe: "fire the profile's open sequence",
   builder: (yargs) => waitOptions(knockOptions(yargs)).positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
   run: (args, ctx) => runKnock('open', args, ctx),
 });
 
 export const closeCommand = defineCommand<KnockArgs>({
-  command: 'close <target>',
   examples: [['knock close office', "fire office's close sequence"]],
   takesRest: true,
-  describe: "fire the profile's close sequence",
   builder: (yargs) => knockOptions(yargs).positional('target', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
   run: (args, ctx) => runKnock('close', args, ctx),
 });

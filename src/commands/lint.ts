@@ -18,11 +18,9 @@ interface LintArgs {
 }
 
 export const lintCommand = defineCommand<LintArgs>({
-  command: 'lint [name]',
   examples: [
     ['knock lint', 'check every profile; exit 1 on warnings'],
   ],
-  describe: 'check profiles for sequences that cannot work or are weak (exit 1 on warnings)',
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'one profile (default: all)' })

@@ -7,12 +7,10 @@ import { defineCommand } from './command.js';
 import { printable } from '../shared/printable.js';
 
 export const listCommand = defineCommand<object>({
-  command: ['list', 'ls'],
   examples: [
     ['knock list -v', 'the profiles with their sequences'],
     ['knock list --json', 'as JSON'],
   ],
-  describe: 'list the profiles (sequences only with -v)',
   async run(args, ctx) {
     const store = await ctx.store();
     const profiles = [...store.profiles.values()];

@@ -2,7 +2,7 @@
 
 import { runProxy } from '../proxy/session.js';
 import { currentSelf } from '../proxy/self.js';
-import { WATCHDOG_COMMAND, runWatchdog } from '../proxy/watchdog.js';
+import { runWatchdog } from '../proxy/watchdog.js';
 import { defineCommand } from './command.js';
 import { portOption, secondsOption } from './options.js';
 
@@ -20,11 +20,9 @@ export function parseTimeout(value: unknown, option: string): number {
 }
 
 export const proxyCommand = defineCommand<ProxyArgs>({
-  command: 'proxy <host> <port>',
   examples: [
     ['ProxyCommand knock proxy %n %p', 'in ~/.ssh/config (ProxyCommand knock proxy -4 %n %p for IPv4 only)'],
   ],
-  describe: 'ssh ProxyCommand: knock, connect, relay; closes after (ProxyCommand knock proxy %n %p)',
   builder: (yargs) =>
     yargs
       .positional('host', { type: 'string', describe: "ssh's %n (alias) or %h (HostName): a profile name, its host, or an ssh alias" })
@@ -46,8 +44,6 @@ export const proxyCommand = defineCommand<ProxyArgs>({
 
 /** Hidden: the detached child of `proxy` that sends the close plan (its stdin) at EOF. */
 export const watchdogCommand = defineCommand<object>({
-  command: WATCHDOG_COMMAND,
-  describe: false,
   run: (_args, ctx) =>
     runWatchdog({
       stdin: ctx.io.stdin,

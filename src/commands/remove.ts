@@ -4,11 +4,9 @@ import { editStore, writableStore } from '../app/writable-store.js';
 import { defineCommand } from './command.js';
 
 export const removeCommand = defineCommand<{ name: string }>({
-  command: ['remove <name>', 'rm <name>'],
   examples: [
     ['knock remove office', 'delete it from the store it lives in'],
   ],
-  describe: 'remove a profile from your store',
   builder: (yargs) => yargs.positional('name', { type: 'string', describe: 'profile name' }),
   async run(args, ctx) {
     const name = String(args.name);

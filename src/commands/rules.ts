@@ -61,8 +61,6 @@ export function askedFamilies(door: Door, flags: { v4: boolean; v6: boolean; fam
 }
 
 export const rulesCommand = defineCommand<RulesArgs>({
-  command: 'rules <name>',
-  describe: "print the server's side of a profile: iptables, nftables, knockd.conf, a Puppet manifest, or fwknopd's access.conf (SPA)",
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'profile name, its host, or an ssh alias' })

@@ -198,11 +198,9 @@ async function serveSpa(ctx: Context, args: ServeArgs & GlobalArgs, profile: Pro
 }
 
 export const serveCommand = defineCommand<ServeArgs>({
-  command: 'serve [profile]',
   examples: [
     ['knock serve office', "a local knockd-like server for office's sequences"],
   ],
-  describe: "listen for a profile's knocks (or a knockd.conf's) and report them; no root needed",
   builder: (yargs: Argv<GlobalArgs>) =>
     yargs
       .positional('profile', { type: 'string', describe: 'the profile whose open (and close) sequence to serve' })

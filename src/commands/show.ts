@@ -7,11 +7,9 @@ import { oneTimeLeft, profileToJson, spaToJson } from '../app/profile-view.js';
 import { formatServicePort } from '../store/profiles.js';
 
 export const showCommand = defineCommand<{ name: string }>({
-  command: 'show <name>',
   examples: [
     ['knock show office', 'one profile in full'],
   ],
-  describe: 'show one profile, with its sequences',
   builder: (yargs) => yargs.positional('name', { type: 'string', describe: 'profile name, its host, or an ssh alias' }),
   async run(args, ctx) {
     const profile = await requireProfile(ctx, String(args.name));

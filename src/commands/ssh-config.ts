@@ -14,11 +14,9 @@ interface SshConfigArgs {
 }
 
 export const sshConfigCommand = defineCommand<SshConfigArgs>({
-  command: 'ssh-config <name>',
   examples: [
     ['knock ssh-config office --add', 'add a Host block that knocks to ~/.ssh/config'],
   ],
-  describe: 'print a Host block for ~/.ssh/config that knocks (--add: add it there)',
   builder: (yargs) =>
     yargs
       .positional('name', { type: 'string', describe: 'the profile' })

@@ -85,9 +85,12 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
     say(`proxy: connected to ${hostPort(to.address, request.port)}${openPlans.length > 1 ? ` (IPv${to.family}; knocked ${openPlans.map((p) => `IPv${p.family}`).join(' and ')})` : ''}`);
     if (channel) {
       await handOver(socket, channel, watchdog);
+      // Its node starts now (or as this process ends), not while we knocked and connected.
+      watchdog?.start();
       say(`proxy: connection passed to ssh${watchdog ? '; the watchdog closes the door when it ends' : ''}`);
       return 0;
     }
+    watchdog?.start();
     const result = await relay(socket, {
       input: ctx.io.stdin as NodeJS.ReadableStream & { destroy?(): void },
       output: ctx.io.stdout as unknown as NodeJS.WritableStream,

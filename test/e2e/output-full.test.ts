@@ -14,7 +14,7 @@ const toFull = (args: string[]) =>
   runProcess('sh', ['-c', `exec "$0" "$@" > /dev/full`, process.execPath, KNOCK_BIN, ...args], { env: home.env });
 
 full('stdout on /dev/full', () => {
-  test.each([[['list']], [['list', '--json']], [['show', 'a']], [['open', '-n', 'a']], [['ssh-config', 'a', '-q']]])('knock %j', async (args) => {
+  test.each([[['--version']], [['-V']], [['list']], [['list', '--json']], [['show', 'a']], [['open', '-n', 'a']], [['ssh-config', 'a', '-q']]])('knock %j', async (args) => {
     const result = await toFull(args);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('knock: cannot write the output: ENOSPC (no space left on device)\n');

@@ -1,6 +1,7 @@
 // knock proxy against loopback servers: the bytes, both half-closes, failures, and the close
 // knock after every way the proxy can end.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net, { createServer } from 'node:net';
 import { TempHome } from '../helpers/run-knock.js';
 import { closedPort, eventually, listen, spawnKnock } from '../helpers/proxy-child.js';
@@ -192,4 +193,27 @@ test('proxy HOST PORT with several profiles for HOST: the one whose port is PORT
   server.close();
   expect(refused.code).toBe(2);
   expect(refused.stderr.toString()).toBe(`knock: '127.0.0.1' matches 2 profiles for port ${other}: 'ssh22' (port 22), 'mine' (port ${port}); name the profile instead\n`);
+});
+
+test('SIGKILL of the proxy between its knocks, while the watchdog still waits to start: the close knock goes', async () => {
+  // 3 s between the two open knocks: the proxy is killed after the first, before any connect.
+  home.writeConfig(`profiles:\n  lo:\n    host: 127.0.0.1\n    open: [${openKnockPorts.join(', ')}]\n    close: [${closeKnockPort}]\n    delay: 3000\n`);
+  const { port, server } = await listen((s) => s.end());
+  const proxy = spawnKnock(['proxy', 'lo', String(port), '-v'], home.env);
+  let stderr = '';
+  await new Promise<void>((resolve) =>
+    proxy.child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/^knock 1\/2 /m.test(stderr)) resolve();
+    }),
+  );
+  expect(closeHits).toBe(0);
+  // Linux: the watchdog is still the parked shell, not yet node.
+  const pid = /close watchdog (\d+) armed/.exec(stderr)?.[1];
+  if (process.platform === 'linux') expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('sh');
+  proxy.child.kill('SIGKILL');
+  await proxy.done;
+  server.close();
+  expect(stderr).not.toMatch(/^knock 2\/2 /m);
+  expect(await closeKnocked()).toBe(true);
 });

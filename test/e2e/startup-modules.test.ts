@@ -1,10 +1,11 @@
 // What start-up evaluates: `knock --version` must not even compile the bundle (stdout, a pipe, brings net), and the knock
 // path must not load what it does not use. A preload records every file read through
 // fs.readFileSync and node's own module list at exit, from the built bin/knock.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runKnock, runProcess, KNOCK_BIN, TempHome } from '../helpers/run-knock.js';
+import { runKnock, runProcess, KNOCK_BIN, ROOT, TempHome } from '../helpers/run-knock.js';
 
 let dir: string;
 let home: TempHome;
@@ -69,4 +70,56 @@ test('a real TCP knock (sequence lock taken, one SYN to a closed loopback port) 
   // The lock's name is made without crypto. (Node's net.Server.listen loads cluster, and with it
   // child_process and dgram, for the lock's socket: not ours to spare here.)
   for (const unneeded of ['crypto', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
+});
+
+/**
+ * Which of the bundle's modules a run evaluated: the same bundle built with its identifiers kept
+ * (`build.mjs --readable`), where each module's lazy initialiser is named after its file, and
+ * V8's coverage of the run.
+ */
+describe('modules the bundle evaluates', () => {
+  let readable: string;
+  beforeAll(() => {
+    readable = path.join(dir, 'readable');
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--readable', readable], { cwd: ROOT, stdio: 'ignore' });
+  }, 120000);
+
+  async function evaluated(args: string[]): Promise<{ code: number | null; modules: string[] }> {
+    const coverage = mkdtempSync(path.join(dir, 'coverage-'));
+    const script = `require(${JSON.stringify(path.join(readable, 'knock.cjs'))}).main(${JSON.stringify(args)}).then((c) => (process.exitCode = c))`;
+    const result = await runProcess(process.execPath, ['-e', script], { env: { ...home.env, NODE_V8_COVERAGE: coverage } });
+    const modules = readdirSync(coverage).flatMap((file) =>
+      (JSON.parse(readFileSync(path.join(coverage, file), 'utf8')) as { result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[] }).result
+        .filter((script) => script.url.endsWith('knock-core.cjs'))
+        .flatMap((script) => script.functions.filter((f) => f.ranges[0]!.count > 0 && /^(src|node_modules)\//.test(f.functionName)).map((f) => f.functionName)),
+    );
+    return { code: result.code, modules };
+  }
+
+  test('knock PROFILE evaluates the knock command, not the other commands, the rules writers, serve, knockd import or store editing; ~/.ssh/config is not read', async () => {
+    home.writeConfig('profiles:\n  door:\n    host: 127.0.0.1\n    open: [1]\n');
+    // A FIFO there would be refused (exit 2) had knock looked at it.
+    mkdirSync(path.join(home.dir, '.ssh'), { mode: 0o700 });
+    execFileSync('mkfifo', [path.join(home.dir, '.ssh', 'config')]);
+    for (const args of [['-n', 'door'], ['door']]) {
+      const { code, modules } = await evaluated(args);
+      expect(code).toBe(0);
+      // The check can fail: the modules are named.
+      expect(modules).toContain('src/commands/knock.ts');
+      expect(modules).toContain('src/knock/plan.ts');
+      const unneeded = modules.filter((m) =>
+        /^src\/(rules|serve|knockd|spa|proxy\/(?!watchdog-name))\/?|^src\/commands\/(?!knock|command|index|options)|^src\/store\/(write|edit)|^src\/app\/writable-store|^src\/ssh\/(host-block|config-file)/.test(m),
+      );
+      expect(unneeded).toEqual([]);
+    }
+  });
+
+  test('knock --help reads no store: no store loading, ssh or yaml code', async () => {
+    const { code, modules } = await evaluated(['--help']);
+    expect(code).toBe(0);
+    expect(modules).toContain('src/commands/index.ts');
+    // The default command's module is loaded (its options are in the help), not the Context's store.
+    expect(modules).toContain('src/commands/knock.ts');
+    expect(modules.filter((m) => /^src\/(ssh\/|store\/(load|read-store)|app\/context)|node_modules\/yaml\//.test(m))).toEqual([]);
+  });
 });

@@ -1,12 +1,12 @@
 // A switch never takes the next word as its value: `-n false` is the switch and the word `false`.
 import yargsParser from 'yargs-parser';
-import { buildParser } from '../../../src/cli/cli.js';
+import { globalParser } from '../../../src/cli/cli.js';
 import { detachSwitches, normalizeArgv, optionTable } from '../../../src/cli/argv.js';
 import { commandNames } from '../../../src/cli/completion.js';
-import { commands } from '../../../src/commands/index.js';
+import { commands, loadCommands } from '../../../src/commands/index.js';
 import { setupCli } from '../../helpers/run-cli.js';
 
-const table = optionTable(commands, buildParser(() => {}) as never);
+const table = optionTable(await loadCommands(), globalParser());
 const switches = [...table.switches].filter((f) => !table.takesValue.has(f));
 const names = ['', ...commands.flatMap(commandNames)];
 
