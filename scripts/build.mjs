@@ -133,6 +133,13 @@ let core;
 /** The bundle, compiled (with the cache when it fits this node) and run once, on first use. */
 export function loadCore() {
   if (core) return core;
+  // A deleted working directory (uv_cwd fails): yargs reads the cwd as it loads, so stand at /
+  // first, where io.ts resolves relative paths then too.
+  try {
+    process.cwd();
+  } catch {
+    process.chdir('/');
+  }
   const file = fileURLToPath(new URL('./knock-core.cjs', import.meta.url));
   let cachedData;
   try {

@@ -10,7 +10,7 @@ import type { FamilyOption, Lookup } from '../knock/resolve.js';
 import { SshConfig } from '../ssh/config.js';
 import { storePermissionWarning } from '../store/permissions.js';
 import { brokenProfileMessage } from '../store/profiles.js';
-import { processTrust, type TrustOptions } from '../store/trust.js';
+import type { Trust } from '../files/guard.js';
 import type { Transport } from '../knock/transport/transport.js';
 import type { SequenceLock } from '../knock/sequence-lock.js';
 import type { Interfaces } from '../knock/source.js';
@@ -43,7 +43,7 @@ export class Context {
     readonly args: GlobalArgs,
     readonly services: Services = {},
   ) {
-    this.ssh = SshConfig.forHome(io.homedir);
+    this.ssh = SshConfig.forHome(io.homedir, io.uid, io.user);
   }
 
   /**
@@ -64,19 +64,39 @@ export class Context {
     return this.storePromise;
   }
 
-  /** Whose files knock trusts: the user's own and root's (see store/trust.ts). */
-  get trust(): TrustOptions {
-    return processTrust(this.io.homedir);
+  /** Whose files knock trusts: the user's own and root's (see files/guard.ts). */
+  get trust(): Trust {
+    return { uid: this.io.uid, home: this.io.homedir };
   }
 
   /** The transport, clock and lock to send with: the services given, else executePlan's defaults. */
   executeOptions(): ExecuteOptions {
-    const { transport, clock, lock } = this.services;
+    const { transport, clock } = this.services;
     return {
       ...(transport ? { transport } : {}),
       ...(clock ? { clock } : {}),
-      ...(lock ? { lock } : {}),
+      lock: this.sequenceLock(),
       onWait: (plan) => this.debug(`waiting: another knock sequence to ${plan.address} is under way`),
+    };
+  }
+
+  private lock: SequenceLock | undefined;
+
+  /**
+   * The per-address sequence lock: the one given, else the system's, made from this Context's
+   * io (its environment, uid and temp directory), and loaded only when a knock needs it.
+   */
+  private sequenceLock(): SequenceLock {
+    if (this.services.lock) return this.services.lock;
+    return {
+      acquire: async (to, onWait) => {
+        if (!this.lock) {
+          const { systemSequenceLock } = await import('../knock/sequence-lock.js');
+          const { env, uid, tmpdir, platform } = this.io;
+          this.lock ??= systemSequenceLock({ env, platform, ...(uid !== undefined ? { uid } : {}), ...(tmpdir !== undefined ? { tmpdir } : {}) });
+        }
+        return this.lock.acquire(to, onWait);
+      },
     };
   }
 

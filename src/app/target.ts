@@ -14,6 +14,7 @@ import { printable } from '../shared/printable.js';
 import { findProfile, hostOfProfile } from './find-profile.js';
 import { nearest } from '../shared/suggest.js';
 import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
+import type { Trust } from '../files/guard.js';
 
 export interface TargetRequest {
   target: string;
@@ -62,6 +63,8 @@ export interface PreparedTarget {
   dualStack?: boolean;
   /** The one-time line this open sends: taken (marked used) or, with peek, only the next one. */
   oneTime?: { file: string; line: number; left: number; taken: boolean };
+  /** Whose one-time lists are trusted (the Context's), for the claim. */
+  trust: Trust;
 }
 
 export async function requireProfile(ctx: Context, target: string, lookup: ProfileLookup = {}): Promise<Profile> {
@@ -103,11 +106,11 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     });
     const host = viaSsh?.hostName ?? target;
     const plans = await plan(ctx, { action, target, host, knocks, delay: delay ?? 0, ...packet() });
-    return { plan: plans[0]!, plans, delay: delay ?? 0, ...(viaSsh?.port ? { port: viaSsh.port } : {}), ...dualStackOf(plans, familiesOf(ctx)) };
+    return { plan: plans[0]!, plans, delay: delay ?? 0, trust: ctx.trust, ...(viaSsh?.port ? { port: viaSsh.port } : {}), ...dualStackOf(plans, familiesOf(ctx)) };
   }
   const port = request.port ?? (await ctx.ssh.lookup(target))?.port;
   const profile = await requireProfile(ctx, target, { ...(port !== undefined ? { port } : {}), ...(request.adHoc ? { adHoc: request.adHoc } : {}) });
-  const oneTime = action === 'open' && profile.oneTimeSequences !== undefined ? await readOneTime(profile.oneTimeSequences) : undefined;
+  const oneTime = action === 'open' && profile.oneTimeSequences !== undefined ? await readOneTime(profile.oneTimeSequences, ctx.trust) : undefined;
   if (oneTime?.warning) ctx.warn(oneTime.warning);
   if (oneTime && !oneTime.unused[0]) throw exhausted(oneTime.file);
   const knocks = action === 'close' ? profile.close : (oneTime?.unused[0]?.knocks ?? profile.open);
@@ -132,7 +135,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     }
     throw error;
   });
-  const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, ...(servicePort !== undefined ? { port: servicePort } : {}), ...dualStackOf(plans, familiesOf(ctx, profile)) };
+  const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, trust: ctx.trust, ...(servicePort !== undefined ? { port: servicePort } : {}), ...dualStackOf(plans, familiesOf(ctx, profile)) };
   if (oneTime) prepared.oneTime = { file: oneTime.file, line: oneTime.unused[0]!.line, left: oneTime.unused.length - 1, taken: false };
   return request.peek ? prepared : takeOneTime(prepared);
 }
@@ -145,7 +148,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
 export async function takeOneTime(prepared: PreparedTarget): Promise<PreparedTarget> {
   const file = prepared.profile?.oneTimeSequences;
   if (!file || prepared.plan.action !== 'open' || prepared.oneTime?.taken) return prepared;
-  const claimed = await claimOneTime(file);
+  const claimed = await claimOneTime(file, prepared.trust);
   const plans = prepared.plans.map((p) => ({ ...p, knocks: scheduleKnocks(claimed.taken.knocks, prepared.delay) }));
   return {
     ...prepared,

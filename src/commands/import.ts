@@ -1,7 +1,7 @@
 // knock import knockd.conf --host HOST: client profiles from the server's own config.
-import { readFile } from 'node:fs/promises';
+import { KNOCKD_CONF_RULES, readGuardedText } from '../files/guard.js';
 import path from 'node:path';
-import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
+import { ConfigError, UsageError } from '../shared/errors.js';
 import { importKnockd, type ImportedProfile } from '../knockd/import.js';
 import { parseKnockdConf } from '../knockd/conf.js';
 import { checkStoredProfile, editStore, writableStore } from '../app/writable-store.js';
@@ -47,12 +47,7 @@ export const importCommand = defineCommand<ImportArgs>({
       .option('dry-run', { alias: 'n', type: 'boolean', describe: 'print the profiles (YAML, or JSON with --json) and write nothing' }),
   async run(args, ctx) {
     const file = path.resolve(ctx.io.cwd, String(args.file));
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new ConfigError(`${file}: cannot read: ${reasonOf(error)}`);
-    }
+    const text = await readGuardedText(file, ctx.trust, KNOCKD_CONF_RULES);
     const conf = parseKnockdConf(text, file);
     if (!args.host) throw new UsageError(`${file} does not say where the server is: give --host HOST`);
     const oneTimeDir = args.oneTimeDir === undefined ? undefined : path.resolve(ctx.io.cwd, args.oneTimeDir);

@@ -11,7 +11,7 @@ import { COMMAND_NAMES } from './add.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
-import { ONE_TIME_LOW } from '../store/lint.js';
+import { ONE_TIME_LOW } from '../check/lint.js';
 
 interface KnockArgs extends WaitArgs {
   target?: string;

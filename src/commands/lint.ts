@@ -1,8 +1,8 @@
 // knock lint [NAME]: warnings for sequences that cannot work or are weak. Exit 0: no
 // warnings (notes allowed); 1: warnings; 2: the store itself is broken.
 import { prepareTarget, requireProfile } from '../app/target.js';
-import { lintOneTime, lintProfile, type Finding } from '../store/lint.js';
-import { describeProbes, probeGroups, type ProbeGroup, type ProbeReport } from '../store/probe.js';
+import { lintOneTime, lintProfile, type Finding } from '../check/lint.js';
+import { describeProbes, probeGroups, type ProbeGroup, type ProbeReport } from '../check/probe.js';
 import { systemTransport } from '../knock/transport/system.js';
 import { systemClock } from '../knock/clock.js';
 import { hostOfProfile } from '../app/find-profile.js';
@@ -48,7 +48,7 @@ export const lintCommand = defineCommand<LintArgs>({
       reports = probe.reports;
       for (const [name, findings] of probe.findings) probed.set(name, findings);
     }
-    for (const profile of profiles) results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...(await lintOneTime(profile)), ...(probed.get(profile.name) ?? [])] });
+    for (const profile of profiles) results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...(await lintOneTime(profile, ctx.trust)), ...(probed.get(profile.name) ?? [])] });
     const warnings = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0);
     const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'error').length, 0);
     if (!args.quiet && !args.json) for (const report of reports) ctx.io.stderr.write(`knock: ${describeProbes(report, verbose)}\n`);

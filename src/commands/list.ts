@@ -3,15 +3,16 @@ import { formatKnockInFull } from '../knock/tokens.js';
 import { countKnocks } from '../knock/plan.js';
 import type { Profile, ProfileStore } from '../store/profiles.js';
 import { readOneTime } from '../store/one-time.js';
+import type { Trust } from '../files/guard.js';
 import { reasonOf } from '../shared/errors.js';
 import { defineCommand } from './command.js';
 import { printable } from '../shared/printable.js';
 
 /** Unused lines of a one-time profile's file, or why it cannot be read (list and show go on). */
-export async function oneTimeLeft(profile: Profile): Promise<{ left: number; next?: string; line?: number } | { error: string } | undefined> {
+export async function oneTimeLeft(profile: Profile, trust: Trust): Promise<{ left: number; next?: string; line?: number } | { error: string } | undefined> {
   if (!profile.oneTimeSequences) return undefined;
   try {
-    const { unused } = await readOneTime(profile.oneTimeSequences);
+    const { unused } = await readOneTime(profile.oneTimeSequences, trust);
     const first = unused[0];
     return { left: unused.length, ...(first ? { next: first.knocks.map(formatKnockInFull).join(' '), line: first.line } : {}) };
   } catch (error) {
@@ -52,7 +53,7 @@ export const listCommand = defineCommand<object>({
   async run(args, ctx) {
     const store = await ctx.store();
     const profiles = [...store.profiles.values()];
-    const oneTime = await Promise.all(profiles.map(oneTimeLeft));
+    const oneTime = await Promise.all(profiles.map((p) => oneTimeLeft(p, ctx.trust)));
     if (args.json) {
       ctx.json({ file: store.file ?? null, profiles: profiles.map((p, i) => profileToJson(p, Boolean(args.verbose), oneTime[i])), groups: groupsToJson(store) });
       return 0;

@@ -1,11 +1,11 @@
 // knock serve PROFILE | --knockd-conf FILE: a minimal knock server for trying profiles and clients.
-import { readFile } from 'node:fs/promises';
+import { KNOCKD_CONF_RULES, readGuardedText } from '../files/guard.js';
 import net from 'node:net';
 import { notOneHost } from '../shared/address.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
-import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
+import { ConfigError, UsageError } from '../shared/errors.js';
 import { parseKnockdConf } from '../knockd/conf.js';
 import { readOneTime, type OneTimeLine } from '../store/one-time.js';
 import { doorsFromKnockdConf, doorsFromProfile, type DoorPlan } from '../serve/doors.js';
@@ -46,19 +46,14 @@ async function loadDoors(args: ServeArgs & GlobalArgs, ctx: Context): Promise<{ 
     if (args.profile !== undefined) throw new UsageError(`give a profile or --knockd-conf, not both ('${args.profile}' and ${args.knockdConf})`);
     if (args.skipIcmp) throw new UsageError('--skip-icmp applies to profiles; knockd.conf has no ICMP knocks');
     const file = path.resolve(ctx.io.cwd, args.knockdConf);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new ConfigError(`cannot read ${file}: ${reasonOf(error)}`);
-    }
+    const text = await readGuardedText(file, ctx.trust, KNOCKD_CONF_RULES);
     const conf = parseKnockdConf(text, file);
     // one_time_sequences paths are knockd's, relative to where it runs.
     const oneTime = new Map<string, { file: string; unused: OneTimeLine[] }>();
     for (const section of conf.sections) {
       const name = section.oneTimeSequences;
       if (name !== undefined && !oneTime.has(name)) {
-        const state = await readOneTime(path.resolve(ctx.io.cwd, name));
+        const state = await readOneTime(path.resolve(ctx.io.cwd, name), ctx.trust);
         if (state.warning) ctx.warn(state.warning);
         oneTime.set(name, state);
       }
@@ -113,6 +108,7 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
         doors: plan.doors,
         bind: args.bind,
         env: ctx.io.env,
+        trust: ctx.trust,
         runDoorCommands: Boolean(args.runCommands),
         ...(args.onOpen !== undefined ? { onOpen: args.onOpen } : {}),
         ...(args.onClose !== undefined ? { onClose: args.onClose } : {}),

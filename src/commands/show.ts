@@ -15,7 +15,7 @@ export const showCommand = defineCommand<{ name: string }>({
   async run(args, ctx) {
     const profile = await requireProfile(ctx, String(args.name));
     const { file } = await ctx.store();
-    const oneTime = await oneTimeLeft(profile);
+    const oneTime = await oneTimeLeft(profile, ctx.trust);
     if (args.json) {
       ctx.json({ file: file ?? null, ...profileToJson(profile, true, oneTime) });
       return 0;

@@ -51,7 +51,7 @@ export const sshConfigCommand = defineCommand<SshConfigArgs>({
       return 0;
     }
     const file = ctx.ssh.file;
-    const { outcome, backup, target } = await addToSshConfigFile(file, block, { homedir: ctx.io.homedir });
+    const { outcome, backup, target } = await addToSshConfigFile(file, block, { homedir: ctx.io.homedir, uid: ctx.io.uid, ...(ctx.io.user !== undefined ? { localUser: ctx.io.user } : {}) });
     if (ctx.args.json) {
       ctx.json({
         file,

@@ -8,7 +8,8 @@
 // undoes. A dead socket's path stays behind; removing it must never remove a live one, so
 // the remover first takes a lock named after that dead file's identity (inode and ctime):
 // only one process can hold it, and a dead inode never comes back to life.
-import { linkSync, lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { privateDirectoryProblemSync, sharedDirectoryProblemSync } from '../files/guard.js';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,30 +104,14 @@ export function lockDirectory(env: NodeJS.ProcessEnv, uid: number, tmpdir: strin
 }
 
 function checkPrivate(dir: string, uid: number, forbidden: number, fix: string): void {
-  let st: Stats;
-  try {
-    st = lstatSync(dir);
-  } catch (error) {
-    throw new RuntimeError(`cannot use the lock directory ${dir}: ${reasonOf(error)}`);
-  }
-  if (!st.isDirectory()) throw new RuntimeError(`the lock directory ${dir} is not a directory (a symlink or file someone left there?): ${fix}`);
-  if (st.uid !== uid) throw new RuntimeError(`the lock directory ${dir} belongs to uid ${st.uid}, not you (uid ${uid}): ${fix}`);
-  if ((st.mode & forbidden) !== 0) {
-    throw new RuntimeError(`the lock directory ${dir} is open to others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): ${fix}`);
-  }
+  const problem = privateDirectoryProblemSync(dir, uid, forbidden);
+  if (problem) throw new RuntimeError(`the lock directory ${problem}: ${fix}`);
 }
 
 /** Others may write a shared /tmp only if its sticky bit stops them renaming our directory away. */
 function checkParent(dir: string): void {
-  let mode: number;
-  try {
-    mode = statSync(dir).mode;
-  } catch (error) {
-    throw new RuntimeError(`cannot use ${dir} for the lock directory: ${reasonOf(error)}`);
-  }
-  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
-    throw new RuntimeError(`${dir} is writable by others without the sticky bit, so a lock directory there is not safe: set XDG_RUNTIME_DIR or TMPDIR to a directory of yours`);
-  }
+  const problem = sharedDirectoryProblemSync(dir);
+  if (problem) throw new RuntimeError(`${problem}, so a lock directory there is not safe: set XDG_RUNTIME_DIR or TMPDIR to a directory of yours`);
 }
 
 type Attempt = { held: true; release: () => void } | { held: false; live: boolean; wait: (ms: number) => Promise<void> };

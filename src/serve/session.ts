@@ -6,6 +6,7 @@ import { claimOneTime } from '../store/one-time.js';
 import { startGuard, type GuardEvent, type GuardSpec, type StartGuard } from './guard.js';
 import { KnockMachine, type DoorEvent, type MachineEvent } from './knock-machine.js';
 import { hostPort, listenKnock, type Closable, type ListenKnock } from './listeners.js';
+import type { Trust } from '../files/guard.js';
 
 export interface ServeDeps {
   /** Wall-clock ms (knockd times sequences by packet timestamps, whole seconds). */
@@ -35,6 +36,8 @@ export interface ServeConfig {
   onClose?: string;
   guard?: GuardSpec;
   env: NodeJS.ProcessEnv;
+  /** Whose one-time lists are trusted (the Context's). */
+  trust: Trust;
   /** Run the doors' own commands (knockd.conf's command/stop_command); otherwise each is only reported. */
   runDoorCommands?: boolean;
 }
@@ -202,7 +205,7 @@ export class ServeSession {
    */
   private nextOneTime(door: Door, file: string): void {
     door.sequence = [];
-    void claimOneTime(file).then(
+    void claimOneTime(file, this.config.trust).then(
       (claimed) => {
         if (this.stopped) return;
         door.sequence = claimed.next ? claimed.next.knocks.map(toDoorKnock) : [];

@@ -13,6 +13,12 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
   homedir: string;
+  /** The user knock runs as; undefined where POSIX owners mean nothing (Windows), or in a fake. */
+  uid?: number | undefined;
+  /** Where temporary files go ($TMPDIR, else /tmp); absent in a fake. */
+  tmpdir?: string;
+  /** The local user's name, as ssh's %u and `Match localuser` see it; absent in a fake. */
+  user?: string;
   platform: NodeJS.Platform;
 }
 
@@ -24,6 +30,9 @@ export function processIo(): Io {
     env: process.env,
     cwd: currentDirectory(),
     homedir: process.env.HOME || homeDirectory(),
+    uid: process.platform === 'win32' ? undefined : process.getuid?.(),
+    tmpdir: os.tmpdir(),
+    user: userName(),
     platform: process.platform,
   };
 }
@@ -45,5 +54,14 @@ function homeDirectory(): string {
     return os.homedir();
   } catch {
     return '/';
+  }
+}
+
+/** The passwd name, else $USER (a uid without a passwd entry: os.userInfo throws). */
+function userName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? '';
   }
 }

@@ -1,14 +1,16 @@
-// Editing ~/.ssh/config with OpenSSH's care: only a file ssh itself would trust, through a
-// symlink to its target, one backup, the new text written beside it (exact mode, fsynced) and
-// renamed over it, no temp file left behind on failure, nothing written if the file changed meanwhile.
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+// Editing ~/.ssh/config with OpenSSH's care: only a file ssh itself would trust, read through
+// the trusted open (files/guard.ts), a symlink followed to its target only if the link is to be
+// trusted, one backup (byte-identical), the new text written by the atomic replace
+// (files/replace.ts), nothing written if the file changed meanwhile. Bytes that are not UTF-8
+// (a Latin-1 comment) stay exactly as they were.
 import path from 'node:path';
-import { ConfigError, RuntimeError, reasonOf } from '../shared/errors.js';
+import { mkdir } from 'node:fs/promises';
+import { ConfigError, KnockError, RuntimeError, reasonOf } from '../shared/errors.js';
+import { readGuarded, resolveGuarded, SSH_CONFIG_RULES, type Trust } from '../files/guard.js';
+import { replaceFile } from '../files/replace.js';
 import { parseSshLines } from './config-lines.js';
 import { localUserName } from './config.js';
 import { evaluateFor } from './evaluate.js';
-import { currentUid, untrustedReason } from './file-trust.js';
 import { addHostBlock, type AddOutcome, type HostBlock } from './host-block.js';
 import { loadConfigTree, type SshConfigFile, type SshTreeLine } from './include.js';
 
@@ -23,7 +25,7 @@ export interface FileEdit {
 export interface EditOptions {
   homedir: string;
   /** Our uid (undefined: a system without uids). */
-  uid?: number | undefined;
+  uid: number | undefined;
   localUser?: string;
 }
 
@@ -32,80 +34,57 @@ export function backupPathOf(file: string): string {
   return `${file}.knock-backup`;
 }
 
+/**
+ * How the file's bytes are held as text: UTF-8 when they are UTF-8 (as nearly every config is),
+ * else one character per byte (latin1), so every byte written back is the byte read.
+ */
+function codecOf(bytes: Buffer): BufferEncoding {
+  return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes) ? 'utf8' : 'latin1';
+}
+
+/** The block's values as the codec holds them: their UTF-8 bytes, one character each under latin1. */
+function blockIn(block: HostBlock, codec: BufferEncoding): HostBlock {
+  if (codec === 'utf8') return block;
+  const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+  return { ...block, alias: bytes(block.alias), proxyCommand: bytes(block.proxyCommand), ...(block.hostName !== undefined ? { hostName: bytes(block.hostName) } : {}) };
+}
+
 export async function addToSshConfigFile(file: string, block: HostBlock, options: EditOptions): Promise<FileEdit> {
-  const uid = 'uid' in options ? options.uid : currentUid();
-  const target = await targetOf(file);
-  const info = await stat(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw new RuntimeError(`cannot read ${file}: ${reasonOf(error)}`);
-  });
-  if (info) {
-    const untrusted = untrustedReason(file, info, uid);
-    if (untrusted) throw new ConfigError(untrusted);
-    // Renaming a new file over one owned by root would hand it to us: leave that to root.
-    if (uid !== undefined && info.uid !== uid) throw new ConfigError(`${file} is owned by uid ${info.uid}, not by you (uid ${uid}): knock edits only your own ssh config; not changed`);
-  }
-  const before = info ? await readFile(target, 'utf8').catch((error: unknown) => {
-    throw new RuntimeError(`cannot read ${file}: ${reasonOf(error)}`);
-  }) : undefined;
+  const { uid } = options;
+  const trust: Trust = { uid, home: options.homedir };
+  const { real: target } = await resolveGuarded(file, trust, SSH_CONFIG_RULES);
+  const read = await readGuarded(target, trust, SSH_CONFIG_RULES);
+  // Renaming a new file over one owned by root would hand it to us: leave that to root.
+  if (read && uid !== undefined && read.uid !== uid) throw new ConfigError(`${file} is owned by uid ${read.uid}, not by you (uid ${uid}): knock edits only your own ssh config; not changed`);
+  const codec = read ? codecOf(read.bytes) : 'utf8';
+  const before = read?.bytes.toString(codec);
 
   const tree = await loadConfigTree(file, { homedir: options.homedir, uid }, before ?? '');
   const localUser = options.localUser ?? localUserName();
-  const outcome = addHostBlock(before ?? '', file, block, (text) => evaluateFor(withMainText(tree!, text), block.alias, { localUser }));
+  const wanted = blockIn(block, codec);
+  const outcome = addHostBlock(before ?? '', file, wanted, (text) => evaluateFor(withMainText(tree!, text), wanted.alias, { localUser }));
   if (outcome.kind === 'unchanged') return { outcome };
+  const result: AddOutcome = codec === 'utf8' ? outcome : { ...outcome, text: Buffer.from(outcome.text, 'latin1').toString('utf8') };
 
-  const via = target === file ? {} : { target };
+  const via = target === path.resolve(file) ? {} : { target };
+  const next = Buffer.from(outcome.text, codec);
+  const unchangedSince = async (what: string) => {
+    const now = await readGuarded(target, trust, SSH_CONFIG_RULES);
+    if (read ? !now || !now.bytes.equals(read.bytes) : now !== undefined) throw new RuntimeError(`${file} ${what} while knock was editing it; nothing written`);
+  };
   try {
-    if (!info) {
+    if (!read) {
       await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-      await writeBeside(target, outcome.text, 0o600, async () => {
-        if ((await readIfExists(target)) !== undefined) throw new RuntimeError(`${file} appeared while knock was writing it; nothing written`);
-      });
-      return { outcome, ...via };
+      await replaceFile(target, next, { mode: 0o600, maxBytes: SSH_CONFIG_RULES.maxBytes, beforeRename: () => unchangedSince('appeared') });
+      return { outcome: result, ...via };
     }
-    const mode = info.mode & 0o7777;
     const backup = backupPathOf(file);
-    await writeBeside(backup, before!, 0o600);
-    await writeBeside(target, outcome.text, mode, async () => {
-      if ((await readIfExists(target)) !== before) throw new RuntimeError(`${file} changed while knock was editing it; nothing written`);
-    });
-    return { outcome, backup, ...via };
+    await replaceFile(backup, read.bytes, { mode: 0o600, maxBytes: SSH_CONFIG_RULES.maxBytes });
+    await replaceFile(target, next, { mode: read.mode, maxBytes: SSH_CONFIG_RULES.maxBytes, beforeRename: () => unchangedSince('changed') });
+    return { outcome: result, backup, ...via };
   } catch (error) {
-    if (error instanceof RuntimeError) throw error;
+    if (error instanceof KnockError) throw error;
     throw new RuntimeError(`cannot update ${file}: ${reasonOf(error)}`);
-  }
-}
-
-/** A symlinked config (dotfiles) is edited where it lives, so the link stays a link. */
-async function targetOf(file: string): Promise<string> {
-  const link = await lstat(file).catch(() => undefined);
-  if (!link?.isSymbolicLink()) return file;
-  return realpath(file).catch((error: NodeJS.ErrnoException) => {
-    throw new RuntimeError(`${file} is a symlink to something missing (${reasonOf(error)}); not changed`);
-  });
-}
-
-/**
- * Writes `text` to a new file beside `dest` with exactly `mode` (not the umask's idea of it),
- * fsyncs it and renames it over `dest`. Any failure (a full disk, say) removes the temp file.
- */
-async function writeBeside(dest: string, text: string, mode: number, beforeRename?: () => Promise<void>): Promise<void> {
-  const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.knock-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  let renamed = false;
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.chmod(mode);
-    await handle.sync();
-    await handle.close();
-    await beforeRename?.();
-    await rename(temp, dest);
-    renamed = true;
-  } finally {
-    if (!renamed) {
-      await handle.close().catch(() => {});
-      await unlink(temp).catch(() => {});
-    }
   }
 }
 
@@ -115,13 +94,4 @@ function withMainText(tree: SshConfigFile, text: string): SshConfigFile {
   let next = 0;
   const lines: SshTreeLine[] = parseSshLines(text).map((line) => (line.keyword === 'include' ? { ...line, included: includes[next++]?.included ?? [] } : line));
   return { file: tree.file, lines };
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new RuntimeError(`cannot read ${file}: ${reasonOf(error)}`);
-  }
 }

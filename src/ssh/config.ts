@@ -3,7 +3,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import { evaluateFor, expandHostName, indexConfig, type ConfigIndex, type Evaluation } from './evaluate.js';
-import { currentUid } from './file-trust.js';
 import { loadConfigTree, type SshConfigFile, type SshFs } from './include.js';
 
 export interface SshHost {
@@ -30,13 +29,12 @@ export class SshConfig {
     private readonly options: SshConfigOptions,
   ) {}
 
-  static forHome(homedir: string): SshConfig {
-    return new SshConfig(path.join(homedir, '.ssh', 'config'), { homedir });
+  static forHome(homedir: string, uid: number | undefined, localUser?: string): SshConfig {
+    return new SshConfig(path.join(homedir, '.ssh', 'config'), { homedir, uid, ...(localUser !== undefined ? { localUser } : {}) });
   }
 
   private load(): Promise<SshConfigFile | undefined> {
-    const uid = 'uid' in this.options ? this.options.uid : currentUid();
-    this.tree ??= this.options.tree ? Promise.resolve(this.options.tree) : loadConfigTree(this.file, { homedir: this.options.homedir, uid, ...(this.options.fs ? { fs: this.options.fs } : {}) });
+    this.tree ??= this.options.tree ? Promise.resolve(this.options.tree) : loadConfigTree(this.file, { homedir: this.options.homedir, uid: this.options.uid, ...(this.options.fs ? { fs: this.options.fs } : {}) });
     return this.tree;
   }
 

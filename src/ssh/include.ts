@@ -1,6 +1,7 @@
 // ~/.ssh/config with its Include files, read as ssh reads them: patterns relative to ~/.ssh,
 // globbed and sorted, nested up to ssh's depth of 16, every file held to ssh's ownership rule.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { readRegularText, SSH_CONFIG_RULES } from '../files/guard.js';
 import path from 'node:path';
 import { ConfigError, reasonOf } from '../shared/errors.js';
 import { parseSshLines, type SshLine } from './config-lines.js';
@@ -24,7 +25,8 @@ export interface SshFs {
 }
 
 export const nodeSshFs: SshFs = {
-  readFile: (file) => readFile(file, 'utf8'),
+  // Without blocking, a regular file only, bounded: a FIFO swapped in after the stat cannot hang knock.
+  readFile: (file) => readRegularText(file, SSH_CONFIG_RULES),
   stat: (file) => stat(file),
   readdir: (dir) => readdir(dir),
 };

@@ -9,7 +9,7 @@ import { printable } from '../shared/printable.js';
 import { parseStore, type ProfileStore } from './profiles.js';
 import { quickStore } from './quick-yaml.js';
 import { readStoreBytes } from './read-store.js';
-import { processTrust, type TrustOptions } from './trust.js';
+import type { Trust } from '../files/guard.js';
 
 export const MODULE_NAME = 'knock';
 
@@ -90,7 +90,21 @@ function parseWithYaml(file: string, text: string): unknown {
     const reason = /alias/i.test((e as Error).message) ? 'an alias without its anchor, or too many aliases' : 'its values cannot be read';
     throw new ConfigError(`${name}: does not parse: ${reason}`);
   }
+  // `open: &s [1, *s]`: an alias inside what it names makes a value that contains itself.
+  if (containsItself(value)) throw new ConfigError(`${name}: does not parse: an alias used inside its own anchor (a value that contains itself)`);
   return value;
+}
+
+/** Whether a value reaches itself (a YAML alias inside its own anchor). */
+function containsItself(value: unknown, path: Set<object> = new Set(), done: Set<object> = new Set()): boolean {
+  if (value === null || typeof value !== 'object' || done.has(value)) return false;
+  if (path.has(value)) return true;
+  path.add(value);
+  const children = value instanceof Map ? [...value.keys(), ...value.values()] : Object.values(value);
+  const found = children.some((child) => containsItself(child, path, done));
+  path.delete(value);
+  done.add(value);
+  return found;
 }
 
 /** The file named by --config or $KNOCK_CONFIG, if any. */
@@ -111,7 +125,7 @@ export interface FoundStore {
   config: unknown;
 }
 
-export async function findStoreFile(configOption: string | undefined, io: Io, trust: TrustOptions = processTrust(io.homedir)): Promise<FoundStore> {
+export async function findStoreFile(configOption: string | undefined, io: Io, trust: Trust = { uid: io.uid, home: io.homedir }): Promise<FoundStore> {
   const explicit = explicitStorePath(configOption, io);
   if (explicit) {
     const read = await readStoreBytes(explicit, trust);
@@ -130,7 +144,7 @@ export async function findStoreFile(configOption: string | undefined, io: Io, tr
   return { config: undefined };
 }
 
-export async function loadStore(configOption: string | undefined, io: Io, trust?: TrustOptions): Promise<ProfileStore> {
+export async function loadStore(configOption: string | undefined, io: Io, trust?: Trust): Promise<ProfileStore> {
   const { file, config } = await findStoreFile(configOption, io, trust);
   return parseStore(config, file);
 }

@@ -1,9 +1,11 @@
 // knockd's one_time_sequences files: one sequence per line, a used line disabled by a '#' in its
 // first byte. Read and marked exactly as knockd does, under a lock, after the store's trust checks.
-import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
-import path from 'node:path';
-import { ConfigError, RuntimeError, reasonOf } from '../shared/errors.js';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { ConfigError, RuntimeError } from '../shared/errors.js';
+import { printable } from '../shared/printable.js';
+import { ONE_TIME_RULES, openGuarded, readBounded, type Trust } from '../files/guard.js';
+import { acquireLockFile, type LockOptions } from '../files/lock.js';
 import type { Knock } from '../knock/tokens.js';
 
 export interface OneTimeLine {
@@ -72,10 +74,10 @@ function parseLine(text: string, where: string): Knock[] {
 }
 
 /** The unused lines, without taking one (show, lint, --dry-run). */
-export async function readOneTime(file: string): Promise<OneTimeState> {
-  const { handle, real, warning } = await openTrusted(file, constants.O_RDONLY);
+export async function readOneTime(file: string, trust: Trust): Promise<OneTimeState> {
+  const { handle, real, warning } = await openTrusted(file, trust, constants.O_RDONLY);
   try {
-    const unused = parseOneTime(await readAll(handle, file), real);
+    const unused = parseOneTime(await readBounded(handle, real, MAX_ONE_TIME_BYTES), real);
     return { file: real, unused, ...(warning ? { warning } : {}) };
   } finally {
     await handle.close();
@@ -97,14 +99,14 @@ export interface Claimed {
  * before returning, under a lock, so no two runs and no run after a crash send the same line.
  * An exhausted list is a ConfigError (exit 2) and nothing is written.
  */
-export async function claimOneTime(file: string): Promise<Claimed> {
-  const { handle: probe, real } = await openTrusted(file, constants.O_RDONLY);
+export async function claimOneTime(file: string, trust: Trust, lock: LockOptions = {}): Promise<Claimed> {
+  const { handle: probe, real } = await openTrusted(file, trust, constants.O_RDONLY);
   await probe.close();
-  const release = await acquireLock(`${real}.lock`);
+  const release = await acquireLock(`${real}.lock`, trust, lock);
   try {
-    const { handle, warning } = await openTrusted(real, constants.O_RDWR);
+    const { handle, warning } = await openTrusted(real, trust, constants.O_RDWR);
     try {
-      const unused = parseOneTime(await readAll(handle, real), real);
+      const unused = parseOneTime(await readBounded(handle, real, MAX_ONE_TIME_BYTES), real);
       const taken = unused[0];
       if (!taken) throw exhausted(real);
       // In place, one byte, as knockd does: the copy stays byte-identical to the server's list
@@ -125,141 +127,23 @@ export function exhausted(file: string): ConfigError {
   return new ConfigError(`${file}: no unused one-time sequence left (every line starts with '#'); get a fresh list from the server`);
 }
 
-async function readAll(handle: fs.FileHandle, file: string): Promise<Buffer> {
-  const { size } = await handle.stat();
-  if (size > MAX_ONE_TIME_BYTES) throw new ConfigError(`${file}: ${size} bytes is too big for a list of sequences (at most ${MAX_ONE_TIME_BYTES})`);
-  const buffer = Buffer.alloc(size);
-  let read = 0;
-  while (read < size) {
-    const { bytesRead } = await handle.read(buffer, read, size - read, read);
-    if (bytesRead === 0) break;
-    read += bytesRead;
-  }
-  return buffer.subarray(0, read);
-}
-
-const uid = (): number | undefined => process.getuid?.();
-
 /**
- * Opens the file after the checks OpenSSH makes of its own files: a regular file owned by the
- * user, not writable by group or others, no bigger than MAX_ONE_TIME_BYTES; a symlink only to
- * such a file. The checks are made on the open descriptor, so the file cannot be swapped between.
+ * Opens the file through the trusted open (files/guard.ts) with the one-time list's stricter
+ * rule: the user's own file (root's too is refused: knock writes it in place).
  */
-async function openTrusted(file: string, flags: number): Promise<{ handle: fs.FileHandle; real: string; warning?: string }> {
-  let real: string;
-  try {
-    real = await fs.realpath(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ConfigError(`${file}: one-time sequences file not found (copy the server's list there, mode 0600)`);
-    throw new ConfigError(`${file}: cannot read: ${reasonOf(error)}`);
-  }
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(real, flags | (constants.O_NOFOLLOW ?? 0));
-  } catch (error) {
-    throw new ConfigError(`${real}: cannot open: ${reasonOf(error)}`);
-  }
-  try {
-    const st = await handle.stat();
-    const via = real === path.resolve(file) ? '' : ` (the target of ${file})`;
-    if (!st.isFile()) throw new ConfigError(`${real}${via}: not a regular file`);
-    const me = uid();
-    if (me !== undefined) {
-      if (st.uid !== me) throw new ConfigError(`${real}${via}: owned by uid ${st.uid}, not by you (uid ${me}); refusing a one-time sequences file someone else controls`);
-      if (st.mode & 0o022) {
-        throw new ConfigError(`${real}${via}: writable by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 ${real}`);
-      }
-    }
-    if (st.size > MAX_ONE_TIME_BYTES) throw new ConfigError(`${real}: ${st.size} bytes is too big for a list of sequences (at most ${MAX_ONE_TIME_BYTES})`);
-    // Whoever may write the directory may replace the file or its lock between two runs.
-    const dir = await fs.stat(path.dirname(real));
-    if (me !== undefined && dir.mode & 0o002 && !(dir.mode & 0o1000)) {
-      throw new ConfigError(`${path.dirname(real)}: writable by anyone (mode ${(dir.mode & 0o7777).toString(8).padStart(4, '0')}); keep ${path.basename(real)} in a directory only you can write`);
-    }
-    const warning =
-      me !== undefined && st.mode & 0o044 ? `${real} is readable by group or others; one-time sequences are secrets until used: chmod 600 ${real}` : undefined;
-    return { handle, real, ...(warning ? { warning } : {}) };
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
+async function openTrusted(file: string, trust: Trust, flags: number): Promise<{ handle: FileHandle; real: string; warning?: string }> {
+  const opened = await openGuarded(file, trust, ONE_TIME_RULES, flags);
+  if (!opened) throw new ConfigError(`${printable(file)}: one-time sequences file not found (copy the server's list there, mode 0600)`);
+  const { handle, real, stat } = opened;
+  const warning =
+    trust.uid !== undefined && stat.mode & 0o044 ? `${real} is readable by group or others; one-time sequences are secrets until used: chmod 600 ${real}` : undefined;
+  return { handle, real, ...(warning ? { warning } : {}) };
 }
 
-/** Whether a process with this pid exists (EPERM: it does, as another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * An O_EXCL lock file holding "pid nonce". A lock whose pid is gone (kill -9) or that is older
- * than STALE_LOCK_MS is broken: renamed away first (only one breaker can rename a given inode),
- * then removed only if it is still the inode that was judged stale.
- */
-export async function acquireLock(lock: string, waitMs = LOCK_WAIT_MS): Promise<() => Promise<void>> {
-  const nonce = randomBytes(8).toString('hex');
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    let handle: fs.FileHandle | undefined;
-    try {
-      handle = await fs.open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
-      await handle.write(`${process.pid} ${nonce}\n`);
-      const { ino } = await handle.stat();
-      await handle.close();
-      return async () => {
-        const now = await fs.lstat(lock).catch(() => undefined);
-        if (now?.ino === ino) await fs.unlink(lock).catch(() => {});
-      };
-    } catch (error) {
-      await handle?.close().catch(() => {});
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntimeError(`${lock}: cannot create lock: ${reasonOf(error)}`);
-    }
-    const holder = await inspectLock(lock);
-    if (holder?.stale) {
-      await breakLock(lock, holder.ino, nonce);
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new RuntimeError(`${lock}: still held by pid ${holder?.pid ?? '?'} after ${waitMs} ms (another knock is taking a one-time sequence)`);
-    }
-    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
-  }
-}
-
-async function inspectLock(lock: string): Promise<{ pid: number; ino: number; stale: boolean } | undefined> {
-  let st;
-  let text;
-  try {
-    st = await fs.lstat(lock);
-    text = await fs.readFile(lock, 'utf8');
-  } catch {
-    return undefined; // released meanwhile: try again
-  }
-  const me = uid();
-  if (!st.isFile() || (me !== undefined && st.uid !== me)) {
-    throw new ConfigError(`${lock}: not a lock file of yours (uid ${st.uid}); remove it if no knock is running`);
-  }
-  const pid = Number(text.split(' ')[0]);
-  // A lock just created may not hold its pid yet: only its age can make it stale.
-  const old = Date.now() - st.mtimeMs > STALE_LOCK_MS;
-  const stale = old || (Number.isInteger(pid) && pid > 0 && !alive(pid));
-  return { pid, ino: st.ino, stale };
-}
-
-async function breakLock(lock: string, ino: number, nonce: string): Promise<void> {
-  const aside = `${lock}.stale-${process.pid}-${nonce}`;
-  try {
-    await fs.rename(lock, aside);
-  } catch {
-    return; // someone else broke or released it
-  }
-  const st = await fs.lstat(aside).catch(() => undefined);
-  // Another run's fresh lock was renamed by mistake: put it back unless a third has one.
-  if (st && st.ino !== ino) await fs.link(aside, lock).catch(() => {});
-  await fs.unlink(aside).catch(() => {});
+/** The list's FILE.lock (files/lock.ts): a claim holds it for milliseconds. */
+export function acquireLock(lock: string, trust: Trust, options: LockOptions = {}): Promise<() => Promise<void>> {
+  const waitMs = options.waitMs ?? LOCK_WAIT_MS;
+  const busy = (pid: number | undefined) =>
+    new RuntimeError(`${lock}: still held by pid ${pid ?? '?'} after ${waitMs} ms (another knock is taking a one-time sequence)`);
+  return acquireLockFile(lock, { busy }, { staleMs: STALE_LOCK_MS, uid: trust.uid, ...options, waitMs });
 }

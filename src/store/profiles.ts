@@ -121,7 +121,7 @@ export function checkProfile(name: string, value: unknown, where = '', baseDir?:
   }
   const service = p.port === undefined ? undefined : parseServicePort(p.port);
   if (service === 'bad') errors.push(`port ${shownValue(p.port)} must be a port 1-65535, optionally with /tcp or /udp (1194/udp)`);
-  const oneTime = attempt(() => parseOneTimePath(p.one_time_sequences, baseDir ?? (where.startsWith('/') ? path.dirname(where) : process.cwd())));
+  const oneTime = attempt(() => parseOneTimePath(p.one_time_sequences, baseDir ?? (where.startsWith('/') ? path.dirname(where) : '/')));
   if (oneTime !== undefined && p.open !== undefined) {
     errors.push("give either 'open' or 'one_time_sequences' (the file is the open sequences), not both");
   }

@@ -34,6 +34,7 @@ export function fakeIo(overrides: Partial<Io> = {}): FakeIo & { cleanup(): void 
     env: { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') },
     cwd: home,
     homedir: home,
+    uid: process.getuid?.(),
     platform: 'linux',
     ...overrides,
     cleanup: () => rmSync(home, { recursive: true, force: true }),

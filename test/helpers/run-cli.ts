@@ -8,10 +8,6 @@ import { FakeClock, FakeTransport, fakeIo } from './fakes.js';
 /** `store` null: no store file at all. Lookups of `addresses`' names succeed; every lookup is recorded. */
 export function setupCli(store: string | null, addresses: Record<string, string> = {}) {
   const io = fakeIo();
-  const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
-  // The CLI reads HOME and XDG_CONFIG_HOME from the process too: point them at the fake home.
-  process.env.HOME = io.homedir;
-  process.env.XDG_CONFIG_HOME = io.env.XDG_CONFIG_HOME;
   const dir = path.join(io.homedir, '.config', 'knock');
   if (store !== null) {
     mkdirSync(dir, { recursive: true });
@@ -32,12 +28,6 @@ export function setupCli(store: string | null, addresses: Record<string, string>
     const code = await run(argv, io, { transport, clock, lookup });
     return { code, stdout: io.stdout.text, stderr: io.stderr.text };
   };
-  const restore = () => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-    io.cleanup();
-  };
+  const restore = () => io.cleanup();
   return { io, dir, transport, clock, lookups, knock, restore };
 }

@@ -275,12 +275,12 @@ test('a broken store is exit 2 with file and line, for knock and list alike', as
 });
 
 test('options may come before the subcommand', async () => {
-  const { knock, transport } = setup();
+  const { knock, transport, dir } = setup();
   const close = await knock('-n', 'close', 'box');
   expect(close.code).toBe(0);
   expect(close.stdout).toMatch(/^close box: 198\.18\.0\.2 \(IPv4\), 2 knocks over 20 ms\n[\s\S]*dry run: nothing was sent\n$/);
   expect((await knock('--dry-run', 'open', 'box')).stdout).toMatch(/^open box: /);
-  expect((await knock('--config', path.join(process.env.XDG_CONFIG_HOME!, 'knock', 'config.yaml'), '-q', 'list')).code).toBe(0);
+  expect((await knock('--config', path.join(dir, 'config.yaml'), '-q', 'list')).code).toBe(0);
   expect((await knock('-vd', '5', 'open', 'box', '-n')).stdout).toMatch(/\+   10 ms/);
   expect(transport.armed).toEqual([]);
 });

@@ -66,7 +66,7 @@ function session(config: Partial<ServeConfig>, f: ReturnType<typeof fakes>) {
   const events: ServeEvent[] = [];
   const warnings: string[] = [];
   const output: string[] = [];
-  const s = new ServeSession({ doors: [openDoor, closeDoor], bind: '127.0.0.1', env: { PATH: '/bin' }, ...config }, f.deps, (e) => events.push(e), (w) => warnings.push(w), (l) => output.push(l));
+  const s = new ServeSession({ doors: [openDoor, closeDoor], bind: '127.0.0.1', env: { PATH: '/bin' }, trust: { uid: process.getuid!(), home: '/' }, ...config }, f.deps, (e) => events.push(e), (w) => warnings.push(w), (l) => output.push(l));
   return { s, events, warnings, output, kinds: () => events.map((e) => e.event) };
 }
 

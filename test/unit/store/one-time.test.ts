@@ -20,6 +20,7 @@ const file = (text: string, mode = 0o600, name = 'seq') => {
 };
 const ports = (knocks: { protocol: string; port?: number }[]) => knocks.map((k) => `${k.port}/${k.protocol}`).join(',');
 const isRoot = process.getuid?.() === 0;
+const trust = () => ({ uid: process.getuid!(), home: dir });
 
 describe('parseOneTime: the lines knockd would use, in its order', () => {
   it('skips empty lines and lines that start with # once trimmed; offsets are byte offsets', () => {
@@ -42,68 +43,70 @@ describe('parseOneTime: the lines knockd would use, in its order', () => {
 describe('claimOneTime', () => {
   it("marks the first unused line as knockd does ('#' over its first byte), one line per claim", async () => {
     const f = file(' 1000,2000\n3000,4000:udp\n 5000,6000\n');
-    const first = await claimOneTime(f);
+    const first = await claimOneTime(f, trust());
     expect([first.taken.line, ports(first.taken.knocks), first.left]).toEqual([1, '1000/tcp,2000/tcp', 2]);
     expect(readFileSync(f, 'utf8')).toBe('#1000,2000\n3000,4000:udp\n 5000,6000\n');
-    const second = await claimOneTime(f);
+    const second = await claimOneTime(f, trust());
     // No leading space: the first digit goes, as with knockd (its man page says to leave a space).
     expect(readFileSync(f, 'utf8')).toBe('#1000,2000\n#000,4000:udp\n 5000,6000\n');
     expect([second.taken.line, second.left, second.next?.line]).toEqual([2, 1, 3]);
-    expect((await readOneTime(f)).unused.map((l) => l.line)).toEqual([3]);
+    expect((await readOneTime(f, trust())).unused.map((l) => l.line)).toEqual([3]);
   });
 
   it('an exhausted list is a ConfigError and leaves the file as it was', async () => {
     const f = file('#1,2\n# 3,4\n');
-    await expect(claimOneTime(f)).rejects.toThrow(ConfigError);
-    await expect(claimOneTime(f)).rejects.toThrow(/no unused one-time sequence left/);
+    await expect(claimOneTime(f, trust())).rejects.toThrow(ConfigError);
+    await expect(claimOneTime(f, trust())).rejects.toThrow(/no unused one-time sequence left/);
     expect(readFileSync(f, 'utf8')).toBe('#1,2\n# 3,4\n');
     expect(existsSync(`${f}.lock`)).toBe(false);
   });
 
   it('claims made at once in one process take different lines', async () => {
     const f = file(Array.from({ length: 20 }, (_, i) => ` ${1000 + i},${2000 + i}\n`).join(''));
-    const claims = await Promise.all(Array.from({ length: 12 }, () => claimOneTime(f)));
+    const claims = await Promise.all(Array.from({ length: 12 }, () => claimOneTime(f, trust())));
     const taken = claims.map((c) => c.taken.line).sort((a, b) => a - b);
     expect(taken).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    expect((await readOneTime(f)).unused).toHaveLength(8);
+    expect((await readOneTime(f, trust())).unused).toHaveLength(8);
   });
 });
 
 describe('trust checks (the store\'s: owner, mode, regular file, size)', () => {
   it('refuses a file group or others may write', async () => {
     const f = file(' 1,2\n', 0o620);
-    await expect(readOneTime(f)).rejects.toThrow(/writable by group or others \(mode 0620\); chmod 600/);
-    await expect(claimOneTime(f)).rejects.toThrow(ConfigError);
+    await expect(readOneTime(f, trust())).rejects.toThrow(/is writable by group \(mode 0620\): chmod 600/);
+    await expect(claimOneTime(f, trust())).rejects.toThrow(ConfigError);
     expect(readFileSync(f, 'utf8')).toBe(' 1,2\n');
   });
 
-  it('refuses a file in a directory anyone may write (without the sticky bit)', async () => {
+  it('refuses a file in a directory group or anyone may write (without the sticky bit)', async () => {
     const open = path.join(dir, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
     writeFileSync(path.join(open, 'seq'), ' 1,2\n', { mode: 0o600 });
-    await expect(claimOneTime(path.join(open, 'seq'))).rejects.toThrow(`${open}: writable by anyone (mode 0777)`);
+    await expect(claimOneTime(path.join(open, 'seq'), trust())).rejects.toThrow(`${open} (a directory above the one-time sequences file ${open}/seq) is writable by group and others (mode 0777)`);
+    chmodSync(open, 0o775);
+    await expect(readOneTime(path.join(open, 'seq'), trust())).rejects.toThrow(`${open} (a directory above the one-time sequences file ${open}/seq) is writable by group (mode 0775)`);
     chmodSync(open, 0o1777);
-    await expect(claimOneTime(path.join(open, 'seq'))).resolves.toMatchObject({ left: 0 });
+    await expect(claimOneTime(path.join(open, 'seq'), trust())).resolves.toMatchObject({ left: 0 });
   });
 
   it('warns when others may read it', async () => {
-    expect((await readOneTime(file(' 1,2\n', 0o644))).warning).toMatch(/readable by group or others/);
-    expect((await readOneTime(file(' 1,2\n', 0o600, 'b'))).warning).toBeUndefined();
+    expect((await readOneTime(file(' 1,2\n', 0o644), trust())).warning).toMatch(/readable by group or others/);
+    expect((await readOneTime(file(' 1,2\n', 0o600, 'b'), trust())).warning).toBeUndefined();
   });
 
   it('refuses what is not a regular file, a missing file, a huge file', async () => {
     mkdirSync(path.join(dir, 'd'));
-    await expect(readOneTime(path.join(dir, 'd'))).rejects.toThrow(/not a regular file/);
-    await expect(readOneTime(path.join(dir, 'none'))).rejects.toThrow(/not found \(copy the server's list there/);
-    await expect(readOneTime(file(' 1,2\n'.repeat(300_000)))).rejects.toThrow(/too big/);
+    await expect(readOneTime(path.join(dir, 'd'), trust())).rejects.toThrow(/is a directory: a one-time sequences file is a regular file/);
+    await expect(readOneTime(path.join(dir, 'none'), trust())).rejects.toThrow(/not found \(copy the server's list there/);
+    await expect(readOneTime(file(' 1,2\n'.repeat(300_000)), trust())).rejects.toThrow(/is 1500000 bytes: a one-time sequences file is at most 1048576 bytes/);
   });
 
   it('follows a symlink to a file of your own, and marks the target', async () => {
     const target = file(' 1,2\n');
     const link = path.join(dir, 'link');
     symlinkSync(target, link);
-    const claimed = await claimOneTime(link);
+    const claimed = await claimOneTime(link, trust());
     expect(claimed.file).toBe(target);
     expect(readFileSync(target, 'utf8')).toBe('#1,2\n');
   });
@@ -113,8 +116,8 @@ describe('trust checks (the store\'s: owner, mode, regular file, size)', () => {
     chownSync(other, 65534, 65534);
     const link = path.join(dir, 'link');
     symlinkSync(other, link);
-    await expect(readOneTime(other)).rejects.toThrow(/owned by uid 65534, not by you/);
-    await expect(claimOneTime(link)).rejects.toThrow(/owned by uid 65534, not by you/);
+    await expect(readOneTime(other, trust())).rejects.toThrow(/owned by uid 65534, not by you/);
+    await expect(claimOneTime(link, trust())).rejects.toThrow(/owned by uid 65534, not by you/);
     expect(readFileSync(other, 'utf8')).toBe(' 1,2\n');
   });
 });
@@ -124,7 +127,7 @@ describe('the lock beside the file', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const f = file(' 1,2\n 3,4\n');
     writeFileSync(`${f}.lock`, `${dead.stdout} deadbeef\n`, { mode: 0o600 });
-    const claimed = await claimOneTime(f);
+    const claimed = await claimOneTime(f, trust());
     expect(claimed.taken.line).toBe(1);
     expect(existsSync(`${f}.lock`)).toBe(false);
   });
@@ -134,19 +137,19 @@ describe('the lock beside the file', () => {
     writeFileSync(`${f}.lock`, `${process.pid} x\n`, { mode: 0o600 });
     const old = new Date(Date.now() - 60_000);
     utimesSync(`${f}.lock`, old, old);
-    await expect(claimOneTime(f)).resolves.toMatchObject({ left: 0 });
+    await expect(claimOneTime(f, trust())).resolves.toMatchObject({ left: 0 });
   });
 
   it('waits for a live holder, then gives up with exit 1, naming the lock and the pid', async () => {
     const lock = path.join(dir, 'x.lock');
-    const release = await acquireLock(lock);
+    const release = await acquireLock(lock, trust());
     const started = Date.now();
-    const error = await acquireLock(lock, 150).catch((e: unknown) => e);
+    const error = await acquireLock(lock, trust(), { waitMs: 150 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeError);
     expect((error as Error).message).toBe(`${lock}: still held by pid ${process.pid} after 150 ms (another knock is taking a one-time sequence)`);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     await release();
-    await (await acquireLock(lock, 150))();
+    await (await acquireLock(lock, trust(), { waitMs: 150 }))();
     expect(existsSync(lock)).toBe(false);
   });
 
@@ -154,7 +157,7 @@ describe('the lock beside the file', () => {
     const f = file(' 1,2\n');
     writeFileSync(`${f}.lock`, '1 x\n', { mode: 0o600 });
     chownSync(`${f}.lock`, 65534, 65534);
-    await expect(claimOneTime(f)).rejects.toThrow(/not a lock file of yours \(uid 65534\)/);
+    await expect(claimOneTime(f, trust())).rejects.toThrow(/not a lock file of yours \(uid 65534\)/);
     expect(readFileSync(f, 'utf8')).toBe(' 1,2\n');
   });
 });

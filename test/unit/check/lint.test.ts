@@ -1,4 +1,4 @@
-import { lintProfile } from '../../../src/store/lint.js';
+import { lintProfile } from '../../../src/check/lint.js';
 import type { Knock } from '../../../src/knock/tokens.js';
 import type { Profile } from '../../../src/store/profiles.js';
 

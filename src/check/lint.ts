@@ -2,8 +2,9 @@
 // anything; probe.ts adds the one check that needs the network.
 import { formatKnock, formatKnockInFull, type Knock } from '../knock/tokens.js';
 import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
-import type { Profile } from './profiles.js';
-import { readOneTime } from './one-time.js';
+import type { Profile } from '../store/profiles.js';
+import { readOneTime } from '../store/one-time.js';
+import type { Trust } from '../files/guard.js';
 import { notOneHost } from '../shared/address.js';
 import { shownValue } from '../shared/printable.js';
 
@@ -89,11 +90,11 @@ export function lintProfile(profile: Profile, verbose = false): Finding[] {
 export const ONE_TIME_LOW = 3;
 
 /** How many one-time sequences are left (a note), a warning when few or none, or why the file cannot be used. */
-export async function lintOneTime(profile: Profile): Promise<Finding[]> {
+export async function lintOneTime(profile: Profile, trust: Trust): Promise<Finding[]> {
   if (!profile.oneTimeSequences) return [];
   let left: number;
   try {
-    left = (await readOneTime(profile.oneTimeSequences)).unused.length;
+    left = (await readOneTime(profile.oneTimeSequences, trust)).unused.length;
   } catch (error) {
     return [{ level: 'warning', code: 'one-time-file', message: (error as Error).message }];
   }

@@ -1,4 +1,4 @@
-import { forms, orderProbes } from '../../../src/store/probe-order.js';
+import { forms, orderProbes } from '../../../src/check/probe-order.js';
 import type { Knock } from '../../../src/knock/tokens.js';
 
 const tcp = (...ports: number[]): Knock[] => ports.map((port) => ({ protocol: 'tcp', port }));

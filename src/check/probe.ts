@@ -5,7 +5,7 @@ import type { Knock } from '../knock/tokens.js';
 import type { Destination, Transport } from '../knock/transport/transport.js';
 import { knockLabel, type Finding } from './lint.js';
 import { orderProbes } from './probe-order.js';
-import type { Profile } from './profiles.js';
+import type { Profile } from '../store/profiles.js';
 
 export interface ProbeGroup {
   to: Destination;

@@ -1,7 +1,10 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkStoreDirs, checkStoreStat } from '../../../src/store/trust.js';
+import { checkDirectories, checkFile, STORE_RULES, type Trust } from '../../../src/files/guard.js';
+
+const checkStoreStat = (file: string, st: { uid: number; mode: number }, trust: Trust) => checkFile(file, st, trust, STORE_RULES);
+const checkStoreDirs = (file: string, trust: Trust) => checkDirectories(file, trust, STORE_RULES);
 import { ConfigError } from '../../../src/shared/errors.js';
 
 let dir: string;

@@ -1,4 +1,4 @@
-import { describeProbes, probeGroups } from '../../../src/store/probe.js';
+import { describeProbes, probeGroups } from '../../../src/check/probe.js';
 import type { Knock } from '../../../src/knock/tokens.js';
 import type { Profile } from '../../../src/store/profiles.js';
 import type { Transport } from '../../../src/knock/transport/transport.js';
