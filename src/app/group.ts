@@ -17,9 +17,12 @@ export interface GroupRequest {
   dryRun?: boolean;
 }
 
-/** A profile with nothing to close (undefined: not a profile, which is another error). */
-export function lacksClose(profile: { close?: unknown } | undefined): boolean {
-  return profile !== undefined && profile.close === undefined;
+/**
+ * A knock profile with nothing to close (undefined: not a profile, which is another error). An
+ * SPA profile is not skipped: its close says that the access expires on the server.
+ */
+export function lacksClose(profile: { close?: unknown; spa?: unknown } | undefined): boolean {
+  return profile !== undefined && profile.close === undefined && profile.spa === undefined;
 }
 
 export function isGroupTarget(target: string | undefined): boolean {
