@@ -129,25 +129,30 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
         if (!args.quiet) ctx.io.stderr.write(`${line}\n`);
       },
     );
-    // Signals first, so a SIGTERM during start-up is not the default (killing) action.
-    let stopRequested!: () => void;
-    const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
-    const release = signals(() => stopRequested());
-    // `knock serve ... | head`: once stdout is gone there is no one to report to; stop quietly.
-    const stdout = ctx.io.stdout as Partial<NodeJS.WritableStream>;
-    const onStdoutError = () => stopRequested();
-    stdout.on?.('error', onStdoutError);
-    try {
-      await session.start();
-      await stopped;
-    } finally {
-      release();
-      // Still listening for a gone stdout: stop() reports one last line.
-      await session.stop();
-      stdout.removeListener?.('error', onStdoutError);
-    }
-    return 0;
+    return serveUntilStopped(ctx, session, signals);
   };
+}
+
+/** Runs a session until a signal (or until stdout is gone), then stops it; exit 0. */
+async function serveUntilStopped(ctx: Context, session: { start(): Promise<void>; stop(): Promise<void> }, signals: StopSignal): Promise<number> {
+  // Signals first, so a SIGTERM during start-up is not the default (killing) action.
+  let stopRequested!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+  const release = signals(() => stopRequested());
+  // `knock serve ... | head`: once stdout is gone there is no one to report to; stop quietly.
+  const stdout = ctx.io.stdout as Partial<NodeJS.WritableStream>;
+  const onStdoutError = () => stopRequested();
+  stdout.on?.('error', onStdoutError);
+  try {
+    await session.start();
+    await stopped;
+  } finally {
+    release();
+    // Still listening for a gone stdout: stop() reports one last line.
+    await session.stop();
+    stdout.removeListener?.('error', onStdoutError);
+  }
+  return 0;
 }
 
 /** knock serve of an SPA profile: until a signal, as the knock doors are served. */
@@ -180,21 +185,7 @@ async function serveSpa(ctx: Context, args: ServeArgs & GlobalArgs, profile: Pro
       if (!args.quiet) ctx.io.stderr.write(`${line}\n`);
     },
   );
-  let stopRequested!: () => void;
-  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
-  const release = signals(() => stopRequested());
-  const stdout = ctx.io.stdout as Partial<NodeJS.WritableStream>;
-  const onStdoutError = () => stopRequested();
-  stdout.on?.('error', onStdoutError);
-  try {
-    await session.start();
-    await stopped;
-  } finally {
-    release();
-    await session.stop();
-    stdout.removeListener?.('error', onStdoutError);
-  }
-  return 0;
+  return serveUntilStopped(ctx, session, signals);
 }
 
 export const serveCommand = defineCommand<ServeArgs>({
