@@ -71,12 +71,14 @@ const PLACES: Place[] = [
   {
     name: '~/.ssh/config',
     at: (h) => h.ssh,
-    runs: () => [['ssh-config', 'office', '--add'], ['office', '-n']],
+    // `elsewhere` is an ssh alias, not a profile: the knock reads ~/.ssh/config for it (a
+    // profile's own name does not need it, and is not made to read it).
+    runs: () => [['ssh-config', 'office', '--add'], ['elsewhere', '-n']],
     // A missing config is no config (ssh says the same); a directory ssh reads as empty.
     optional: ['dangling', 'directory'],
     writes: (h) => h.ssh,
   },
-  { name: "~/.ssh/config's Include target", at: (h) => h.include, runs: () => [['ssh-config', 'office', '--add'], ['office', '-n']], optional: ['dangling', 'directory'], writes: (h) => h.ssh },
+  { name: "~/.ssh/config's Include target", at: (h) => h.include, runs: () => [['ssh-config', 'office', '--add'], ['elsewhere', '-n']], optional: ['dangling', 'directory'], writes: (h) => h.ssh },
   { name: 'import FILE', at: (h) => h.conf, runs: (h) => [['import', h.conf, '--host', '127.0.0.1', '-n'], ['import', h.conf, '--host', '127.0.0.1']] },
   { name: 'serve --knockd-conf FILE', at: (h) => h.serveConf, runs: (h) => [['serve', '--knockd-conf', h.serveConf]] },
   { name: "the knockd.conf's one_time_sequences", at: (h) => h.serveList, runs: (h) => [['serve', '--knockd-conf', h.serveConf]] },
