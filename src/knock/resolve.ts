@@ -28,10 +28,24 @@ export async function resolveHost(
   // and shown escaped and cut, never raw (a store's host may be anything).
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(host)) throw new ConfigError(`host '${printable(host, 64)}' holds a control character; not a host name or address`);
+  if (!net.isIP(host.replace(/^\[(.*)\]$/, '$1'))) {
+    const tooLong = dnsNameTooLong(host);
+    if (tooLong) throw new ConfigError(`host '${printable(host, 64)}' is not a host name: ${tooLong}`);
+  }
   const resolved = await resolveOnce(host, family, lookup, timeoutMs);
   const why = notOneHost(resolved.address);
   if (why) throw new ConfigError(`'${printable(host, 64)}'${resolved.address === host ? '' : ` (${resolved.address})`} is ${why}; a knock goes to one host`);
   return resolved;
+}
+
+/** Why a name cannot be a DNS name by its lengths (RFC 1035: 253 characters, labels of 1-63), or undefined. */
+export function dnsNameTooLong(host: string): string | undefined {
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  if (name.length > 253) return `${name.length} characters (a DNS name has at most 253)`;
+  const long = name.split('.').find((label) => label.length > 63);
+  if (long !== undefined) return `a label of ${long.length} characters (at most 63)`;
+  if (name.split('.').some((label) => label === '')) return 'an empty label (two dots in a row, or a leading dot)';
+  return undefined;
 }
 
 async function resolveOnce(host: string, family: FamilyOption, lookup: Lookup, timeoutMs: number): Promise<Resolved> {

@@ -56,3 +56,26 @@ describe('resolveHost', () => {
     await expect(resolveHost('box', 0, failing)).rejects.toThrow("cannot resolve 'box': getaddrinfo EAI_AGAIN box");
   });
 });
+
+describe('a name longer than DNS allows is refused before any lookup', () => {
+  const never = async () => {
+    throw new Error('looked up');
+  };
+  test.each([
+    ['a'.repeat(254), /254 characters \(a DNS name has at most 253\)/],
+    [`${'b'.repeat(64)}.example`, /a label of 64 characters \(at most 63\)/],
+    ['gate..example', /an empty label/],
+    ['.example', /an empty label/],
+  ])('%#', async (host, why) => {
+    await expect(resolveHost(host, 0, never)).rejects.toThrow(why);
+  });
+  test('names at the limits still go to the resolver (a trailing dot too)', async () => {
+    const seen: string[] = [];
+    const lookup = async (host: string) => (seen.push(host), { address: '198.18.0.2', family: 4 as const });
+    const limit = ['c'.repeat(63), 'd'.repeat(63), 'e'.repeat(63), 'f'.repeat(61)].join('.');
+    expect(limit.length).toBe(253);
+    await resolveHost(limit, 0, lookup);
+    await resolveHost('gate.example.', 0, lookup);
+    expect(seen).toEqual([limit, 'gate.example.']);
+  });
+});
