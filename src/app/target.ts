@@ -9,7 +9,7 @@ import { localSource } from '../knock/source.js';
 import net from 'node:net';
 import os from 'node:os';
 import { zoneOf } from '../shared/address.js';
-import { UnreadableSshConfig } from '../ssh/include.js';
+import { UnreadableSshConfig } from '../ssh/unreadable.js';
 import { printable } from '../shared/printable.js';
 import { findProfile, hostOfProfile } from './find-profile.js';
 import { nearest } from '../shared/suggest.js';

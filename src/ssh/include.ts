@@ -3,6 +3,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { readRegularText, SSH_CONFIG_RULES } from '../files/guard.js';
 import path from 'node:path';
+import { UnreadableSshConfig } from './unreadable.js';
 import { ConfigError, reasonOf } from '../shared/errors.js';
 import { parseSshLines, type SshLine } from './config-lines.js';
 import { untrustedReason, type FileOwner } from './file-trust.js';
@@ -38,15 +39,6 @@ export interface TreeOptions {
   fs?: SshFs;
 }
 
-/** A config file we may not read (EACCES): ssh skips such a file; knock does where nothing depends on it. */
-export class UnreadableSshConfig extends ConfigError {
-  constructor(
-    readonly file: string,
-    reason: string,
-  ) {
-    super(`${file}: cannot read: ${reason}`);
-  }
-}
 
 /** READCONF_MAX_DEPTH in readconf.c: deeper is an error for ssh too ("Too many recursive configuration includes"). */
 export const MAX_INCLUDE_DEPTH = 16;

@@ -22,7 +22,7 @@ afterEach(() => home.cleanup());
 test('knock rules office without --format lists the formats', async () => {
   home.writeConfig('profiles:\n  office:\n    host: 127.0.0.1\n    open: [7000, 8000, 9000]\n');
   const r = await runKnock(['rules', 'office'], { env: home.env });
-  expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'knock: missing --format: one of iptables, nftables, knockd (see knock rules --help)\n' });
+  expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'knock: missing --format: one of iptables, nftables, knockd, puppet, fwknopd (see knock rules --help)\n' });
 });
 
 test('a file that is not there is one plain line, without the system call', async () => {

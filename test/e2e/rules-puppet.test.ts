@@ -101,8 +101,8 @@ describe('knock rules --format puppet', () => {
     [['@bad', '--format', 'puppet'], /^knock: group @bad: two words: profile "two words": a name for firewall rules/],
     [['@nope', '--format', 'puppet'], /^knock: unknown group '@nope' in .* \(groups: @fleet, @bad\)/],
     [['@fleet', '--format', 'iptables'], /^knock: knock rules @fleet: a group's rules come only as Puppet classes \(--format puppet\)/],
-    [['v6only', '--format', 'puppet', '-4'], /^knock: profile 'v6only' has family 6; its rules cannot guard IPv4/],
-    [['@fleet', '--format', 'puppet', '-6'], /^knock: group @fleet: gw-2\.Example_org: profile 'gw-2\.Example_org' has family 4/],
+    [['v6only', '--format', 'puppet', '-4'], /^knock: profile 'v6only' has family: 6: its door has no IPv4 rules/],
+    [['@fleet', '--format', 'puppet', '-6'], /^knock: group @fleet: gw-2\.Example_org: profile 'gw-2\.Example_org' has family: 4: its door has no IPv6 rules/],
   ])('%j is refused: exit 2, one line, nothing on stdout', async (args, message) => {
     const r = await rules(...args);
     expect(r.code).toBe(2);

@@ -87,7 +87,7 @@ describe('knock rules', () => {
 
   test.each([
     [['pinged', '-f', 'knockd'], "knock: profile 'pinged': open knock 2 (icmp:64) is ICMP, which knockd cannot match; use --format iptables or nftables"],
-    [['office'], 'knock: missing --format: one of iptables, nftables, knockd (see knock rules --help)'],
+    [['office'], 'knock: missing --format: one of iptables, nftables, knockd, puppet, fwknopd (see knock rules --help)'],
     [['office', '-f', 'pf'], "knock: --format 'pf' is not one of iptables, nftables, knockd"],
     [['office', '-f', 'iptables', '-4', '-6'], 'knock: iptables rules are one family per file: run knock rules office --format iptables -4 (for iptables-restore), then -6 (for ip6tables-restore)'],
     [['office', '-f', 'iptables', '--family', '4', '-6'], 'knock: --family 4 and -6 contradict each other'],
