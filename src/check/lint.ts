@@ -145,8 +145,8 @@ export async function lintFamilies(profile: Profile, hostOf: (profile: Profile) 
       code: 'dual-stack',
       message:
         `host ${shownValue(host)} has an IPv4 address (${v4.address}) and an IPv6 address (${v6.address}) and the profile sets no family: ` +
-        `each knock goes to both, IPv${found[0].family} first, so the server's door must guard both families (knock rules ${profile.name} prints both); ` +
-        'to knock one, set family: 4 or 6 in the profile (knock add -4 or -6 stores it)',
+        `each knock goes to both, IPv${found[0].family} first, so the server's door must guard both families (as knock rules ${profile.name} does: nftables and knockd in one output, iptables with its -6 half); ` +
+        'to knock one family only, set family: 4 or 6 in the profile (knock add -4 or -6 stores it)',
     },
   ];
 }

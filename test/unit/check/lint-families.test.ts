@@ -37,7 +37,7 @@ test('a host with both families and no family in the profile: a note saying both
       code: 'dual-stack',
       message:
         'host "dual.example" has an IPv4 address (198.18.0.9) and an IPv6 address (2001:db8::9) and the profile sets no family: each knock goes to both, IPv4 first, ' +
-        "so the server's door must guard both families (knock rules office prints both); to knock one, set family: 4 or 6 in the profile (knock add -4 or -6 stores it)",
+        "so the server's door must guard both families (as knock rules office does: nftables and knockd in one output, iptables with its -6 half); to knock one family only, set family: 4 or 6 in the profile (knock add -4 or -6 stores it)",
     },
   ]);
   // The resolver's first family is the one knocked first.
