@@ -4,7 +4,7 @@ import { ConfigError, RuntimeError, UsageError } from '../shared/errors.js';
 import { checkDelay, checkSequence, checkTtl, parseKnockToken, type Knock } from '../knock/tokens.js';
 import { scheduleKnocks, type KnockPlan, type PlanAction } from '../knock/plan.js';
 import { brokenProfileMessage, formatServicePort, type Profile } from '../store/profiles.js';
-import { resolveHost, type FamilyOption } from '../knock/resolve.js';
+import { resolveEveryFamily, resolveHost, type FamilyOption } from '../knock/resolve.js';
 import { localSource } from '../knock/source.js';
 import net from 'node:net';
 import os from 'node:os';
@@ -274,9 +274,8 @@ function sourceOfEitherFamily(ctx: Context, source: string, asked: readonly (4 |
 }
 
 /**
- * Each family asked for, resolved; with no family asked for ([0]), the resolver's first address
- * and, when the name has one, the other family's too (a dual-stack host: the door may guard
- * either family). The second lookup failing is not an error: the host has one family.
+ * Each family asked for, resolved; with no family asked for ([0]), every family the host has
+ * (resolveEveryFamily: a dual-stack host's door may guard either family).
  */
 async function resolveFamilies(ctx: Context, host: string, families: FamilyOption[]) {
   if (families.length !== 1 || families[0] !== 0) {
@@ -284,14 +283,8 @@ async function resolveFamilies(ctx: Context, host: string, families: FamilyOptio
     for (const family of families) each.push(await resolveHost(host, family, ctx.services.lookup));
     return each;
   }
-  const first = await resolveHost(host, 0, ctx.services.lookup);
-  if (net.isIP(host.replace(/^\[(.*)\]$/, '$1'))) return [first];
-  const other = await resolveHost(host, first.family === 4 ? 6 : 4, ctx.services.lookup, OTHER_FAMILY_TIMEOUT_MS).catch(() => undefined);
-  return other && other.family !== first.family ? [first, other] : [first];
+  return resolveEveryFamily(host, ctx.services.lookup);
 }
-
-/** The other family's lookup waits less than the first: a slow answer only costs the fallback. */
-const OTHER_FAMILY_TIMEOUT_MS = 2000;
 
 function dualStackOf(plans: readonly KnockPlan[], asked: readonly FamilyOption[]): { dualStack?: true } {
   return asked.length === 1 && asked[0] === 0 && plans.length === 2 ? { dualStack: true } : {};

@@ -7,6 +7,8 @@ import { readOneTime } from '../store/one-time.js';
 import type { Trust } from '../files/guard.js';
 import { notOneHost } from '../shared/address.js';
 import { shownValue } from '../shared/printable.js';
+import { resolveEveryFamily, type Lookup } from '../knock/resolve.js';
+import net from 'node:net';
 
 export type Level = 'error' | 'warning' | 'note';
 
@@ -29,7 +31,9 @@ export interface Finding {
     | 'spa-weak-key'
     | 'spa-source-address'
     | 'spa-time-offset'
-    | 'not-one-host';
+    | 'not-one-host'
+    | 'dual-stack'
+    | 'not-resolved';
   message: string;
 }
 
@@ -107,3 +111,46 @@ export async function lintOneTime(profile: Profile, trust: Trust): Promise<Findi
   return [{ level: 'note', code: 'one-time-left', message: what }];
 }
 
+
+/**
+ * A profile with no `family` whose host has an IPv4 and an IPv6 address: every knock goes to
+ * both, so the door must guard both (a note). Resolved as a knock resolves it (`hostOf`: the
+ * profile's host or its ssh HostName); a name that does not resolve here is a note too, never a
+ * failure. A literal is one family (no lookup); `family` set, or an SPA profile (IPv4 only), is
+ * not looked up either.
+ */
+export async function lintFamilies(profile: Profile, hostOf: (profile: Profile) => Promise<string>, lookup?: Lookup): Promise<Finding[]> {
+  if (profile.family !== undefined || profile.spa) return [];
+  let host: string;
+  try {
+    host = await hostOf(profile);
+  } catch (error) {
+    return [notResolved((error as Error).message)];
+  }
+  // A literal needs no lookup; a control character is lintProfile's not-one-host error.
+  // eslint-disable-next-line no-control-regex
+  if (net.isIP(host.replace(/^\[(.*)\]$/, '$1')) || /[\u0000-\u001f\u007f]/.test(host)) return [];
+  let found;
+  try {
+    found = await resolveEveryFamily(host, lookup);
+  } catch (error) {
+    const hint = !profile.host && host === profile.name ? ' (the profile has no host, and the ssh config gives it no HostName)' : '';
+    return [notResolved(`${(error as Error).message}${hint}`)];
+  }
+  if (found.length < 2) return [];
+  const [v4, v6] = found[0].family === 4 ? [found[0], found[1]!] : [found[1]!, found[0]];
+  return [
+    {
+      level: 'note',
+      code: 'dual-stack',
+      message:
+        `host ${shownValue(host)} has an IPv4 address (${v4.address}) and an IPv6 address (${v6.address}) and the profile sets no family: ` +
+        `each knock goes to both, IPv${found[0].family} first, so the server's door must guard both families (as knock rules ${profile.name} does: nftables and knockd in one output, iptables with its -6 half); ` +
+        'to knock one family only, set family: 4 or 6 in the profile (knock add -4 or -6 stores it)',
+    },
+  ];
+}
+
+function notResolved(reason: string): Finding {
+  return { level: 'note', code: 'not-resolved', message: `${reason}: not checked for a host with both address families (a knock resolves it again when it runs)` };
+}

@@ -1,7 +1,8 @@
 // knock lint [NAME]: warnings for sequences that cannot work or are weak. Exit 0: no
 // warnings (notes allowed); 1: warnings; 2: the store itself is broken.
 import { prepareTarget, requireProfile } from '../app/target.js';
-import { lintOneTime, lintProfile, type Finding } from '../check/lint.js';
+import { lintFamilies, lintOneTime, lintProfile, type Finding } from '../check/lint.js';
+import { systemLookup, type Lookup } from '../knock/resolve.js';
 import { describeProbes, probeGroups, type ProbeGroup, type ProbeReport } from '../check/probe.js';
 import { systemTransport } from '../knock/transport/system.js';
 import { systemClock } from '../knock/clock.js';
@@ -47,7 +48,12 @@ export const lintCommand = defineCommand<LintArgs>({
       reports = probe.reports;
       for (const [name, findings] of probe.findings) probed.set(name, findings);
     }
-    for (const profile of profiles) results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...(await lintOneTime(profile, ctx.trust)), ...(profile.spa ? lintSpa(profile.spa) : []), ...(probed.get(profile.name) ?? [])] });
+    // Every host looked up at once, each name once: a dead DNS server costs one timeout, not one per profile.
+    const lookup = onceEach(ctx.services.lookup ?? systemLookup);
+    const families = await Promise.all(profiles.map((p) => lintFamilies(p, async (q) => (await hostOfProfile(q, ctx.ssh)).host, lookup)));
+    for (const [i, profile] of profiles.entries()) {
+      results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...families[i]!, ...(await lintOneTime(profile, ctx.trust)), ...(profile.spa ? lintSpa(profile.spa) : []), ...(probed.get(profile.name) ?? [])] });
+    }
     const warnings = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0);
     const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.level === 'error').length, 0);
     if (!args.quiet && !args.json) for (const report of reports) ctx.io.stderr.write(`knock: ${describeProbes(report, verbose)}\n`);
@@ -89,4 +95,15 @@ async function groupByAddress(ctx: Context, probed: Profile[], all: Profile[]): 
     }
   }
   return [...groups.values()];
+}
+
+/** A lookup that asks once per name and family, however many profiles share the host. */
+function onceEach(lookup: Lookup): Lookup {
+  const asked = new Map<string, ReturnType<Lookup>>();
+  return (host, family) => {
+    const key = `${family} ${host}`;
+    let answer = asked.get(key);
+    if (!answer) asked.set(key, (answer = lookup(host, family)));
+    return answer;
+  };
 }

@@ -48,6 +48,21 @@ export function dnsNameTooLong(host: string): string | undefined {
   return undefined;
 }
 
+/** The other family's lookup waits less than the first: a slow answer only costs the fallback. */
+export const OTHER_FAMILY_TIMEOUT_MS = 2000;
+
+/**
+ * A host with no family asked for: the resolver's first address and, when the name has one, the
+ * other family's too (a dual-stack host, knocked on both). A literal is one family and needs no
+ * lookup; the second lookup failing is not an error: the host has one family.
+ */
+export async function resolveEveryFamily(host: string, lookup: Lookup = systemLookup): Promise<[Resolved] | [Resolved, Resolved]> {
+  const first = await resolveHost(host, 0, lookup);
+  if (net.isIP(host.replace(/^\[(.*)\]$/, '$1'))) return [first];
+  const other = await resolveHost(host, first.family === 4 ? 6 : 4, lookup, OTHER_FAMILY_TIMEOUT_MS).catch(() => undefined);
+  return other && other.family !== first.family ? [first, other] : [first];
+}
+
 async function resolveOnce(host: string, family: FamilyOption, lookup: Lookup, timeoutMs: number): Promise<Resolved> {
   const literal = net.isIP(host.replace(/^\[(.*)\]$/, '$1'));
   if (literal) {
