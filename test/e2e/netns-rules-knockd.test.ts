@@ -5,7 +5,7 @@ import { until } from '../helpers/until.js';
 import { Knockd } from '../lab/knockd.js';
 import { startTcpService } from '../lab/recent-knock.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
-import { doorProfiles, doorScenarios, knock, SERVICE, serviceOpen, settlesTo, type DoorLab } from '../lab/door-checks.js';
+import { doorProfiles, doorScenarios, knock, SERVICE, serviceOpen, settlesTo, type DoorLab, type ReactingServer } from '../lab/door-checks.js';
 import { ECHO_SERVICE, holdsConnection, openForProfile, startEchoService } from '../lab/echo-service.js';
 import { startUdpEcho, udpAnswers } from '../lab/udp-echo.js';
 import { runProcess } from '../helpers/run-knock.js';
@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const VPN = 2230;
+const MARKER = 7701;
 const MORE = `
   vpn:
     host: "${SERVER_V4}"
@@ -85,9 +86,14 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
   });
 
 
-  describe('IPv4', () => doorScenarios(get, { address: SERVER_V4, profile: 'door', eventual: true, seqTimeout: 2, repeatKeepsStage: false }));
+  // The marker: far's second port, in knockd's filter, starts no sequence.
+  const server: ReactingServer = {
+    mark: () => knockd.mark(),
+    startedNothing: (address, since) => knockd.startedNothing(d.lab, d.home.env, address, MARKER, since),
+  };
+  describe('IPv4', () => doorScenarios(get, { address: SERVER_V4, profile: 'door', eventual: true, server, seqTimeout: 2, repeatKeepsStage: false }));
   // The same sections: knockd 0.8 sniffs IPv6 and runs command_6 (ip6tables) for an IPv6 knocker.
-  describe('IPv6 (command_6)', () => doorScenarios(get, { address: SERVER_V6, profile: 'door6', eventual: true, seqTimeout: 2, repeatKeepsStage: false }));
+  describe('IPv6 (command_6)', () => doorScenarios(get, { address: SERVER_V6, profile: 'door6', eventual: true, server, seqTimeout: 2, repeatKeepsStage: false }));
 
   test('an IPv6 open runs ip6tables with the IPv6 address, never iptables with it', async () => {
     await knock(d, ['open', 'door6']);
@@ -102,7 +108,7 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
     const log = knockd.output.length;
     await knock(d, ['-d', '50', SERVER_V6, '7900', '7902:udp']);
     expect(await until(() => knockd.output.slice(log).includes('only4: OPEN SESAME'), 3000)).toBe(true);
-    await new Promise((r) => setTimeout(r, 500));
+    expect(await server.startedNothing(SERVER_V6, log)).toBe(true);
     expect(knockd.output.slice(log)).not.toMatch(/only4: running command|command returned non-zero/);
     expect(await serviceOpen(d.lab, SERVER_V6)).toBe(false);
     await knock(d, ['open', 'only4']);

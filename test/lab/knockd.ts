@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import type { Lab } from './netns.js';
+import { runKnock } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 export class Knockd {
   private log = '';
@@ -50,6 +52,30 @@ export class Knockd {
   /** What knockd printed so far (config, packets, stages, commands). */
   get output(): string {
     return this.log;
+  }
+
+  /** A place in knockd's output, taken before knocks that startedNothing() then judges. */
+  mark(): number {
+    return this.log.length;
+  }
+
+  /**
+   * Waits until knockd has judged every packet sent to it so far, then says whether, since
+   * `since`, it started no door's command. The event: one marker knock (`port`, a port of a
+   * sequence in the config, so that knockd's filter lets it through, and never a sequence's
+   * first port, so that it starts nothing) sent from the client namespace after them, printed
+   * by knockd. knockd reads packets one at a time and prints "running command" when a sequence
+   * completes, before it reads the next; the command itself runs in a child and may finish
+   * later, so a door that opens late is caught here by its decision, not by the clock.
+   */
+  async startedNothing(lab: Lab, env: NodeJS.ProcessEnv, address: string, port: number, since: number, timeoutMs = 5000): Promise<boolean> {
+    const from = this.log.length;
+    const sent = await runKnock(['-q', address, String(port)], { netns: lab.client, env });
+    if (sent.code !== 0) throw new Error(`the marker knock failed: ${sent.stderr}`);
+    if (!(await until(() => this.log.slice(from).includes(`-> ${address}:${port} `), timeoutMs))) {
+      throw new Error(`knockd did not print the marker knock to ${address}:${port}:\n${this.log.slice(since)}`);
+    }
+    return !/: running command: /.test(this.log.slice(since));
   }
 
   /** Waits until `file` (relative to the temp dir) exists, or gives up after `timeoutMs`. */

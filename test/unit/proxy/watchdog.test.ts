@@ -7,6 +7,8 @@ import type { KnockPlan } from '../../../src/knock/plan.js';
 import type { Transport } from '../../../src/knock/transport/transport.js';
 import { parseWatchdogInput, parseWatchdogPlan, runWatchdog, watchdogArgs, WATCHDOG_COMMAND } from '../../../src/proxy/watchdog.js';
 import { procAddress } from '../../../src/proxy/connection-watch.js';
+import { FakeClock } from '../../helpers/fakes.js';
+import { until } from '../../helpers/until.js';
 
 const plan: KnockPlan = {
   action: 'close',
@@ -89,17 +91,29 @@ test('with a connection named after the plan, the close waits for that connectio
   const fired: string[] = [];
   const stdin = new PassThrough();
   let alive = true;
+  let reads = 0;
+  const clock = new FakeClock();
   const live = () => (alive ? `  sl\n   0: ${procAddress('198.18.0.1', 40000)} ${procAddress('198.18.0.2', 22)} 01 0:0 0:0 0 0 0 77 1\n` : '');
   const done = runWatchdog({
     stdin,
     execute: { transport: fakeTransport(fired) },
-    watch: { platform: 'linux', readTable: async () => live(), sleep: (ms) => new Promise((r) => setTimeout(r, ms / 50)) },
+    // The poll's sleep on the fake clock; a turn of the event loop in between, no real wait.
+    watch: {
+      platform: 'linux',
+      readTable: async () => (reads++, live()),
+      sleep: async (ms) => {
+        await clock.sleep(ms);
+        await new Promise((r) => setImmediate(r));
+      },
+    },
   });
   stdin.write(JSON.stringify(plan) + '\n' + JSON.stringify({ watch: { local: '198.18.0.1', localPort: 40000, remote: '198.18.0.2', remotePort: 22, inode: 77 } }) + '\n');
   // The proxy has exited (EOF), but ssh holds the connection: no close knock yet.
   stdin.end();
-  await new Promise((r) => setTimeout(r, 100));
+  // The event: the watch has read the table three times and seen the connection each time.
+  expect(await until(() => reads >= 3)).toBe(true);
   expect(fired).toEqual([]);
+  expect(clock.sleeps.length).toBeGreaterThanOrEqual(2);
   alive = false;
   expect(await done).toBe(0);
   expect(fired).toEqual(['198.18.0.2 3333']);
