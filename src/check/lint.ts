@@ -29,6 +29,7 @@ export interface Finding {
     | 'spa-weak-key'
     | 'spa-source-address'
     | 'spa-time-offset'
+    | 'spa-weak-digest'
     | 'not-one-host';
   message: string;
 }
