@@ -93,7 +93,7 @@ test('--dry-run and --json --dry-run say what the packet asks for and send nothi
   const before = received.length;
   const n = await knock(['-n', 'vault']);
   expect(n.code).toBe(0);
-  expect(n.stdout).toBe(`open vault: 127.0.0.1 (IPv4), 1 SPA packet (fwknop)\n  to udp/${spaPort}: open tcp/2222 for 127.0.0.1, user tester\ndry run: nothing was sent\n`);
+  expect(n.stdout).toBe(`open vault: 127.0.0.1 (IPv4), 1 SPA packet (fwknop)\n  to udp/${spaPort}: open tcp/2222 for 127.0.0.1, user tester, digest SHA256, HMAC SHA256\ndry run: nothing was sent\n`);
   const j = await knock(['--json', '-n', 'vault']);
   expect(JSON.parse(j.stdout)).toEqual({
     action: 'open', profile: 'vault', target: 'vault', host: '127.0.0.1', address: '127.0.0.1', family: 4, kind: 'spa', dryRun: true,
