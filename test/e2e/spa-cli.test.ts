@@ -97,7 +97,7 @@ test('--dry-run and --json --dry-run say what the packet asks for and send nothi
   const j = await knock(['--json', '-n', 'vault']);
   expect(JSON.parse(j.stdout)).toEqual({
     action: 'open', profile: 'vault', target: 'vault', host: '127.0.0.1', address: '127.0.0.1', family: 4, kind: 'spa', dryRun: true,
-    spa: { port: spaPort, access: ['tcp/2222'], allow: '127.0.0.1', username: 'tester' },
+    spa: { port: spaPort, access: ['tcp/2222'], allow: '127.0.0.1', username: 'tester', digestType: 'SHA256', hmacDigestType: 'SHA256' },
   });
   // A real send after them is the first to arrive: the dry runs sent nothing.
   await knock(['vault']);
