@@ -26,6 +26,8 @@ export function storedSpaProfile(stanza: FwknoprcStanza): StoredProfile {
   if (stanza.username !== undefined) spa.username = stanza.username;
   if (stanza.clientTimeout) spa.client_timeout = stanza.clientTimeout;
   if (stanza.timeOffset) spa.time_offset = stanza.timeOffset;
+  if (stanza.digestType !== undefined && stanza.digestType !== 'SHA256') spa.digest_type = stanza.digestType;
+  if (stanza.hmacDigestType !== undefined && stanza.hmacDigestType !== 'SHA256') spa.hmac_digest_type = stanza.hmacDigestType;
   const tcp = stanza.access.find((a) => a.startsWith('tcp/'));
   return { host: stanza.host, ...(tcp ? { port: Number(tcp.slice(4)) } : {}), spa };
 }

@@ -31,6 +31,8 @@ export function spaToJson(profile: Profile): Record<string, unknown> | undefined
     ...(s.username !== undefined ? { username: s.username } : {}),
     ...(s.clientTimeout ? { clientTimeout: s.clientTimeout } : {}),
     ...(s.timeOffset ? { timeOffset: s.timeOffset } : {}),
+    digestType: s.digests.digest,
+    hmacDigestType: s.digests.hmac,
     keyBytes: s.keys.key.length,
     hmacKeyBytes: s.keys.hmacKey.length,
   };

@@ -31,6 +31,7 @@ export interface Finding {
     | 'spa-weak-key'
     | 'spa-source-address'
     | 'spa-time-offset'
+    | 'spa-weak-digest'
     | 'not-one-host'
     | 'dual-stack'
     | 'not-resolved';

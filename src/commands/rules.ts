@@ -24,6 +24,7 @@ function fwknopdStanza(profile: Profile, ports: number[] | undefined): string {
     access,
     keyBase64: spa.keys.key.toString('base64'),
     hmacKeyBase64: spa.keys.hmacKey.toString('base64'),
+    hmacDigestType: spa.digests.hmac,
     ...(profile.openFor !== undefined ? { accessTimeout: profile.openFor } : {}),
     version: VERSION,
   });

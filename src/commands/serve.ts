@@ -167,6 +167,7 @@ async function serveSpa(ctx: Context, args: ServeArgs & GlobalArgs, profile: Pro
       bind: args.bind,
       port: spa.port,
       keys: spa.keys,
+      hmacType: spa.digests.hmac,
       openPorts: spa.access ?? [`${profile.portProtocol ?? 'tcp'}/${profile.port ?? 22}`],
       accessTimeout: profile.openFor ?? 30,
       env: ctx.io.env,

@@ -26,7 +26,7 @@ export const showCommand = defineCommand<{ name: string }>({
         : `one-time:    ${profile.oneTimeSequences}: ${oneTime.left} left${oneTime.next ? `, next (line ${oneTime.line}): ${oneTime.next}` : ''}`;
     const spa = spaToJson(profile);
     if (spa) {
-      const keyLine = `${String(spa.keyBytes)}-byte key, ${String(spa.hmacKeyBytes)}-byte HMAC key (SHA256), not shown`;
+      const keyLine = `${String(spa.keyBytes)}-byte key, ${String(spa.hmacKeyBytes)}-byte HMAC key (${String(spa.hmacDigestType)}), not shown`;
       const spaLines = [
         `name:        ${profile.name}`,
         `kind:        spa (fwknop SPA, one packet; no close: access expires on the server)`,
@@ -38,6 +38,7 @@ export const showCommand = defineCommand<{ name: string }>({
         ...(spa.username !== undefined ? [`username:    ${String(spa.username)}`] : []),
         ...(spa.clientTimeout !== undefined ? [`timeout:     ${String(spa.clientTimeout)} s (client_timeout)`] : []),
         ...(spa.timeOffset !== undefined ? [`time offset: ${String(spa.timeOffset)} s`] : []),
+        `digests:     message ${String(spa.digestType)}, HMAC ${String(spa.hmacDigestType)}`,
         `keys:        ${keyLine}`,
         ...(profile.source ? [`source:      ${profile.source}`] : []),
         ...(profile.ttl !== undefined ? [`ttl:         ${profile.ttl}`] : []),

@@ -10,13 +10,15 @@ import { prepareAction, type RunningAction } from './actions.js';
 import type { GuardSpec } from './guard.js';
 import type { ServeDeps } from './session.js';
 import { SpaChecker } from '../spa/check.js';
-import type { SpaKeys } from '../spa/packet.js';
+import type { SpaDigestType, SpaKeys } from '../spa/packet.js';
 
 export interface SpaServeConfig {
   profile: string;
   bind: string;
   port: number;
   keys: SpaKeys;
+  /** The HMAC's type, as fwknopd's HMAC_DIGEST_TYPE (the profile's hmac_digest_type). */
+  hmacType?: SpaDigestType;
   openPorts: string[];
   /** s a grant lasts when the packet asks for none (FW_ACCESS_TIMEOUT). */
   accessTimeout: number;
@@ -73,7 +75,7 @@ export class SpaServeSession {
     private readonly warn: (message: string) => void,
     private readonly commandOutput: (line: string) => void,
   ) {
-    this.checker = new SpaChecker({ keys: config.keys, openPorts: config.openPorts });
+    this.checker = new SpaChecker({ keys: config.keys, openPorts: config.openPorts, ...(config.hmacType ? { hmacType: config.hmacType } : {}) });
   }
 
   private say(event: Untimed<SpaServeEvent>): void {

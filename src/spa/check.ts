@@ -1,10 +1,11 @@
 // The checks fwknopd (2.6.10, incoming_spa.c) makes of an SPA packet, in its order: the size, the
 // replay cache (SHA-256 of the whole payload, checked before anything else, added only once the
-// packet is accepted), the HMAC and decryption, the 120 s window either way, the source address
+// packet is accepted), the HMAC (of the type the stanza names, HMAC_DIGEST_TYPE; the message
+// digest inside may be of any type, known by its length, as fwknopd takes it) and decryption, the 120 s window either way, the source address
 // (REQUIRE_SOURCE_ADDRESS Y: 0.0.0.0 refused), and the access asked for against OPEN_PORTS.
 // Time comes in from the caller, so the window is tested on a fake clock.
 import { createHash } from 'node:crypto';
-import { decodeSpaPacket, SPA_MAX_AGE_SECONDS, SPA_MIN_PAYLOAD, SpaDecodeError, type DecodedSpa, type SpaKeys } from './packet.js';
+import { decodeSpaPacket, SPA_MAX_AGE_SECONDS, SPA_MIN_PAYLOAD, SpaDecodeError, type DecodedSpa, type SpaDigestType, type SpaKeys } from './packet.js';
 
 /** fwknopd's MAX_SPA_PACKET_SIZE: longer datagrams are not looked at. */
 export const SPA_MAX_PACKET = 1500;
@@ -19,6 +20,8 @@ export interface SpaCheckerOptions {
   keys: SpaKeys;
   /** OPEN_PORTS: what may be asked for ("tcp/22"). */
   openPorts: readonly string[];
+  /** HMAC_DIGEST_TYPE: the HMAC's type (SHA256 by default, as fwknopd's). */
+  hmacType?: SpaDigestType;
   maxAgeSeconds?: number;
   cacheMax?: number;
 }
@@ -42,7 +45,7 @@ export class SpaChecker {
     if (this.seen.has(digest)) return { result: 'replay', reason: 'replay: this payload was accepted before' };
     let packet: DecodedSpa;
     try {
-      packet = decodeSpaPacket(wire, this.options.keys);
+      packet = decodeSpaPacket(wire, this.options.keys, this.options.hmacType);
     } catch (error) {
       if (error instanceof SpaDecodeError) return { result: 'rejected', reason: error.message };
       throw error;

@@ -1,8 +1,10 @@
 // Reads an fwknop client rc file (~/.fwknoprc): one stanza per [name], "VARIABLE value" lines,
 // [default] applying to every stanza. Stanzas knock cannot send (GPG, legacy mode, NAT, HTTP/TCP
-// transport, other digests, no HMAC key, ALLOW_IP resolve) are named with the reason and skipped.
+// transport, a digest type fwknop does not know, no HMAC key, ALLOW_IP resolve) are named with the
+// reason and skipped.
 
 import { isIPv4 } from 'node:net';
+import { SPA_DIGEST_TYPES, spaDigestType, type SpaDigestType } from './packet.js';
 
 export interface FwknoprcStanza {
   name: string;
@@ -16,6 +18,10 @@ export interface FwknoprcStanza {
   username?: string;
   clientTimeout?: number;
   timeOffset?: number;
+  /** DIGEST_TYPE, when the stanza (or [default]) names one. */
+  digestType?: SpaDigestType;
+  /** HMAC_DIGEST_TYPE, when the stanza (or [default]) names one. */
+  hmacDigestType?: SpaDigestType;
 }
 
 export interface FwknoprcResult {
@@ -77,9 +83,13 @@ export function parseFwknoprc(text: string): FwknoprcResult {
     if (get('NAT_ACCESS') !== undefined || yes(get('NAT_LOCAL')) || get('NAT_PORT') !== undefined || yes(get('NAT_RAND_PORT'))) { skip('NAT access'); continue; }
     const proto = get('SPA_SERVER_PROTO');
     if (proto !== undefined && proto.toLowerCase() !== 'udp') { skip(`transport ${proto} (knock sends UDP only)`); continue; }
-    for (const k of ['DIGEST_TYPE', 'HMAC_DIGEST_TYPE']) {
+    const digests: { digestType?: SpaDigestType; hmacDigestType?: SpaDigestType } = {};
+    for (const [k, field] of [['DIGEST_TYPE', 'digestType'], ['HMAC_DIGEST_TYPE', 'hmacDigestType']] as const) {
       const d = get(k);
-      if (d !== undefined && d.toUpperCase() !== 'SHA256') { skip(`${k} ${d} (knock uses SHA256)`); break; }
+      if (d === undefined) continue;
+      const type = spaDigestType(d);
+      if (type === undefined) { skip(`${k} ${JSON.stringify(d)} is not one of ${SPA_DIGEST_TYPES.join(', ')}`); break; }
+      digests[field] = type;
     }
     if (result.skipped.at(-1)?.name === name) continue;
     const host = get('SPA_SERVER');
@@ -100,7 +110,7 @@ export function parseFwknoprc(text: string): FwknoprcResult {
     if (access.length === 0 || !access.every((a) => /^(tcp|udp)\/\d{1,5}$/.test(a))) { skip(`ACCESS ${JSON.stringify(get('ACCESS') ?? '')} is not a tcp/PORT,udp/PORT list`); continue; }
     const port = Number(get('SPA_SERVER_PORT') ?? '62201');
     if (!Number.isInteger(port) || port < 1 || port > 65535) { skip('SPA_SERVER_PORT out of range'); continue; }
-    const stanza: FwknoprcStanza = { name, host, port, access, allow, keyBase64, hmacKeyBase64 };
+    const stanza: FwknoprcStanza = { name, host, port, access, allow, keyBase64, hmacKeyBase64, ...digests };
     if (get('SPOOF_USER') !== undefined) stanza.username = get('SPOOF_USER');
     const fwTimeout = get('FW_TIMEOUT');
     if (fwTimeout !== undefined) {

@@ -1,5 +1,6 @@
 // fwknop Single Packet Authorization (protocol 3.0.0, as fwknop 2.6.10 sends it):
-// Rijndael (AES-256-CBC, OpenSSL "Salted__" format, EVP_BytesToKey MD5) plus HMAC-SHA256.
+// Rijndael (AES-256-CBC, OpenSSL "Salted__" format, EVP_BytesToKey MD5) plus an HMAC; the
+// message digest and the HMAC each use one of fwknop's digest types (SHA256 by default).
 // Node's crypto only. Every call to encodeSpaPacket makes a new packet (new salt, new random value):
 // fwknopd drops a payload it has seen before as a replay.
 
@@ -18,7 +19,28 @@ export const SPA_MAX_HMAC_KEY_BYTES = 136;
 export const SPA_MAX_AGE_SECONDS = 120;
 
 const SALTED_PREFIX = 'U2FsdGVkX1';
-const HMAC_B64_LENGTH = 43;
+
+/** fwknop's digest types (--digest-type, --hmac-digest-type, DIGEST_TYPE, HMAC_DIGEST_TYPE), by fwknop's names. */
+export const SPA_DIGEST_TYPES = ['MD5', 'SHA1', 'SHA256', 'SHA384', 'SHA512', 'SHA3_256', 'SHA3_512'] as const;
+export type SpaDigestType = (typeof SPA_DIGEST_TYPES)[number];
+export const SPA_DEFAULT_DIGEST: SpaDigestType = 'SHA256';
+/** Node's name of each hash. */
+const NODE_HASH: Record<SpaDigestType, string> = { MD5: 'md5', SHA1: 'sha1', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512', SHA3_256: 'sha3-256', SHA3_512: 'sha3-512' };
+/** Length of each digest in base64 without '=' (fwknop's *_B64_LEN). */
+export const SPA_DIGEST_B64_LENGTH: Record<SpaDigestType, number> = { MD5: 22, SHA1: 27, SHA256: 43, SHA384: 64, SHA512: 86, SHA3_256: 43, SHA3_512: 86 };
+
+/** fwknop's name for a digest type, in any case as fwknop takes it ("sha3_256" -> SHA3_256), or undefined. */
+export function spaDigestType(text: string): SpaDigestType | undefined {
+  const upper = text.toUpperCase();
+  return (SPA_DIGEST_TYPES as readonly string[]).includes(upper) ? (upper as SpaDigestType) : undefined;
+}
+
+/** The two digest types of a packet: the message digest inside, the HMAC appended. */
+export interface SpaDigests {
+  digest: SpaDigestType;
+  hmac: SpaDigestType;
+}
+export const SPA_DEFAULT_DIGESTS: SpaDigests = { digest: SPA_DEFAULT_DIGEST, hmac: SPA_DEFAULT_DIGEST };
 const USERNAME_FORBIDDEN = /["/\\[\]:;|=,+*?<>]/;
 
 export const enum SpaMessageType {
@@ -105,8 +127,12 @@ export function encodeMessage(request: SpaRequest, randomValue: string, timestam
   return fields.join(':');
 }
 
-export function messageDigest(encoded: string): string {
-  return b64s(createHash('sha256').update(encoded).digest());
+export function messageDigest(encoded: string, type: SpaDigestType = SPA_DEFAULT_DIGEST): string {
+  return b64s(createHash(NODE_HASH[type]).update(encoded).digest());
+}
+
+function hmacOf(c64: string, hmacKey: Buffer, type: SpaDigestType): string {
+  return b64s(createHmac(NODE_HASH[type], hmacKey).update(c64).digest());
 }
 
 /** OpenSSL EVP_BytesToKey(MD5, count 1): 32 key bytes and a 16-byte IV. */
@@ -125,20 +151,20 @@ export interface SpaPacket {
   timestamp: number;
 }
 
-export function encodeSpaPacket(request: SpaRequest, keys: SpaKeys, entropy: SpaEntropy): SpaPacket {
+export function encodeSpaPacket(request: SpaRequest, keys: SpaKeys, entropy: SpaEntropy, digests: SpaDigests = SPA_DEFAULT_DIGESTS): SpaPacket {
   validateRequest(request);
   validateKeys(keys);
   const randomValue = entropy.randomValue();
   if (!/^\d{16}$/.test(randomValue)) throw new Error('random value must be 16 digits');
   const timestamp = Math.floor(entropy.nowSeconds);
   const encoded = encodeMessage(request, randomValue, timestamp);
-  const digest = messageDigest(encoded);
+  const digest = messageDigest(encoded, digests.digest);
   const salt = entropy.randomBytes(8);
   const { aesKey, iv } = keyAndIv(keys.key, salt);
   const cipher = createCipheriv('aes-256-cbc', aesKey, iv);
   const body = Buffer.concat([cipher.update(`${encoded}:${digest}`, 'utf8'), cipher.final()]);
   const c64 = b64s(Buffer.concat([Buffer.from('Salted__'), salt, body]));
-  const hmac = b64s(createHmac('sha256', keys.hmacKey).update(c64).digest());
+  const hmac = hmacOf(c64, keys.hmacKey, digests.hmac);
   const wire = c64.slice(SALTED_PREFIX.length) + hmac;
   if (wire.length < SPA_MIN_PAYLOAD || wire.length > SPA_MAX_RIJNDAEL_PAYLOAD) {
     throw new ConfigError(`SPA packet would be ${wire.length} bytes; fwknopd takes ${SPA_MIN_PAYLOAD} to ${SPA_MAX_RIJNDAEL_PAYLOAD} (shorten the username or the port list)`);
@@ -157,15 +183,35 @@ export interface DecodedSpa {
   clientTimeout: number;
   encoded: string;
   digest: string;
+  /** The message digest's type, known by its length (SHA3 tried where SHA2 has the same length). */
+  digestType: SpaDigestType;
 }
 
-/** Verifies the HMAC, decrypts and parses a payload, as fwknopd does (Rijndael + HMAC-SHA256 only). */
-export function decodeSpaPacket(wire: string, keys: SpaKeys): DecodedSpa {
+/**
+ * The message digest's type, as fwknopd finds it (fko_decode.c): by its length; SHA3_256 and
+ * SHA3_512 share SHA256's and SHA512's lengths, so those are tried when the SHA2 one does not match.
+ */
+function digestTypeOf(encoded: string, digest: string): SpaDigestType | undefined {
+  for (const type of SPA_DIGEST_TYPES) {
+    if (SPA_DIGEST_B64_LENGTH[type] !== digest.length) continue;
+    const want = Buffer.from(messageDigest(encoded, type));
+    const given = Buffer.from(digest);
+    if (want.length === given.length && timingSafeEqual(want, given)) return type;
+  }
+  return undefined;
+}
+
+/**
+ * Verifies the HMAC (of the type the server is set up for, fwknopd's HMAC_DIGEST_TYPE), decrypts
+ * and parses a payload, as fwknopd does (Rijndael only). The message digest may be of any type.
+ */
+export function decodeSpaPacket(wire: string, keys: SpaKeys, hmacType: SpaDigestType = SPA_DEFAULT_DIGEST): DecodedSpa {
   if (wire.length < SPA_MIN_PAYLOAD || wire.length > SPA_MAX_RIJNDAEL_PAYLOAD) throw new SpaDecodeError(`payload length ${wire.length} out of range`);
   if (wire.startsWith(SALTED_PREFIX)) throw new SpaDecodeError('payload carries the Salted__ prefix');
-  const c64 = SALTED_PREFIX + wire.slice(0, -HMAC_B64_LENGTH);
-  const givenHmac = Buffer.from(wire.slice(-HMAC_B64_LENGTH));
-  const wantHmac = Buffer.from(b64s(createHmac('sha256', keys.hmacKey).update(c64).digest()));
+  const hmacLength = SPA_DIGEST_B64_LENGTH[hmacType];
+  const c64 = SALTED_PREFIX + wire.slice(0, -hmacLength);
+  const givenHmac = Buffer.from(wire.slice(-hmacLength));
+  const wantHmac = Buffer.from(hmacOf(c64, keys.hmacKey, hmacType));
   if (givenHmac.length !== wantHmac.length || !timingSafeEqual(givenHmac, wantHmac)) throw new SpaDecodeError('HMAC mismatch');
   const raw = unb64(c64);
   if (raw.length < 32 || raw.subarray(0, 8).toString('latin1') !== 'Salted__' || (raw.length - 16) % 16 !== 0) throw new SpaDecodeError('not Rijndael data');
@@ -181,7 +227,8 @@ export function decodeSpaPacket(wire: string, keys: SpaKeys): DecodedSpa {
   if (cut < 0) throw new SpaDecodeError('no digest');
   const encoded = plain.slice(0, cut);
   const digest = plain.slice(cut + 1);
-  if (digest !== messageDigest(encoded)) throw new SpaDecodeError('digest mismatch');
+  const digestType = digestTypeOf(encoded, digest);
+  if (digestType === undefined) throw new SpaDecodeError('digest mismatch');
   const f = encoded.split(':');
   if (f.length < 6 || f.length > 9) throw new SpaDecodeError('wrong field count');
   const [rand, user, ts, version, type, msg] = f as [string, string, string, string, string, string];
@@ -210,5 +257,6 @@ export function decodeSpaPacket(wire: string, keys: SpaKeys): DecodedSpa {
     clientTimeout,
     encoded,
     digest,
+    digestType,
   };
 }

@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import type { KnockPlan } from '../knock/plan.js';
 import { ConfigError, RuntimeError, reasonOf } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
-import { encodeSpaPacket, realEntropy, type SpaKeys, type SpaRequest } from './packet.js';
+import { encodeSpaPacket, realEntropy, type SpaDigests, type SpaKeys, type SpaRequest } from './packet.js';
 import type { SpaSettings } from './profile.js';
 
 /** The keys, reachable only through `.keys`; every other way of showing it says "[secret]". */
@@ -35,6 +35,8 @@ export interface SpaPacketPlan {
   request: SpaRequest;
   /** s added to the clock for the packet's timestamp. */
   timeOffset: number;
+  /** The message digest's and the HMAC's types (not secret: fwknop prints them too). */
+  digests: SpaDigests;
   secret: SpaSecret;
 }
 
@@ -78,8 +80,9 @@ export async function planSpaPacket(input: SpaPlanInput): Promise<SpaPacketPlan>
     username: settings.username ?? input.defaultUser,
     clientTimeout: settings.clientTimeout,
   };
-  encodeSpaPacket(request, settings.keys, realEntropy(input.nowSeconds + settings.timeOffset));
-  return { port: settings.port, request, timeOffset: settings.timeOffset, secret: new SpaSecret(settings.keys) };
+  const digests = { ...settings.digests };
+  encodeSpaPacket(request, settings.keys, realEntropy(input.nowSeconds + settings.timeOffset), digests);
+  return { port: settings.port, request, timeOffset: settings.timeOffset, digests, secret: new SpaSecret(settings.keys) };
 }
 
 /** fwknop's default username: SPOOF_USER, LOGNAME, USER, else the passwd name, else NO_USER. */
@@ -119,7 +122,7 @@ export function formatSpaPlan(plan: SpaPlan): string {
   const r = plan.spa.request;
   const lines = [
     `${plan.action} ${plan.profile ?? plan.host}: ${names} (IPv4)${plan.source ? ` from ${plan.source}` : ''}${plan.ttl !== undefined ? `, TTL ${plan.ttl}` : ''}, 1 SPA packet (fwknop)`,
-    `  to udp/${plan.spa.port}: open ${r.access.join(',')} for ${allowText(r)}, user ${r.username}${r.clientTimeout ? `, for ${r.clientTimeout} s` : ''}${plan.spa.timeOffset ? `, clock ${plan.spa.timeOffset > 0 ? '+' : ''}${plan.spa.timeOffset} s` : ''}`,
+    `  to udp/${plan.spa.port}: open ${r.access.join(',')} for ${allowText(r)}, user ${r.username}${r.clientTimeout ? `, for ${r.clientTimeout} s` : ''}${plan.spa.timeOffset ? `, clock ${plan.spa.timeOffset > 0 ? '+' : ''}${plan.spa.timeOffset} s` : ''}, digest ${plan.spa.digests.digest}, HMAC ${plan.spa.digests.hmac}`,
   ];
   // A name or host from the store may hold terminal escapes: shown, not obeyed.
   return lines.map((line) => printable(line)).join('\n') + '\n';
@@ -145,6 +148,8 @@ export function spaPlanToJson(plan: SpaPlan): Record<string, unknown> {
       username: r.username,
       ...(r.clientTimeout ? { clientTimeout: r.clientTimeout } : {}),
       ...(plan.spa.timeOffset ? { timeOffset: plan.spa.timeOffset } : {}),
+      digestType: plan.spa.digests.digest,
+      hmacDigestType: plan.spa.digests.hmac,
     },
   };
 }
@@ -159,7 +164,7 @@ export interface SpaSent {
 /** Sends the plan's one packet: a new packet on every call (fwknopd drops a payload it has seen). */
 export async function sendSpaPlan(plan: SpaPlan, nowMs: number = Date.now()): Promise<SpaSent> {
   const started = performance.now();
-  const { wire } = encodeSpaPacket(plan.spa.request, plan.spa.secret.keys, realEntropy(Math.floor(nowMs / 1000) + plan.spa.timeOffset));
+  const { wire } = encodeSpaPacket(plan.spa.request, plan.spa.secret.keys, realEntropy(Math.floor(nowMs / 1000) + plan.spa.timeOffset), plan.spa.digests);
   const where = `${plan.address}:${plan.spa.port}`;
   await new Promise<void>((resolve, reject) => {
     const s = createSocket('udp4');

@@ -7,9 +7,12 @@
 //   username         sent username (SPOOF_USER)                                   default: the login name
 //   client_timeout   s the server keeps the rule (FW_TIMEOUT)                     default: the server's
 //   time_offset      s added to the clock (TIME_OFFSET_PLUS/MINUS)                default 0
+//   digest_type      the message digest inside the packet (DIGEST_TYPE)           default SHA256
+//   hmac_digest_type the HMAC appended to it (HMAC_DIGEST_TYPE)                   default SHA256
+//   (digest types: MD5, SHA1, SHA256, SHA384, SHA512, SHA3_256, SHA3_512, as fwknop names them)
 
 import { isIPv4 } from 'node:net';
-import { SPA_DEFAULT_PORT, validateKeys, type SpaKeys } from './packet.js';
+import { SPA_DEFAULT_DIGEST, SPA_DEFAULT_PORT, SPA_DIGEST_TYPES, spaDigestType, validateKeys, type SpaDigests, type SpaKeys } from './packet.js';
 
 export interface SpaSettings {
   keys: SpaKeys;
@@ -19,9 +22,11 @@ export interface SpaSettings {
   username?: string;
   clientTimeout: number;
   timeOffset: number;
+  /** The message digest's and the HMAC's types (SHA256 both by default). */
+  digests: SpaDigests;
 }
 
-export const SPA_KEYS = ['key_base64', 'hmac_key_base64', 'port', 'access', 'allow', 'username', 'client_timeout', 'time_offset'];
+export const SPA_KEYS = ['key_base64', 'hmac_key_base64', 'port', 'access', 'allow', 'username', 'client_timeout', 'time_offset', 'digest_type', 'hmac_digest_type'];
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Parses a profile's `spa:` value; problems go to `errors` (messages never carry a key). */
@@ -60,7 +65,15 @@ export function parseSpaSettings(value: unknown, errors: string[]): SpaSettings 
     port: int('port', 1, 65535, SPA_DEFAULT_PORT),
     clientTimeout: int('client_timeout', 0, 65535, 0),
     timeOffset: int('time_offset', -86400 * 365, 86400 * 365, 0),
+    digests: { digest: SPA_DEFAULT_DIGEST, hmac: SPA_DEFAULT_DIGEST },
   };
+  for (const [name, field] of [['digest_type', 'digest'], ['hmac_digest_type', 'hmac']] as const) {
+    const raw = v[name];
+    if (raw === undefined) continue;
+    const type = typeof raw === 'string' ? spaDigestType(raw) : undefined;
+    if (type === undefined) errors.push(`'spa.${name}' must be one of ${SPA_DIGEST_TYPES.join(', ')}`);
+    else settings.digests[field] = type;
+  }
   if (v['access'] !== undefined) {
     const a = v['access'];
     const list = typeof a === 'string' ? a.split(',').map((s) => s.trim()) : a;

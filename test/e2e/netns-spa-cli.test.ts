@@ -140,3 +140,55 @@ describeLab('knock rules --format fwknopd as fwknopd\'s access.conf', ['fwknopd'
     expect(await until(() => !grants(lab).includes(OUR_GRANT), 15_000)).toBe(true);
   }, 40_000);
 });
+
+describeLab('a profile with digest_type SHA384 and hmac_digest_type SHA512 against fwknopd with HMAC_DIGEST_TYPE SHA512', ['fwknopd', 'iptables', 'tcpdump', 'nc'], () => {
+  let lab: Lab;
+  let dir = '';
+  let home: TempHome;
+  let fwknopd: { log: () => string };
+  beforeAll(async () => {
+    lab = Lab.create('spad');
+    dir = mkdtempSync(join(tmpdir(), 'knock-fwknopd-'));
+    home = new TempHome();
+    const profile = (name: string, extra: string[]) => [`  ${name}:`, `    host: ${SERVER_V4}`, '    port: 22', '    spa:', `      key_base64: "${KEY}"`, `      hmac_key_base64: "${HMAC}"`, ...extra.map((l) => `      ${l}`)];
+    home.writeConfig(['profiles:', ...profile('strong', ['digest_type: SHA384', 'hmac_digest_type: SHA512']), ...profile('default', []), ''].join('\n'));
+    lab.exec(lab.server, 'iptables', ['-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP']);
+    await startBanner(lab);
+    fwknopd = await startFwknopd(lab, dir, `SOURCE ANY\nOPEN_PORTS tcp/22\nREQUIRE_SOURCE_ADDRESS Y\nFW_ACCESS_TIMEOUT 5\nKEY_BASE64 ${KEY}\nHMAC_KEY_BASE64 ${HMAC}\nHMAC_DIGEST_TYPE SHA512\n`);
+  }, 30_000);
+  afterAll(() => {
+    lab.destroy();
+    home.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('--dry-run names the types; the packet opens tcp/22 for our address, one UDP packet, fwknopd naming SHA384 and SHA512', async () => {
+    lab.exec(lab.server, 'iptables', ['-F', 'FWKNOP_INPUT']);
+    const dry = await runKnock(['strong', '--dry-run'], { env: home.env, netns: lab.client });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(', digest SHA384, HMAC SHA512\n');
+    expect(dry.stdout).not.toContain(KEY);
+    expect(await reaches22(lab)).toBe(false);
+    const mark = fwknopd.log().length;
+    const capture = await Capture.start(lab, lab.server, `src host ${CLIENT_V4}`);
+    const r = await runKnock(['strong'], { env: home.env, netns: lab.client });
+    expect(r.code).toBe(0);
+    expect(await until(() => grants(lab).includes(OUR_GRANT), 10_000)).toBe(true);
+    const packets = await capture.stop();
+    expect(packets.map((p) => `${p.proto} ${p.dport}`)).toEqual(['udp 62201']);
+    expect(await reaches22(lab)).toBe(true);
+    const log = fwknopd.log().slice(mark);
+    expect(log).toMatch(/Digest Type: \d+ \(SHA384\)/);
+    expect(log).toMatch(/HMAC Type: \d+ \(SHA512\)/);
+  }, 40_000);
+
+  test('the same keys with the default HMAC (SHA256) open nothing under HMAC_DIGEST_TYPE SHA512', async () => {
+    lab.exec(lab.server, 'iptables', ['-F', 'FWKNOP_INPUT']);
+    const mark = fwknopd.log().length;
+    const r = await runKnock(['default'], { env: home.env, netns: lab.client });
+    expect(r.code).toBe(0);
+    expect(await until(() => fwknopd.log().slice(mark).includes('FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL'), 10_000)).toBe(true);
+    expect(grants(lab)).not.toContain(OUR_GRANT);
+    expect(await reaches22(lab)).toBe(false);
+  }, 30_000);
+});

@@ -93,11 +93,11 @@ test('--dry-run and --json --dry-run say what the packet asks for and send nothi
   const before = received.length;
   const n = await knock(['-n', 'vault']);
   expect(n.code).toBe(0);
-  expect(n.stdout).toBe(`open vault: 127.0.0.1 (IPv4), 1 SPA packet (fwknop)\n  to udp/${spaPort}: open tcp/2222 for 127.0.0.1, user tester\ndry run: nothing was sent\n`);
+  expect(n.stdout).toBe(`open vault: 127.0.0.1 (IPv4), 1 SPA packet (fwknop)\n  to udp/${spaPort}: open tcp/2222 for 127.0.0.1, user tester, digest SHA256, HMAC SHA256\ndry run: nothing was sent\n`);
   const j = await knock(['--json', '-n', 'vault']);
   expect(JSON.parse(j.stdout)).toEqual({
     action: 'open', profile: 'vault', target: 'vault', host: '127.0.0.1', address: '127.0.0.1', family: 4, kind: 'spa', dryRun: true,
-    spa: { port: spaPort, access: ['tcp/2222'], allow: '127.0.0.1', username: 'tester' },
+    spa: { port: spaPort, access: ['tcp/2222'], allow: '127.0.0.1', username: 'tester', digestType: 'SHA256', hmacDigestType: 'SHA256' },
   });
   // A real send after them is the first to arrive: the dry runs sent nothing.
   await knock(['vault']);
@@ -348,4 +348,36 @@ test('no output of any command above carries a key, in any spelling', () => {
   expect(leaks).toEqual([]);
   // The check can fail: the store the commands read does hold the keys.
   expect(SECRETS.some((s) => readFileSync(home.configDir + '/config.yaml', 'utf8').includes(s))).toBe(true);
+});
+
+test('digest types: show, --json show, rules --format fwknopd and lint name them; a packet to a loopback listener carries them; an unknown one breaks the profile', async () => {
+  const h = new TempHome();
+  const sock: Socket = createSocket('udp4');
+  const got: string[] = [];
+  sock.on('message', (m) => got.push(m.toString('latin1')));
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const port = sock.address().port;
+  const k: SpaKeys = { key: Buffer.alloc(32, 0x51), hmacKey: Buffer.alloc(64, 0x52) };
+  try {
+    const spa = (extra: string[]) => ['    host: 127.0.0.1', '    port: 22', '    spa:', `      key_base64: "${k.key.toString('base64')}"`, `      hmac_key_base64: "${k.hmacKey.toString('base64')}"`, `      port: ${port}`, '      allow: 127.0.0.1', ...extra.map((l) => `      ${l}`)];
+    h.writeConfig(['profiles:', '  strong:', ...spa(['digest_type: sha3_512', 'hmac_digest_type: SHA384']), '  weak:', ...spa(['hmac_digest_type: MD5']), '  odd:', ...spa(['digest_type: SHA-1']), ''].join('\n'));
+    const run = (args: string[]) => runKnock(args, { env: h.env });
+    const show = await run(['show', 'strong']);
+    expect(show.stdout).toContain('digests:     message SHA3_512, HMAC SHA384\n');
+    expect(show.stdout).toContain('64-byte HMAC key (SHA384), not shown');
+    expect(JSON.parse((await run(['--json', 'show', 'strong'])).stdout)).toMatchObject({ spa: { digestType: 'SHA3_512', hmacDigestType: 'SHA384' } });
+    expect((await run(['rules', 'strong', '--format', 'fwknopd'])).stdout).toMatch(/^HMAC_DIGEST_TYPE {8}SHA384$/m);
+    const lint = await run(['lint']);
+    expect(`${lint.stdout}${lint.stderr}`).toContain('spa.hmac_digest_type MD5 is weak');
+    expect(`${lint.stdout}${lint.stderr}`).toContain("'spa.digest_type' must be one of MD5, SHA1, SHA256, SHA384, SHA512, SHA3_256, SHA3_512");
+    const odd = await run(['odd']);
+    expect(odd.code).toBe(2);
+    expect((await run(['strong'])).code).toBe(0);
+    expect(await until(() => got.length === 1, 5000)).toBe(true);
+    expect(decodeSpaPacket(got[0]!, k, 'SHA384')).toMatchObject({ digestType: 'SHA3_512', access: ['tcp/22'], allowIp: '127.0.0.1' });
+    expect(() => decodeSpaPacket(got[0]!, k)).toThrow();
+  } finally {
+    sock.close();
+    h.cleanup();
+  }
 });

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeSpaPacket, realEntropy, type SpaKeys, type SpaRequest } from '../../../src/spa/packet.js';
+import { accessConfStanza as stanzaFor } from '../../../src/spa/access-conf.js';
+import { encodeSpaPacket, realEntropy, type SpaDigestType, type SpaKeys, type SpaRequest } from '../../../src/spa/packet.js';
 import { spaPcap } from './spa-pcap.js';
 
 const FWKNOPD = '/usr/sbin/fwknopd';
@@ -79,5 +80,44 @@ const request: SpaRequest = { allowIp: '198.18.0.5', access: ['tcp/22'], usernam
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
+  });
+});
+
+(runnable ? describe : describe.skip)('fwknopd with each HMAC_DIGEST_TYPE, reading our packets of each digest type', () => {
+  let d = '';
+  beforeAll(() => {
+    d = mkdtempSync(join(tmpdir(), 'knock-fwknopd-'));
+    writeFileSync(join(d, 'fwknopd.conf'), `FWKNOP_RUN_DIR ${d}\n`, { mode: 0o600 });
+  });
+  afterAll(() => rmSync(d, { recursive: true, force: true }));
+
+  function serveUnder(hmacDigestType: SpaDigestType, wire: string): string {
+    writeFileSync(join(d, 'access.conf'), stanzaFor({ profile: 'vault', access: ['tcp/22'], keyBase64: keys.key.toString('base64'), hmacKeyBase64: keys.hmacKey.toString('base64'), hmacDigestType }), { mode: 0o600 });
+    const pcap = join(d, 'x.pcap');
+    writeFileSync(pcap, spaPcap(wire, '198.18.0.5', '198.18.0.1', 62201, Math.floor(Date.now() / 1000)));
+    const r = spawnSync(FWKNOPD, ['-f', '-t', '-c', join(d, 'fwknopd.conf'), '-a', join(d, 'access.conf'), '-d', join(d, 'digest.cache'), '-p', join(d, 'pid'), '--pcap-file', pcap, '-C', '1', '-v', '-v'], { encoding: 'utf8', timeout: 20_000 });
+    return `${r.stdout}${r.stderr}`;
+  }
+  const now = (): number => Math.floor(Date.now() / 1000);
+
+  test.each<[SpaDigestType, SpaDigestType]>([
+    ['MD5', 'MD5'],
+    ['SHA1', 'SHA1'],
+    ['SHA384', 'SHA512'],
+    ['SHA512', 'SHA384'],
+    ['SHA3_256', 'SHA3_512'],
+    ['SHA3_512', 'SHA3_256'],
+  ])('digest %s, HMAC %s: accepted, and fwknopd names the same types', (digest, hmac) => {
+    const out = serveUnder(hmac, encodeSpaPacket(request, keys, realEntropy(now()), { digest, hmac }).wire);
+    expect(out).toContain('SPA Decode (res=0)');
+    expect(out).toMatch(new RegExp(`Digest Type: \\d+ \\(${digest}\\)`));
+    expect(out).toMatch(new RegExp(`HMAC Type: \\d+ \\(${hmac}\\)`));
+    expect(out).toMatch(/\(stanza #1\) --test mode enabled, skipping firewall manipulation/);
+  });
+
+  test('an HMAC of another type than the stanza names opens nothing', () => {
+    const out = serveUnder('SHA512', encodeSpaPacket(request, keys, realEntropy(now()), { digest: 'SHA384', hmac: 'SHA256' }).wire);
+    expect(out).not.toContain('skipping firewall manipulation');
+    expect(out).toContain('FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL');
   });
 });

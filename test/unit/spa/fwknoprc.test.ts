@@ -44,7 +44,7 @@ test('stanzas inherit [default]; GPG, legacy, NAT, resolve and HMAC-less stanzas
   expect(looksLikeFwknoprc('Host vault\n  Port 22\n')).toBe(false);
   const r = parseFwknoprc(text);
   expect(r.stanzas).toEqual([
-    { name: 'vault', host: '198.18.0.1', port: 62201, access: ['tcp/22'], allow: 'source', keyBase64: K, hmacKeyBase64: H, username: 'alice', clientTimeout: 60, timeOffset: -120 },
+    { name: 'vault', host: '198.18.0.1', port: 62201, access: ['tcp/22'], allow: 'source', keyBase64: K, hmacKeyBase64: H, username: 'alice', clientTimeout: 60, timeOffset: -120, hmacDigestType: 'SHA256' },
   ]);
   expect(r.skipped.map((s) => s.name)).toEqual(['gpg', 'old', 'nat', 'web', 'nohmac']);
   expect(r.skipped[0]?.reason).toMatch(/GPG/);
