@@ -1,4 +1,5 @@
 // A profile as list and show present it: JSON, and how many one-time lines are left.
+import { spaAccessOf } from '../spa/profile.js';
 import { formatKnockInFull } from '../knock/tokens.js';
 import type { Profile, ProfileStore } from '../store/profiles.js';
 import { readOneTime } from '../store/one-time.js';
@@ -26,7 +27,7 @@ export function spaToJson(profile: Profile): Record<string, unknown> | undefined
   if (!s) return undefined;
   return {
     port: s.port,
-    access: s.access ?? [`${profile.portProtocol ?? 'tcp'}/${profile.port ?? 22}`],
+    access: spaAccessOf(s, profile),
     allow: s.allow ?? 'the address the packet leaves from',
     ...(s.username !== undefined ? { username: s.username } : {}),
     ...(s.clientTimeout ? { clientTimeout: s.clientTimeout } : {}),

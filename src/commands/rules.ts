@@ -1,4 +1,5 @@
 // knock rules NAME --format iptables|nftables|knockd|puppet: the server side of a profile, on stdout.
+import { spaAccessOf } from '../spa/profile.js';
 import type { Context } from '../app/context.js';
 import { requireProfile } from '../app/target.js';
 import { ConfigError, KnockError, UsageError } from '../shared/errors.js';
@@ -18,7 +19,7 @@ import type { Profile } from '../store/profiles.js';
 function fwknopdStanza(profile: Profile, ports: number[] | undefined): string {
   const spa = profile.spa;
   if (!spa) throw new ConfigError(`profile '${profile.name}' is not an SPA profile: --format fwknopd is for profiles with spa:`);
-  const access = ports ? ports.map((p) => `tcp/${p}`) : (spa.access ?? [`${profile.portProtocol ?? 'tcp'}/${profile.port ?? 22}`]);
+  const access = ports ? ports.map((p) => `tcp/${p}`) : spaAccessOf(spa, profile);
   return accessConfStanza({
     profile: profile.name,
     access,

@@ -1,4 +1,5 @@
 // knock serve PROFILE | --knockd-conf FILE: a minimal knock server for trying profiles and clients.
+import { spaAccessOf } from '../spa/profile.js';
 import { KNOCKD_CONF_RULES, readGuardedText } from '../files/guard.js';
 import net from 'node:net';
 import { notOneHost } from '../shared/address.js';
@@ -168,7 +169,7 @@ async function serveSpa(ctx: Context, args: ServeArgs & GlobalArgs, profile: Pro
       port: spa.port,
       keys: spa.keys,
       hmacType: spa.digests.hmac,
-      openPorts: spa.access ?? [`${profile.portProtocol ?? 'tcp'}/${profile.port ?? 22}`],
+      openPorts: spaAccessOf(spa, profile),
       accessTimeout: profile.openFor ?? 30,
       env: ctx.io.env,
       ...(args.onOpen !== undefined ? { onOpen: args.onOpen } : {}),

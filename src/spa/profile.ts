@@ -30,6 +30,11 @@ export const SPA_KEYS = ['key_base64', 'hmac_key_base64', 'port', 'access', 'all
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Parses a profile's `spa:` value; problems go to `errors` (messages never carry a key). */
+/** What an SPA profile's packet asks for: its `access`, else its service port and protocol (tcp/22). */
+export function spaAccessOf(settings: Pick<SpaSettings, 'access'>, service: { port?: number; portProtocol?: 'udp' }): string[] {
+  return settings.access ?? [`${service.portProtocol ?? 'tcp'}/${service.port ?? 22}`];
+}
+
 export function parseSpaSettings(value: unknown, errors: string[]): SpaSettings | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     errors.push("'spa' must be a mapping with key_base64 and hmac_key_base64");
