@@ -4,55 +4,27 @@
 // Goal (CA variable unset): fd-pass <= nc + 60 ms. Also the close watchdog's private dirty
 // memory mid-session (/proc/PID/smaps_rollup), goal <= 8 MB.
 // Standalone: node bench/sections/45-proxy-setup.mjs (after npm run build; root, sshd, nc).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Lab, SERVER_V4, whyNoLab } from '../lib/lab.mjs';
 import { median } from '../lib/stats.mjs';
+import { startSshd as startSshdIn } from '../lib/sshd.mjs';
 
 const ROUNDS = 7;
 const GOAL_MS = 60;
 const GOAL_WATCHDOG_MB = 8;
 
 async function startSshd(lab, dir) {
-  const keygen = (file) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file], { stdio: 'ignore' });
-  keygen(path.join(dir, 'host_key'));
-  keygen(path.join(dir, 'user_key'));
-  writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'user_key.pub')));
-  const config = path.join(dir, 'sshd_config');
-  writeFileSync(
-    config,
-    [
-      `ListenAddress ${SERVER_V4}`,
-      'Port 22',
-      `HostKey ${path.join(dir, 'host_key')}`,
-      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-      'PidFile none',
-      'StrictModes no',
-      'UsePAM no',
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'LogLevel INFO',
-      '',
-    ].join('\n'),
-  );
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const child = spawn('ip', ['netns', 'exec', lab.server, '/usr/sbin/sshd', '-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  lab.children.push(child);
-  await new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`sshd did not start: ${err}`)), 10000);
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      err += d;
-      if (err.includes('Server listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`sshd exited (${code}): ${err}`)));
+  return startSshdIn(dir, {
+    listen: SERVER_V4,
+    run: (args) => {
+      const child = spawn('ip', ['netns', 'exec', lab.server, '/usr/sbin/sshd', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      lab.children.push(child);
+      return child;
+    },
   });
 }
 

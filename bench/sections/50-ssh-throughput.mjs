@@ -7,12 +7,13 @@
 // the close knock within 2 s, exactly once.
 // Standalone: node bench/sections/50-ssh-throughput.mjs   (after npm run build; needs root,
 // sshd, ssh, ssh-keygen and nc; netcat-openbsd for nc -F). KNOCK_BENCH_SSH_MIB (default 1024).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startSshd as startSshdIn } from '../lib/sshd.mjs';
 
 const MIB = 1024 * 1024;
 const BYTES = Number(process.env.KNOCK_BENCH_SSH_MIB ?? 1024) * MIB;
@@ -34,44 +35,8 @@ function which(tool) {
   return ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env.PATH ?? '').split(':')].map((d) => path.join(d, tool)).find((f) => existsSync(f));
 }
 
-async function startSshd(dir, port) {
-  const keygen = (file) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file], { stdio: 'ignore' });
-  keygen(path.join(dir, 'host_key'));
-  keygen(path.join(dir, 'user_key'));
-  writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'user_key.pub')));
-  const config = path.join(dir, 'sshd_config');
-  writeFileSync(
-    config,
-    [
-      'ListenAddress 127.0.0.1',
-      `Port ${port}`,
-      `HostKey ${path.join(dir, 'host_key')}`,
-      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-      'PidFile none',
-      'StrictModes no',
-      'UsePAM no',
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'LogLevel INFO',
-      '',
-    ].join('\n'),
-  );
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const child = spawn(which('sshd'), ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`sshd did not start: ${err}`)), 10000);
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      err += d;
-      if (err.includes('Server listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`sshd exited (${code}): ${err}`)));
-  });
-  return child;
+function startSshd(dir, port) {
+  return startSshdIn(dir, { listen: '127.0.0.1', port, run: (args) => spawn(which('sshd'), args, { stdio: ['ignore', 'ignore', 'pipe'] }) });
 }
 
 function timeShell(command, env) {
