@@ -11,6 +11,7 @@ import { SshConfig } from '../ssh/config.js';
 import { storePermissionWarning } from '../store/permissions.js';
 import { brokenProfileMessage } from '../store/profiles.js';
 import type { Trust } from '../files/guard.js';
+import type { LockHolder } from '../files/lock.js';
 import type { Transport } from '../knock/transport/transport.js';
 import type { SequenceLock } from '../knock/sequence-lock.js';
 import type { Interfaces } from '../knock/source.js';
@@ -69,33 +70,57 @@ export class Context {
     return { uid: this.io.uid, home: this.io.homedir };
   }
 
-  /** The transport, clock and lock to send with: the services given, else executePlan's defaults. */
+  /** Who takes lock files and writes temporary files: this process, on this host. */
+  get holder(): LockHolder {
+    return { pid: this.io.pid, hostname: this.io.hostname };
+  }
+
+  /** The transport, clock and lock to send with: the services given, else the system's. */
   executeOptions(): ExecuteOptions {
-    const { transport, clock } = this.services;
+    const { clock } = this.services;
     return {
-      ...(transport ? { transport } : {}),
+      transport: this.transport(),
       ...(clock ? { clock } : {}),
       lock: this.sequenceLock(),
       onWait: (plan) => this.debug(`waiting: another knock sequence to ${plan.address} is under way`),
     };
   }
 
-  private lock: SequenceLock | undefined;
+  private systemLock: SequenceLock | undefined;
+  private system: Transport | undefined;
+
+  /**
+   * The transport to send with: the one given, else the system's (transport/system.ts), made
+   * from this Context's io (its platform, PATH and pid), and loaded only when a knock needs it.
+   */
+  transport(): Transport {
+    if (this.services.transport) return this.services.transport;
+    return {
+      arm: async (knock, to) => {
+        if (!this.system) {
+          const { systemTransport } = await import('../knock/transport/system.js');
+          const { env, platform, pid } = this.io;
+          this.system ??= systemTransport({ env, platform, pid });
+        }
+        return this.system.arm(knock, to);
+      },
+    };
+  }
 
   /**
    * The per-address sequence lock: the one given, else the system's, made from this Context's
-   * io (its environment, uid and temp directory), and loaded only when a knock needs it.
+   * io (its environment, uid, temp directory and pid), and loaded only when a knock needs it.
    */
   private sequenceLock(): SequenceLock {
     if (this.services.lock) return this.services.lock;
     return {
       acquire: async (to, onWait) => {
-        if (!this.lock) {
+        if (!this.systemLock) {
           const { systemSequenceLock } = await import('../knock/sequence-lock.js');
-          const { env, uid, tmpdir, platform } = this.io;
-          this.lock ??= systemSequenceLock({ env, platform, ...(uid !== undefined ? { uid } : {}), ...(tmpdir !== undefined ? { tmpdir } : {}) });
+          const { env, uid, tmpdir, platform, pid } = this.io;
+          this.systemLock ??= systemSequenceLock({ env, platform, uid, tmpdir, pid });
         }
-        return this.lock.acquire(to, onWait);
+        return this.systemLock.acquire(to, onWait);
       },
     };
   }

@@ -165,7 +165,7 @@ const warnedOfPing = new WeakSet<Context>();
  */
 export async function warnIfPingShowsSizes(ctx: Context, plan: KnockPlan): Promise<void> {
   if (warnedOfPing.has(ctx) || ctx.services.transport || !plan.knocks.some((k) => k.protocol === 'icmp')) return;
-  if (!(await icmpSizeShownInPs(plan.family, { platform: ctx.io.platform, env: ctx.io.env }))) return;
+  if (!(await icmpSizeShownInPs(plan.family, { platform: ctx.io.platform, env: ctx.io.env, pid: ctx.io.pid }))) return;
   warnedOfPing.add(ctx);
   ctx.warn(PING_ARGV_WARNING);
 }

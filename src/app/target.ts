@@ -16,6 +16,7 @@ import { nearest } from '../shared/suggest.js';
 import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
 import { defaultSpaUser, planSpaPacket, spaCloseNote, spaNeedsIpv4, type SpaPlan } from '../spa/plan.js';
 import type { Trust } from '../files/guard.js';
+import type { LockHolder } from '../files/lock.js';
 
 export interface TargetRequest {
   target: string;
@@ -72,6 +73,8 @@ export interface PreparedTarget {
   spaClose?: string;
   /** Whose one-time lists are trusted (the Context's), for the claim. */
   trust: Trust;
+  /** Who takes the list's lock (the Context's). */
+  holder: LockHolder;
 }
 
 export async function requireProfile(ctx: Context, target: string, lookup: ProfileLookup = {}): Promise<Profile> {
@@ -119,7 +122,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     });
     const host = viaSsh?.hostName ?? target;
     const plans = await plan(ctx, { action, target, host, knocks, delay: delay ?? 0, ...packet() });
-    return { plan: plans[0]!, plans, delay: delay ?? 0, trust: ctx.trust, ...(viaSsh?.port ? { port: viaSsh.port } : {}), ...dualStackOf(plans, familiesOf(ctx)) };
+    return { plan: plans[0]!, plans, delay: delay ?? 0, trust: ctx.trust, holder: ctx.holder, ...(viaSsh?.port ? { port: viaSsh.port } : {}), ...dualStackOf(plans, familiesOf(ctx)) };
   }
   // ssh's Port only tells apart profiles that share a host: a profile's own name needs no ~/.ssh/config.
   const named = (await ctx.store(target)).profiles.has(target);
@@ -148,7 +151,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     // The host was only the profile's name: say so, since that is what to fix.
     ...(!profile.host && host === profile.name ? { unresolvedHint: ` (profile '${profile.name}' has no host, and ${ctx.ssh.file} gives it no HostName)` } : {}),
   });
-  const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, trust: ctx.trust, ...(servicePort !== undefined ? { port: servicePort } : {}), ...dualStackOf(plans, familiesOf(ctx, profile)) };
+  const prepared: PreparedTarget = { plan: plans[0]!, plans, profile, delay: delay ?? profile.delay, trust: ctx.trust, holder: ctx.holder, ...(servicePort !== undefined ? { port: servicePort } : {}), ...dualStackOf(plans, familiesOf(ctx, profile)) };
   if (oneTime) prepared.oneTime = { file: oneTime.file, line: oneTime.unused[0]!.line, left: oneTime.unused.length - 1, taken: false };
   return request.peek ? prepared : takeOneTime(prepared);
 }
@@ -161,7 +164,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
 export async function takeOneTime(prepared: PreparedTarget): Promise<PreparedTarget> {
   const file = prepared.profile?.oneTimeSequences;
   if (!file || prepared.plan.action !== 'open' || prepared.oneTime?.taken) return prepared;
-  const claimed = await claimOneTime(file, prepared.trust);
+  const claimed = await claimOneTime(file, prepared.trust, prepared.holder);
   const plans = prepared.plans.map((p) => ({ ...p, knocks: scheduleKnocks(claimed.taken.knocks, prepared.delay) }));
   return {
     ...prepared,
@@ -299,7 +302,7 @@ async function prepareSpa(ctx: Context, request: TargetRequest, profile: Profile
   const settings = profile.spa!;
   const { host, port: servicePort } = await hostOfProfile(profile, ctx.ssh);
   const base = { action: request.action, target: request.target, host, address: host, family: 4 as const, knocks: [], profile: profile.name };
-  if (request.action === 'close') return { plan: base, plans: [], profile, delay: 0, trust: ctx.trust, spaClose: spaCloseNote(profile.name, settings) };
+  if (request.action === 'close') return { plan: base, plans: [], profile, delay: 0, trust: ctx.trust, holder: ctx.holder, spaClose: spaCloseNote(profile.name, settings) };
   if (ctx.args['6'] && !ctx.args['4']) throw spaNeedsIpv4(profile.name, host, 'was asked for with -6');
   const literal = net.isIP(host.replace(/^\[(.*)\]$/, '$1'));
   if (literal === 6) throw spaNeedsIpv4(profile.name, host, 'is an IPv6 address');
@@ -322,5 +325,5 @@ async function prepareSpa(ctx: Context, request: TargetRequest, profile: Profile
   if (source !== undefined) plan.source = source;
   const t = ttl ?? profile.ttl;
   if (t !== undefined) plan.ttl = t;
-  return { plan, plans: [plan], profile, delay: 0, trust: ctx.trust, ...(servicePort !== undefined ? { port: servicePort } : {}) };
+  return { plan, plans: [plan], profile, delay: 0, trust: ctx.trust, holder: ctx.holder, ...(servicePort !== undefined ? { port: servicePort } : {}) };
 }

@@ -32,5 +32,5 @@ export function checkStoredProfile(name: string, profile: StoredProfile, file: s
 
 /** Edits the store under its edit lock, trusting what the Context trusts. */
 export function editStore(ctx: Context, file: string, edit: StoreEdit): Promise<void> {
-  return writeStore(file, edit, { trust: ctx.trust });
+  return writeStore(file, edit, { trust: ctx.trust, holder: ctx.holder });
 }

@@ -4,7 +4,6 @@ import { prepareTarget, requireProfile } from '../app/target.js';
 import { lintFamilies, lintOneTime, lintProfile, type Finding } from '../check/lint.js';
 import { systemLookup, type Lookup } from '../knock/resolve.js';
 import { describeProbes, probeGroups, type ProbeGroup, type ProbeReport } from '../check/probe.js';
-import { systemTransport } from '../knock/transport/system.js';
 import { systemClock } from '../knock/clock.js';
 import { hostOfProfile } from '../app/find-profile.js';
 import type { Context } from '../app/context.js';
@@ -40,7 +39,7 @@ export const lintCommand = defineCommand<LintArgs>({
     const probed = new Map<string, Finding[]>();
     if (args.probe) {
       const probe = await probeGroups(await groupByAddress(ctx, profiles, [...store.profiles.values()]), {
-        transport: ctx.services.transport ?? systemTransport(),
+        transport: ctx.transport(),
         clock: ctx.services.clock ?? systemClock,
         verbose,
         onWait: (ms, report) => ctx.warn(`waiting ${ms / 1000} s before more probes of ${report.address}, so that they cannot form a sequence within its seq_timeout`),

@@ -1,7 +1,6 @@
 // knock proxy HOST PORT: an ssh ProxyCommand (stdout is the connection; nothing else goes there).
 
 import { runProxy } from '../proxy/session.js';
-import { currentSelf } from '../proxy/self.js';
 import { runWatchdog } from '../proxy/watchdog.js';
 import { defineCommand } from './command.js';
 import { portOption, secondsOption } from './options.js';
@@ -38,7 +37,7 @@ export const proxyCommand = defineCommand<ProxyArgs>({
       target: String(args.host),
       port: portOption('port')(args.port),
       connectTimeoutMs: parseTimeout(args.connectTimeout, '--connect-timeout'),
-      self: currentSelf(),
+      self: ctx.io.self,
     }),
 });
 

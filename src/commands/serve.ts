@@ -114,6 +114,7 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
         bind: args.bind,
         env: ctx.io.env,
         trust: ctx.trust,
+        holder: ctx.holder,
         runDoorCommands: Boolean(args.runCommands),
         ...(args.onOpen !== undefined ? { onOpen: args.onOpen } : {}),
         ...(args.onClose !== undefined ? { onClose: args.onClose } : {}),

@@ -2,7 +2,7 @@
 import { requireProfile, requireTcpService } from '../app/target.js';
 import { addToSshConfigFile } from '../ssh/config-file.js';
 import { renderHostBlock, sshPercentEscape, type HostBlock } from '../ssh/host-block.js';
-import { currentSelf, shellQuote } from '../proxy/self.js';
+import { shellQuote } from '../proxy/self.js';
 import { whyNoFdPass } from '../proxy/fd-pass.js';
 import { knowsProxyUseFdpass, localSshVersion, type SshVersion } from '../ssh/version.js';
 import type { Context } from '../app/context.js';
@@ -24,7 +24,7 @@ export const sshConfigCommand = defineCommand<SshConfigArgs>({
   async run(args, ctx) {
     const profile = await requireProfile(ctx, String(args.name));
     requireTcpService(profile, 'ssh');
-    const self = currentSelf();
+    const self = ctx.io.self;
     // ssh runs ProxyCommand through a shell on POSIX; Windows OpenSSH starts it directly,
     // where a script needs its interpreter named.
     // ssh expands %-tokens in ProxyCommand before the shell sees it: a '%' in knock's own path is doubled.
@@ -51,7 +51,7 @@ export const sshConfigCommand = defineCommand<SshConfigArgs>({
       return 0;
     }
     const file = ctx.ssh.file;
-    const { outcome, backup, target } = await addToSshConfigFile(file, block, { homedir: ctx.io.homedir, uid: ctx.io.uid, ...(ctx.io.user !== undefined ? { localUser: ctx.io.user } : {}) });
+    const { outcome, backup, target } = await addToSshConfigFile(file, block, { homedir: ctx.io.homedir, uid: ctx.io.uid, localUser: ctx.io.user, pid: ctx.io.pid });
     if (ctx.args.json) {
       ctx.json({
         file,

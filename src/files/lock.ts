@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { ConfigError, KnockError, RuntimeError, reasonOf } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
-import os from 'node:os';
 import { kindOf } from './guard.js';
 
 export interface LockOptions {
@@ -22,10 +21,14 @@ export interface LockOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Our uid: a lock file of another user is refused, never broken (undefined: no uids). */
   uid?: number | undefined;
+}
+
+/** Who takes a lock (shared/io.ts reads both): written into it, and read back to judge it stale. */
+export interface LockHolder {
+  /** Our pid. */
+  pid: number;
   /** This host's name: a pid means something only on the host that wrote it. */
-  hostname?: string;
-  /** Our pid, written into the lock. */
-  pid?: number;
+  hostname: string;
 }
 
 /** What the caller's messages say: who waits for what. */
@@ -97,8 +100,8 @@ function isStale(holder: Holder, staleMs: number, alive: (pid: number) => boolea
   return holder.pid !== undefined && (holder.host === undefined || holder.host === hostname) && !alive(holder.pid);
 }
 
-async function breakStale(lock: string, stale: Holder): Promise<void> {
-  const aside = `${lock}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+async function breakStale(lock: string, stale: Holder, pid: number): Promise<void> {
+  const aside = `${lock}.stale.${pid}.${randomBytes(4).toString('hex')}`;
   try {
     await fs.rename(lock, aside);
   } catch {
@@ -115,13 +118,12 @@ async function breakStale(lock: string, stale: Holder): Promise<void> {
  * lock broken as stale and taken by another is left alone). A lock whose contents cannot be
  * written (a full disk) is removed before the error is thrown, so the next run is not blocked.
  */
-export async function acquireLockFile(lock: string, words: LockWords, options: LockOptions = {}): Promise<() => Promise<void>> {
+export async function acquireLockFile(lock: string, words: LockWords, options: LockOptions & LockHolder): Promise<() => Promise<void>> {
   const waitMs = options.waitMs ?? 10_000;
   const staleMs = options.staleMs ?? 30_000;
   const alive = options.alive ?? processAlive;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const hostname = options.hostname ?? os.hostname();
-  const pid = options.pid ?? process.pid;
+  const { hostname, pid } = options;
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     let handle: fs.FileHandle | undefined;
@@ -152,7 +154,7 @@ export async function acquireLockFile(lock: string, words: LockWords, options: L
     }
     const holder = await readHolder(lock, options.uid);
     if (holder && isStale(holder, staleMs, alive, hostname)) {
-      await breakStale(lock, holder);
+      await breakStale(lock, holder, pid);
       continue;
     }
     if (Date.now() - started > waitMs) throw words.busy(holder?.pid, waitMs);
@@ -161,7 +163,7 @@ export async function acquireLockFile(lock: string, words: LockWords, options: L
 }
 
 /** Runs `work` holding `lock`; the lock goes when it ends, however it ends. */
-export async function withLockFile<T>(lock: string, words: LockWords, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+export async function withLockFile<T>(lock: string, words: LockWords, work: () => Promise<T>, options: LockOptions & LockHolder): Promise<T> {
   const release = await acquireLockFile(lock, words, options);
   try {
     return await work();

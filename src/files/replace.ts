@@ -60,7 +60,8 @@ export interface ReplaceOptions {
   fs?: ReplaceFs;
   /** Runs after the temp file is synced, before the rename; throws to write nothing. */
   beforeRename?: () => Promise<void>;
-  pid?: number;
+  /** Ours (shared/io.ts reads it): in the temporary file's name. */
+  pid: number;
 }
 
 /** `.NAME.PID.HEX.tmp`: the pid lets a later run tell a dead edit's leftover from a live one's. */
@@ -79,7 +80,7 @@ export async function replaceFile(dest: string, bytes: Buffer, options: ReplaceO
       `${printable(dest)}: the edit would make it ${bytes.length} bytes, over the ${options.maxBytes} bytes it may have to be read again; nothing written`,
     );
   }
-  const temp = tempPathOf(dest, options.pid ?? process.pid);
+  const temp = tempPathOf(dest, options.pid);
   try {
     await fsx.writeFile(temp, bytes, options.mode);
     await options.beforeRename?.();

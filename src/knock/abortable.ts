@@ -2,11 +2,9 @@
 // armed and not yet fired are cancelled, and the wait for the next deadline ends at once
 // (executePlan then rejects with the signal's reason).
 import { systemClock, type Clock } from './clock.js';
-import { systemTransport } from './transport/system.js';
 import type { Armed, Transport } from './transport/transport.js';
 
-export function abortableTransport(inner: Transport | undefined, signal: AbortSignal): Transport {
-  const transport = inner ?? systemTransport();
+export function abortableTransport(transport: Transport, signal: AbortSignal): Transport {
   const waiting = new Set<Armed>();
   signal.addEventListener('abort', () => {
     for (const armed of waiting) armed.cancel();

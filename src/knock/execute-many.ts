@@ -3,9 +3,8 @@
 // The first knocks are due together but leave one after another (a TCP knock costs ~0.3 ms of
 // JavaScript); each plan's later knocks are timed from its own first one, so its gaps stay exact.
 import { systemClock, msToNs, nsToMs, waitUntil } from './clock.js';
-import { defaultSequenceLock, destinationOf, holdAddress, knownOutcomes, type ExecuteOptions, type KnockReport, type SentKnock } from './execute.js';
+import { destinationOf, holdAddress, knownOutcomes, type ExecuteOptions, type KnockReport, type SentKnock } from './execute.js';
 import type { KnockPlan } from './plan.js';
-import { systemTransport } from './transport/system.js';
 import type { Armed, Shot } from './transport/transport.js';
 
 /**
@@ -13,10 +12,10 @@ import type { Armed, Shot } from './transport/transport.js';
  * rejected; the others still go. Knocks due at the same instant leave in plan order; within a
  * plan a knock never leaves before the one ahead of it has (as in executePlan).
  */
-export async function executePlans(plans: readonly KnockPlan[], options: Omit<ExecuteOptions, 'onSent'> = {}): Promise<PromiseSettledResult<KnockReport>[]> {
+export async function executePlans(plans: readonly KnockPlan[], options: Omit<ExecuteOptions, 'onSent'>): Promise<PromiseSettledResult<KnockReport>[]> {
   // Each member's address held as a single run holds it (taken in address order, so two group
   // runs never wait on each other in a circle), until every knock has left.
-  const lock = options.lock ?? defaultSequenceLock();
+  const { lock } = options;
   const releases: (() => void)[] = [];
   try {
     for (const plan of [...plans].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))) {
@@ -29,7 +28,7 @@ export async function executePlans(plans: readonly KnockPlan[], options: Omit<Ex
 }
 
 async function sendAll(plans: readonly KnockPlan[], options: Omit<ExecuteOptions, 'onSent'>, released: () => void): Promise<PromiseSettledResult<KnockReport>[]> {
-  const transport = options.transport ?? systemTransport();
+  const { transport } = options;
   const clock = options.clock ?? systemClock;
   const armed: (Armed[] | { error: unknown })[] = [];
   for (const plan of plans) {

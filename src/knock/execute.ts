@@ -2,8 +2,7 @@
 import { systemClock, msToNs, nsToMs, waitUntil, type Clock } from './clock.js';
 import type { KnockPlan, PlannedKnock } from './plan.js';
 import { RuntimeError } from '../shared/errors.js';
-import { LockTimeoutError, systemSequenceLock, type SequenceLock } from './sequence-lock.js';
-import { systemTransport } from './transport/system.js';
+import { LockTimeoutError, type SequenceLock } from './sequence-lock.js';
 import type { Armed, Destination, KnockResult, Outcome, Shot, Transport } from './transport/transport.js';
 
 export type SentKnock = PlannedKnock & {
@@ -20,14 +19,15 @@ export interface KnockReport {
 }
 
 export interface ExecuteOptions {
-  transport?: Transport;
+  /** The real one is transport/system.ts's, made from the process's io (the Context's). */
+  transport: Transport;
   clock?: Clock;
   /** Told as each knock leaves (for a spinner or -v), with when it left (ms after t0). */
   onSent?: (index: number, knock: PlannedKnock, sentMs: number) => void;
   /** Told as each knock's outcome settles, in the order the knocks left. */
   onOutcome?: (index: number, outcome: Outcome) => void;
-  /** Keeps sequences to one address from interleaving, across processes. */
-  lock?: SequenceLock;
+  /** Keeps sequences to one address from interleaving, across processes (sequence-lock.ts). */
+  lock: SequenceLock;
   /** Told once when another sequence to the same address is under way and this one waits. */
   onWait?: (plan: KnockPlan) => void;
   /**
@@ -38,12 +38,9 @@ export interface ExecuteOptions {
   outcomes?: boolean;
 }
 
-let defaultLock: SequenceLock | undefined;
-
-export async function executePlan(plan: KnockPlan, options: ExecuteOptions = {}): Promise<KnockReport> {
-  const transport = options.transport ?? systemTransport();
+export async function executePlan(plan: KnockPlan, options: ExecuteOptions): Promise<KnockReport> {
+  const { transport, lock } = options;
   const clock = options.clock ?? systemClock;
-  const lock = options.lock ?? defaultSequenceLock();
 
   const release = await holdAddress(plan, lock, options.onWait);
   try {
@@ -71,11 +68,6 @@ export async function holdAddress(plan: KnockPlan, lock: SequenceLock, onWait?: 
     }
     throw error;
   }
-}
-
-/** The lock a process uses when none is given: one, made on first use. */
-export function defaultSequenceLock(): SequenceLock {
-  return (defaultLock ??= systemSequenceLock());
 }
 
 async function fire(plan: KnockPlan, transport: Transport, clock: Clock, options: ExecuteOptions, release: () => void): Promise<KnockReport> {

@@ -11,7 +11,6 @@
 import { linkSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { privateDirectoryProblemSync, sharedDirectoryProblemSync } from '../files/guard.js';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { canonicalAddress } from '../shared/address.js';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
@@ -25,11 +24,15 @@ export interface SequenceLock {
   acquire(to: Destination, onWait?: () => void): Promise<() => void>;
 }
 
+/** The process's own values (shared/io.ts reads them): where the lock directory is, whose it is. */
 export interface SystemLockOptions {
-  env?: NodeJS.ProcessEnv;
-  platform?: NodeJS.Platform;
-  uid?: number;
-  tmpdir?: string;
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  /** Undefined where there are no uids (Windows: no lock there). */
+  uid: number | undefined;
+  tmpdir: string;
+  /** Ours: part of the unique name a lock's socket listens under before it is linked into place. */
+  pid: number;
   /** How long to wait for another sequence to the same address. */
   timeoutMs?: number;
 }
@@ -52,15 +55,15 @@ export class LockTimeoutError extends RuntimeError {
   }
 }
 
-export function systemSequenceLock(options: SystemLockOptions = {}): SequenceLock {
-  const platform = options.platform ?? process.platform;
+export function systemSequenceLock(options: SystemLockOptions): SequenceLock {
+  const { platform, pid } = options;
   // Windows has no Unix socket files (net's paths there are named pipes): no lock.
   if (platform === 'win32') return { acquire: async () => () => {} };
   const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
   let dir: string | undefined;
   return {
     async acquire(to, onWait) {
-      dir ??= lockDirectory(options.env ?? process.env, options.uid ?? process.getuid?.() ?? 0, options.tmpdir ?? os.tmpdir());
+      dir ??= lockDirectory(options.env, options.uid ?? 0, options.tmpdir);
       // One address, one lock, however it is spelled (case, zeros, ::ffff:, %zone).
       const file = path.join(dir, `${canonicalAddress(to.address).replace(/[^0-9A-Za-z.:_-]/g, '_')}.lock`);
       if (Buffer.byteLength(file) > MAX_SOCKET_PATH) {
@@ -69,7 +72,7 @@ export function systemSequenceLock(options: SystemLockOptions = {}): SequenceLoc
       const deadline = Date.now() + timeoutMs;
       let told = false;
       for (;;) {
-        const attempt = await tryLock(file, 0);
+        const attempt = await tryLock(file, 0, pid);
         if (attempt.held) return attempt.release;
         if (!told && attempt.live) {
           told = true;
@@ -117,13 +120,13 @@ function checkParent(dir: string): void {
 type Attempt = { held: true; release: () => void } | { held: false; live: boolean; wait: (ms: number) => Promise<void> };
 
 /** One try: hold `file`, or learn how to wait for whoever holds it. */
-async function tryLock(file: string, depth: number): Promise<Attempt> {
+async function tryLock(file: string, depth: number, pid: number): Promise<Attempt> {
   // A socket is bound first and listens after: a path that existed in between would refuse
   // connections though its holder lives, and a waiter would take it for dead. So the socket
   // listens under a name of its own and only then is linked into place (link() creates or
   // fails, atomically): a socket at the lock path is always listening, or its holder is dead.
   // pid and the monotonic clock: unique on this host without loading crypto on every knock.
-  const own = path.join(path.dirname(file), `.${process.pid.toString(36)}${(process.hrtime.bigint() % 36n ** 8n).toString(36)}`);
+  const own = path.join(path.dirname(file), `.${pid.toString(36)}${(process.hrtime.bigint() % 36n ** 8n).toString(36)}`);
   const server = net.createServer();
   const listened = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     server.once('error', resolve);
@@ -202,7 +205,7 @@ async function tryLock(file: string, depth: number): Promise<Attempt> {
   // very inode, and only if the path still names it.
   if (depth >= MAX_REAP_DEPTH) return pause;
   // Named by the dead inode alone (unique in the directory while it exists): short at any depth.
-  const reaper = await tryLock(path.join(path.dirname(file), `${before}.reap`), depth + 1);
+  const reaper = await tryLock(path.join(path.dirname(file), `${before}.reap`), depth + 1, pid);
   if (!reaper.held) return pause;
   try {
     if (identity(file) === before) unlinkSync(file);

@@ -1,15 +1,9 @@
 // How to run this very knock again: for the watchdog child and for ProxyCommand lines.
-import path from 'node:path';
-
 export interface SelfCommand {
   /** The Node executable running us. */
   node: string;
   /** The absolute path of the knock script (bin/knock, or the npm link to it). */
   script: string;
-}
-
-export function currentSelf(): SelfCommand {
-  return { node: process.execPath, script: path.resolve(process.argv[1] ?? 'knock') };
 }
 
 /** A word for a POSIX shell (ssh runs ProxyCommand through `$SHELL -c`). */

@@ -31,7 +31,7 @@ export interface ProxyRequest {
   startWatchdog?: typeof startWatchdog;
   detectMode?: () => ProxyMode;
   pass?: PassOptions;
-  gone?: GoneOptions;
+  gone?: Partial<GoneOptions>;
   /** Set by runProxy in fd-pass mode. */
   noRead?: boolean;
 }
@@ -63,7 +63,7 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
   if (closePlan) {
     // One watchdog for every family: knockd 0.8 loses another source's sequence in progress
     // when it clears a completed one at the head of its list, so the closes go one after the other.
-    const dog = (request.startWatchdog ?? startWatchdog)(closePlans, { self: request.self });
+    const dog = (request.startWatchdog ?? startWatchdog)(closePlans, { self: request.self, platform: ctx.io.platform, env: ctx.io.env });
     ctx.debug(`proxy: close watchdog ${dog.pid ?? '?'} armed for ${closePlans.map((each) => each.address).join(' then ')} (${closePlan.knocks.map(formatKnock).join(' ')})`);
     watchdog = dog;
   } else if (isSpaPlan(openPlan)) {
@@ -74,7 +74,7 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
   }
 
   const channel = mode === 'fd-pass' ? new FdPassChannel(request.pass) : undefined;
-  const gone = watchSshGone({ ...(channel ? { onChannelClosed: (f: () => void) => channel.onClosed(f) } : {}), ...request.gone });
+  const gone = watchSshGone({ ppid: ctx.io.ppid, ...(channel ? { onChannelClosed: (f: () => void) => channel.onClosed(f) } : {}), ...request.gone });
   // Once ssh has gone, its terminal is no longer ours to write on.
   const say = (line: string) => {
     if (!gone.signal.aborted) ctx.debug(line);

@@ -12,8 +12,8 @@ export class SshGone extends Error {
 }
 
 export interface GoneOptions {
-  /** Our parent's pid now (process.ppid reads it anew each time). */
-  ppid?: () => number;
+  /** Our parent's pid now, read anew each time (the Io's ppid). */
+  ppid: () => number;
   everyMs?: number;
   /** Registers a callback for "ssh closed the socketpair"; returns its undo. */
   onChannelClosed?: (gone: () => void) => () => void;
@@ -27,8 +27,8 @@ export interface GoneWatch {
 
 export const PARENT_POLL_MS = 50;
 
-export function watchSshGone(options: GoneOptions = {}): GoneWatch {
-  const ppid = options.ppid ?? (() => process.ppid);
+export function watchSshGone(options: GoneOptions): GoneWatch {
+  const { ppid } = options;
   const controller = new AbortController();
   const parent = ppid();
   const gone = (why: string) => {

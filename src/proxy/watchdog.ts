@@ -22,7 +22,9 @@ export interface WatchdogOptions {
   self: SelfCommand;
   spawn?: typeof spawn;
   /** Where there is no POSIX shell (win32), node starts at once. */
-  platform?: NodeJS.Platform;
+  platform: NodeJS.Platform;
+  /** The proxy's environment, which the child inherits. */
+  env: NodeJS.ProcessEnv;
 }
 
 export interface Watchdog {
@@ -62,9 +64,9 @@ const PARK = 'read _ <&3; exec 3<&-; exec "$0" "$@"';
 export function startWatchdog(closePlans: KnockPlan | readonly KnockPlan[], options: WatchdogOptions): Watchdog {
   const run = options.spawn ?? spawn;
   const args = watchdogArgs(options.self);
-  const parked = (options.platform ?? process.platform) !== 'win32';
+  const parked = options.platform !== 'win32';
   // It makes no TLS connection: spare it the start-up cost of extra CA certificates.
-  const env = { ...process.env };
+  const env = { ...options.env };
   delete env.NODE_EXTRA_CA_CERTS;
   let child: ChildProcess;
   try {
@@ -164,7 +166,8 @@ export interface WatchdogIo {
   stdin: NodeJS.ReadableStream;
   /** Where -v reports the close knocks. */
   debug?: (line: string) => void;
-  execute?: ExecuteOptions;
+  /** The transport and lock to send with (the watchdog entry makes the system's). */
+  execute: ExecuteOptions;
   watch?: WatchDeps;
 }
 

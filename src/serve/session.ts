@@ -8,6 +8,7 @@ import { KnockMachine, type DoorEvent, type MachineEvent } from './knock-machine
 import { listenKnock, type Closable, type ListenKnock } from './listeners.js';
 import { hostPort } from '../shared/address.js';
 import type { Trust } from '../files/guard.js';
+import type { LockHolder } from '../files/lock.js';
 
 export interface ServeDeps {
   /** Wall-clock ms (knockd times sequences by packet timestamps, whole seconds). */
@@ -39,6 +40,8 @@ export interface ServeConfig {
   env: NodeJS.ProcessEnv;
   /** Whose one-time lists are trusted (the Context's). */
   trust: Trust;
+  /** Who takes a one-time list's lock (the Context's). */
+  holder: LockHolder;
   /** Run the doors' own commands (knockd.conf's command/stop_command); otherwise each is only reported. */
   runDoorCommands?: boolean;
 }
@@ -206,7 +209,7 @@ export class ServeSession {
    */
   private nextOneTime(door: Door, file: string): void {
     door.sequence = [];
-    void claimOneTime(file, this.config.trust).then(
+    void claimOneTime(file, this.config.trust, this.config.holder).then(
       (claimed) => {
         if (this.stopped) return;
         door.sequence = claimed.next ? claimed.next.knocks.map(toDoorKnock) : [];

@@ -1,5 +1,8 @@
-// The process's side of the world, passed in so that commands can be run with fakes.
+// The process's side of the world, read here once and passed in, so that commands can be run
+// with fakes: nothing else under src/ reads the environment, the working directory, the user,
+// the pid or the host name (test/unit/shared/process-reads.test.ts holds that).
 import os from 'node:os';
+import path from 'node:path';
 
 export interface OutStream {
   write(chunk: string | Uint8Array): boolean;
@@ -15,11 +18,19 @@ export interface Io {
   homedir: string;
   /** The user knock runs as; undefined where POSIX owners mean nothing (Windows), or in a fake. */
   uid?: number | undefined;
-  /** Where temporary files go ($TMPDIR, else /tmp); absent in a fake. */
-  tmpdir?: string;
-  /** The local user's name, as ssh's %u and `Match localuser` see it; absent in a fake. */
-  user?: string;
+  /** Where temporary files go ($TMPDIR, else /tmp). */
+  tmpdir: string;
+  /** The local user's name, as ssh's %u and `Match localuser` see it. */
+  user: string;
   platform: NodeJS.Platform;
+  /** This process's id: in lock files and temporary names, and an ICMP echo's identifier. */
+  pid: number;
+  /** Our parent's pid now (it changes when the parent dies and we are re-parented). */
+  ppid: () => number;
+  /** This host's name: a pid in a lock file means something only on the host that wrote it. */
+  hostname: string;
+  /** How to run this very knock again (the watchdog child, ProxyCommand lines). */
+  self: { node: string; script: string };
 }
 
 export function processIo(): Io {
@@ -34,6 +45,10 @@ export function processIo(): Io {
     tmpdir: os.tmpdir(),
     user: userName(),
     platform: process.platform,
+    pid: process.pid,
+    ppid: () => process.ppid,
+    hostname: os.hostname(),
+    self: { node: process.execPath, script: path.resolve(process.argv[1] ?? 'knock') },
   };
 }
 

@@ -9,7 +9,6 @@ import { ConfigError, KnockError, RuntimeError, reasonOf } from '../shared/error
 import { readGuarded, resolveGuarded, SSH_CONFIG_RULES, type Trust } from '../files/guard.js';
 import { replaceFile } from '../files/replace.js';
 import { parseSshLines } from './config-lines.js';
-import { localUserName } from './config.js';
 import { evaluateFor } from './evaluate.js';
 import { addHostBlock, type AddOutcome, type HostBlock } from './host-block.js';
 import { loadConfigTree, type SshConfigFile, type SshTreeLine } from './include.js';
@@ -26,7 +25,10 @@ export interface EditOptions {
   homedir: string;
   /** Our uid (undefined: a system without uids). */
   uid: number | undefined;
-  localUser?: string;
+  /** ssh's %u, for the check that ssh would use the block (shared/io.ts reads it). */
+  localUser: string;
+  /** Ours: in the temporary files' names. */
+  pid: number;
 }
 
 /** The one backup kept beside the file (each edit replaces it with the file as it was). */
@@ -60,7 +62,7 @@ export async function addToSshConfigFile(file: string, block: HostBlock, options
   const before = read?.bytes.toString(codec);
 
   const tree = await loadConfigTree(file, { homedir: options.homedir, uid }, before ?? '');
-  const localUser = options.localUser ?? localUserName();
+  const { localUser } = options;
   const wanted = blockIn(block, codec);
   const outcome = addHostBlock(before ?? '', file, wanted, (text) => evaluateFor(withMainText(tree!, text), wanted.alias, { localUser }));
   if (outcome.kind === 'unchanged') return { outcome };
@@ -75,12 +77,12 @@ export async function addToSshConfigFile(file: string, block: HostBlock, options
   try {
     if (!read) {
       await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-      await replaceFile(target, next, { mode: 0o600, maxBytes: SSH_CONFIG_RULES.maxBytes, beforeRename: () => unchangedSince('appeared') });
+      await replaceFile(target, next, { mode: 0o600, maxBytes: SSH_CONFIG_RULES.maxBytes, pid: options.pid, beforeRename: () => unchangedSince('appeared') });
       return { outcome: result, ...via };
     }
     const backup = backupPathOf(file);
-    await replaceFile(backup, read.bytes, { mode: 0o600, maxBytes: SSH_CONFIG_RULES.maxBytes });
-    await replaceFile(target, next, { mode: read.mode, maxBytes: SSH_CONFIG_RULES.maxBytes, beforeRename: () => unchangedSince('changed') });
+    await replaceFile(backup, read.bytes, { mode: 0o600, maxBytes: SSH_CONFIG_RULES.maxBytes, pid: options.pid });
+    await replaceFile(target, next, { mode: read.mode, maxBytes: SSH_CONFIG_RULES.maxBytes, pid: options.pid, beforeRename: () => unchangedSince('changed') });
     return { outcome: result, backup, ...via };
   } catch (error) {
     if (error instanceof KnockError) throw error;

@@ -1,6 +1,5 @@
 // ~/.ssh/config and the files it includes, read as ssh reads them (never running `Match exec`),
 // for HostName and Port.
-import os from 'node:os';
 import path from 'node:path';
 import { evaluateFor, expandHostName, indexConfig, type ConfigIndex, type Evaluation } from './evaluate.js';
 import { loadConfigTree, type SshConfigFile, type SshFs } from './include.js';
@@ -15,7 +14,8 @@ export interface SshConfigOptions {
   homedir: string;
   fs?: SshFs;
   uid?: number | undefined;
-  localUser?: string;
+  /** ssh's %u and `Match localuser`: the user knock runs as (shared/io.ts). */
+  localUser: string;
   /** The config already read (an edit not yet written, a test's tree): no file is opened. */
   tree?: SshConfigFile;
 }
@@ -29,8 +29,8 @@ export class SshConfig {
     private readonly options: SshConfigOptions,
   ) {}
 
-  static forHome(homedir: string, uid: number | undefined, localUser?: string): SshConfig {
-    return new SshConfig(path.join(homedir, '.ssh', 'config'), { homedir, uid, ...(localUser !== undefined ? { localUser } : {}) });
+  static forHome(homedir: string, uid: number | undefined, localUser: string): SshConfig {
+    return new SshConfig(path.join(homedir, '.ssh', 'config'), { homedir, uid, localUser });
   }
 
   private load(): Promise<SshConfigFile | undefined> {
@@ -47,7 +47,7 @@ export class SshConfig {
   /** Everything ssh would apply for `alias`, or undefined without a config file. */
   async evaluate(alias: string): Promise<Evaluation | undefined> {
     const index = await this.indexed();
-    return index && evaluateFor(index, alias, { localUser: this.options.localUser ?? localUserName() });
+    return index && evaluateFor(index, alias, { localUser: this.options.localUser });
   }
 
   /** What ssh would connect to for `alias`, or undefined when no Host block names it. */
@@ -75,13 +75,5 @@ export class SshConfig {
     };
     if (tree) walk(tree);
     return [...names];
-  }
-}
-
-export function localUserName(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? '';
   }
 }

@@ -2,7 +2,7 @@
 // file beside it (files/lock.ts), so concurrent edits never lose a profile.
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
-import { withLockFile, type LockOptions } from '../files/lock.js';
+import { withLockFile, type LockHolder, type LockOptions } from '../files/lock.js';
 
 export { processAlive } from '../files/lock.js';
 
@@ -12,7 +12,7 @@ export type EditLockOptions = LockOptions;
 export const lockPathOf = (storeFile: string) => `${storeFile}.edit-lock`;
 
 /** Runs `edit` holding the store's edit lock; the lock goes when it ends, however it ends. */
-export function withStoreEditLock<T>(storeFile: string, edit: () => Promise<T>, options: EditLockOptions = {}): Promise<T> {
+export function withStoreEditLock<T>(storeFile: string, edit: () => Promise<T>, options: EditLockOptions & LockHolder): Promise<T> {
   const lock = lockPathOf(storeFile);
   const busy = (pid: number | undefined) =>
     new ConfigError(

@@ -5,7 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { ConfigError, RuntimeError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { ONE_TIME_RULES, openGuarded, readBounded, type Trust } from '../files/guard.js';
-import { acquireLockFile, type LockOptions } from '../files/lock.js';
+import { acquireLockFile, type LockHolder, type LockOptions } from '../files/lock.js';
 import type { Knock } from '../knock/tokens.js';
 import { KNOCKD_MAX_LINE as MAX_LINE, knockdTrim, parseKnockdSequence } from '../knock/knockd-syntax.js';
 
@@ -86,10 +86,10 @@ export interface Claimed {
  * before returning, under a lock, so no two runs and no run after a crash send the same line.
  * An exhausted list is a ConfigError (exit 2) and nothing is written.
  */
-export async function claimOneTime(file: string, trust: Trust, lock: LockOptions = {}): Promise<Claimed> {
+export async function claimOneTime(file: string, trust: Trust, holder: LockHolder, lock: LockOptions = {}): Promise<Claimed> {
   const { handle: probe, real } = await openTrusted(file, trust, constants.O_RDONLY);
   await probe.close();
-  const release = await acquireLock(`${real}.lock`, trust, lock);
+  const release = await acquireLock(`${real}.lock`, trust, { ...lock, ...holder });
   try {
     const { handle, warning } = await openTrusted(real, trust, constants.O_RDWR);
     try {
@@ -128,7 +128,7 @@ async function openTrusted(file: string, trust: Trust, flags: number): Promise<{
 }
 
 /** The list's FILE.lock (files/lock.ts): a claim holds it for milliseconds. */
-export function acquireLock(lock: string, trust: Trust, options: LockOptions = {}): Promise<() => Promise<void>> {
+export function acquireLock(lock: string, trust: Trust, options: LockOptions & LockHolder): Promise<() => Promise<void>> {
   const waitMs = options.waitMs ?? LOCK_WAIT_MS;
   const busy = (pid: number | undefined) =>
     new RuntimeError(`${lock}: still held by pid ${pid ?? '?'} after ${waitMs} ms (another knock is taking a one-time sequence)`);

@@ -7,6 +7,7 @@ import { printable } from '../shared/printable.js';
 import { resolveGuarded, checkDirectories, STORE_RULES, MAX_STORE_BYTES, type Trust } from '../files/guard.js';
 import { nodeReplaceFs, removeDeadTemps, replaceFile, type ReplaceFs } from '../files/replace.js';
 import { withStoreEditLock, type EditLockOptions } from './edit-lock.js';
+import type { LockHolder } from '../files/lock.js';
 import { editStoreBytes, type StoreEdit } from './edit-text.js';
 import { readStoreBytes } from './read-store.js';
 
@@ -28,6 +29,8 @@ export interface WriteOptions {
   fs?: StoreFs;
   /** Whose files are trusted (the Context's). */
   trust: Trust;
+  /** Who takes the edit lock and writes the temporary file (the Context's). */
+  holder: LockHolder;
   lock?: EditLockOptions;
   /** The bound the store is read with (tests make it small). */
   maxBytes?: number;
@@ -40,7 +43,7 @@ export interface WriteOptions {
  */
 export async function writeStore(given: string, edit: StoreEdit, options: WriteOptions): Promise<void> {
   const fsx = options.fs ?? nodeStoreFs;
-  const { trust } = options;
+  const { trust, holder } = options;
   // Never write where someone else could swap the file, nor through their link.
   const file = (await resolveGuarded(given, trust, STORE_RULES)).real;
   const dir = path.dirname(file);
@@ -57,12 +60,12 @@ export async function writeStore(given: string, edit: StoreEdit, options: WriteO
       const read = await readStoreBytes(file, trust);
       const next = editStoreBytes(file, read?.bytes ?? Buffer.alloc(0), edit);
       try {
-        await replaceFile(file, next, { mode: read?.mode ?? NEW_STORE_MODE, maxBytes: options.maxBytes ?? MAX_STORE_BYTES, fs: fsx });
+        await replaceFile(file, next, { mode: read?.mode ?? NEW_STORE_MODE, maxBytes: options.maxBytes ?? MAX_STORE_BYTES, fs: fsx, pid: holder.pid });
       } catch (error) {
         if (error instanceof KnockError) throw error;
         throw new ConfigError(`${printable(file)}: cannot write (the store is unchanged): ${reasonOf(error)}`);
       }
     },
-    { uid: trust.uid, ...options.lock },
+    { uid: trust.uid, ...options.lock, ...holder },
   );
 }

@@ -24,6 +24,24 @@ export interface FakeIo extends Io {
   stderr: MemoryStream;
 }
 
+/**
+ * This very process, as a lock file names its holder: its pid must be alive, or another
+ * acquisition would take the lock for a dead one's and break it.
+ */
+export const thisProcess = { pid: process.pid, hostname: os.hostname() };
+
+/** The process's side of a fake Io, its temporary files under `home`. */
+export function fakeProcess(home: string): Pick<Io, 'tmpdir' | 'user' | 'pid' | 'ppid' | 'hostname' | 'self'> {
+  return {
+    // The fake home, not the system's /tmp: a real lock made by mistake stays in the test's own tree.
+    tmpdir: home,
+    user: 'tester',
+    ...thisProcess,
+    ppid: () => 1,
+    self: { node: process.execPath, script: path.join(home, 'bin', 'knock') },
+  };
+}
+
 /** An Io with a temporary home (no ~/.ssh/config unless a test writes one) and no store. */
 export function fakeIo(overrides: Partial<Io> = {}): FakeIo & { cleanup(): void } {
   const home = mkdtempSync(path.join(os.tmpdir(), 'knock-unit-'));
@@ -36,6 +54,7 @@ export function fakeIo(overrides: Partial<Io> = {}): FakeIo & { cleanup(): void 
     homedir: home,
     uid: process.getuid?.(),
     platform: 'linux',
+    ...fakeProcess(home),
     ...overrides,
     cleanup: () => rmSync(home, { recursive: true, force: true }),
   } as FakeIo & { cleanup(): void };

@@ -1,9 +1,10 @@
-// run() in process with a store in a fake home, a fake clock, transport and lookup.
+// run() in process with a store in a fake home, a fake clock, transport, lookup and sequence lock:
+// nothing of the test process's own environment or home is read, and no lock directory is made.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../src/cli/cli.js';
 import type { Lookup } from '../../src/knock/resolve.js';
-import { FakeClock, FakeTransport, fakeIo } from './fakes.js';
+import { FakeClock, FakeLock, FakeTransport, fakeIo } from './fakes.js';
 
 /** `store` null: no store file at all. Lookups of `addresses`' names succeed; every lookup is recorded. */
 export function setupCli(store: string | null, addresses: Record<string, string> = {}) {
@@ -15,6 +16,7 @@ export function setupCli(store: string | null, addresses: Record<string, string>
   }
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
+  const lock = new FakeLock();
   const lookups: string[] = [];
   const lookup: Lookup = async (host) => {
     lookups.push(host);
@@ -25,9 +27,9 @@ export function setupCli(store: string | null, addresses: Record<string, string>
   const knock = async (...argv: string[]) => {
     io.stdout.text = '';
     io.stderr.text = '';
-    const code = await run(argv, io, { transport, clock, lookup });
+    const code = await run(argv, io, { transport, clock, lookup, lock });
     return { code, stdout: io.stdout.text, stderr: io.stderr.text };
   };
   const restore = () => io.cleanup();
-  return { io, dir, transport, clock, lookups, knock, restore };
+  return { io, dir, transport, clock, lock, lookups, knock, restore };
 }

@@ -85,7 +85,7 @@ export class IcmpSocketError extends Error {
  * (Linux inside ping_group_range, macOS always), else a raw one (root or CAP_NET_RAW); sets
  * the TTL or hop limit and binds the source, all before the deadline.
  */
-export function openIcmpSocket(calls: SocketCalls, to: Destination, size: number, now: () => number = Date.now): IcmpSocket {
+export function openIcmpSocket(calls: SocketCalls, to: Destination, size: number, pid: number, now: () => number = Date.now): IcmpSocket {
   const c = CONSTANTS[calls.platform];
   const domain = to.family === 6 ? c.AF_INET6 : AF_INET;
   const protocol = to.family === 6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
@@ -108,7 +108,7 @@ export function openIcmpSocket(calls: SocketCalls, to: Destination, size: number
   if (to.source !== undefined && calls.bind(fd, sockaddr(calls.platform, to.source)) < 0) throw fail();
   const destination = sockaddr(calls.platform, to.address);
   // ping's identifier is its pid; a Linux datagram socket puts its own in (its "port").
-  const identifier = process.pid & 0xffff;
+  const identifier = pid & 0xffff;
   const sequence = 1;
   const buffer = Buffer.alloc(65536);
   let sentIdentifier: number | undefined;

@@ -12,6 +12,8 @@ const REPLY_POLL_MS = 2;
 export interface IcmpOptions {
   platform: NodeJS.Platform;
   env: NodeJS.ProcessEnv;
+  /** Our pid: the echo's identifier (ping's is its own). */
+  pid: number;
   /** Replaceable in tests: the socket calls (undefined: none to be had). */
   socketCalls?: () => Promise<SocketCalls | undefined>;
   windowsCalls?: () => Promise<WinIcmpCalls | undefined>;
@@ -47,7 +49,7 @@ async function openEcho(size: number, to: Destination, options: IcmpOptions): Pr
       return calls ? openWindowsEcho(calls, to, size) : undefined;
     }
     const calls = await (options.socketCalls ?? (() => posixSocketCalls(options.platform, options.koffiLoader)))();
-    return calls ? openIcmpSocket(calls, to, size) : undefined;
+    return calls ? openIcmpSocket(calls, to, size, options.pid) : undefined;
   } catch {
     return undefined;
   }

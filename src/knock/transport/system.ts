@@ -6,14 +6,17 @@ import type { Transport } from './transport.js';
 import { armUdp } from './udp.js';
 import { payloadBytes } from '../tokens.js';
 
+/** The process's own values (shared/io.ts reads them). */
 export interface SystemTransportOptions {
-  platform?: NodeJS.Platform;
-  env?: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  /** PATH, for the system ping. */
+  env: NodeJS.ProcessEnv;
+  /** An ICMP echo's identifier, as ping's is its pid. */
+  pid: number;
 }
 
-export function systemTransport(options: SystemTransportOptions = {}): Transport {
-  const platform = options.platform ?? process.platform;
-  const env = options.env ?? process.env;
+export function systemTransport(options: SystemTransportOptions): Transport {
+  const { platform, env, pid } = options;
   return {
     async arm(knock, to) {
       switch (knock.protocol) {
@@ -27,7 +30,7 @@ export function systemTransport(options: SystemTransportOptions = {}): Transport
         case 'udp':
           return armUdp(knock.port, to, payloadBytes(knock.payload));
         case 'icmp':
-          return armIcmp(knock.size, to, { platform, env });
+          return armIcmp(knock.size, to, { platform, env, pid });
       }
     },
   };

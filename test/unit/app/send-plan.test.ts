@@ -5,6 +5,7 @@ import type { Io } from '../../../src/shared/io.js';
 import type { KnockPlan } from '../../../src/knock/plan.js';
 import { sendPlan } from '../../../src/app/send-plan.js';
 import type { Transport } from '../../../src/knock/transport/transport.js';
+import { FakeLock, fakeProcess } from '../../helpers/fakes.js';
 
 /** Virtual time: sleeping moves the clock, so a 900 ms sequence takes no real time. */
 function fakeClock(): Clock {
@@ -28,6 +29,7 @@ function fakeIo(tty: boolean): Io & { err: () => string } {
     env: { TERM: 'xterm', NO_COLOR: '1' },
     cwd: '/',
     homedir: '/nonexistent',
+    ...fakeProcess('/nonexistent'),
     platform: 'linux',
     err: () => err,
   };
@@ -46,7 +48,7 @@ const plan = (offsets: number[]): KnockPlan => ({
 describe('sendPlan spinner', () => {
   it('spins on a TTY for a long sequence', async () => {
     const io = fakeIo(true);
-    await sendPlan(new Context(io, {}, { transport, clock: fakeClock() }), plan([0, 450, 900]));
+    await sendPlan(new Context(io, {}, { transport, clock: fakeClock(), lock: new FakeLock() }), plan([0, 450, 900]));
     expect(io.err()).toContain('knocking web (3 knocks over 900 ms)');
   });
 
@@ -57,13 +59,13 @@ describe('sendPlan spinner', () => {
     ['not with -q', true, { quiet: true }, {}],
   ])('%s', async (_what, tty, args, options) => {
     const io = fakeIo(tty);
-    await sendPlan(new Context(io, args, { transport, clock: fakeClock() }), plan([0, 450, 900]), options);
+    await sendPlan(new Context(io, args, { transport, clock: fakeClock(), lock: new FakeLock() }), plan([0, 450, 900]), options);
     expect(io.err()).toBe('');
   });
 
   it('not for a sequence too short to notice', async () => {
     const io = fakeIo(true);
-    await sendPlan(new Context(io, {}, { transport, clock: fakeClock() }), plan([0, 100, 200]));
+    await sendPlan(new Context(io, {}, { transport, clock: fakeClock(), lock: new FakeLock() }), plan([0, 100, 200]));
     expect(io.err()).toBe('');
   });
 });
@@ -83,7 +85,7 @@ describe('a knock that could not be sent', () => {
     const io = fakeIo(false);
     let out = '';
     io.stdout = { write: (c: string | Uint8Array) => ((out += String(c)), true) };
-    await expect(sendPlan(new Context(io, {}, { transport: failing(1), clock: fakeClock() }), plan([0, 10, 20]))).rejects.toThrow(
+    await expect(sendPlan(new Context(io, {}, { transport: failing(1), clock: fakeClock(), lock: new FakeLock() }), plan([0, 10, 20]))).rejects.toThrow(
       'knock 2/3 (1001:udp) to 198.18.0.2 could not be sent: EPERM',
     );
     expect(out).toBe('');
@@ -91,12 +93,12 @@ describe('a knock that could not be sent', () => {
 
   it('also in proxy mode', async () => {
     const io = fakeIo(false);
-    await expect(sendPlan(new Context(io, {}, { transport: failing(0), clock: fakeClock() }), plan([0]), { silent: true })).rejects.toThrow('knock 1/1');
+    await expect(sendPlan(new Context(io, {}, { transport: failing(0), clock: fakeClock(), lock: new FakeLock() }), plan([0]), { silent: true })).rejects.toThrow('knock 1/1');
   });
 
   it('refused knocks are normal', async () => {
     const io = fakeIo(false);
-    const result = await sendPlan(new Context(io, {}, { transport: failing(-1), clock: fakeClock() }), plan([0, 10]));
+    const result = await sendPlan(new Context(io, {}, { transport: failing(-1), clock: fakeClock(), lock: new FakeLock() }), plan([0, 10]));
     expect(result.report?.knocks.map((k) => k.result)).toEqual(['refused', 'refused']);
   });
 });

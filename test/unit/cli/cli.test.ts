@@ -19,15 +19,6 @@ profiles:
     open: [2222]
 `;
 
-// The CLI reads HOME and XDG_CONFIG_HOME from the process too: point them at the fake home.
-const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
-afterEach(() => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-});
-
 /** run() in process against STORE (or another store, or none), box.example resolving to 198.18.0.9. */
 const setup = (store: string | null = STORE) => setupCli(store, { 'box.example': '198.18.0.9' });
 
@@ -310,13 +301,13 @@ describe('packet options', () => {
   const interfaces = () => ({ veth0: [{ address: '198.18.0.1', family: 'IPv4', netmask: '', mac: '', internal: false, cidr: null }] }) as never;
 
   function runWith(store: string | null = STORE) {
-    const { io, transport, clock } = setup(store);
+    const { io, transport, clock, lock } = setup(store);
     return {
       transport,
       knock: async (...argv: string[]) => {
         io.stdout.text = '';
         io.stderr.text = '';
-        const code = await run(argv, io, { transport, clock, lookup: dualLookup, interfaces });
+        const code = await run(argv, io, { transport, clock, lock, lookup: dualLookup, interfaces });
         return { code, stdout: io.stdout.text, stderr: io.stderr.text };
       },
     };

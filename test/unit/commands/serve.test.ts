@@ -6,6 +6,7 @@ import { serveWith } from '../../../src/commands/serve.js';
 import { Context } from '../../../src/app/context.js';
 import type { Io } from '../../../src/shared/io.js';
 import type { ServeDeps } from '../../../src/serve/session.js';
+import { fakeProcess } from '../../helpers/fakes.js';
 
 function fakeIo(dir: string) {
   let stdout = '';
@@ -18,6 +19,7 @@ function fakeIo(dir: string) {
     cwd: dir,
     homedir: dir,
     platform: 'linux',
+    ...fakeProcess(dir),
   };
   return { io, out: () => stdout, err: () => stderr };
 }

@@ -10,6 +10,7 @@ import { ConfigError, RuntimeError } from '../../../src/shared/errors.js';
 import { acquireLockFile, withLockFile } from '../../../src/files/lock.js';
 import { NotDurableError, nodeReplaceFs, removeDeadTemps, replaceFile, TooBigError } from '../../../src/files/replace.js';
 import { readGuarded, resolveGuarded, STORE_RULES } from '../../../src/files/guard.js';
+import { thisProcess } from '../../helpers/fakes.js';
 
 let dir: string;
 beforeEach(() => {
@@ -19,7 +20,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const busy = () => new RuntimeError('busy');
 const words = { busy };
-const quick = { waitMs: 50, sleep: async () => {} };
+const quick = { waitMs: 50, sleep: async () => {}, ...thisProcess };
 
 describe('the lock file', () => {
   it.each([
@@ -43,6 +44,17 @@ describe('the lock file', () => {
     await release();
     expect(existsSync(lock)).toBe(false);
     await expect(withLockFile(lock, words, async () => 7, quick)).resolves.toBe(7);
+  });
+
+  it('names the holder it is given, not the process (the Io reads the process)', async () => {
+    const lock = path.join(dir, 'x.lock');
+    const release = await acquireLockFile(lock, words, { ...quick, pid: 4242, hostname: 'given-host' });
+    expect(readFileSync(lock, 'utf8')).toBe('4242\ngiven-host\n');
+    // Judged by the given host: our own host's pid 4242 is not asked about.
+    const asked: number[] = [];
+    await expect(acquireLockFile(lock, words, { ...quick, alive: (pid) => (asked.push(pid), false) })).rejects.toThrow('busy');
+    expect(asked).toEqual([]);
+    await release();
   });
 
   it('a lock of a pid that is gone on this host is broken; one of another host only by age', async () => {
@@ -80,15 +92,23 @@ describe('the atomic replace', () => {
   it('writes the bytes exactly, with the mode asked for, and leaves no temp file', async () => {
     const file = path.join(dir, 'f');
     const bytes = Buffer.from([0x23, 0xe9, 0x0a, 0xff, 0x00]);
-    await replaceFile(file, bytes, { mode: 0o640, maxBytes: 10 });
+    await replaceFile(file, bytes, { mode: 0o640, maxBytes: 10, pid: process.pid });
     expect(readFileSync(file).equals(bytes)).toBe(true);
     expect(readdirSync(dir)).toEqual(['f']);
+  });
+
+  it('names its temp file after the pid it is given', async () => {
+    const file = path.join(dir, 'f');
+    const seen: string[] = [];
+    const fs = { ...nodeReplaceFs, writeFile: async (temp: string, bytes: Buffer, mode: number) => (seen.push(path.basename(temp)), nodeReplaceFs.writeFile(temp, bytes, mode)) };
+    await replaceFile(file, Buffer.from('x'), { mode: 0o600, maxBytes: 10, pid: 4242, fs });
+    expect(seen).toEqual([expect.stringMatching(/^\.f\.4242\.[0-9a-f]{8}\.tmp$/)]);
   });
 
   it('refuses more than the bound before writing anything', async () => {
     const file = path.join(dir, 'f');
     writeFileSync(file, 'old');
-    await expect(replaceFile(file, Buffer.alloc(11), { mode: 0o600, maxBytes: 10 })).rejects.toThrow(TooBigError);
+    await expect(replaceFile(file, Buffer.alloc(11), { mode: 0o600, maxBytes: 10, pid: process.pid })).rejects.toThrow(TooBigError);
     expect(readFileSync(file, 'utf8')).toBe('old');
     expect(readdirSync(dir)).toEqual(['f']);
   });
@@ -96,7 +116,7 @@ describe('the atomic replace', () => {
   it('a directory fsync that fails is reported, not dropped', async () => {
     const file = path.join(dir, 'f');
     const fs = { ...nodeReplaceFs, syncDir: async () => Promise.reject(Object.assign(new Error('input/output error'), { code: 'EIO' })) };
-    const error = await replaceFile(file, Buffer.from('new'), { mode: 0o600, maxBytes: 10, fs }).catch((e: unknown) => e);
+    const error = await replaceFile(file, Buffer.from('new'), { mode: 0o600, maxBytes: 10, pid: process.pid, fs }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotDurableError);
     expect((error as Error).message).toMatch(/written, but its directory could not be synced.*EIO/);
   });
@@ -105,7 +125,7 @@ describe('the atomic replace', () => {
     const file = path.join(dir, 'f');
     writeFileSync(file, 'old');
     const fs = { ...nodeReplaceFs, rename: async () => Promise.reject(new Error('EXDEV')) };
-    await expect(replaceFile(file, Buffer.from('new'), { mode: 0o600, maxBytes: 10, fs })).rejects.toThrow('EXDEV');
+    await expect(replaceFile(file, Buffer.from('new'), { mode: 0o600, maxBytes: 10, pid: process.pid, fs })).rejects.toThrow('EXDEV');
     expect(readFileSync(file, 'utf8')).toBe('old');
     expect(readdirSync(dir)).toEqual(['f']);
   });

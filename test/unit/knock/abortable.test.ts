@@ -1,4 +1,4 @@
-import { FakeClock } from '../../helpers/fakes.js';
+import { FakeClock, FakeLock } from '../../helpers/fakes.js';
 import { abortableClock, abortableTransport } from '../../../src/knock/abortable.js';
 import { executePlan } from '../../../src/knock/execute.js';
 import type { Clock } from '../../../src/knock/clock.js';
@@ -48,7 +48,7 @@ test('aborted between knocks: the rest never leaves, is cancelled, and the plan 
     };
   };
   await expect(
-    executePlan(plan, { transport: abortableTransport(transport, controller.signal), clock: abortableClock(stuck, controller.signal) }),
+    executePlan(plan, { transport: abortableTransport(transport, controller.signal), clock: abortableClock(stuck, controller.signal), lock: new FakeLock() }),
   ).rejects.toThrow('ssh is gone');
   expect(fired).toEqual([1111]);
   expect(cancelled.sort()).toEqual([2222, 3333]);
@@ -58,5 +58,5 @@ test('nothing is armed once aborted', async () => {
   const controller = new AbortController();
   controller.abort(new Error('gone'));
   const transport: Transport = { arm: async () => { throw new Error('must not arm'); } };
-  await expect(executePlan(plan, { transport: abortableTransport(transport, controller.signal) })).rejects.toThrow('gone');
+  await expect(executePlan(plan, { transport: abortableTransport(transport, controller.signal), lock: new FakeLock() })).rejects.toThrow('gone');
 });

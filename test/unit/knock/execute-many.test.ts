@@ -11,7 +11,7 @@ function planOf(address: string, delay: number, ...ports: number[]): KnockPlan {
 test('one timeline from one t0: every plan on its own offsets, same-instant knocks in plan order', async () => {
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
-  const results = await executePlans([planOf('198.18.0.2', 50, 1, 2, 3), planOf('198.18.0.3', 40, 4, 5, 6), planOf('198.18.0.4', 100, 7, 8)], { transport, clock });
+  const results = await executePlans([planOf('198.18.0.2', 50, 1, 2, 3), planOf('198.18.0.3', 40, 4, 5, 6), planOf('198.18.0.4', 100, 7, 8)], { transport, clock, lock: new FakeLock() });
   // Everything armed before the first knock fires.
   expect(transport.armed).toHaveLength(8);
   expect(transport.fired.map((f) => (f.knock as { port: number }).port)).toEqual([1, 4, 7, 5, 2, 6, 3, 8]);
@@ -35,7 +35,7 @@ test('a plan that cannot be armed sends nothing and is rejected; the others go',
   const transport = {
     arm: (knock: Knock, to: Destination): Promise<Armed> => (to.address === '198.18.0.3' && inner.armed.length > 2 ? Promise.reject(new Error('no socket')) : inner.arm(knock, to)),
   };
-  const results = await executePlans([planOf('198.18.0.2', 10, 1, 2), planOf('198.18.0.3', 10, 3, 4), planOf('198.18.0.4', 10, 5)], { transport, clock });
+  const results = await executePlans([planOf('198.18.0.2', 10, 1, 2), planOf('198.18.0.3', 10, 3, 4), planOf('198.18.0.4', 10, 5)], { transport, clock, lock: new FakeLock() });
   expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   expect((results[1] as PromiseRejectedResult).reason).toEqual(new Error('no socket'));
   expect(inner.cancelled).toEqual([2]);
@@ -46,7 +46,7 @@ test("a knock waits until its plan's previous knock has left", async () => {
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
   const gate = transport.sentGate(0);
-  const done = executePlans([planOf('198.18.0.2', 0, 1, 2)], { transport, clock });
+  const done = executePlans([planOf('198.18.0.2', 0, 1, 2)], { transport, clock, lock: new FakeLock() });
   await new Promise((r) => setImmediate(r));
   expect(transport.fired).toHaveLength(1);
   gate.resolve();

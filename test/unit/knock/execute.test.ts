@@ -21,7 +21,7 @@ test('every knock fires in order at t0 + its offset, to the one address', async 
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
   const t0 = clock.t;
-  const report = await executePlan(planOf(100, 7000, 8001, 9000), { transport, clock });
+  const report = await executePlan(planOf(100, 7000, 8001, 9000), { transport, clock, lock: new FakeLock() });
   expect(transport.fired.map((f) => f.index)).toEqual([0, 1, 2]);
   expect(transport.fired.every((f) => f.to.address === '198.18.0.2' && f.to.family === 4)).toBe(true);
   // Armed before t0, so each fires within a few fake clock reads of its deadline.
@@ -44,7 +44,7 @@ test('the schedule is absolute: a slow send does not push later deadlines back',
   const transport = new FakeTransport(clock);
   const gate = transport.sentGate(0);
   const t0 = clock.t;
-  const running = executePlan(planOf(100, 7000, 8000, 9000), { transport, clock });
+  const running = executePlan(planOf(100, 7000, 8000, 9000), { transport, clock, lock: new FakeLock() });
   await settle();
   // Knock 0 takes 30 ms to leave; knock 1 still goes at +100, knock 2 at +200.
   clock.advance(30);
@@ -60,7 +60,7 @@ test("order barrier: a knock whose 'sent' is late holds back the next one", asyn
   const transport = new FakeTransport(clock);
   const gate = transport.sentGate(0);
   const t0 = clock.t;
-  const running = executePlan(planOf(0, 7000, 8001), { transport, clock });
+  const running = executePlan(planOf(0, 7000, 8001), { transport, clock, lock: new FakeLock() });
   for (let i = 0; i < 5; i++) await settle();
   expect(transport.fired.map((f) => f.index)).toEqual([0]);
   clock.advance(3);
@@ -74,7 +74,7 @@ test('an arm failure sends nothing and cancels what was armed', async () => {
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
   transport.failArmAt = 2;
-  await expect(executePlan(planOf(10, 7000, 8001, 9000), { transport, clock })).rejects.toThrow('cannot arm knock 2');
+  await expect(executePlan(planOf(10, 7000, 8001, 9000), { transport, clock, lock: new FakeLock() })).rejects.toThrow('cannot arm knock 2');
   expect(transport.fired).toEqual([]);
   expect(transport.cancelled).toEqual([0, 1]);
 });
@@ -83,7 +83,7 @@ test('onSent is told of each knock as it leaves, in order', async () => {
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
   const seen: number[] = [];
-  await executePlan(planOf(5, 1, 2, 3), { transport, clock, onSent: (i) => seen.push(i) });
+  await executePlan(planOf(5, 1, 2, 3), { transport, clock, lock: new FakeLock(), onSent: (i) => seen.push(i) });
   expect(seen).toEqual([0, 1, 2]);
 });
 
@@ -91,7 +91,7 @@ test('outcomes and details are reported per knock', async () => {
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
   transport.outcome = { result: 'unreachable', detail: 'EHOSTUNREACH' };
-  const report = await executePlan(planOf(0, 7000), { transport, clock });
+  const report = await executePlan(planOf(0, 7000), { transport, clock, lock: new FakeLock() });
   expect(report.knocks[0]).toMatchObject({ result: 'unreachable', detail: 'EHOSTUNREACH' });
   // One knock: the run took exactly as long as its knock took to leave (fake-clock steps only).
   expect(report.elapsedMs).toBe(report.knocks[0]!.sentMs);
@@ -160,7 +160,7 @@ describe('outcomes', () => {
   test('not asked for: the run ends as the last knock leaves; answers already in are kept, the rest released', async () => {
     const clock = new FakeClock();
     const { transport, released } = releasing(clock, (i) => (i === 0 ? Promise.resolve('refused') : undefined));
-    const report = await executePlan(planOf(10, 7000, 7002, 7004), { transport, clock });
+    const report = await executePlan(planOf(10, 7000, 7002, 7004), { transport, clock, lock: new FakeLock() });
     expect(report.knocks.map((k) => k.result)).toEqual(['refused', 'sent', 'sent']);
     expect(released).toEqual([0, 1, 2]);
   });
@@ -170,7 +170,7 @@ describe('outcomes', () => {
     let late!: () => void;
     const gate = new Promise<void>((r) => (late = r));
     const { transport, released } = releasing(clock, (i) => (i === 1 ? gate.then(() => 'refused' as const) : Promise.resolve('refused')));
-    const running = executePlan(planOf(10, 7000, 7002), { transport, clock, outcomes: true });
+    const running = executePlan(planOf(10, 7000, 7002), { transport, clock, lock: new FakeLock(), outcomes: true });
     let done = false;
     void running.then(() => (done = true));
     await settle();
@@ -183,7 +183,7 @@ describe('outcomes', () => {
   test('the plan source and TTL reach every knock', async () => {
     const clock = new FakeClock();
     const transport = new FakeTransport(clock);
-    await executePlan({ ...planOf(0, 7000, 8001), source: '198.18.0.11', ttl: 4 }, { transport, clock });
+    await executePlan({ ...planOf(0, 7000, 8001), source: '198.18.0.11', ttl: 4 }, { transport, clock, lock: new FakeLock() });
     expect(transport.fired.map((f) => f.to)).toEqual([
       { address: '198.18.0.2', family: 4, source: '198.18.0.11', ttl: 4 },
       { address: '198.18.0.2', family: 4, source: '198.18.0.11', ttl: 4 },

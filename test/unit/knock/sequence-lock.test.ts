@@ -14,7 +14,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
-const lockIn = (timeoutMs = 5000) => systemSequenceLock({ env: {}, tmpdir: tmp, uid, timeoutMs });
+const lockIn = (timeoutMs = 5000) => systemSequenceLock({ env: {}, platform: 'linux', tmpdir: tmp, uid, pid: process.pid, timeoutMs });
 
 test('a second holder waits until the first lets go, and is told once that it waits', async () => {
   const release = await lockIn().acquire(to);

@@ -7,7 +7,7 @@ import type { KnockPlan } from '../../../src/knock/plan.js';
 import type { Transport } from '../../../src/knock/transport/transport.js';
 import { parseWatchdogInput, parseWatchdogPlan, runWatchdog, watchdogArgs, WATCHDOG_COMMAND } from '../../../src/proxy/watchdog.js';
 import { procAddress } from '../../../src/proxy/connection-watch.js';
-import { FakeClock } from '../../helpers/fakes.js';
+import { FakeClock, FakeLock } from '../../helpers/fakes.js';
 import { until } from '../../helpers/until.js';
 
 const plan: KnockPlan = {
@@ -38,7 +38,7 @@ test('sends the close plan only at EOF, to the address it was given (no resolvin
   const fired: string[] = [];
   const stdin = new PassThrough();
   const lines: string[] = [];
-  const done = runWatchdog({ stdin, debug: (l: string) => lines.push(l), execute: { transport: fakeTransport(fired) } });
+  const done = runWatchdog({ stdin, debug: (l: string) => lines.push(l), execute: { transport: fakeTransport(fired), lock: new FakeLock() } });
   stdin.write(JSON.stringify(plan) + '\n');
   await new Promise((r) => setTimeout(r, 50));
   expect(fired).toEqual([]);
@@ -51,7 +51,7 @@ test('sends the close plan only at EOF, to the address it was given (no resolvin
 test('a broken pipe counts as EOF', async () => {
   const fired: string[] = [];
   const stdin = new PassThrough();
-  const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired) } });
+  const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired), lock: new FakeLock() } });
   stdin.write(JSON.stringify(plan) + '\n');
   await new Promise((r) => setTimeout(r, 20));
   stdin.destroy(new Error('EPIPE'));
@@ -67,7 +67,7 @@ test('a plan that is not one is refused', () => {
 test('a pipe that ends before the plan arrived sends nothing, and says why', async () => {
   const fired: string[] = [];
   const stdin = new PassThrough();
-  const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired) } });
+  const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired), lock: new FakeLock() } });
   stdin.end();
   await expect(done).rejects.toThrow('watchdog: the plan is not JSON');
   expect(fired).toEqual([]);
@@ -96,7 +96,7 @@ test('with a connection named after the plan, the close waits for that connectio
   const live = () => (alive ? `  sl\n   0: ${procAddress('198.18.0.1', 40000)} ${procAddress('198.18.0.2', 22)} 01 0:0 0:0 0 0 0 77 1\n` : '');
   const done = runWatchdog({
     stdin,
-    execute: { transport: fakeTransport(fired) },
+    execute: { transport: fakeTransport(fired), lock: new FakeLock() },
     // The poll's sleep on the fake clock; a turn of the event loop in between, no real wait.
     watch: {
       platform: 'linux',
@@ -129,7 +129,7 @@ test('a dual-stack close: every family in turn, each sequence whole before the n
   const v4: KnockPlan = { ...plan, knocks: [{ protocol: 'tcp', port: 3333, offsetMs: 0 }, { protocol: 'tcp', port: 4444, offsetMs: 0 }] };
   const fired: string[] = [];
   const stdin = new PassThrough();
-  const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired) } });
+  const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired), lock: new FakeLock() } });
   stdin.end(JSON.stringify([v6, v4]) + '\n');
   expect(await done).toBe(0);
   // Interleaved (6, 4, 6, 4), knockd 0.8 would drop the second family's attempt.

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ServeSession, type ServeConfig, type ServeDeps, type ServeEvent } from '../../../src/serve/session.js';
+import { thisProcess } from '../../helpers/fakes.js';
 
 /** Fakes for every side effect: sockets, wall clock, timers, commands. */
 function fakes(options: { failPort?: number } = {}) {
@@ -66,7 +67,7 @@ function session(config: Partial<ServeConfig>, f: ReturnType<typeof fakes>) {
   const events: ServeEvent[] = [];
   const warnings: string[] = [];
   const output: string[] = [];
-  const s = new ServeSession({ doors: [openDoor, closeDoor], bind: '127.0.0.1', env: { PATH: '/bin' }, trust: { uid: process.getuid!(), home: '/' }, ...config }, f.deps, (e) => events.push(e), (w) => warnings.push(w), (l) => output.push(l));
+  const s = new ServeSession({ doors: [openDoor, closeDoor], bind: '127.0.0.1', env: { PATH: '/bin' }, trust: { uid: process.getuid!(), home: '/' }, holder: thisProcess, ...config }, f.deps, (e) => events.push(e), (w) => warnings.push(w), (l) => output.push(l));
   return { s, events, warnings, output, kinds: () => events.map((e) => e.event) };
 }
 

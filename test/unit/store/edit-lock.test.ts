@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { lockPathOf, withStoreEditLock } from '../../../src/store/edit-lock.js';
+import { thisProcess } from '../../helpers/fakes.js';
 
 let dir: string;
 let store: string;
@@ -11,14 +12,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const noSleep = { sleep: async () => {} };
+const noSleep = { sleep: async () => {}, ...thisProcess };
 
 test('the lock exists (with our pid) while the edit runs, and goes after, also when it throws', async () => {
   await withStoreEditLock(store, async () => {
     expect(readFileSync(lockPathOf(store), 'utf8')).toBe(`${process.pid}\n${os.hostname()}\n`);
-  });
+  }, thisProcess);
   expect(existsSync(lockPathOf(store))).toBe(false);
-  await expect(withStoreEditLock(store, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+  await expect(withStoreEditLock(store, async () => Promise.reject(new Error('boom')), thisProcess)).rejects.toThrow('boom');
   expect(existsSync(lockPathOf(store))).toBe(false);
 });
 
@@ -31,7 +32,7 @@ test('edits run one at a time', async () => {
     await new Promise((r) => setTimeout(r, 5));
     inside--;
   };
-  await Promise.all(Array.from({ length: 8 }, () => withStoreEditLock(store, edit)));
+  await Promise.all(Array.from({ length: 8 }, () => withStoreEditLock(store, edit, thisProcess)));
   expect(most).toBe(1);
 });
 
@@ -45,11 +46,11 @@ test('a live holder makes the edit wait, then fail naming the holder and the loc
 
 test('stale: a dead pid on this host, or a lock older than staleMs, is taken over', async () => {
   writeFileSync(lockPathOf(store), `999999\n${os.hostname()}\n`);
-  await expect(withStoreEditLock(store, async () => 'ran', { alive: () => false })).resolves.toBe('ran');
+  await expect(withStoreEditLock(store, async () => 'ran', { ...thisProcess, alive: () => false })).resolves.toBe('ran');
   writeFileSync(lockPathOf(store), `${process.pid}\n${os.hostname()}\n`);
   const old = new Date(Date.now() - 60_000);
   utimesSync(lockPathOf(store), old, old);
-  await expect(withStoreEditLock(store, async () => 'ran', { staleMs: 30_000 })).resolves.toBe('ran');
+  await expect(withStoreEditLock(store, async () => 'ran', { ...thisProcess, staleMs: 30_000 })).resolves.toBe('ran');
   expect(existsSync(lockPathOf(store))).toBe(false);
 });
 

@@ -4,19 +4,9 @@ import { defaultStorePath, explicitStorePath, loadStore } from '../../../src/sto
 import { ConfigError } from '../../../src/shared/errors.js';
 import { fakeIo } from '../../helpers/fakes.js';
 
-// Tests set process.env too, as the CLI would see it.
-const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
-afterEach(() => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-});
-
+// The environment and home come only from the Io: the test process's own are never touched.
 function withHome() {
   const io = fakeIo();
-  process.env.HOME = io.homedir;
-  process.env.XDG_CONFIG_HOME = io.env.XDG_CONFIG_HOME;
   const write = (relative: string, text: string) => {
     const file = path.join(io.homedir, relative);
     mkdirSync(path.dirname(file), { recursive: true });
@@ -40,7 +30,6 @@ test('finds $XDG_CONFIG_HOME/knock/config.yaml', async () => {
 test('an XDG_CONFIG_HOME outside home', async () => {
   const { io, write } = withHome();
   const xdg = path.join(io.homedir, 'elsewhere');
-  process.env.XDG_CONFIG_HOME = xdg;
   io.env.XDG_CONFIG_HOME = xdg;
   const file = write('elsewhere/knock/config.yaml', YAML);
   expect((await loadStore(undefined, io)).file).toBe(file);

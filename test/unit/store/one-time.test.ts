@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, RuntimeError } from '../../../src/shared/errors.js';
 import { acquireLock, claimOneTime, parseOneTime, readOneTime } from '../../../src/store/one-time.js';
+import { thisProcess } from '../../helpers/fakes.js';
 
 let dir: string;
 beforeEach(() => {
@@ -53,10 +54,10 @@ describe('parseOneTime: the lines knockd would use, in its order', () => {
 describe('claimOneTime', () => {
   it("marks the first unused line as knockd does ('#' over its first byte), one line per claim", async () => {
     const f = file(' 1000,2000\n3000,4000:udp\n 5000,6000\n');
-    const first = await claimOneTime(f, trust());
+    const first = await claimOneTime(f, trust(), thisProcess);
     expect([first.taken.line, ports(first.taken.knocks), first.left]).toEqual([1, '1000/tcp,2000/tcp', 2]);
     expect(readFileSync(f, 'utf8')).toBe('#1000,2000\n3000,4000:udp\n 5000,6000\n');
-    const second = await claimOneTime(f, trust());
+    const second = await claimOneTime(f, trust(), thisProcess);
     // No leading space: the first digit goes, as with knockd (its man page says to leave a space).
     expect(readFileSync(f, 'utf8')).toBe('#1000,2000\n#000,4000:udp\n 5000,6000\n');
     expect([second.taken.line, second.left, second.next?.line]).toEqual([2, 1, 3]);
@@ -65,15 +66,15 @@ describe('claimOneTime', () => {
 
   it('an exhausted list is a ConfigError and leaves the file as it was', async () => {
     const f = file('#1,2\n# 3,4\n');
-    await expect(claimOneTime(f, trust())).rejects.toThrow(ConfigError);
-    await expect(claimOneTime(f, trust())).rejects.toThrow(/no unused one-time sequence left/);
+    await expect(claimOneTime(f, trust(), thisProcess)).rejects.toThrow(ConfigError);
+    await expect(claimOneTime(f, trust(), thisProcess)).rejects.toThrow(/no unused one-time sequence left/);
     expect(readFileSync(f, 'utf8')).toBe('#1,2\n# 3,4\n');
     expect(existsSync(`${f}.lock`)).toBe(false);
   });
 
   it('claims made at once in one process take different lines', async () => {
     const f = file(Array.from({ length: 20 }, (_, i) => ` ${1000 + i},${2000 + i}\n`).join(''));
-    const claims = await Promise.all(Array.from({ length: 12 }, () => claimOneTime(f, trust())));
+    const claims = await Promise.all(Array.from({ length: 12 }, () => claimOneTime(f, trust(), thisProcess)));
     const taken = claims.map((c) => c.taken.line).sort((a, b) => a - b);
     expect(taken).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect((await readOneTime(f, trust())).unused).toHaveLength(8);
@@ -84,7 +85,7 @@ describe('trust checks (the store\'s: owner, mode, regular file, size)', () => {
   it('refuses a file group or others may write', async () => {
     const f = file(' 1,2\n', 0o620);
     await expect(readOneTime(f, trust())).rejects.toThrow(/is writable by group \(mode 0620\): chmod 600/);
-    await expect(claimOneTime(f, trust())).rejects.toThrow(ConfigError);
+    await expect(claimOneTime(f, trust(), thisProcess)).rejects.toThrow(ConfigError);
     expect(readFileSync(f, 'utf8')).toBe(' 1,2\n');
   });
 
@@ -93,11 +94,11 @@ describe('trust checks (the store\'s: owner, mode, regular file, size)', () => {
     mkdirSync(open);
     chmodSync(open, 0o777);
     writeFileSync(path.join(open, 'seq'), ' 1,2\n', { mode: 0o600 });
-    await expect(claimOneTime(path.join(open, 'seq'), trust())).rejects.toThrow(`${open} (a directory above the one-time sequences file ${open}/seq) is writable by group and others (mode 0777)`);
+    await expect(claimOneTime(path.join(open, 'seq'), trust(), thisProcess)).rejects.toThrow(`${open} (a directory above the one-time sequences file ${open}/seq) is writable by group and others (mode 0777)`);
     chmodSync(open, 0o775);
     await expect(readOneTime(path.join(open, 'seq'), trust())).rejects.toThrow(`${open} (a directory above the one-time sequences file ${open}/seq) is writable by group (mode 0775)`);
     chmodSync(open, 0o1777);
-    await expect(claimOneTime(path.join(open, 'seq'), trust())).resolves.toMatchObject({ left: 0 });
+    await expect(claimOneTime(path.join(open, 'seq'), trust(), thisProcess)).resolves.toMatchObject({ left: 0 });
   });
 
   it('warns when others may read it', async () => {
@@ -116,7 +117,7 @@ describe('trust checks (the store\'s: owner, mode, regular file, size)', () => {
     const target = file(' 1,2\n');
     const link = path.join(dir, 'link');
     symlinkSync(target, link);
-    const claimed = await claimOneTime(link, trust());
+    const claimed = await claimOneTime(link, trust(), thisProcess);
     expect(claimed.file).toBe(target);
     expect(readFileSync(target, 'utf8')).toBe('#1,2\n');
   });
@@ -127,7 +128,7 @@ describe('trust checks (the store\'s: owner, mode, regular file, size)', () => {
     const link = path.join(dir, 'link');
     symlinkSync(other, link);
     await expect(readOneTime(other, trust())).rejects.toThrow(/owned by uid 65534, not by you/);
-    await expect(claimOneTime(link, trust())).rejects.toThrow(/owned by uid 65534, not by you/);
+    await expect(claimOneTime(link, trust(), thisProcess)).rejects.toThrow(/owned by uid 65534, not by you/);
     expect(readFileSync(other, 'utf8')).toBe(' 1,2\n');
   });
 });
@@ -137,7 +138,7 @@ describe('the lock beside the file', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const f = file(' 1,2\n 3,4\n');
     writeFileSync(`${f}.lock`, `${dead.stdout} deadbeef\n`, { mode: 0o600 });
-    const claimed = await claimOneTime(f, trust());
+    const claimed = await claimOneTime(f, trust(), thisProcess);
     expect(claimed.taken.line).toBe(1);
     expect(existsSync(`${f}.lock`)).toBe(false);
   });
@@ -147,19 +148,19 @@ describe('the lock beside the file', () => {
     writeFileSync(`${f}.lock`, `${process.pid} x\n`, { mode: 0o600 });
     const old = new Date(Date.now() - 60_000);
     utimesSync(`${f}.lock`, old, old);
-    await expect(claimOneTime(f, trust())).resolves.toMatchObject({ left: 0 });
+    await expect(claimOneTime(f, trust(), thisProcess)).resolves.toMatchObject({ left: 0 });
   });
 
   it('waits for a live holder, then gives up with exit 1, naming the lock and the pid', async () => {
     const lock = path.join(dir, 'x.lock');
-    const release = await acquireLock(lock, trust());
+    const release = await acquireLock(lock, trust(), thisProcess);
     const started = Date.now();
-    const error = await acquireLock(lock, trust(), { waitMs: 150 }).catch((e: unknown) => e);
+    const error = await acquireLock(lock, trust(), { ...thisProcess, waitMs: 150 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeError);
     expect((error as Error).message).toBe(`${lock}: still held by pid ${process.pid} after 150 ms (another knock is taking a one-time sequence)`);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     await release();
-    await (await acquireLock(lock, trust(), { waitMs: 150 }))();
+    await (await acquireLock(lock, trust(), { ...thisProcess, waitMs: 150 }))();
     expect(existsSync(lock)).toBe(false);
   });
 
@@ -167,7 +168,7 @@ describe('the lock beside the file', () => {
     const f = file(' 1,2\n');
     writeFileSync(`${f}.lock`, '1 x\n', { mode: 0o600 });
     chownSync(`${f}.lock`, 65534, 65534);
-    await expect(claimOneTime(f, trust())).rejects.toThrow(/not a lock file of yours \(uid 65534\)/);
+    await expect(claimOneTime(f, trust(), thisProcess)).rejects.toThrow(/not a lock file of yours \(uid 65534\)/);
     expect(readFileSync(f, 'utf8')).toBe(' 1,2\n');
   });
 });

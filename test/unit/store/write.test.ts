@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../../../src/shared/errors.js';
 import { editStoreBytes, editStoreText, nodeStoreFs, writeStore, type StoreFs } from '../../../src/store/write.js';
+import { thisProcess } from '../../helpers/fakes.js';
 
 const STORE = `# my knock profiles
 profiles:
@@ -78,7 +79,7 @@ describe('writeStore', () => {
     const file = path.join(dir, 'knock', 'config.yaml');
     const umask = process.umask(0o022);
     try {
-      await writeStore(file, { set: [['a', { host: 'h', open: [1, 2] }]] }, { trust: trust() });
+      await writeStore(file, { set: [['a', { host: 'h', open: [1, 2] }]] }, { trust: trust(), holder: thisProcess });
     } finally {
       process.umask(umask);
     }
@@ -91,7 +92,7 @@ describe('writeStore', () => {
     const file = path.join(dir, 'config.yaml');
     writeFileSync(file, STORE);
     chmodSync(file, 0o640);
-    await writeStore(file, { remove: ['lab'] }, { trust: trust() });
+    await writeStore(file, { remove: ['lab'] }, { trust: trust(), holder: thisProcess });
     expect(statSync(file).mode & 0o777).toBe(0o640);
     expect(readdirSync(dir)).toEqual(['config.yaml']);
   });
@@ -106,7 +107,7 @@ describe('writeStore', () => {
         throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }); // ...then the disk is full
       },
     };
-    await expect(writeStore(file, { remove: ['office'] }, { trust: trust(), fs: failing })).rejects.toThrow(`${file}: cannot write (the store is unchanged): no space left on device (ENOSPC)`);
+    await expect(writeStore(file, { remove: ['office'] }, { trust: trust(), holder: thisProcess, fs: failing })).rejects.toThrow(`${file}: cannot write (the store is unchanged): no space left on device (ENOSPC)`);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
     expect(readdirSync(dir)).toEqual(['config.yaml']);
   });
@@ -115,7 +116,7 @@ describe('writeStore', () => {
     const file = path.join(dir, 'config.yaml');
     writeFileSync(file, STORE, { mode: 0o600 });
     const failing: StoreFs = { ...nodeStoreFs, rename: async () => Promise.reject(Object.assign(new Error('EXDEV'), { code: 'EXDEV' })) };
-    await expect(writeStore(file, { set: [['x', { open: [1] }]] }, { trust: trust(), fs: failing })).rejects.toThrow(ConfigError);
+    await expect(writeStore(file, { set: [['x', { open: [1] }]] }, { trust: trust(), holder: thisProcess, fs: failing })).rejects.toThrow(ConfigError);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
     expect(readdirSync(dir)).toEqual(['config.yaml']);
   });
@@ -124,7 +125,7 @@ describe('writeStore', () => {
     const real = path.join(dir, 'real.yaml');
     writeFileSync(real, STORE, { mode: 0o600 });
     symlinkSync(real, path.join(dir, 'config.yaml'));
-    await writeStore(path.join(dir, 'config.yaml'), { remove: ['lab'] }, { trust: trust() });
+    await writeStore(path.join(dir, 'config.yaml'), { remove: ['lab'] }, { trust: trust(), holder: thisProcess });
     expect(lstatSync(path.join(dir, 'config.yaml')).isSymbolicLink()).toBe(true);
     expect(Object.keys(parse(readFileSync(real, 'utf8')).profiles)).toEqual(['office']);
   });
@@ -132,7 +133,7 @@ describe('writeStore', () => {
   it('writes nothing when the new profile is invalid', async () => {
     const file = path.join(dir, 'config.yaml');
     writeFileSync(file, STORE, { mode: 0o600 });
-    await expect(writeStore(file, { set: [['x', { open: [70000] }]] }, { trust: trust() })).rejects.toThrow(/profile 'x': open\[0\]: port 70000/);
+    await expect(writeStore(file, { set: [['x', { open: [70000] }]] }, { trust: trust(), holder: thisProcess })).rejects.toThrow(/profile 'x': open\[0\]: port 70000/);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
   });
 });
@@ -179,16 +180,16 @@ describe('writeStore: trust', () => {
     const file = path.join(dir, 'config.yaml');
     writeFileSync(file, STORE, { mode: 0o600 });
     chmodSync(file, 0o606);
-    await expect(writeStore(file, { remove: ['lab'] }, { trust: { uid: process.getuid!(), home: dir } })).rejects.toThrow(/is writable by others \(mode 0606\)/);
+    await expect(writeStore(file, { remove: ['lab'] }, { trust: { uid: process.getuid!(), home: dir }, holder: thisProcess })).rejects.toThrow(/is writable by others \(mode 0606\)/);
     chmodSync(file, 0o600);
     chmodSync(dir, 0o777);
-    await expect(writeStore(file, { remove: ['lab'] }, { trust: { uid: process.getuid!(), home: '/nonexistent' } })).rejects.toThrow(/a directory above the store .* is writable by group and others/);
+    await expect(writeStore(file, { remove: ['lab'] }, { trust: { uid: process.getuid!(), home: '/nonexistent' }, holder: thisProcess })).rejects.toThrow(/a directory above the store .* is writable by group and others/);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
   });
 
   it('a dangling symlink is an error naming where it points, not a new file beside it', async () => {
     symlinkSync(path.join(dir, 'gone.yaml'), path.join(dir, 'config.yaml'));
-    await expect(writeStore(path.join(dir, 'config.yaml'), { set: [['a', { open: [1] }]] }, { trust: trust() })).rejects.toThrow(/config\.yaml is a symlink to \S+gone\.yaml, which does not exist/);
+    await expect(writeStore(path.join(dir, 'config.yaml'), { set: [['a', { open: [1] }]] }, { trust: trust(), holder: thisProcess })).rejects.toThrow(/config\.yaml is a symlink to \S+gone\.yaml, which does not exist/);
   });
 });
 
@@ -201,7 +202,7 @@ describe('writeStore: what a killed edit left', () => {
     const live = path.join(dir, `.config.yaml.${process.pid}.0a1b2c3d.tmp`);
     const other = path.join(dir, '.other.yaml.999999.0a1b2c3d.tmp');
     for (const f of [dead, live, other]) writeFileSync(f, 'partial');
-    await writeStore(file, { remove: ['lab'] }, { trust: trust() });
+    await writeStore(file, { remove: ['lab'] }, { trust: trust(), holder: thisProcess });
     expect(readdirSync(dir).sort()).toEqual([path.basename(live), path.basename(other), 'config.yaml'].sort());
   });
 });

@@ -59,7 +59,7 @@ function fakeCalls(platform: 'linux' | 'darwin', deny: number[] = [], errno = 13
 
 test('Linux: a datagram socket first; where refused (ping_group_range), a raw one; TTL and source set before the deadline', () => {
   const { calls, log } = fakeCalls('linux', [2]);
-  const socket = openIcmpSocket(calls, { address: '198.18.0.2', family: 4, ttl: 7, source: '198.18.0.11' }, 56);
+  const socket = openIcmpSocket(calls, { address: '198.18.0.2', family: 4, ttl: 7, source: '198.18.0.11' }, 56, process.pid);
   expect(socket.kind).toBe('raw');
   expect(log).toEqual([
     ['socket', 2, 2 | CONSTANTS.linux.SOCK_CLOEXEC, 1],
@@ -76,7 +76,7 @@ test('Linux: a datagram socket first; where refused (ping_group_range), a raw on
 
 test('macOS: an unprivileged datagram socket, its own AF_INET6, IPV6_UNICAST_HOPS and sin6_len', () => {
   const { calls, log } = fakeCalls('darwin');
-  const socket = openIcmpSocket(calls, { address: '2001:db8::2', family: 6, ttl: 3 }, 8);
+  const socket = openIcmpSocket(calls, { address: '2001:db8::2', family: 6, ttl: 3 }, 8, process.pid);
   expect(socket.kind).toBe('datagram');
   expect(log).toEqual([
     ['socket', 30, 2, 58],
@@ -91,17 +91,17 @@ test('macOS: an unprivileged datagram socket, its own AF_INET6, IPV6_UNICAST_HOP
 
 test('no socket of either kind: an error with the errno (the caller falls back to ping)', () => {
   const { calls } = fakeCalls('linux', [2, 3], 1);
-  expect(() => openIcmpSocket(calls, { address: '198.18.0.2', family: 4 }, 56)).toThrow('cannot open an ICMP socket (errno 1)');
+  expect(() => openIcmpSocket(calls, { address: '198.18.0.2', family: 4 }, 56, process.pid)).toThrow('cannot open an ICMP socket (errno 1)');
 });
 
-test('a raw socket takes only the reply with our identifier and sequence', () => {
+test('a raw socket takes only the reply with our identifier (the pid given, as ping\'s is its own) and sequence', () => {
   const { calls, replies } = fakeCalls('linux', [2]);
-  const socket = openIcmpSocket(calls, { address: '198.18.0.2', family: 4 }, 8);
+  const socket = openIcmpSocket(calls, { address: '198.18.0.2', family: 4 }, 8, 0x14242);
   expect(socket.replied()).toBe(false);
   socket.send();
-  const other = Buffer.from(echoRequest(4, (process.pid + 1) & 0xffff, 1, Buffer.alloc(8)));
+  const other = Buffer.from(echoRequest(4, process.pid & 0xffff, 1, Buffer.alloc(8)));
   other[0] = 0;
-  const ours = Buffer.from(echoRequest(4, process.pid & 0xffff, 1, Buffer.alloc(8)));
+  const ours = Buffer.from(echoRequest(4, 0x4242, 1, Buffer.alloc(8)));
   ours[0] = 0;
   replies.push(other);
   expect(socket.replied()).toBe(false);
@@ -115,7 +115,7 @@ test('a flood of other ICMP on a raw socket: each poll reads a bounded number of
   const noise = Buffer.from(echoRequest(4, 1, 99, Buffer.alloc(8)));
   noise[0] = 0;
   calls.recvNow = (_fd, into) => (reads++, noise.copy(into), noise.length);
-  const socket = openIcmpSocket(calls, { address: '198.18.0.2', family: 4 }, 8);
+  const socket = openIcmpSocket(calls, { address: '198.18.0.2', family: 4 }, 8, process.pid);
   socket.send();
   expect(socket.replied()).toBe(false);
   expect(reads).toBe(64);

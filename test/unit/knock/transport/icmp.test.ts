@@ -28,19 +28,19 @@ function rawOnly(replyAfter?: number) {
 
 test('with a socket: the echo leaves in fire() itself, and its reply is the outcome', async () => {
   const { calls, sent } = rawOnly(3);
-  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, socketCalls: async () => calls });
+  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, pid: 4242, socketCalls: async () => calls });
   expect(sent).toHaveLength(0);
   const shot = armed.fire();
   expect(sent).toHaveLength(1);
   expect(sent[0]!.length).toBe(64);
-  expect(sent[0]!.equals(echoRequest(4, process.pid & 0xffff, 1, sent[0]!.subarray(8)))).toBe(true);
+  expect(sent[0]!.equals(echoRequest(4, 4242, 1, sent[0]!.subarray(8)))).toBe(true);
   await shot.sent;
   await expect(shot.outcome).resolves.toEqual({ result: 'reply', detail: 'from an ICMP raw socket' });
 });
 
 test('released before a reply: no timer keeps the run alive, and the outcome is not waited for', async () => {
   const { calls } = rawOnly();
-  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, socketCalls: async () => calls });
+  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, pid: 4242, socketCalls: async () => calls });
   const shot = armed.fire();
   shot.release?.();
   // Nothing pending: jest would report an open handle; the outcome never settles.
@@ -50,14 +50,14 @@ test('released before a reply: no timer keeps the run alive, and the outcome is 
 
 test('no socket calls (no koffi) or none allowed: the system ping; without ping either, a clear error', async () => {
   const none = async () => undefined;
-  await expect(armIcmp(56, to, { platform: 'linux', env: { PATH: '' }, socketCalls: none })).rejects.toThrow(
+  await expect(armIcmp(56, to, { platform: 'linux', env: { PATH: '' }, pid: 4242, socketCalls: none })).rejects.toThrow(
     "cannot send an ICMP knock: 'ping' is not on PATH (and no ICMP socket could be opened)",
   );
   const refused = rawOnly();
   refused.calls.socket = () => -1;
-  await expect(armIcmp(56, to, { platform: 'linux', env: { PATH: '' }, socketCalls: async () => refused.calls })).rejects.toThrow(/'ping' is not on PATH/);
+  await expect(armIcmp(56, to, { platform: 'linux', env: { PATH: '' }, pid: 4242, socketCalls: async () => refused.calls })).rejects.toThrow(/'ping' is not on PATH/);
 });
 
 test('Windows without koffi: ping, not IcmpSendEcho2', async () => {
-  await expect(armIcmp(56, to, { platform: 'win32', env: { PATH: '' }, windowsCalls: async () => undefined })).rejects.toThrow(/'ping' is not on PATH/);
+  await expect(armIcmp(56, to, { platform: 'win32', env: { PATH: '' }, pid: 4242, windowsCalls: async () => undefined })).rejects.toThrow(/'ping' is not on PATH/);
 });
