@@ -108,28 +108,13 @@ export function serveWith(deps: ServeDeps, signals: StopSignal) {
       ctx.warn(`${what}: the commands of ${commands} section${commands === 1 ? '' : 's'} are printed as they would run, not run (they may change this machine's firewall); --run-commands runs them`);
     }
 
+    const wiring = sessionWiring(ctx, args, guard, formatEventText);
     const session = new ServeSession(
-      {
-        doors: plan.doors,
-        bind: args.bind,
-        env: ctx.io.env,
-        trust: ctx.trust,
-        holder: ctx.holder,
-        runDoorCommands: Boolean(args.runCommands),
-        ...(args.onOpen !== undefined ? { onOpen: args.onOpen } : {}),
-        ...(args.onClose !== undefined ? { onClose: args.onClose } : {}),
-        ...(guard ? { guard } : {}),
-      },
+      { doors: plan.doors, trust: ctx.trust, holder: ctx.holder, runDoorCommands: Boolean(args.runCommands), ...wiring.config },
       deps,
-      boundedEmitter(
-        ctx.io.stdout,
-        (event) => (args.json ? ctx.json(event) : ctx.out(formatEventText(event))),
-        (count) => ctx.warn(`${count} events not reported: stdout was not being read`),
-      ),
-      (message) => ctx.warn(message),
-      (line) => {
-        if (!args.quiet) ctx.io.stderr.write(`${line}\n`);
-      },
+      wiring.emit,
+      wiring.warn,
+      wiring.commandOutput,
     );
     return serveUntilStopped(ctx, session, signals);
   };
@@ -163,32 +148,54 @@ async function serveSpa(ctx: Context, args: ServeArgs & GlobalArgs, profile: Pro
   const spa = profile.spa!;
   const hint = await bindHint(ctx, profile, args.bind);
   if (hint) ctx.warn(hint);
+  const wiring = sessionWiring(ctx, args, guard, formatSpaEvent);
   const session = new SpaServeSession(
     {
       profile: profile.name,
-      bind: args.bind,
       port: spa.port,
       keys: spa.keys,
       hmacType: spa.digests.hmac,
       openPorts: spaAccessOf(spa, profile),
       accessTimeout: profile.openFor ?? 30,
+      ...wiring.config,
+    },
+    deps,
+    wiring.emit,
+    wiring.warn,
+    wiring.commandOutput,
+  );
+  return serveUntilStopped(ctx, session, signals);
+}
+
+/**
+ * What both kinds of serve session take from the command line and the Context: the bind address,
+ * the environment and hooks for their commands, and where events, warnings and the commands'
+ * output go (events bounded, so a stdout nobody reads cannot grow without end).
+ */
+function sessionWiring<E extends { event: string }>(
+  ctx: Context,
+  args: ServeArgs & GlobalArgs,
+  guard: ReturnType<typeof parseGuard> | undefined,
+  formatText: (event: E) => string,
+) {
+  return {
+    config: {
+      bind: args.bind,
       env: ctx.io.env,
       ...(args.onOpen !== undefined ? { onOpen: args.onOpen } : {}),
       ...(args.onClose !== undefined ? { onClose: args.onClose } : {}),
       ...(guard ? { guard } : {}),
     },
-    deps,
-    boundedEmitter(
+    emit: boundedEmitter<E>(
       ctx.io.stdout,
-      (event) => (args.json ? ctx.json(event) : ctx.out(formatSpaEvent(event))),
+      (event: E) => (args.json ? ctx.json(event) : ctx.out(formatText(event))),
       (count) => ctx.warn(`${count} events not reported: stdout was not being read`),
     ),
-    (message) => ctx.warn(message),
-    (line) => {
+    warn: (message: string) => ctx.warn(message),
+    commandOutput: (line: string) => {
       if (!args.quiet) ctx.io.stderr.write(`${line}\n`);
     },
-  );
-  return serveUntilStopped(ctx, session, signals);
+  };
 }
 
 export const serveCommand = defineCommand<ServeArgs>({

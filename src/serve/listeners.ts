@@ -40,7 +40,7 @@ export function bindError(error: unknown, proto: string, host: string, port: num
 /** Listens for knocks on one port: onKnock(source address) per connection or datagram. */
 export type ListenKnock = (knock: DoorKnock, host: string, onKnock: (src: string) => void) => Promise<Closable>;
 
-export const listenKnock: ListenKnock = (knock, host, onKnock) => (knock.proto === 'tcp' ? listenTcp(host, knock.port, onKnock) : listenUdp(host, knock.port, onKnock));
+export const listenKnock: ListenKnock = (knock, host, onKnock) => (knock.proto === 'tcp' ? listenTcp(host, knock.port, onKnock) : listenUdp(host, knock.port, (src) => onKnock(src)));
 
 /**
  * A TCP knock is a connection: the listener completes the handshake, we count it and drop it
@@ -67,9 +67,9 @@ export function listenTcp(host: string, port: number, onKnock: (src: string) => 
   });
 }
 
-export function listenUdp(host: string, port: number, onKnock: (src: string) => void): Promise<Closable> {
+export function listenUdp(host: string, port: number, onDatagram: (src: string, payload: Buffer) => void): Promise<Closable> {
   const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
-  socket.on('message', (_msg, rinfo) => onKnock(normalizeAddress(rinfo.address)));
+  socket.on('message', (msg, rinfo) => onDatagram(normalizeAddress(rinfo.address), msg));
   return new Promise((resolve, reject) => {
     socket.once('error', (error) => {
       try {

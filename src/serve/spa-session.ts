@@ -2,9 +2,7 @@
 // checked as fwknopd checks it (spa/check.ts); an accepted one opens for its allow address,
 // runs --on-open, lets the guard through, and after the access timeout closes (--on-close),
 // as fwknopd's FW_ACCESS_TIMEOUT removes its rule. Every side effect is in ServeDeps.
-import dgram from 'node:dgram';
-import net from 'node:net';
-import { bindError, normalizeAddress, type Closable } from './listeners.js';
+import { listenUdp, type Closable } from './listeners.js';
 import { hostPort } from '../shared/address.js';
 import { prepareAction, type RunningAction } from './actions.js';
 import type { GuardSpec } from './guard.js';
@@ -84,24 +82,7 @@ export class SpaServeSession {
 
   async start(): Promise<void> {
     const { bind, port } = this.config;
-    const socket = dgram.createSocket({ type: net.isIPv6(bind) ? 'udp6' : 'udp4' });
-    socket.on('message', (msg, rinfo) => this.onPacket(msg, normalizeAddress(rinfo.address)));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', (error) => {
-        try {
-          socket.close();
-        } catch {
-          // never bound
-        }
-        reject(bindError(error, 'udp', bind, port));
-      });
-      socket.bind({ address: bind, port, exclusive: true }, () => {
-        socket.removeAllListeners('error');
-        socket.on('error', () => {});
-        resolve();
-      });
-    });
-    this.closables.push({ close: () => new Promise((r) => socket.close(() => r())) });
+    this.closables.push(await listenUdp(bind, port, (src, payload) => this.onPacket(payload, src)));
     if (this.config.guard) {
       this.closables.push(await this.deps.startGuard(this.config.guard, bind, (src) => this.open.has(src), (e) => this.say(e)));
     }
