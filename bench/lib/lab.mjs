@@ -108,10 +108,22 @@ export class Lab {
   }
 }
 
-/** One tcpdump line: time (s), destination port, protocol and TCP flags. */
+/**
+ * One tcpdump line: time (s), destination port, protocol and TCP flags. Ports and no flags are
+ * UDP, whatever tcpdump decoded: it reads UDP by port number, so a datagram from source port
+ * 49152 prints as BCM-LI "(length 1 < 4) (invalid)", without the word UDP.
+ */
 export function parseLine(line) {
   const time = Number(line.split(' ')[0]);
-  const m = / > [\d.]+\.(\d+): (?:Flags \[([^\]]+)\]|(UDP))/.exec(line);
-  if (!m) return { time, proto: 'other', line };
-  return { time, port: Number(m[1]), proto: m[3] ? 'udp' : 'tcp', flags: m[2], line };
+  const m = /^\S+ IP6? (\S+) > (\S+): (.*)$/.exec(line);
+  const port = m && portOf(m[1]) !== undefined ? portOf(m[2]) : undefined;
+  if (port === undefined) return { time, proto: 'other', line };
+  const flags = /^Flags \[([^\]]+)\]/.exec(m[3])?.[1];
+  return { time, port, proto: flags ? 'tcp' : 'udp', flags, line };
+}
+
+/** The port tcpdump -n appends to an address (198.18.0.1.7000, 2001:db8::1.7000), if any. */
+function portOf(address) {
+  const parts = address.split('.');
+  return parts.length === (address.includes(':') ? 2 : 5) ? Number(parts.at(-1)) : undefined;
 }

@@ -198,7 +198,10 @@ export function parsePacket(line: string): Packet {
   const [dhost, dport] = splitPort(dst);
   const [shost] = splitPort(src);
   const flags = /Flags \[([^\]]+)\]/.exec(rest)?.[1];
-  const proto = flags !== undefined ? 'tcp' : rest.startsWith('UDP') || /\bUDP\b/.test(rest) ? 'udp' : 'other';
+  // Ports on both sides and no TCP flags: UDP, whatever tcpdump made of it. tcpdump decodes UDP
+  // by port number, so a datagram from an ephemeral source port such as 49152 (BCM-LI) prints
+  // as "(length 1 < 4) (invalid)", with no "UDP" in the line.
+  const proto = flags !== undefined ? 'tcp' : rest.startsWith('UDP') || /\bUDP\b/.test(rest) || (dport !== undefined && splitPort(src)[1] !== undefined) ? 'udp' : 'other';
   const packet: Packet = { time, line, proto, src: shost, dst: dhost };
   if (dport !== undefined) packet.dport = dport;
   if (flags !== undefined) packet.flags = flags;

@@ -51,6 +51,19 @@ test('the wait is bounded', async () => {
   release();
 });
 
+test('the bound is on each holder, not on the queue: three waiters behind one holder all get their turn', async () => {
+  // Each holds 600 ms, under the 1000 ms bound; the last in the queue waits 1800 ms in all.
+  const HOLD_MS = 600;
+  const hold = async (release: () => void) => {
+    await new Promise((r) => setTimeout(r, HOLD_MS));
+    release();
+  };
+  const first = await lockIn(1000).acquire(to);
+  const queue = [0, 1, 2].map(() => lockIn(1000).acquire(to).then(hold));
+  await hold(first);
+  await expect(Promise.all(queue)).resolves.toEqual([undefined, undefined, undefined]);
+});
+
 test('a holder killed with SIGKILL does not block the next one', async () => {
   const dir = lockDirectory({}, uid, tmp);
   const file = path.join(dir, '198.18.0.2.lock');
