@@ -6,8 +6,8 @@ import { isGroupTarget, prepareGroup, sendGroup } from '../app/group.js';
 import { sendPlan, type SendResult } from '../app/send-plan.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
-import { msOption } from './options.js';
-import { isTtl, splitKnockList } from '../knock/tokens.js';
+import { parseDelayOption, parseTtlOption } from './options.js';
+import { splitKnockList } from '../knock/tokens.js';
 import { COMMAND_NAMES } from '../app/command-names.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,16 +22,6 @@ interface KnockArgs extends WaitArgs {
   ttl?: number;
   source?: string;
   dryRun?: boolean;
-}
-
-/** -d MS, read as typed: yargs' own number parsing turns "abc" into NaN and "" into 0. */
-export const parseDelayOption = msOption('-d/--delay');
-
-/** --ttl N, read as typed (an integer 1-255). */
-export function parseTtlOption(value: unknown): number {
-  const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
-  if (!/^\d+$/.test(text) || !isTtl(Number(text))) throw new UsageError(`--ttl '${text}' is not a TTL (1-255)`);
-  return Number(text);
 }
 
 export function knockOptions(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
