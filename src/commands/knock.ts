@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from '../app/target.js';
-import { isGroupTarget, prepareGroup, sendGroup } from '../app/group.js';
+import { isGroupTarget } from '../store/groups.js';
 import { sendPlan, type SendResult } from '../app/send-plan.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
@@ -12,7 +12,7 @@ import { COMMAND_NAMES } from '../app/command-names.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
-import { ONE_TIME_LOW } from '../check/lint.js';
+import { ONE_TIME_LOW } from '../store/one-time.js';
 
 interface KnockArgs extends WaitArgs {
   target?: string;
@@ -80,6 +80,8 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   if (isGroupTarget(target)) {
     if (tokens.length > 0) throw new UsageError(`${target} is a group: it takes no knocks`);
     if (args.wait !== undefined) throw new UsageError(`--wait takes one profile, not the group ${target}`);
+    // Loaded only for a group: one target's path has no use for it.
+    const { prepareGroup, sendGroup } = await import('../app/group.js');
     const prepared = await prepareGroup(ctx, {
       name: target.slice(1),
       action: action ?? 'open',
