@@ -7,7 +7,6 @@ import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } f
 import { startSpinner } from './spinner.js';
 import { KnockError, RuntimeError } from '../shared/errors.js';
 import { abortableClock, abortableTransport } from '../knock/abortable.js';
-import { icmpSizeShownInPs, PING_ARGV_WARNING } from '../knock/transport/icmp.js';
 import type { SpaPlan } from '../spa/plan.js';
 import { isSpaPlan } from '../spa/kind.js';
 
@@ -168,6 +167,8 @@ const warnedOfPing = new WeakSet<Context>();
  */
 export async function warnIfPingShowsSizes(ctx: Context, plan: KnockPlan): Promise<void> {
   if (warnedOfPing.has(ctx) || ctx.services.transport || !plan.knocks.some((k) => k.protocol === 'icmp')) return;
+  // Loaded only for a plan with ICMP knocks.
+  const { icmpSizeShownInPs, PING_ARGV_WARNING } = await import('../knock/transport/icmp.js');
   if (!(await icmpSizeShownInPs(plan.family, { platform: ctx.io.platform, env: ctx.io.env }))) return;
   warnedOfPing.add(ctx);
   ctx.warn(PING_ARGV_WARNING);
