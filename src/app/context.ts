@@ -7,7 +7,7 @@ import type { Io } from '../shared/io.js';
 import { printable } from '../shared/printable.js';
 import type { ProfileStore } from '../store/profiles.js';
 import type { FamilyOption, Lookup } from '../knock/resolve.js';
-import { SshConfig } from '../ssh/config.js';
+import { lazySshConfig, type SshLookup } from '../ssh/lazy-config.js';
 import { storePermissionWarning } from '../store/permissions.js';
 import { brokenProfileMessage } from '../store/profiles.js';
 import type { Trust } from '../files/guard.js';
@@ -37,14 +37,14 @@ export interface Services {
 
 export class Context {
   private storePromise: Promise<ProfileStore> | undefined;
-  readonly ssh: SshConfig;
+  readonly ssh: SshLookup;
 
   constructor(
     readonly io: Io,
     readonly args: GlobalArgs,
     readonly services: Services = {},
   ) {
-    this.ssh = SshConfig.forHome(io.homedir, io.uid, io.user);
+    this.ssh = lazySshConfig(io.homedir, io.uid, io.user);
   }
 
   /**

@@ -2,14 +2,14 @@
 // to a profile and the host name to resolve.
 import { ConfigError } from '../shared/errors.js';
 import type { Profile, ProfileStore } from '../store/profiles.js';
-import type { SshConfig } from '../ssh/config.js';
+import type { SshLookup } from '../ssh/lazy-config.js';
 
 /**
  * A target finds its profile by name, then by a profile's `host`, then through
  * ~/.ssh/config: the target's HostName as a profile name or host, or a profile named after
  * an ssh alias whose HostName is the target (or the target's HostName).
  */
-export async function findProfile(store: ProfileStore, target: string, ssh: SshConfig, port?: number): Promise<Profile | undefined> {
+export async function findProfile(store: ProfileStore, target: string, ssh: SshLookup, port?: number): Promise<Profile | undefined> {
   const byName = store.profiles.get(target);
   if (byName) return byName;
   const profiles = [...store.profiles.values()];
@@ -56,7 +56,7 @@ export interface HostOfProfile {
 }
 
 /** Where a profile knocks: its host, else the ssh HostName of its name, else its name. */
-export async function hostOfProfile(profile: Profile, ssh: SshConfig): Promise<HostOfProfile> {
+export async function hostOfProfile(profile: Profile, ssh: SshLookup): Promise<HostOfProfile> {
   const viaSsh = profile.host ? undefined : await ssh.lookup(profile.name);
   const result: HostOfProfile = { host: profile.host ?? viaSsh?.hostName ?? profile.name };
   const port = profile.port ?? viaSsh?.port;

@@ -6,7 +6,8 @@ import { executePlans } from '../knock/execute-many.js';
 import { formatPlan, planToJson, type KnockPlan, type PlanAction } from '../knock/plan.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from './target.js';
 import { notSentError, reportLine, reportToJson, sentLine } from './send-plan.js';
-import { formatSpaPlan, isSpaPlan, sendSpaPlan, spaPlanToJson, spaReportLine, spaSentLine, type SpaPlan } from '../spa/plan.js';
+import { formatSpaPlan, sendSpaPlan, spaPlanToJson, spaReportLine, spaSentLine, type SpaPlan } from '../spa/plan.js';
+import { isSpaPlan } from '../spa/kind.js';
 import type { KnockReport } from '../knock/execute.js';
 
 export interface GroupRequest {
@@ -23,10 +24,6 @@ export interface GroupRequest {
  */
 export function lacksClose(profile: { close?: unknown; spa?: unknown } | undefined): boolean {
   return profile !== undefined && profile.close === undefined && profile.spa === undefined;
-}
-
-export function isGroupTarget(target: string | undefined): boolean {
-  return target !== undefined && target.startsWith('@');
 }
 
 /** Every member's plan; one member that cannot be planned fails them all, naming it. */

@@ -7,8 +7,8 @@ import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } f
 import { startSpinner } from './spinner.js';
 import { KnockError, RuntimeError } from '../shared/errors.js';
 import { abortableClock, abortableTransport } from '../knock/abortable.js';
-import { icmpSizeShownInPs, PING_ARGV_WARNING } from '../knock/transport/icmp.js';
-import { formatSpaPlan, isSpaPlan, sendSpaPlan, spaPlanToJson, spaReportLine, spaSentLine, type SpaPlan } from '../spa/plan.js';
+import type { SpaPlan } from '../spa/plan.js';
+import { isSpaPlan } from '../spa/kind.js';
 
 export interface SendOptions {
   dryRun?: boolean;
@@ -110,6 +110,8 @@ export function interruptedError(plan: KnockPlan, sent: number): KnockError {
 
 /** An SPA profile's one packet: printed (dry run), or sent and reported as a knock plan is. */
 async function sendSpa(ctx: Context, plan: SpaPlan, options: SendOptions, emit: (json: Record<string, unknown>) => SendResult): Promise<SendResult> {
+  // Loaded only for an SPA profile: a knock's path has no use for it.
+  const { formatSpaPlan, sendSpaPlan, spaPlanToJson, spaReportLine, spaSentLine } = await import('../spa/plan.js');
   if (options.dryRun) {
     if (ctx.args.json) return emit({ ...spaPlanToJson(plan), dryRun: true });
     ctx.io.stdout.write(`${formatSpaPlan(plan)}dry run: nothing was sent\n`);
@@ -165,6 +167,8 @@ const warnedOfPing = new WeakSet<Context>();
  */
 export async function warnIfPingShowsSizes(ctx: Context, plan: KnockPlan): Promise<void> {
   if (warnedOfPing.has(ctx) || ctx.services.transport || !plan.knocks.some((k) => k.protocol === 'icmp')) return;
+  // Loaded only for a plan with ICMP knocks.
+  const { icmpSizeShownInPs, PING_ARGV_WARNING } = await import('../knock/transport/icmp.js');
   if (!(await icmpSizeShownInPs(plan.family, { platform: ctx.io.platform, env: ctx.io.env, pid: ctx.io.pid }))) return;
   warnedOfPing.add(ctx);
   ctx.warn(PING_ARGV_WARNING);

@@ -14,7 +14,7 @@ import { printable } from '../shared/printable.js';
 import { findProfile, hostOfProfile } from './find-profile.js';
 import { nearest } from '../shared/suggest.js';
 import { claimOneTime, exhausted, readOneTime } from '../store/one-time.js';
-import { defaultSpaUser, planSpaPacket, spaCloseNote, spaNeedsIpv4, type SpaPlan } from '../spa/plan.js';
+import type { SpaPlan } from '../spa/plan.js';
 import type { Trust } from '../files/guard.js';
 import type { LockHolder } from '../files/lock.js';
 
@@ -299,6 +299,8 @@ function dualStackOf(plans: readonly KnockPlan[], asked: readonly FamilyOption[]
  * has nothing to send: the access expires on the server.
  */
 async function prepareSpa(ctx: Context, request: TargetRequest, profile: Profile, ttl: number | undefined, askedPort: number | undefined): Promise<PreparedTarget> {
+  // Loaded only for an SPA profile: a knock's path has no use for it.
+  const { defaultSpaUser, planSpaPacket, spaCloseNote, spaNeedsIpv4 } = await import('../spa/plan.js');
   const settings = profile.spa!;
   const { host, port: servicePort } = await hostOfProfile(profile, ctx.ssh);
   const base = { action: request.action, target: request.target, host, address: host, family: 4 as const, knocks: [], profile: profile.name };

@@ -3,7 +3,7 @@
 import { formatKnock, formatKnockInFull, type Knock } from '../knock/tokens.js';
 import { planDurationMs, scheduleKnocks } from '../knock/plan.js';
 import type { Profile } from '../store/profiles.js';
-import { readOneTime } from '../store/one-time.js';
+import { ONE_TIME_LOW, readOneTime } from '../store/one-time.js';
 import type { Trust } from '../files/guard.js';
 import { notOneHost } from '../shared/address.js';
 import { shownValue } from '../shared/printable.js';
@@ -93,9 +93,6 @@ export function lintProfile(profile: Profile, verbose = false): Finding[] {
   }
   return findings;
 }
-
-/** Fewer unused one-time sequences than this is a warning: the next few opens use them up. */
-export const ONE_TIME_LOW = 3;
 
 /** How many one-time sequences are left (a note), a warning when few or none, or why the file cannot be used. */
 export async function lintOneTime(profile: Profile, trust: Trust): Promise<Finding[]> {

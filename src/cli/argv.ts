@@ -59,21 +59,35 @@ function endsInSwitch(word: string, table: OptionTable): boolean {
  * A switch never takes the next word: yargs reads `-n false ok` as "dry run off, target ok", so a
  * switch followed by `true` or `false` moves to the end of the options (before `--`), where it has
  * no next word. `knock open -n false ok` is then the target `false` and a stray `ok`, as typed.
+ * Switches in a row all move (`-u --json true`): moving one must not leave another before the word.
  */
 export function detachSwitches(argv: readonly string[], table: OptionTable): string[] {
   const end = argv.indexOf('--');
   const limit = end < 0 ? argv.length : end;
   const kept: string[] = [];
+  /** Whether each kept word is a switch that would take a `true`/`false` after it. */
+  const isSwitch: boolean[] = [];
   const moved: string[] = [];
   for (let i = 0; i < limit; i++) {
     const word = argv[i]!;
     if (consumesNext(word, table)) {
       kept.push(word);
-      if (i + 1 < limit) kept.push(argv[++i]!);
+      isSwitch.push(false);
+      if (i + 1 < limit) {
+        kept.push(argv[++i]!);
+        isSwitch.push(false);
+      }
       continue;
     }
-    if (isBooleanWord(argv[i + 1] ?? '') && i + 1 < limit && endsInSwitch(word, table)) moved.push(word);
-    else kept.push(word);
+    if (isBooleanWord(word)) {
+      const from = kept.length;
+      let at = from;
+      while (at > 0 && isSwitch[at - 1]) at--;
+      moved.push(...kept.splice(at, from - at));
+      isSwitch.splice(at, from - at);
+    }
+    kept.push(word);
+    isSwitch.push(endsInSwitch(word, table));
   }
   return [...kept, ...moved, ...argv.slice(limit)];
 }

@@ -2,17 +2,17 @@
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from '../app/target.js';
-import { isGroupTarget, prepareGroup, sendGroup } from '../app/group.js';
+import { isGroupTarget } from '../store/groups.js';
 import { sendPlan, type SendResult } from '../app/send-plan.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
-import { msOption } from './options.js';
-import { isTtl, splitKnockList } from '../knock/tokens.js';
+import { parseDelayOption, parseTtlOption } from './options.js';
+import { splitKnockList } from '../knock/tokens.js';
 import { COMMAND_NAMES } from '../app/command-names.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
-import { ONE_TIME_LOW } from '../check/lint.js';
+import { ONE_TIME_LOW } from '../store/one-time.js';
 
 interface KnockArgs extends WaitArgs {
   target?: string;
@@ -22,16 +22,6 @@ interface KnockArgs extends WaitArgs {
   ttl?: number;
   source?: string;
   dryRun?: boolean;
-}
-
-/** -d MS, read as typed: yargs' own number parsing turns "abc" into NaN and "" into 0. */
-export const parseDelayOption = msOption('-d/--delay');
-
-/** --ttl N, read as typed (an integer 1-255). */
-export function parseTtlOption(value: unknown): number {
-  const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
-  if (!/^\d+$/.test(text) || !isTtl(Number(text))) throw new UsageError(`--ttl '${text}' is not a TTL (1-255)`);
-  return Number(text);
 }
 
 export function knockOptions(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
@@ -90,6 +80,8 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   if (isGroupTarget(target)) {
     if (tokens.length > 0) throw new UsageError(`${target} is a group: it takes no knocks`);
     if (args.wait !== undefined) throw new UsageError(`--wait takes one profile, not the group ${target}`);
+    // Loaded only for a group: one target's path has no use for it.
+    const { prepareGroup, sendGroup } = await import('../app/group.js');
     const prepared = await prepareGroup(ctx, {
       name: target.slice(1),
       action: action ?? 'open',

@@ -2,7 +2,7 @@
 // and the message must name the option, not the store it would have been written to.
 import { UsageError } from '../shared/errors.js';
 import { parseServicePort, storedServicePort } from '../store/profiles.js';
-import { parsePortText } from '../knock/tokens.js';
+import { isTtl, parsePortText } from '../knock/tokens.js';
 
 /** yargs gives an option given twice as an array: the last one counts. */
 const lastValue = (value: unknown): string => String(Array.isArray(value) ? value.at(-1) : value).trim();
@@ -47,3 +47,13 @@ export const servicePortOption = (option: string) => (value: unknown): number | 
   if (service === 'bad') throw new UsageError(`${option} '${text}' is not a port number (1-65535), optionally with /tcp or /udp (1194/udp)`);
   return storedServicePort(service.port, service.protocol);
 };
+
+/** -d MS, read as typed: yargs' own number parsing turns "abc" into NaN and "" into 0. */
+export const parseDelayOption = msOption('-d/--delay');
+
+/** --ttl N, read as typed (an integer 1-255). */
+export function parseTtlOption(value: unknown): number {
+  const text = lastValue(value);
+  if (!/^\d+$/.test(text) || !isTtl(Number(text))) throw new UsageError(`--ttl '${text}' is not a TTL (1-255)`);
+  return Number(text);
+}

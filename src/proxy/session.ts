@@ -18,7 +18,8 @@ import { relay } from './relay.js';
 import type { SelfCommand } from './self.js';
 import { watchSshGone, type GoneOptions } from './ssh-gone.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
-import { isSpaPlan, sendSpaPlan, spaSentLine } from '../spa/plan.js';
+import { sendSpaPlan, spaSentLine } from '../spa/plan.js';
+import { isSpaPlan } from '../spa/kind.js';
 
 export interface ProxyRequest {
   /** %n or %h: a profile name, a profile's host, or an ssh alias/HostName. */

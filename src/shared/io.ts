@@ -35,9 +35,17 @@ export interface Io {
 
 export function processIo(): Io {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
+    // Each stream is made on first use (stdin, a pipe or a terminal, costs a few ms to set up,
+    // and a knock never reads it).
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: currentDirectory(),
     homedir: process.env.HOME || homeDirectory(),

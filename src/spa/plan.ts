@@ -45,10 +45,6 @@ export interface SpaPlan extends KnockPlan {
   spa: SpaPacketPlan;
 }
 
-export function isSpaPlan(plan: KnockPlan): plan is SpaPlan {
-  return (plan as Partial<SpaPlan>).spa !== undefined;
-}
-
 export interface SpaPlanInput {
   settings: SpaSettings;
   /** The resolved IPv4 address of the server. */

@@ -1,8 +1,8 @@
 // ~/.ssh/config and the files it includes, read as ssh reads them (never running `Match exec`),
 // for HostName and Port.
-import path from 'node:path';
 import { evaluateFor, expandHostName, indexConfig, type ConfigIndex, type Evaluation } from './evaluate.js';
 import { loadConfigTree, type SshConfigFile, type SshFs } from './include.js';
+import { sshConfigPath } from './config-path.js';
 
 export interface SshHost {
   /** HostName with %h and %% expanded; the alias itself when the config sets none. */
@@ -30,7 +30,7 @@ export class SshConfig {
   ) {}
 
   static forHome(homedir: string, uid: number | undefined, localUser: string): SshConfig {
-    return new SshConfig(path.join(homedir, '.ssh', 'config'), { homedir, uid, localUser });
+    return new SshConfig(sshConfigPath(homedir), { homedir, uid, localUser });
   }
 
   private load(): Promise<SshConfigFile | undefined> {

@@ -3,7 +3,7 @@
 import { isMap, parseDocument, visit, YAMLMap, type Document, type Node } from 'yaml';
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
-import { parseYaml, yamlError } from './load.js';
+import { parseYaml, yamlError } from './store-yaml.js';
 import { quickStore } from './quick-yaml.js';
 import type { StoreEdit, StoredProfile } from './store-edit.js';
 

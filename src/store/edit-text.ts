@@ -6,7 +6,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
-import { parseStoreText } from './load.js';
+import { parseStoreText } from './store-yaml.js';
 import { deepLatin1, parsed, spliceYaml, toBytesText } from './edit-splice.js';
 import type { StoreEdit } from './store-edit.js';
 import { parseProfile, parseStore } from './profiles.js';

@@ -4,6 +4,11 @@ import { ConfigError } from '../shared/errors.js';
 /** What a group name may be: it follows '@' on the command line and in completions. */
 const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
 
+/** `@NAME` on the command line: a group, knocked as its profiles. */
+export function isGroupTarget(target: string | undefined): boolean {
+  return target !== undefined && target.startsWith('@');
+}
+
 /** A group name as given on the command line (`knock add --group`, `knock group`), or a ConfigError. */
 export function checkGroupName(name: string): string {
   if (!GROUP_NAME.test(name)) throw new ConfigError(`group name '${name}' is not usable (letters, digits and _ . + -; knock it as @NAME)`);

@@ -9,6 +9,9 @@ import { acquireLockFile, type LockHolder, type LockOptions } from '../files/loc
 import type { Knock } from '../knock/tokens.js';
 import { KNOCKD_MAX_LINE as MAX_LINE, knockdTrim, parseKnockdSequence } from '../knock/knockd-syntax.js';
 
+/** Fewer unused one-time sequences than this is a warning: the next few opens use them up. */
+export const ONE_TIME_LOW = 3;
+
 export interface OneTimeLine {
   /** 1-based line number in the file. */
   line: number;

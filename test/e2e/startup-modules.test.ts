@@ -96,22 +96,61 @@ describe('modules the bundle evaluates', () => {
     return { code: result.code, modules };
   }
 
-  test('knock PROFILE evaluates the knock command, not the other commands, the rules writers, serve, knockd import or store editing; ~/.ssh/config is not read', async () => {
+  /** What a plain knock has no use for: yargs and the rest of the command line, yaml (the store is in the plain shape), the ssh config reader, SPA, the rules writers, serve, other commands, store editing, groups, ICMP. */
+  const UNNEEDED = new RegExp(
+    [
+      '^node_modules/(yargs|yargs-parser|cliui|y18n|yaml|ssh-config)/',
+      '^src/cli/(parser|argv|completion|usage-error|word-wrap)',
+      '^src/(rules|serve|knockd|check)/',
+      // The store's reader of an `spa:` key (spa/profile.ts, and the constants of spa/packet.ts) is part of reading any store.
+      '^src/spa/(?!kind|profile|packet)',
+      '^src/proxy/(?!watchdog-name)',
+      '^src/commands/(?!knock|command|index|options)',
+      '^src/store/(write|edit|store-yaml)',
+      '^src/app/(writable-store|group)',
+      '^src/ssh/(?!lazy-config|config-path|unreadable)',
+      // (transport/libc.ts is evaluated for the constants tcp.ts names; koffi itself is not loaded, see above.)
+      '^src/knock/(execute-many|transport/icmp)',
+    ].join('|'),
+  );
+
+  test('knock PROFILE evaluates the knock command alone: no yargs, yaml, ssh config reader, SPA, rules writers, serve or store editing; ~/.ssh/config is not read', async () => {
     home.writeConfig('profiles:\n  door:\n    host: 127.0.0.1\n    open: [1]\n');
     // A FIFO there would be refused (exit 2) had knock looked at it.
     mkdirSync(path.join(home.dir, '.ssh'), { mode: 0o700 });
     execFileSync('mkfifo', [path.join(home.dir, '.ssh', 'config')]);
-    for (const args of [['-n', 'door'], ['door']]) {
+    for (const args of [['-n', 'door'], ['door'], ['-q', 'door']]) {
       const { code, modules } = await evaluated(args);
       expect(code).toBe(0);
       // The check can fail: the modules are named.
       expect(modules).toContain('src/commands/knock.ts');
       expect(modules).toContain('src/knock/plan.ts');
-      const unneeded = modules.filter((m) =>
-        /^src\/(rules|serve|knockd|spa\/(?!profile|packet|plan)|proxy\/(?!watchdog-name))\/?|^src\/commands\/(?!knock|command|index|options)|^src\/store\/(write|edit)|^src\/app\/writable-store|^src\/ssh\/(host-block|config-file)/.test(m),
-      );
-      expect(unneeded).toEqual([]);
+      expect(modules.filter((m) => UNNEEDED.test(m))).toEqual([]);
     }
+  });
+
+  test('the names it checks are there to see: yargs, yaml, the ssh config reader and SPA, where a line needs them', async () => {
+    home.writeConfig('profiles:\n  door:\n    host: 127.0.0.1\n    open: [1]\n  "quoted":\n    host: 127.0.0.1\n    open: [2]\n');
+    // -nq: grouped letters go to yargs; a quoted key to yaml; a name that is no profile to ~/.ssh/config.
+    const { code, modules } = await evaluated(['-nq', 'door']);
+    expect(code).toBe(0);
+    expect(modules.some((m) => m.startsWith('node_modules/yargs/'))).toBe(true);
+    expect(modules.some((m) => m.startsWith('node_modules/yaml/'))).toBe(true);
+    const ssh = await evaluated(['-n', 'elsewhere.invalid']);
+    expect(ssh.code).not.toBe(0);
+    expect(ssh.modules).toContain('src/ssh/config.ts');
+    home.writeConfig('profiles:\n  door:\n    host: 127.0.0.1\n    spa:\n      key_base64: ' + Buffer.alloc(32, 1).toString('base64') + '\n      hmac_key_base64: ' + Buffer.alloc(32, 2).toString('base64') + '\n');
+    const spa = await evaluated(['-n', 'door']);
+    expect(spa.code).toBe(0);
+    expect(spa.modules).toContain('src/spa/plan.ts');
+  });
+
+  test('knock proxy HOST PORT does not load yargs', async () => {
+    // Nothing listens on port 1: the connect fails after the knock (exit 1), yargs never loaded.
+    home.writeConfig('profiles:\n  door:\n    host: 127.0.0.1\n    open: [1]\n');
+    const { modules } = await evaluated(['proxy', '--connect-timeout', '0.2', 'door', '1']);
+    expect(modules).toContain('src/commands/proxy.ts');
+    expect(modules.filter((m) => /^node_modules\/(yargs|yargs-parser|cliui)\/|^src\/cli\/parser/.test(m))).toEqual([]);
   });
 
   test('knock --help reads no store: no store loading, ssh or yaml code', async () => {

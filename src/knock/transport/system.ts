@@ -1,6 +1,5 @@
-// The real transport: each knock to the module of its protocol (TCP, UDP, ICMP).
-import { armIcmp } from './icmp.js';
-import { posixSocketCalls } from './libc.js';
+// The real transport: each knock to the module of its protocol (TCP, UDP, ICMP). ICMP and the
+// libc calls (TTLs) are loaded only by a knock that needs them.
 import { armTcp, warmUpTcp } from './tcp.js';
 import type { Transport } from './transport.js';
 import { armUdp } from './udp.js';
@@ -25,12 +24,12 @@ export function systemTransport(options: SystemTransportOptions): Transport {
           // koffi only for a TTL: Node cannot set one before connect.
           return armTcp(knock.port, to, {
             ...(knock.connect ? { connect: true } : {}),
-            ...(to.ttl !== undefined ? { calls: await posixSocketCalls(platform) } : {}),
+            ...(to.ttl !== undefined ? { calls: await (await import('./libc.js')).posixSocketCalls(platform) } : {}),
           });
         case 'udp':
           return armUdp(knock.port, to, payloadBytes(knock.payload));
         case 'icmp':
-          return armIcmp(knock.size, to, { platform, env, pid });
+          return (await import('./icmp.js')).armIcmp(knock.size, to, { platform, env, pid });
       }
     },
   };

@@ -1,6 +1,6 @@
 // A switch never takes the next word as its value: `-n false` is the switch and the word `false`.
 import yargsParser from 'yargs-parser';
-import { globalParser } from '../../../src/cli/cli.js';
+import { globalParser } from '../../../src/cli/parser.js';
 import { detachSwitches, normalizeArgv, optionTable } from '../../../src/cli/argv.js';
 import { commandNames } from '../../../src/cli/completion.js';
 import { commands, loadCommands } from '../../../src/commands/index.js';

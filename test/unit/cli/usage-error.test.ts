@@ -1,4 +1,4 @@
-import { usageErrorOf } from '../../../src/cli/report-error.js';
+import { usageErrorOf } from '../../../src/cli/usage-error.js';
 
 test('usageErrorOf leaves messages it does not know alone', () => {
   expect(usageErrorOf('Something else', []).message).toBe('Something else');
