@@ -2,7 +2,6 @@
 
 import { runProxy } from '../proxy/session.js';
 import { currentSelf } from '../proxy/self.js';
-import { runWatchdog } from '../proxy/watchdog.js';
 import { defineCommand } from './command.js';
 import { portOption, secondsOption } from './options.js';
 
@@ -44,8 +43,9 @@ export const proxyCommand = defineCommand<ProxyArgs>({
 
 /** Hidden: the detached child of `proxy` that sends the close plan (its stdin) at EOF. */
 export const watchdogCommand = defineCommand<object>({
-  run: (_args, ctx) =>
-    runWatchdog({
+  // The child's side is loaded here only: `knock proxy` itself never evaluates it.
+  run: async (_args, ctx) =>
+    (await import('../proxy/watchdog-run.js')).runWatchdog({
       stdin: ctx.io.stdin,
       debug: (line) => ctx.debug(line),
       execute: ctx.executeOptions(),

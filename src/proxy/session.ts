@@ -12,7 +12,7 @@ import { connectFirstReady, connectWhenReady } from '../knock/ready.js';
 import { hostPort } from '../shared/address.js';
 import { abortableClock, abortableTransport } from '../knock/abortable.js';
 import type net from 'node:net';
-import { connectionIdOf } from './connection-watch.js';
+import { connectionIdOf } from './connection-id.js';
 import { detectMode, FdPassChannel, whyNoFdPass, type PassOptions, type ProxyMode } from './fd-pass.js';
 import { relay } from './relay.js';
 import type { SelfCommand } from './self.js';
