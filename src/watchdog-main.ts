@@ -2,7 +2,7 @@
 // around it (no yargs, no config loading), so that it starts in a fraction of the time.
 import { KnockError } from './shared/errors.js';
 import { processIo } from './shared/io.js';
-import { runWatchdog } from './proxy/watchdog.js';
+import { runWatchdog } from './proxy/watchdog-run.js';
 import { systemSequenceLock } from './knock/sequence-lock.js';
 import { systemTransport } from './knock/transport/system.js';
 

@@ -1,7 +1,6 @@
 // knock proxy HOST PORT: an ssh ProxyCommand (stdout is the connection; nothing else goes there).
 
 import { runProxy } from '../proxy/session.js';
-import { runWatchdog } from '../proxy/watchdog.js';
 import { defineCommand } from './command.js';
 import { portOption, secondsOption } from './options.js';
 
@@ -43,8 +42,9 @@ export const proxyCommand = defineCommand<ProxyArgs>({
 
 /** Hidden: the detached child of `proxy` that sends the close plan (its stdin) at EOF. */
 export const watchdogCommand = defineCommand<object>({
-  run: (_args, ctx) =>
-    runWatchdog({
+  // The child's side is loaded here only: `knock proxy` itself never evaluates it.
+  run: async (_args, ctx) =>
+    (await import('../proxy/watchdog-run.js')).runWatchdog({
       stdin: ctx.io.stdin,
       debug: (line) => ctx.debug(line),
       execute: ctx.executeOptions(),

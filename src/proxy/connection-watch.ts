@@ -3,47 +3,11 @@
 // keeps it open after ssh is killed): from the kernel's table of connections, polled.
 // Linux: /proc/net/tcp{,6}, by 4-tuple and socket inode. macOS: netstat, by 4-tuple and state.
 import { execFile } from 'node:child_process';
-import { fstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type net from 'node:net';
 import { isIPv4, isIPv6 } from 'node:net';
 import os from 'node:os';
 import { addressBytes } from '../shared/address.js';
-
-export interface ConnectionId {
-  local: string;
-  localPort: number;
-  remote: string;
-  remotePort: number;
-  /** The socket's inode (Linux): tells our connection from a later one with the same 4-tuple. */
-  inode?: number;
-}
-
-/** The 4-tuple and inode of a connected socket, while we still hold it. */
-export function connectionIdOf(socket: net.Socket, fstat: (fd: number) => { ino: number } = fstatSync): ConnectionId {
-  const { localAddress, localPort, remoteAddress, remotePort } = socket;
-  if (!localAddress || !localPort || !remoteAddress || !remotePort) throw new Error('the socket is not connected');
-  const id: ConnectionId = { local: localAddress, localPort, remote: remoteAddress, remotePort };
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd === 'number' && fd >= 0) {
-    try {
-      id.inode = fstat(fd).ino;
-    } catch {
-      // no inode to check: the 4-tuple alone
-    }
-  }
-  return id;
-}
-
-/** Checks the shape of an id that came down the watchdog's pipe. */
-export function isConnectionId(value: unknown): value is ConnectionId {
-  const v = value as Partial<ConnectionId> | null;
-  const port = (p: unknown) => Number.isInteger(p) && (p as number) > 0 && (p as number) < 65536;
-  return (
-    !!v && typeof v.local === 'string' && typeof v.remote === 'string' && port(v.localPort) && port(v.remotePort) &&
-    (v.inode === undefined || (Number.isInteger(v.inode) && v.inode > 0))
-  );
-}
+import type { ConnectionId } from './connection-id.js';
 
 // --- Linux -------------------------------------------------------------------------------
 

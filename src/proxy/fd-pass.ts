@@ -1,7 +1,7 @@
 // ssh's ProxyUseFdpass: ssh gives us one end of a socketpair as stdin and stdout and wants the
 // connected socket back over it (SCM_RIGHTS), then talks to the server itself. Node passes a
 // socket without native code through an IPC channel opened on fd 1 (what `fork` gives a child).
-import { createRequire } from 'node:module';
+import childProcess from 'node:child_process';
 import { fstatSync, readFileSync } from 'node:fs';
 import type net from 'node:net';
 
@@ -51,12 +51,8 @@ export interface PassOptions {
 }
 
 function nodeForkChild(): ForkChild | undefined {
-  try {
-    const cp = createRequire(import.meta.url)('node:child_process') as { _forkChild?: unknown };
-    return typeof cp._forkChild === 'function' ? (cp._forkChild as ForkChild) : undefined;
-  } catch {
-    return undefined;
-  }
+  const forkChild = (childProcess as unknown as { _forkChild?: unknown })._forkChild;
+  return typeof forkChild === 'function' ? (forkChild as ForkChild) : undefined;
 }
 
 /** Why passing a socket cannot work here, or undefined when it can. */

@@ -12,9 +12,8 @@ import { connectFirstReady, connectWhenReady } from '../knock/ready.js';
 import { hostPort } from '../shared/address.js';
 import { abortableClock, abortableTransport } from '../knock/abortable.js';
 import type net from 'node:net';
-import { connectionIdOf } from './connection-watch.js';
+import { connectionIdOf } from './connection-id.js';
 import { detectMode, FdPassChannel, whyNoFdPass, type PassOptions, type ProxyMode } from './fd-pass.js';
-import { relay } from './relay.js';
 import type { SelfCommand } from './self.js';
 import { watchSshGone, type GoneOptions } from './ssh-gone.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
@@ -92,6 +91,8 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
       return 0;
     }
     watchdog?.start();
+    // Loaded only here: a proxy that passes the socket never evaluates the relay.
+    const { relay } = await import('./relay.js');
     const result = await relay(socket, {
       input: ctx.io.stdin as NodeJS.ReadableStream & { destroy?(): void },
       output: ctx.io.stdout as unknown as NodeJS.WritableStream,

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { aliveInNetstat, aliveInProcNet, connectionIdOf, isConnectionId, procAddress, waitForConnectionEnd, type ConnectionId } from '../../../src/proxy/connection-watch.js';
+import { aliveInNetstat, aliveInProcNet, procAddress, waitForConnectionEnd } from '../../../src/proxy/connection-watch.js';
+import { connectionIdOf, isConnectionId, type ConnectionId } from '../../../src/proxy/connection-id.js';
 
 const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 const line = (local: string, remote: string, state: string, inode: number) =>
