@@ -7,7 +7,7 @@ import { ConfigError } from '../shared/errors.js';
 import type { Io } from '../shared/io.js';
 import { printable } from '../shared/printable.js';
 import { parseStore, type ProfileStore } from './profiles.js';
-import { quickStore } from './quick-yaml.js';
+import { quickStore, type QuickStore } from './quick-yaml.js';
 import { readStoreBytes } from './read-store.js';
 import type { Trust } from '../files/guard.js';
 
@@ -63,15 +63,18 @@ export function parseYaml(text: string): { doc: Document; error?: YAMLError } {
   return first ? { doc, error: first } : { doc };
 }
 
-/** The contents of a store's text: YAML (JSON is YAML too), or package.json's "knock" key. */
-export function parseStoreText(file: string, text: string): unknown {
+/**
+ * The contents of a store's text: YAML (JSON is YAML too), or package.json's "knock" key.
+ * `quick`: the quick reader's answer for this very text, when the caller already has it.
+ */
+export function parseStoreText(file: string, text: string, quick?: QuickStore): unknown {
   const name = printable(file);
   if (CODE_EXTENSIONS.includes(path.extname(file).toLowerCase())) {
     throw new ConfigError(`${name}: knock reads YAML or JSON profile stores only`);
   }
   if (text.trim() === '') return undefined;
-  const quick = quickStore(text);
-  const value = quick ? quick.value : parseWithYaml(file, text);
+  const read = quick ?? quickStore(text);
+  const value = read ? read.value : parseWithYaml(file, text);
   if (path.basename(file) === 'package.json') {
     return value && typeof value === 'object' ? (value as Record<string, unknown>)[MODULE_NAME] : undefined;
   }
