@@ -35,8 +35,10 @@ export const listCommand = defineCommand<object>({
         return viaSsh ? `${viaSsh.hostName} (ssh config)` : `${p.name} (DNS)`;
       }),
     );
-    const nameWidth = Math.max(...profiles.map((p) => p.name.length));
-    const hostWidth = Math.max(...hosts.map((h) => h.length));
+    const nameWidth = profiles.reduce((w, p) => Math.max(w, p.name.length), 0);
+    const hostWidth = hosts.reduce((w, h) => Math.max(w, h.length), 0);
+    // One write for the whole list: a write per line costs a system call per profile.
+    const lines: string[] = [];
     for (const [i, p] of profiles.entries()) {
       const t = oneTime[i];
       const open = !t ? undefined : 'error' in t ? `one-time: ${t.error}` : `one-time, ${t.left} left`;
@@ -49,9 +51,10 @@ export const listCommand = defineCommand<object>({
       // A UDP service is the exception worth a word (ssh-config and proxy refuse it).
       const service = p.port && p.portProtocol ? `, service ${formatServicePort(p.port, p.portProtocol)}` : '';
       const description = p.description ? `  # ${p.description}` : '';
-      ctx.io.stdout.write(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}${service}${description}`) + '\n');
+      lines.push(printable(`${p.name.padEnd(nameWidth)}  ${hosts[i]!.padEnd(hostWidth)}  ${sequences}${service}${description}`) + '\n');
     }
-    for (const { name, members } of groupsToJson(store)) ctx.io.stdout.write(`@${name}  ${members.join(' ')}\n`);
+    for (const { name, members } of groupsToJson(store)) lines.push(`@${name}  ${members.join(' ')}\n`);
+    ctx.io.stdout.write(lines.join(''));
     return 0;
   },
 });

@@ -4,7 +4,7 @@ import { isMap, parseDocument, visit, YAMLMap, type Document, type Node } from '
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { parseYaml, yamlError } from './store-yaml.js';
-import { quickStore } from './quick-yaml.js';
+import { quickStore, type QuickStore } from './quick-yaml.js';
 import type { StoreEdit, StoredProfile } from './store-edit.js';
 
 /**
@@ -48,44 +48,36 @@ function profileLines(name: string, profile: StoredProfile, indent: number, eol:
     .join('');
 }
 
-interface Lines {
-  starts: number[];
-  text: string;
-}
-
-function lineStarts(text: string): Lines {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n' && i + 1 < text.length) starts.push(i + 1);
-  return { starts, text };
-}
-
-const lineText = (l: Lines, i: number) => l.text.slice(l.starts[i], l.starts[i + 1] ?? l.text.length);
 const indentOf = (line: string) => line.length - line.trimStart().length;
 const isBlank = (line: string) => line.trim() === '';
 
-/** The line index holding `offset` (a binary search: it is asked once per profile). */
-function lineOf(l: Lines, offset: number): number {
-  let low = 0;
-  let high = l.starts.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (l.starts[mid]! <= offset) low = mid;
-    else high = mid - 1;
-  }
-  return low;
+/** The offset of the line that holds `offset`. */
+const lineStartOf = (text: string, offset: number) => text.lastIndexOf('\n', offset - 1) + 1;
+
+/** The offset of the line after the one starting at `start` (the text's end after the last line). */
+function nextLine(text: string, start: number): number {
+  const nl = text.indexOf('\n', start);
+  return nl < 0 ? text.length : nl + 1;
 }
 
-/** [start, end) offsets of the lines of a block-mapping entry whose key starts on line `first`. */
-function entrySpan(l: Lines, first: number): [number, number] {
-  const keyIndent = indentOf(lineText(l, first));
-  let last = first;
-  for (let i = first + 1; i < l.starts.length; i++) {
-    const line = lineText(l, i);
-    if (isBlank(line)) continue;
-    if (indentOf(line) <= keyIndent) break;
-    last = i;
+/**
+ * [start, end) offsets of the lines of a block-mapping entry whose key opens the line at
+ * `first`: it, and the lines after it that are blank or indented deeper. Only the lines of that
+ * entry are read (and the one after it), so an edit reads the entries it cuts, not the file.
+ */
+function entrySpan(text: string, first: number): [number, number] {
+  const keyIndent = indentOf(text.slice(first, nextLine(text, first)));
+  let end = nextLine(text, first);
+  for (let at = end; at < text.length; ) {
+    const next = nextLine(text, at);
+    const line = text.slice(at, next);
+    if (!isBlank(line)) {
+      if (indentOf(line) <= keyIndent) break;
+      end = next;
+    }
+    at = next;
   }
-  return [l.starts[first]!, l.starts[last + 1] ?? l.text.length];
+  return [first, end];
 }
 
 /** Anchors defined inside `node` that an alias outside it uses: cutting it would dangle them. */
@@ -119,8 +111,8 @@ type Outline =
   | { kind: 'map'; items: { name: string; keyOffset: number; anchoredElsewhere: () => boolean }[] };
 
 /** The outline from the quick reader (a store in knock's own plain shape), else from yaml's document. */
-function outlineOf(file: string, text: string): Outline | undefined {
-  const quick = quickStore(text);
+function outlineOf(file: string, text: string, known?: QuickStore): Outline | undefined {
+  const quick = known ?? quickStore(text);
   if (quick) {
     const at = (lineStart: number) => lineStart + indentOf(text.slice(lineStart, text.indexOf('\n', lineStart) >>> 0));
     if (!quick.profiles) return { kind: 'absent' };
@@ -148,42 +140,48 @@ function outlineOf(file: string, text: string): Outline | undefined {
   return { kind: 'map', items };
 }
 
-/** The edit as cuts and insertions of whole lines; undefined where that is not safe. */
-export function spliceYaml(file: string, text: string, edit: StoreEdit): string | undefined {
-  const outline = outlineOf(file, text);
+/**
+ * The edit as cuts and insertions of whole lines; undefined where that is not safe. `quick`:
+ * the quick reader's answer for `text` (its offsets are offsets in `text`), when known.
+ */
+export function spliceYaml(file: string, text: string, edit: StoreEdit, quick?: QuickStore): string | undefined {
+  const outline = outlineOf(file, text, quick);
   if (!outline) return undefined;
   const eol = eolOf(text);
-  const l = lineStarts(text);
   const removals = new Set((edit.remove ?? []).map(toBytesText));
   const sets = (edit.set ?? []).map(([name, profile]) => [toBytesText(name), name, profile] as const);
   const cuts: { from: number; to: number; text: string }[] = [];
   const ending = text === '' || text.endsWith('\n') ? '' : eol;
   if (outline.kind !== 'map') {
     if (removals.size > 0 && !sets.length) return text;
-    const keyIndent = outline.kind === 'empty' ? indentOf(lineText(l, lineOf(l, outline.keyOffset))) : 0;
+    const keyLine = outline.kind === 'empty' ? lineStartOf(text, outline.keyOffset) : 0;
+    const keyIndent = outline.kind === 'empty' ? indentOf(text.slice(keyLine, nextLine(text, keyLine))) : 0;
     const added = sets.map(([, name, profile]) => profileLines(name, profile, keyIndent + 2, eol)).join('');
     if (outline.kind === 'absent') return text + ending + 'profiles:' + eol + added;
-    const keyLine = lineOf(l, outline.keyOffset);
-    const at = l.starts[keyLine + 1] ?? text.length;
+    const at = nextLine(text, keyLine);
     return text.slice(0, at) + (at === text.length ? ending : '') + added + text.slice(at);
   }
-  let indent = 2;
-  let appendAt = text.length;
   const bySet = new Map(sets.map((s) => [s[0], s] as const));
+  // The key must open its line (`a: b` at the line's own indentation), every key: a line
+  // shared with another node is not one this splice may cut.
+  const firsts: number[] = [];
   for (const item of outline.items) {
-    const offset = item.keyOffset;
-    const first = lineOf(l, offset);
-    // The key must open its line: `a: b` at the line's own indentation.
-    if (l.text.slice(l.starts[first], offset).trim() !== '') return undefined;
-    indent = indentOf(lineText(l, first));
-    const [from, to] = entrySpan(l, first);
-    appendAt = to;
-    const replacing = bySet.get(item.name);
-    if (removals.has(item.name) || replacing) {
-      if (item.anchoredElsewhere()) return undefined;
-      cuts.push({ from, to, text: replacing && !removals.has(item.name) ? profileLines(replacing[1], replacing[2], indent, eol) : '' });
-    }
+    const first = lineStartOf(text, item.keyOffset);
+    if (text.slice(first, item.keyOffset).trim() !== '') return undefined;
+    firsts.push(first);
   }
+  for (const [i, item] of outline.items.entries()) {
+    const replacing = bySet.get(item.name);
+    if (!removals.has(item.name) && !replacing) continue;
+    if (item.anchoredElsewhere()) return undefined;
+    const [from, to] = entrySpan(text, firsts[i]!);
+    const indent = item.keyOffset - firsts[i]!;
+    cuts.push({ from, to, text: replacing && !removals.has(item.name) ? profileLines(replacing[1], replacing[2], indent, eol) : '' });
+  }
+  // New profiles go after the last one, at its indentation.
+  const last = firsts.length - 1;
+  const indent = last >= 0 ? outline.items[last]!.keyOffset - firsts[last]! : 2;
+  const appendAt = last >= 0 ? entrySpan(text, firsts[last]!)[1] : text.length;
   const existing = new Set(outline.items.map((i) => i.name));
   const added = sets.filter(([n]) => !existing.has(n)).map(([, name, profile]) => profileLines(name, profile, indent, eol)).join('');
   const lastEnd = appendAt === text.length && !text.endsWith('\n') ? eol : '';

@@ -2,6 +2,7 @@
 // (edit-splice.ts), else rewritten through yaml's Document API, and refused if neither gives
 // exactly the profiles asked for with every other one as it was.
 import { isMap, visit, YAMLMap, type Node } from 'yaml';
+import { isAscii } from 'node:buffer';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../shared/errors.js';
@@ -9,19 +10,14 @@ import { printable } from '../shared/printable.js';
 import { parseStoreText } from './store-yaml.js';
 import { deepLatin1, parsed, spliceYaml, toBytesText } from './edit-splice.js';
 import type { StoreEdit } from './store-edit.js';
-import { parseProfile, parseStore } from './profiles.js';
+import { checkProfile, parseProfile, storeShape, type StoreShape } from './profiles.js';
+import { quickStore, type QuickStore } from './quick-yaml.js';
 
 export type { StoreEdit, StoredProfile } from './store-edit.js';
 
 export function isJsonStore(file: string, text: string): boolean {
   const ext = file.toLowerCase().split('.').pop();
   return ext === 'json' || (!/\.[^/]*$/.test(file.split('/').pop() ?? '') && text.trimStart().startsWith('{'));
-}
-
-/** The `profiles` mapping of a store's parsed contents, as plain data (names -> raw values). */
-function rawProfiles(value: unknown): Record<string, unknown> {
-  const profiles = (value as { profiles?: unknown } | undefined)?.profiles;
-  return profiles && typeof profiles === 'object' ? (profiles as Record<string, unknown>) : {};
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -34,45 +30,60 @@ export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit): Bu
 }
 
 function editWithoutBom(file: string, bytes: Buffer, edit: StoreEdit): Buffer {
-  // Parsed once (a 1 MiB store costs a second or so to parse): for the profiles before and for
-  // the store as a whole, which must be a store; profiles in it may be broken (remove fixes that).
-  const contents = parseStoreText(file, bytes.toString('utf8'));
-  const before = rawProfiles(contents);
-  const groupsBefore = parseStore(contents, file).groups;
+  // Read once, and only the store's shape checked (a mapping, its keys, its groups): the
+  // profiles the edit does not touch stay as they are, broken ones too (remove fixes those).
+  // An ASCII file is the same text as UTF-8 and as bytes: one quick reading gives its
+  // contents and the splice's line offsets.
+  const text = bytes.toString('latin1');
+  const quick = isAscii(bytes) && !isJsonStore(file, text) ? quickStore(text) : undefined;
+  const contents = parseStoreText(file, quick ? text : bytes.toString('utf8'), quick);
+  const { entries: before, groups: groupsBefore } = storeShape(contents, file);
   edit.check?.(new Set(Object.keys(before)));
   const groups = groupsAfter(groupsBefore, edit);
   for (const [name, profile] of edit.set ?? []) parseProfile(name, profile, file, path.dirname(file));
-  const text = bytes.toString('latin1');
   // The line splice knows profiles only: an edit of groups goes through the Document API.
-  const yaml = groups ? [() => rewriteYaml(file, text, edit, groups)] : [() => spliceYaml(file, text, edit), () => rewriteYaml(file, text, edit, groups)];
+  const yaml = groups ? [() => rewriteYaml(file, text, edit, groups)] : [() => spliceYaml(file, text, edit, quick), () => rewriteYaml(file, text, edit, groups)];
   const candidates = isJsonStore(file, text) ? [() => editJson(file, text, edit, groups)] : yaml;
   for (const attempt of candidates) {
     const next = attempt();
     if (next === undefined) continue;
     const out = Buffer.from(next, 'latin1');
-    if (editDidExactly(file, before, out, edit, groupsBefore, groups)) return out;
+    if (editDidExactly(file, before, out, edit, groupsBefore, groups, quick !== undefined)) return out;
   }
   throw new ConfigError(`${printable(file)}: this edit cannot be made safely here; edit the file by hand`);
 }
 
-/** The new store holds what the edit asked for and every other profile exactly as before. */
-function editDidExactly(file: string, before: Record<string, unknown>, out: Buffer, edit: StoreEdit, groupsBefore: ReadonlyMap<string, string[]> | undefined, groups: GroupLists | undefined): boolean {
-  let contents: unknown;
+/**
+ * The new store holds what the edit asked for and every other profile exactly as before: read
+ * again in full (one pass), its shape checked, and the profiles the edit set checked as a load
+ * would check them; the others are compared with what they were, not validated again.
+ */
+function editDidExactly(file: string, before: Record<string, unknown>, out: Buffer, edit: StoreEdit, groupsBefore: ReadonlyMap<string, string[]> | undefined, groups: GroupLists | undefined, quickBefore: boolean): boolean {
+  let shape: StoreShape;
+  let quickAfter: QuickStore | undefined;
   try {
-    contents = parseStoreText(file, out.toString('utf8'));
+    const text = out.toString('utf8');
+    quickAfter = quickBefore ? quickStore(text) : undefined;
+    shape = storeShape(parseStoreText(file, text, quickAfter), file);
   } catch {
     return false;
   }
-  const after = rawProfiles(contents);
+  const after = shape.entries;
   const expected = new Map(Object.entries(before));
   for (const name of edit.remove ?? []) expected.delete(name);
   for (const [name, profile] of edit.set ?? []) expected.set(name, JSON.parse(JSON.stringify(profile)));
   if (Object.keys(after).length !== expected.size) return false;
-  for (const [name, value] of expected) {
-    if (!(name in after) || !isDeepStrictEqual(after[name], value)) return false;
+  // Both read by the quick reader, whose values are strings, integers, null, lists and
+  // mappings, which JSON writes one way each: equal JSON (the same order, too) is equal
+  // profiles, compared in one pass. Otherwise each profile is compared as yaml made it.
+  const same = quickAfter !== undefined && JSON.stringify(after) === JSON.stringify(Object.fromEntries(expected));
+  if (!same) {
+    for (const [name, value] of expected) {
+      if (!Object.hasOwn(after, name) || !isDeepStrictEqual(after[name], value)) return false;
+    }
   }
-  const store = parseStore(contents, file);
-  return (edit.set ?? []).every(([name]) => store.profiles.has(name)) && groupsDidExactly(groupsBefore, store.groups, groups);
+  const where = printable(file);
+  return (edit.set ?? []).every(([name]) => checkProfile(name, after[name], where, path.dirname(file)).profile !== undefined) && groupsDidExactly(groupsBefore, shape.groups, groups);
 }
 
 /** Each group the edit changes, with its members after the edit (null: the group goes). */

@@ -28,11 +28,14 @@ export function parseGroups(raw: unknown, profiles: { has(name: string): boolean
     if (!GROUP_NAME.test(name)) throw new ConfigError(`${what}: a group name is letters, digits and _ . + - (knock it as @NAME)`);
     if (!Array.isArray(value) || value.length === 0) throw new ConfigError(`${what}: expected a non-empty list of profile names`);
     const members: string[] = [];
+    // A set, not members.includes: a group of n members is read in n steps, not n².
+    const seen = new Set<string>();
     for (const member of value) {
       if (typeof member !== 'string') throw new ConfigError(`${what}: member ${JSON.stringify(member)} is not a profile name`);
       if (member.startsWith('@')) throw new ConfigError(`${what}: member '${member}' is a group; groups do not nest (list its profiles instead)`);
       if (!profiles.has(member)) throw new ConfigError(`${what}: member '${member}' is not a profile in this store`);
-      if (members.includes(member)) throw new ConfigError(`${what}: member '${member}' is listed twice`);
+      if (seen.has(member)) throw new ConfigError(`${what}: member '${member}' is listed twice`);
+      seen.add(member);
       members.push(member);
     }
     groups.set(name, members);

@@ -61,12 +61,21 @@ export const MAX_DESCRIPTION = 200;
 const PROFILE_KEYS = ['host', 'port', 'open', 'close', 'delay', 'seq_timeout', 'open_for', 'ttl', 'source', 'family', 'description', 'one_time_sequences', 'spa'];
 const TOP_KEYS = ['profiles', 'groups'];
 
-/** Validates the parsed contents of a store file. `file` names it in messages. */
-export function parseStore(raw: unknown, file: string | undefined): ProfileStore {
+/** A store's shape without its profiles checked one by one: the raw profiles by name, and the groups. */
+export interface StoreShape {
+  /** Profile name -> its raw value, as the file holds it. */
+  entries: Record<string, unknown>;
+  groups?: Map<string, string[]>;
+}
+
+/**
+ * The whole-store checks (a mapping, only the top-level keys knock knows, `profiles` a mapping,
+ * groups naming profiles of the store), each profile left unchecked: what an edit needs of the
+ * profiles it does not touch, in one cheap pass. A ConfigError for what is not a store.
+ */
+export function storeShape(raw: unknown, file: string | undefined): StoreShape {
   const where = printable(file ?? 'the profile store');
-  const profiles = new Map<string, Profile>();
-  const broken = new Map<string, string[]>();
-  if (raw === null || raw === undefined) return { file, profiles, broken };
+  if (raw === null || raw === undefined) return { entries: {} };
   // Until it is known to be a knock store, nothing of the file is repeated: it may be any file.
   if (typeof raw !== 'object' || Array.isArray(raw) || !TOP_KEYS.some((k) => k in raw)) {
     throw new ConfigError(`${where} is not a knock profile store (expected a mapping with a 'profiles' key)`);
@@ -76,21 +85,28 @@ export function parseStore(raw: unknown, file: string | undefined): ProfileStore
       throw new ConfigError(`${where}: unknown top-level key '${printable(key, 40)}' (expected ${TOP_KEYS.map((k) => `'${k}'`).join(' or ')})`);
     }
   }
-  const entries = (raw as { profiles?: unknown }).profiles;
-  if (entries !== null && entries !== undefined) {
-    if (typeof entries !== 'object' || Array.isArray(entries)) {
-      throw new ConfigError(`${where}: 'profiles' must be a mapping of profile names to profiles`);
-    }
-    const baseDir = file ? path.dirname(file) : undefined;
-    for (const [name, value] of Object.entries(entries)) {
-      const { profile, errors } = checkProfile(name, value, where, baseDir);
-      if (profile) profiles.set(name, profile);
-      else broken.set(name, errors);
-    }
+  const entries = (raw as { profiles?: unknown }).profiles ?? {};
+  if (typeof entries !== 'object' || Array.isArray(entries)) {
+    throw new ConfigError(`${where}: 'profiles' must be a mapping of profile names to profiles`);
   }
   // A group may name a broken profile: knocking the group then reports it, as knocking it would.
-  const names = { has: (name: string) => profiles.has(name) || broken.has(name) };
-  const groups = parseGroups((raw as { groups?: unknown }).groups, names, where);
+  const groups = parseGroups((raw as { groups?: unknown }).groups, { has: (name) => Object.hasOwn(entries, name) }, where);
+  return { entries: entries as Record<string, unknown>, ...(groups ? { groups } : {}) };
+}
+
+/** Validates the parsed contents of a store file. `file` names it in messages. */
+export function parseStore(raw: unknown, file: string | undefined): ProfileStore {
+  const where = printable(file ?? 'the profile store');
+  const profiles = new Map<string, Profile>();
+  const broken = new Map<string, string[]>();
+  if (raw === null || raw === undefined) return { file, profiles, broken };
+  const { entries, groups } = storeShape(raw, file);
+  const baseDir = file ? path.dirname(file) : undefined;
+  for (const [name, value] of Object.entries(entries)) {
+    const { profile, errors } = checkProfile(name, value, where, baseDir);
+    if (profile) profiles.set(name, profile);
+    else broken.set(name, errors);
+  }
   return { file, profiles, broken, ...(groups ? { groups } : {}) };
 }
 

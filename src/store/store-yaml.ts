@@ -3,6 +3,7 @@ import { isMap, isScalar, parseDocument, visit, YAMLParseError, type Document, t
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { storeContents } from './store-text.js';
+import type { QuickStore } from './quick-yaml.js';
 
 /**
  * A YAML error as `file:line:col: does not parse: reason`, for loading and editing alike.
@@ -49,8 +50,8 @@ export function parseYaml(text: string): { doc: Document; error?: YAMLError } {
 }
 
 /** The contents of a store's text (see storeContents), whatever its shape. */
-export function parseStoreText(file: string, text: string): unknown {
-  return storeContents(file, text, parseWithYaml);
+export function parseStoreText(file: string, text: string, quick?: QuickStore): unknown {
+  return storeContents(file, text, parseWithYaml, quick);
 }
 
 function parseWithYaml(file: string, text: string): unknown {

@@ -89,3 +89,59 @@ test('spliceYaml gives up (undefined) on a flow-style profiles mapping, and the 
   expect(out).toContain('lab');
   expect(out).toContain('web');
 });
+
+/** A store in knock's plain shape with comments at every depth, blank lines and a groups key after the profiles. */
+const PLAIN = `# team doors
+profiles:
+  # first
+  a:
+    host: 198.18.0.1
+    open: [1, 2]
+
+  b:
+    host: 198.18.0.2   # b's host
+    # inside b
+    open: [3, 8000:udp]
+    port: 22
+# between, at column 0
+  c:
+    host: 198.18.0.3
+    open: [4]
+  # after c, at its indentation
+
+groups:
+  pair: [a, c]
+`;
+
+test('in the plain shape (read by the quick reader), removing a middle profile cuts exactly its lines', () => {
+  const out = edit(PLAIN, { remove: ['b'] });
+  const bStart = PLAIN.indexOf('  b:\n');
+  expect(out).toBe(PLAIN.slice(0, bStart) + PLAIN.slice(PLAIN.indexOf('# between')));
+});
+
+test('in the plain shape, an add goes after the last profile and before what follows it; every other byte stays', () => {
+  const out = edit(PLAIN, { set: [['d', { host: '198.18.0.4', open: [5] }]] });
+  const at = PLAIN.indexOf('  # after c');
+  expect(out).toBe(`${PLAIN.slice(0, at)}  d:\n    host: 198.18.0.4\n    open: [5]\n${PLAIN.slice(at)}`);
+});
+
+test('in the plain shape, a replace keeps its place and its neighbours byte for byte', () => {
+  const out = edit(PLAIN, { set: [['b', { host: 'h', open: [9] }]] }, 'config.yaml');
+  expect(out).toBe(`${PLAIN.slice(0, PLAIN.indexOf('  b:\n'))}  b:\n    host: h\n    open: [9]\n${PLAIN.slice(PLAIN.indexOf('# between'))}`);
+});
+
+test('a byte that is not UTF-8 in a comment (not the quick path) gives the same splice, the byte kept', () => {
+  const latin = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from(PLAIN.slice(PLAIN.indexOf('\n')))]);
+  const plain = Buffer.from(PLAIN);
+  const rest = (b: Buffer) => b.subarray(b.indexOf(0x0a));
+  for (const e of [{ remove: ['b'] }, { set: [['d', { host: '198.18.0.4', open: [5] }]] as [string, { host: string; open: number[] }][] }]) {
+    const fromLatin = editStoreBytes('config.yaml', latin, e);
+    expect(fromLatin.subarray(0, 5)).toEqual(Buffer.from([0x23, 0x20, 0x63, 0x61, 0x66]));
+    expect(fromLatin[5]).toBe(0xe9);
+    expect(rest(fromLatin)).toEqual(rest(editStoreBytes('config.yaml', plain, e)));
+  }
+});
+
+test('removing the first profile leaves the next one byte for byte', () => {
+  expect(edit('profiles:\n  a:\n    open: [1]\n  b:\n    open: [2]\n', { remove: ['a'] })).toBe('profiles:\n  b:\n    open: [2]\n');
+});
