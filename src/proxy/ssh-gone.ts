@@ -15,6 +15,8 @@ export interface GoneOptions {
   /** Our parent's pid now (process.ppid reads it anew each time). */
   ppid?: () => number;
   everyMs?: number;
+  /** Runs check every everyMs until the returned stop is called (a timer that keeps no process alive). */
+  poll?: (check: () => void, everyMs: number) => () => void;
   /** Registers a callback for "ssh closed the socketpair"; returns its undo. */
   onChannelClosed?: (gone: () => void) => () => void;
 }
@@ -34,16 +36,22 @@ export function watchSshGone(options: GoneOptions = {}): GoneWatch {
   const gone = (why: string) => {
     if (!controller.signal.aborted) controller.abort(new SshGone(why));
   };
-  const timer = setInterval(() => {
+  const poll = options.poll ?? everyUnref;
+  const stopPoll = poll(() => {
     if (ppid() !== parent) gone(`our parent ${parent} exited`);
   }, options.everyMs ?? PARENT_POLL_MS);
-  timer.unref();
   const undoChannel = options.onChannelClosed?.(() => gone('it closed the socketpair'));
   return {
     signal: controller.signal,
     stop() {
-      clearInterval(timer);
+      stopPoll();
       undoChannel?.();
     },
   };
+}
+
+function everyUnref(check: () => void, everyMs: number): () => void {
+  const timer = setInterval(check, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
