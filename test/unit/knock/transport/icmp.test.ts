@@ -40,11 +40,22 @@ test('with a socket: the echo leaves in fire() itself, and its reply is the outc
 
 test('released before a reply: no timer keeps the run alive, and the outcome is not waited for', async () => {
   const { calls } = rawOnly();
+  let closes = 0;
+  calls.close = () => (closes++, 0);
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const armed = await armIcmp(56, to, { platform: 'linux', env: {}, socketCalls: async () => calls });
+  const before = timers();
   const shot = armed.fire();
+  let settled = false;
+  void shot.outcome.then(() => (settled = true));
+  // The control: fired, the reply poll's timer is pending.
+  expect(timers()).toBe(before + 1);
   shot.release?.();
-  // Nothing pending: jest would report an open handle; the outcome never settles.
-  const settled = await Promise.race([shot.outcome.then(() => true), new Promise((r) => setTimeout(() => r(false), 200))]);
+  // Released: the timer is gone and the socket closed, so nothing is left that could settle the
+  // outcome or keep the run alive.
+  expect(timers()).toBe(before);
+  expect(closes).toBe(1);
+  await new Promise((r) => setImmediate(r));
   expect(settled).toBe(false);
 });
 
