@@ -8,10 +8,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KNOCK_BIN, TempHome, runProcess } from '../helpers/run-knock.js';
-import { eventually } from '../helpers/proxy-child.js';
 import { Capture, CLIENT_V4, describeLab, Lab, SERVER_V4, type Packet } from '../lab/netns.js';
 import { installRecentDoor, portAccepts } from '../lab/recent-firewall.js';
 import { sshClientOptions, startSshd, type Sshd } from '../lab/sshd.js';
+import { until } from '../helpers/until.js';
 
 const PROFILE = 'profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 50\n';
 
@@ -72,7 +72,7 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
   }
 
   async function closedOnceAfter(endedAt: number): Promise<void> {
-    expect(await eventually(() => closeKnocks() >= 1, 5000, 50)).toBe(true);
+    expect(await until(() => closeKnocks() >= 1, 5000, 50)).toBe(true);
     const knock = syns(capture.packets(), 3333)[0]!;
     // tcpdump's clock and ours are the same machine's.
     expect(knock.time * 1000 - endedAt).toBeLessThan(5000);
@@ -145,7 +145,7 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
     expect(sum(readFileSync(back))).toBe(sum(data));
     const cleanup = await runProcess('ip', sshArgs([`rm -f ${remote}`]), { env: home.env, timeoutMs: 30000 });
     expect(cleanup.code).toBe(0);
-    expect(await eventually(() => closeKnocks() >= 3, 5000, 50)).toBe(true);
+    expect(await until(() => closeKnocks() >= 3, 5000, 50)).toBe(true);
     await new Promise((r) => setTimeout(r, 1200));
     expect(closeKnocks()).toBe(3);
   });
@@ -167,7 +167,7 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
     expect(await new Promise((resolve) => ssh.once('exit', resolve))).toBe(0);
     // The ssh we started has exited; the connection lives on in its daemonised child.
     await expectOnlyWatchdog();
-    expect(await eventually(() => closeKnocks() >= 1, 10000, 50)).toBe(true);
+    expect(await until(() => closeKnocks() >= 1, 10000, 50)).toBe(true);
     await new Promise((r) => setTimeout(r, 1200));
     expect(closeKnocks()).toBe(1);
     expect(doorOpen()).toBe(false);
@@ -209,7 +209,7 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
     test('killed while connecting: no further connect attempt, the close knock at once, not a word after', async () => {
       // A wrong second knock: the door never opens and every connect is turned away.
       const { ssh, stderr, closed } = start('profiles:\n  door:\n    open: [1111, 4444]\n    close: [3333]\n    delay: 50\n');
-      expect(await eventually(() => syns(capture.packets(), 22).length >= 2, 10000, 20)).toBe(true);
+      expect(await until(() => syns(capture.packets(), 22).length >= 2, 10000, 20)).toBe(true);
       expect(stderr()).toMatch(/proxy: connect attempt 1 to /);
       const said = stderr().length;
       const killedAt = Date.now();
@@ -227,7 +227,7 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
 
     test('killed between the open knocks: the rest of the sequence never leaves, nor any connect; the close knock follows', async () => {
       const { ssh, closed } = start('profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 1500\n');
-      expect(await eventually(() => syns(capture.packets(), 1111).length >= 1, 10000, 20)).toBe(true);
+      expect(await until(() => syns(capture.packets(), 1111).length >= 1, 10000, 20)).toBe(true);
       ssh.kill('SIGKILL');
       await closed;
       await new Promise((r) => setTimeout(r, 2500));

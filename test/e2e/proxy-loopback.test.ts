@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net, { createServer } from 'node:net';
 import { TempHome } from '../helpers/run-knock.js';
-import { closedPort, eventually, listen, spawnKnock } from '../helpers/proxy-child.js';
+import { closedPort, listen, spawnKnock } from '../helpers/proxy-child.js';
+import { until } from '../helpers/until.js';
+
 
 let home: TempHome;
 /** Connections seen on the close-knock port: the watchdog's close knock lands there. */
@@ -37,7 +39,7 @@ function writeProfile(extra = '') {
 }
 
 async function closeKnocked(): Promise<boolean> {
-  return eventually(() => closeHits > 0, 5000);
+  return until(() => closeHits > 0, 5000);
 }
 
 test('carries 4 MiB both ways byte for byte; stdin EOF is a half-close, the echo still comes back', async () => {
