@@ -23,6 +23,11 @@ export interface GoneOptions {
 
 export interface GoneWatch {
   readonly signal: AbortSignal;
+  /**
+   * Looks now, not at the next poll: whether ssh is gone (the signal aborts if it just went).
+   * Asked before every line for ssh's terminal, so none is written in the poll's gap.
+   */
+  gone(): boolean;
   /** The session is up (or over): stop watching. */
   stop(): void;
 }
@@ -36,13 +41,16 @@ export function watchSshGone(options: GoneOptions = {}): GoneWatch {
   const gone = (why: string) => {
     if (!controller.signal.aborted) controller.abort(new SshGone(why));
   };
-  const poll = options.poll ?? everyUnref;
-  const stopPoll = poll(() => {
+  const look = () => {
     if (ppid() !== parent) gone(`our parent ${parent} exited`);
-  }, options.everyMs ?? PARENT_POLL_MS);
+    return controller.signal.aborted;
+  };
+  const poll = options.poll ?? everyUnref;
+  const stopPoll = poll(look, options.everyMs ?? PARENT_POLL_MS);
   const undoChannel = options.onChannelClosed?.(() => gone('it closed the socketpair'));
   return {
     signal: controller.signal,
+    gone: look,
     stop() {
       stopPoll();
       undoChannel?.();

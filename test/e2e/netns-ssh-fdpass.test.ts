@@ -211,9 +211,19 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
       const { ssh, stderr, closed } = start('profiles:\n  door:\n    open: [1111, 4444]\n    close: [3333]\n    delay: 50\n');
       expect(await until(() => syns(capture.packets(), 22).length >= 2, 10000, 20)).toBe(true);
       expect(stderr()).toMatch(/proxy: connect attempt 1 to /);
-      const said = stderr().length;
+      // Where "after" starts, exactly: the proxy is stopped, and a marker written into its
+      // stderr pipe behind everything it wrote; once the marker is read, nothing before the
+      // kill is still in flight (a line written just before it and read later is not "after").
+      const proxy = ours().find((p) => / proxy -v /.test(p.cmdline));
+      expect(proxy).toBeDefined();
+      process.kill(proxy!.pid, 'SIGSTOP');
+      const marker = `-- marker ${randomBytes(4).toString('hex')} --\n`;
+      writeFileSync(`/proc/${proxy!.pid}/fd/2`, marker);
+      expect(await until(() => stderr().includes(marker), 5000, 5)).toBe(true);
+      const said = stderr().indexOf(marker) + marker.length;
       const killedAt = Date.now();
       ssh.kill('SIGKILL');
+      process.kill(proxy!.pid, 'SIGCONT');
       await closed;
       await new Promise((r) => setTimeout(r, 1500));
       const packets = capture.packets();

@@ -18,7 +18,11 @@ test('a new parent (ssh killed: we were re-parented) aborts, with the reason', a
   turn!();
   turn!();
   expect(watch.signal.aborted).toBe(false);
+  expect(watch.gone()).toBe(false);
   ppid = 1;
+  // Asked before the next poll's turn: it looks now, and the signal aborts with it.
+  expect(watch.gone()).toBe(true);
+  expect(watch.signal.aborted).toBe(true);
   turn!();
   expect(watch.signal.aborted).toBe(true);
   expect(watch.signal.reason).toBeInstanceOf(SshGone);
