@@ -6,7 +6,7 @@ import { Knockd } from '../lab/knockd.js';
 import { startTcpService } from '../lab/recent-knock.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
 import { doorProfiles, doorScenarios, knock, SERVICE, serviceOpen, type DoorLab, type ReactingServer } from '../lab/door-checks.js';
-import { ECHO_SERVICE, holdsConnection, openForProfile, startEchoService } from '../lab/echo-service.js';
+import { connectionAhead, ECHO_SERVICE, openForProfile, startEchoService } from '../lab/echo-service.js';
 import { startUdpEcho, udpAnswers } from '../lab/udp-echo.js';
 import { runProcess } from '../helpers/run-knock.js';
 import { MAX_OPEN_FOR } from '../../src/rules/door.js';
@@ -175,12 +175,14 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
 
   test('open_for (start_command, cmd_timeout, stop_command): shut for new connections after it, an established one stays', async () => {
     expect(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)).toBe(false);
+    // The held connection's node is started before the knock: a slow start cannot miss the window.
+    const held = await connectionAhead(d.lab, SERVER_V4, 2500);
     await knock(d, ['open', 'slow']);
     expect(await until(() => serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE), 3000, 100)).toBe(true);
-    const held = holdsConnection(d.lab, SERVER_V4, 2500);
+    expect(await held.connect()).toBe('connected');
     // The event: new connections are refused again once stop_command has run (polled, from open).
     expect(await until(async () => !(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)), 3000, 100)).toBe(true);
-    expect(await held).toBe('echo after 2500 ms');
+    expect(await held.answer).toBe('echo after 2500 ms');
   });
 
   test('a profile with an ICMP knock is refused, naming the knock (exit 2)', async () => {

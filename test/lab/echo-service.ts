@@ -1,5 +1,7 @@
 // A TCP echo service in the server namespace and a client that holds one connection open, for
 // checking that a door which stops taking new connections (open_for) keeps established ones.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type { Lab } from './netns.js';
 import { runProcess } from '../helpers/run-knock.js';
 import { knock, serviceOpen, type DoorLab } from './door-checks.js';
@@ -36,6 +38,46 @@ s.on('data', (d) => { console.log(String(d)); process.exit(0); });
 setTimeout(() => { console.log('no answer'); process.exit(0); }, ${ms + 3000});`;
   const result = await runProcess('ip', ['netns', 'exec', lab.client, process.execPath, '-e', script], { timeoutMs: ms + 6000 });
   return result.stdout.trim();
+}
+
+/**
+ * A connection to the echo service, started ahead (node is running and ready before the knock,
+ * so a slow start under load cannot miss the door's window): connect() makes it at once and
+ * says whether it was accepted; answer() writes after `ms` and resolves with what came back.
+ */
+export async function connectionAhead(lab: Lab, address: string, ms: number): Promise<{ connect(): Promise<string>; answer: Promise<string> }> {
+  const script = `process.stdin.once('data', () => {
+  const s = require('net').connect(${ECHO_SERVICE}, ${JSON.stringify(address)});
+  s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); });
+  s.on('connect', () => { console.log('connected'); setTimeout(() => s.write('echo after ${ms} ms'), ${ms}); });
+  s.on('data', (d) => { console.log(String(d)); process.exit(0); });
+  setTimeout(() => { console.log('no answer'); process.exit(0); }, ${ms + 3000});
+});
+console.log('ready');`;
+  const child = spawn('ip', ['netns', 'exec', lab.client, process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  const rl = createInterface({ input: child.stdout! });
+  rl.on('line', (l) => {
+    lines.push(l.trim());
+    waiters.splice(0).forEach((w) => w());
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const line = async (n: number): Promise<string> => {
+    while (lines.length < n) {
+      const more = new Promise<void>((r) => waiters.push(r));
+      if (await Promise.race([more.then(() => false), exited.then(() => true)])) break;
+    }
+    return lines[n - 1] ?? 'exited';
+  };
+  if ((await line(1)) !== 'ready') throw new Error(`the connecting child did not start: ${lines.join(' ')}`);
+  return {
+    connect: () => {
+      child.stdin!.end('go\n');
+      return line(2);
+    },
+    answer: exited.then(() => lines[2] ?? lines[1] ?? 'exited'),
+  };
 }
 
 /** The doors of openForProfile at `address` (iptables and nftables; knockd has its own test). */
