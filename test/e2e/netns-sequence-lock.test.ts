@@ -2,7 +2,8 @@
 // started together never mix their packets, a kill -9'd sender does not block the next run, and
 // a lock directory that another user made is refused before anything is sent.
 import { spawn } from 'node:child_process';
-import { chownSync, mkdirSync } from 'node:fs';
+import { chownSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Capture, CLIENT_V4, describeLab, Lab, SERVER_V4 } from '../lab/netns.js';
 import { Knockd } from '../lab/knockd.js';
@@ -39,6 +40,31 @@ const CLOSE = [7103, 7102, 7101];
 
 const count = (text: string, what: string) => text.split(what).length - 1;
 
+/**
+ * Holds the sequence lock at `file` as a knock run would (a listening socket linked into place),
+ * counting the runs that found it held: each waiter connects to see that its holder lives.
+ */
+async function holdLock(file: string): Promise<{ waiters: () => number; release(): void }> {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const own = `${file}.test-${process.pid}`;
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    sockets.push(s);
+  });
+  await new Promise<void>((r) => server.listen(own, r));
+  linkSync(own, file);
+  unlinkSync(own);
+  return {
+    waiters: () => sockets.length,
+    release: () => {
+      unlinkSync(file);
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
 describeLab('one sequence at a time per destination (netns, real knockd)', ['knockd', 'tcpdump', 'iptables'], () => {
   let lab: Lab;
   let knockd: Knockd;
@@ -62,13 +88,22 @@ describeLab('one sequence at a time per destination (netns, real knockd)', ['kno
       const capture = await Capture.start(lab, lab.server, `src host ${CLIENT_V4} and tcp`);
       const opensBefore = count(knockd.output, 'opendoor: OPEN SESAME');
       const closesBefore = count(knockd.output, 'closedoor: OPEN SESAME');
-      const [opened, closed] = await Promise.all([
+      // Together for certain, whatever the machine's load: both start while the lock is held
+      // here, and it is let go only once both have found it held (each connected to it).
+      const held = await holdLock(path.join(home.runtimeDir, 'knock', `${SERVER_V4}.lock`));
+      const both = Promise.all([
         runKnock(['open', 'door', '-v'], { netns: lab.client, env: home.env }),
         runKnock(['close', 'door', '-v'], { netns: lab.client, env: home.env }),
       ]);
+      const waited = await until(() => held.waiters() >= 2, 30000);
+      held.release();
+      const [opened, closed] = await both;
+      expect(waited).toBe(true);
       expect([opened.code, closed.code]).toEqual([0, 0]);
-      // One of them found the other under way and said so.
-      expect(count(opened.stderr + closed.stderr, `waiting: another knock sequence to ${SERVER_V4} is under way`)).toBe(1);
+      // Each found the lock held and said so, once: the one that won the release went first,
+      // the other waited on it in turn without saying so again.
+      expect(count(opened.stderr, `waiting: another knock sequence to ${SERVER_V4} is under way`)).toBe(1);
+      expect(count(closed.stderr, `waiting: another knock sequence to ${SERVER_V4} is under way`)).toBe(1);
       const ports = (await capture.stop(200)).filter((p) => p.flags === 'S').map((p) => p.dport);
       expect(ports).toHaveLength(6);
       const first = ports.slice(0, 3);
@@ -107,11 +142,10 @@ describeLab('one sequence at a time per destination (netns, real knockd)', ['kno
 
   test('a sender killed with SIGKILL in the middle of its sequence does not block the next run', async () => {
     const child = spawn('ip', ['netns', 'exec', lab.client, process.execPath, KNOCK_BIN, 'open', 'door', '-d', '3000'], { env: home.env, stdio: 'ignore' });
-    // Its first knock is out and it holds the lock for 6 s more.
-    await new Promise((r) => setTimeout(r, 800));
+    // The event: it holds the lock (for 6 s of knocks), however long its start took.
     const lockFile = path.join(home.runtimeDir, 'knock', `${SERVER_V4}.lock`);
     const { existsSync } = await import('node:fs');
-    expect(existsSync(lockFile)).toBe(true);
+    expect(await until(() => existsSync(lockFile), 15000)).toBe(true);
     // `ip netns exec` execs node: the pid is knock's own.
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
