@@ -81,6 +81,8 @@ export class NotReadyError extends RuntimeError {
 
 function pause(ms: number, signal: AbortSignal | undefined, timers: Timers): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Aborted already (told while the last attempt was reported): an abort listener would never fire.
+    if (signal?.aborted) return reject(signal.reason);
     const cancel = timers.setTimer(done, ms);
     function done() {
       signal?.removeEventListener('abort', onAbort);

@@ -55,6 +55,21 @@ test('a real listener: the first attempt connects', async () => {
   expect(clock.pending()).toBe(0);
 });
 
+test('aborted while a refusal is reported (ssh found gone then): no pause, no further attempt', async () => {
+  const clock = new FakeClock();
+  const { connect, seen } = flakyConnect(1000, 'ECONNREFUSED');
+  const controller = new AbortController();
+  const t0 = clock.nowMs();
+  const error = await clock
+    .runUntil(connectWhenReady({ address: '127.0.0.1', family: 4 }, port, { windowMs: 5000, connect, timers: clock, signal: controller.signal, onRetry: () => controller.abort(new Error('ssh is gone')) }))
+    .catch((e: unknown) => e);
+  expect(error).toMatchObject({ message: 'ssh is gone' });
+  expect(seen).toHaveLength(1);
+  // Not the 20 ms pause a refusal is otherwise followed by.
+  expect(clock.nowMs() - t0).toBe(0);
+  expect(clock.pending()).toBe(0);
+});
+
 test('gives up when the window closes, with the last reason', async () => {
   const clock = new FakeClock();
   const { connect } = flakyConnect(1000, 'EHOSTUNREACH');
