@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Lab } from './netns.js';
-import { runProcess } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 import { knock, serviceOpen, type DoorLab } from './door-checks.js';
 
 export const ECHO_SERVICE = 2224;
@@ -27,17 +27,6 @@ export async function startEchoService(lab: Lab): Promise<void> {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => d.includes('listening') && (clearTimeout(timer), resolve()));
     child.once('exit', (code) => reject(new Error(`the echo service exited (${code})`)));
   });
-}
-
-/** Connects now, writes after `ms`, and resolves with what came back ("echo after MS ms"), or the error. */
-export async function holdsConnection(lab: Lab, address: string, ms: number): Promise<string> {
-  const script = `const s = require('net').connect(${ECHO_SERVICE}, ${JSON.stringify(address)});
-s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); });
-s.on('connect', () => setTimeout(() => s.write('echo after ${ms} ms'), ${ms}));
-s.on('data', (d) => { console.log(String(d)); process.exit(0); });
-setTimeout(() => { console.log('no answer'); process.exit(0); }, ${ms + 3000});`;
-  const result = await runProcess('ip', ['netns', 'exec', lab.client, process.execPath, '-e', script], { timeoutMs: ms + 6000 });
-  return result.stdout.trim();
 }
 
 /**
@@ -85,12 +74,14 @@ export function openForScenarios(get: () => DoorLab, address: string): void {
   test('open_for: new connections only within it; a connection made inside it stays up after', async () => {
     const d = get();
     expect(await serviceOpen(d.lab, address, ECHO_SERVICE)).toBe(false);
+    // The held connection's node is started before the knock: a slow start cannot miss the
+    // one-second window, and its being let in is the "open" check.
+    const held = await connectionAhead(d.lab, address, 2500);
     await knock(d, ['open', 'slow']);
-    const held = holdsConnection(d.lab, address, 2500);
-    expect(await serviceOpen(d.lab, address, ECHO_SERVICE)).toBe(true);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await serviceOpen(d.lab, address, ECHO_SERVICE)).toBe(false);
-    expect(await held).toBe('echo after 2500 ms');
+    expect(await held.connect()).toBe('connected');
+    // The event: new connections are refused again once the window has passed (polled).
+    expect(await until(async () => !(await serviceOpen(d.lab, address, ECHO_SERVICE)), 5000, 100)).toBe(true);
+    expect(await held.answer).toBe('echo after 2500 ms');
   });
 
   test('open_for: knocking the open sequence again opens a new window, also where the close sequence shares its knocks', async () => {
