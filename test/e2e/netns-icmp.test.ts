@@ -6,6 +6,7 @@ import { chmodSync } from 'node:fs';
 import { Capture, CLIENT_V4, CLIENT_V6, describeLab, Lab, SERVER_V4, SERVER_V6, sh } from '../lab/netns.js';
 import { publicKnockBin, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
 import { PING_ARGV_WARNING } from '../../src/knock/transport/icmp.js';
+import { until } from '../helpers/until.js';
 
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 
@@ -125,8 +126,8 @@ describeLab('ICMP knocks (netns, tcpdump, raw / datagram / ping)', ['tcpdump', '
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    // Past the first knock, well before the second.
-    await new Promise((r) => setTimeout(r, 700));
+    // The event: the first knock on the wire (the second is 1.5 s after it), however slow the start.
+    expect(await until(() => capture.packets().some((p) => p.proto === 'tcp'), 15000, 5)).toBe(true);
     child.kill('SIGKILL');
     await exited;
     const packets = await capture.stop(2000);

@@ -172,7 +172,9 @@ test('-v: the knock lines come as the knocks leave, before the connection is tol
   expect(sent1).toBeGreaterThan(at(/^proxy: close watchdog/));
   expect(sent2).toBeGreaterThan(sent1);
   expect(connected).toBeGreaterThan(sent2);
-  expect(at(/^knock 1\/2 \d+: refused$/)).toBeGreaterThan(sent1);
+  // Its outcome line after it: refused, or, when the machine is slow to deliver the RST within
+  // the knock's settle time, not answered: which one is the load's, the order is knock's.
+  expect(at(/^knock 1\/2 \d+: (refused|no-answer|no answer)/)).toBeGreaterThan(sent1);
   expect(await closeKnocked()).toBe(true);
 });
 
