@@ -172,9 +172,10 @@ test('-v: the knock lines come as the knocks leave, before the connection is tol
   expect(sent1).toBeGreaterThan(at(/^proxy: close watchdog/));
   expect(sent2).toBeGreaterThan(sent1);
   expect(connected).toBeGreaterThan(sent2);
-  // Its outcome line after it: refused, or, when the machine is slow to deliver the RST within
-  // the knock's settle time, not answered: which one is the load's, the order is knock's.
-  expect(at(/^knock 1\/2 \d+: (refused|no-answer|no answer)/)).toBeGreaterThan(sent1);
+  // Its outcome line after it, whatever the outcome: refused as a rule, but a loaded machine may
+  // deliver the RST after the settle time (no-answer), or another program on it may have bound
+  // the closed port meanwhile (accepted). The order is what this checks.
+  expect(at(/^knock 1\/2 \d+: [a-z-]+/)).toBeGreaterThan(sent1);
   expect(await closeKnocked()).toBe(true);
 });
 
