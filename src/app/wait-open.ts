@@ -82,9 +82,9 @@ export async function waitUntilOpen(ctx: Context, planOrPlans: KnockPlan | reado
     ...(error ? { error } : {}),
   });
   try {
-    await waitForPorts({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, ports, wait.timeoutMs, (attempt, reason) =>
-      ctx.debug(`wait: attempt ${attempt}: ${reason}`),
-    );
+    await waitForPorts({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, ports, wait.timeoutMs, {
+      onRetry: (attempt, reason) => ctx.debug(`wait: attempt ${attempt}: ${reason}`),
+    });
   } catch (error) {
     spinner.fail();
     onResult(result(false, (error as Error).message));
@@ -121,7 +121,7 @@ async function waitUntilOpenAny(ctx: Context, plans: readonly KnockPlan[], wait:
       plans.map((plan) => ({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) })),
       ports,
       wait.timeoutMs,
-      (attempt, reason) => ctx.debug(`wait: attempt ${attempt}: ${reason}`),
+      { onRetry: (attempt, reason) => ctx.debug(`wait: attempt ${attempt}: ${reason}`) },
     );
   } catch (error) {
     spinner.fail();

@@ -18,7 +18,9 @@ export interface LockOptions {
   staleMs?: number;
   /** Whether a process still runs (signal 0). */
   alive?: (pid: number) => boolean;
+  /** The pause between tries, and the clock the wait is measured on (ms; tests give a fake one). */
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
   /** Our uid: a lock file of another user is refused, never broken (undefined: no uids). */
   uid?: number | undefined;
 }
@@ -124,7 +126,8 @@ export async function acquireLockFile(lock: string, words: LockWords, options: L
   const alive = options.alive ?? processAlive;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const { hostname, pid } = options;
-  const started = Date.now();
+  const now = options.now ?? Date.now;
+  const started = now();
   for (let attempt = 0; ; attempt++) {
     let handle: fs.FileHandle | undefined;
     try {
@@ -157,7 +160,7 @@ export async function acquireLockFile(lock: string, words: LockWords, options: L
       await breakStale(lock, holder, pid);
       continue;
     }
-    if (Date.now() - started > waitMs) throw words.busy(holder?.pid, waitMs);
+    if (now() - started > waitMs) throw words.busy(holder?.pid, waitMs);
     await sleep(Math.min(5 + attempt * 5, 50) + Math.random() * 10);
   }
 }

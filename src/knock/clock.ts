@@ -12,6 +12,22 @@ export const systemClock: Clock = {
   sleep: (ms) => sleepMs(ms),
 };
 
+/** Waits that can be called off (a connect attempt's limit, a pause an abort ends), on a clock tests can move. */
+export interface Timers {
+  /** Monotonic milliseconds. */
+  nowMs(): number;
+  /** Calls fn after ms; returns a cancel function. */
+  setTimer(fn: () => void, ms: number): () => void;
+}
+
+export const systemTimers: Timers = {
+  nowMs: () => Number(process.hrtime.bigint()) / 1e6,
+  setTimer: (fn, ms) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
 /** setTimeout wakes up to ~1 ms late (or early): hand over to a spin this long before. */
 export const SPIN_NS = 2_000_000n;
 

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
 import { hostPort } from '../shared/address.js';
 import type { Destination } from './transport/transport.js';
+import { systemTimers, type Timers } from './clock.js';
 
 export interface ReadyOptions {
   /** How long the port may take to accept, from the first attempt (ms). */
@@ -18,6 +19,8 @@ export interface ReadyOptions {
   signal?: AbortSignal;
   /** Read nothing from the connection: its bytes are for whoever it is handed to (ssh). */
   noRead?: boolean;
+  /** The window, each attempt's limit and the pauses between (tests move a fake clock). */
+  timers?: Timers;
 }
 
 /**
@@ -36,28 +39,29 @@ const MAX_BACKOFF_MS = 250;
 export async function connectWhenReady(to: Destination, port: number, options: ReadyOptions): Promise<net.Socket> {
   const connect = options.connect ?? net.connect;
   const { signal } = options;
-  const started = Date.now();
+  const timers = options.timers ?? systemTimers;
+  const started = timers.nowMs();
   let attemptMs = FIRST_ATTEMPT_MS;
   let backoff = FIRST_BACKOFF_MS;
   let lastReason = 'no attempt';
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted();
-    const left = options.windowMs - (Date.now() - started);
+    const left = options.windowMs - (timers.nowMs() - started);
     if (left <= 0 && attempt > 1) break;
     const timeoutMs = Math.max(1, Math.min(attemptMs, left));
-    const attemptStarted = Date.now();
+    const attemptStarted = timers.nowMs();
     try {
-      return await connectOnce(connect, to, port, timeoutMs, options, signal);
+      return await connectOnce(connect, to, port, timeoutMs, options, signal, timers);
     } catch (error) {
       signal?.throwIfAborted();
       lastReason = reasonOf(error);
     }
-    const remaining = options.windowMs - (Date.now() - started);
+    const remaining = options.windowMs - (timers.nowMs() - started);
     if (remaining <= 0) break;
     options.onRetry?.(attempt, lastReason);
-    if (Date.now() - attemptStarted < timeoutMs) {
+    if (timers.nowMs() - attemptStarted < timeoutMs) {
       // Answered (refused, unreachable): pause before asking again.
-      await pause(Math.min(backoff, remaining), signal);
+      await pause(Math.min(backoff, remaining), signal, timers);
       backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
     }
     attemptMs = Math.min(MAX_ATTEMPT_MS, attemptMs * 2);
@@ -75,15 +79,17 @@ export class NotReadyError extends RuntimeError {
   }
 }
 
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function pause(ms: number, signal: AbortSignal | undefined, timers: Timers): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
+    // Aborted already (told while the last attempt was reported): an abort listener would never fire.
+    if (signal?.aborted) return reject(signal.reason);
+    const cancel = timers.setTimer(done, ms);
     function done() {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }
     function onAbort() {
-      clearTimeout(timer);
+      cancel();
       reject(signal!.reason);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -97,6 +103,7 @@ function connectOnce(
   timeoutMs: number,
   { highWaterMark, noRead }: Pick<ReadyOptions, 'highWaterMark' | 'noRead'>,
   signal: AbortSignal | undefined,
+  timers: Timers,
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     // The one resolved address, never a name: no second lookup, no Happy Eyeballs SYNs.
@@ -113,10 +120,10 @@ function connectOnce(
     // Paused before it connects, Node never starts reading: the server's banner stays in the kernel.
     if (noRead) socket.pause();
     const settle = () => {
-      clearTimeout(timer);
+      cancel();
       signal?.removeEventListener('abort', onAbort);
     };
-    const timer = setTimeout(() => {
+    const cancel = timers.setTimer(() => {
       settle();
       socket.destroy();
       reject(new Error('no answer (ETIMEDOUT)'));
@@ -141,13 +148,17 @@ function connectOnce(
   });
 }
 
+/** What waitForPorts passes on to each connectWhenReady. */
+export type WaitOptions = Pick<ReadyOptions, 'onRetry' | 'connect' | 'timers'>;
+
 /** Waits until every port accepts a connection (each closed again at once). */
-export async function waitForPorts(to: Destination, ports: readonly number[], windowMs: number, onRetry?: ReadyOptions['onRetry']): Promise<void> {
-  const started = Date.now();
+export async function waitForPorts(to: Destination, ports: readonly number[], windowMs: number, options: WaitOptions = {}): Promise<void> {
+  const timers = options.timers ?? systemTimers;
+  const started = timers.nowMs();
   for (const port of ports) {
-    const left = Math.max(1, windowMs - (Date.now() - started));
+    const left = Math.max(1, windowMs - (timers.nowMs() - started));
     try {
-      const socket = await connectWhenReady(to, port, { windowMs: left, ...(onRetry ? { onRetry } : {}) });
+      const socket = await connectWhenReady(to, port, { ...options, windowMs: left });
       socket.destroy();
     } catch (error) {
       if (!(error instanceof NotReadyError)) throw error;
@@ -197,7 +208,7 @@ export async function connectFirstReady(
       // Starts after the stagger, or as soon as the one before has given up.
       await new Promise<void>((resolve) => {
         failed[i - 1] = resolve;
-        pause(stagger, race.signal).then(resolve, resolve);
+        pause(stagger, race.signal, options.timers ?? systemTimers).then(resolve, resolve);
       });
     }
     race.signal.throwIfAborted();
@@ -233,13 +244,14 @@ export async function connectFirstReady(
 }
 
 /** waitForPorts over a dual-stack host's addresses: each port raced across them; says which won. */
-export async function waitForPortsAny(destinations: readonly Destination[], ports: readonly number[], windowMs: number, onRetry?: ReadyOptions['onRetry']): Promise<Destination> {
-  const started = Date.now();
+export async function waitForPortsAny(destinations: readonly Destination[], ports: readonly number[], windowMs: number, options: WaitOptions = {}): Promise<Destination> {
+  const timers = options.timers ?? systemTimers;
+  const started = timers.nowMs();
   let won = destinations[0]!;
   for (const port of ports) {
-    const left = Math.max(1, windowMs - (Date.now() - started));
+    const left = Math.max(1, windowMs - (timers.nowMs() - started));
     try {
-      const { socket, to } = await connectFirstReady(destinations, port, { windowMs: left, ...(onRetry ? { onRetry } : {}) });
+      const { socket, to } = await connectFirstReady(destinations, port, { ...options, windowMs: left });
       socket.destroy();
       won = to;
     } catch (error) {

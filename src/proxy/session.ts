@@ -75,9 +75,10 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
 
   const channel = mode === 'fd-pass' ? new FdPassChannel(request.pass) : undefined;
   const gone = watchSshGone({ ppid: ctx.io.ppid, ...(channel ? { onChannelClosed: (f: () => void) => channel.onClosed(f) } : {}), ...request.gone });
-  // Once ssh has gone, its terminal is no longer ours to write on.
+  // Once ssh has gone, its terminal is no longer ours to write on: looked at as each line is
+  // written, since the poll may not have noticed yet.
   const say = (line: string) => {
-    if (!gone.signal.aborted) ctx.debug(line);
+    if (!gone.gone()) ctx.debug(line);
   };
   try {
     const { socket, to } = await knockDualStack(ctx, openPlans, { ...request, noRead: Boolean(channel) }, gone.signal, say);

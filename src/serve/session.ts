@@ -18,6 +18,8 @@ export interface ServeDeps {
   listenKnock: ListenKnock;
   startGuard: StartGuard;
   runAction: ActionRunner;
+  /** Takes a one-time door's line and names the next (the list file's lock, trusted open, atomic replace). */
+  claimOneTime: typeof claimOneTime;
 }
 
 export const systemServeDeps: ServeDeps = {
@@ -29,6 +31,7 @@ export const systemServeDeps: ServeDeps = {
   listenKnock,
   startGuard,
   runAction: shellRunner,
+  claimOneTime,
 };
 
 export interface ServeConfig {
@@ -209,7 +212,7 @@ export class ServeSession {
    */
   private nextOneTime(door: Door, file: string): void {
     door.sequence = [];
-    void claimOneTime(file, this.config.trust, this.config.holder).then(
+    void this.deps.claimOneTime(file, this.config.trust, this.config.holder).then(
       (claimed) => {
         if (this.stopped) return;
         door.sequence = claimed.next ? claimed.next.knocks.map(toDoorKnock) : [];

@@ -4,6 +4,7 @@ import { describeLab, Lab, SERVER_V4, SERVER_V6 } from '../lab/netns.js';
 import { Knockd } from '../lab/knockd.js';
 import { removeNetnsHosts, writeNetnsHosts } from '../lab/netns-hosts.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 const NAME = 'dual.lab';
 const door = (tool: string) => `
@@ -54,9 +55,8 @@ describeLab('dual-stack host, door guarding one family (netns, real knockd)', ['
       // One JSON document per family knocked; the first carries the wait's result.
       expect(wait.stdout.replace(/\s/g, '')).toContain(`"family":${family === 'IPv4' ? 4 : 6}`);
       // The watchdogs' close sequences: knockd saw both families' close stages end.
-      const deadline = Date.now() + 5000;
       const closed = () => ['198.18.0.1', '2001:db8:0:1::1'].every((ip) => knockd.output.includes(`${ip}: close: Stage 2`));
-      while (!closed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await until(closed, 5000, 50);
       expect(knockd.output).toContain(`${client}: open: Stage 2`);
       expect([closed(), knockd.output.split('\n').filter((l) => /close|open/.test(l))]).toEqual([true, expect.anything()]);
     } finally {

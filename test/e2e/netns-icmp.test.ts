@@ -6,6 +6,7 @@ import { chmodSync } from 'node:fs';
 import { Capture, CLIENT_V4, CLIENT_V6, describeLab, Lab, SERVER_V4, SERVER_V6, sh } from '../lab/netns.js';
 import { publicKnockBin, runKnock, runProcess, TempHome } from '../helpers/run-knock.js';
 import { PING_ARGV_WARNING } from '../../src/knock/transport/icmp.js';
+import { until } from '../helpers/until.js';
 
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 
@@ -103,13 +104,19 @@ describeLab('ICMP knocks (netns, tcpdump, raw / datagram / ping)', ['tcpdump', '
     const result = await asNobody(['--json', '-d', '200', SERVER_V4, '7000', 'icmp:100', '7001']);
     // ping's command line shows the size in ps: said once.
     expect([result.code, result.stderr]).toEqual([0, `knock: warning: ${PING_ARGV_WARNING}\n`]);
-    expect((JSON.parse(result.stdout) as { knocks: JsonKnock[] }).knocks[1]).toMatchObject({ result: 'reply', detail: 'from the system ping' });
+    const knocks = (JSON.parse(result.stdout) as { knocks: JsonKnock[] }).knocks;
+    expect(knocks[1]).toMatchObject({ result: 'reply', detail: 'from the system ping' });
+    // On schedule by knock's own monotonic clock: none left before its deadline (0, 200, 400 ms).
+    expect(knocks).toHaveLength(3);
+    knocks.forEach((k, i) => expect(k.sentMs).toBeGreaterThanOrEqual(i * 200));
     const { packets, requests, replies } = await echoes(capture);
     expect([requests.length, replies.length]).toEqual([1, 1]);
     expect(requests[0]!.line).toContain('length 108');
     const sent = packets.filter((p) => p.src === CLIENT_V4);
+    // On the wire: the parked ping's echo between the two TCP knocks, not at its parking. The
+    // gaps between packets are not asserted: a knock late under load shortens the next gap
+    // (deadlines are absolute), so a gap bound fails on a busy machine with nothing wrong.
     expect(sent.map((p) => p.proto)).toEqual(['tcp', 'icmp', 'tcp']);
-    for (let i = 1; i < sent.length; i++) expect((sent[i]!.time - sent[i - 1]!.time) * 1000).toBeGreaterThan(180);
   });
 
   test('knock killed (-9) before its ICMP deadline: the parked ping reads EOF and sends nothing', async () => {
@@ -119,8 +126,8 @@ describeLab('ICMP knocks (netns, tcpdump, raw / datagram / ping)', ['tcpdump', '
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    // Past the first knock, well before the second.
-    await new Promise((r) => setTimeout(r, 700));
+    // The event: the first knock on the wire (the second is 1.5 s after it), however slow the start.
+    expect(await until(() => capture.packets().some((p) => p.proto === 'tcp'), 15000, 5)).toBe(true);
     child.kill('SIGKILL');
     await exited;
     const packets = await capture.stop(2000);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { Capture, CLIENT_V4, CLIENT_V6, describeLab, Lab, SERVER_V4, SERVER_V6 } from '../lab/netns.js';
 import { removeNetnsHosts, writeNetnsHosts } from '../lab/netns-hosts.js';
 import { runKnock, runProcess, TempHome, type RunResult } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 const OTHER_V4 = '198.18.0.3';
 const OTHER_V6 = '2001:db8:0:1::3';
@@ -42,8 +43,8 @@ describeLab('resolve once (netns, /etc/netns hosts, tcpdump)', ['tcpdump'], () =
     writeNetnsHosts(lab.client, `127.0.0.1 localhost\n${SERVER_V4} ${NAME}\n${SERVER_V6} ${NAME}\n`);
     const capture = await Capture.start(lab, lab.server, `src host ${client} and (tcp or udp)`);
     const run = start();
-    const deadline = Date.now() + 15000;
-    while (capture.packets().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    // The event: the first packet on the wire (the name was resolved once, before it).
+    await until(() => capture.packets().length > 0, 15000, 5);
     writeNetnsHosts(lab.client, `127.0.0.1 localhost\n${OTHER_V4} ${NAME}\n${OTHER_V6} ${NAME}\n`);
     const result = await run;
     const packets = await capture.stop(300);

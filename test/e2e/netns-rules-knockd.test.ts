@@ -5,8 +5,8 @@ import { until } from '../helpers/until.js';
 import { Knockd } from '../lab/knockd.js';
 import { startTcpService } from '../lab/recent-knock.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
-import { doorProfiles, doorScenarios, knock, SERVICE, serviceOpen, settlesTo, type DoorLab, type ReactingServer } from '../lab/door-checks.js';
-import { ECHO_SERVICE, holdsConnection, openForProfile, startEchoService } from '../lab/echo-service.js';
+import { doorProfiles, doorScenarios, knock, SERVICE, serviceOpen, type DoorLab, type ReactingServer } from '../lab/door-checks.js';
+import { connectionAhead, ECHO_SERVICE, openForProfile, startEchoService } from '../lab/echo-service.js';
 import { startUdpEcho, udpAnswers } from '../lab/udp-echo.js';
 import { runProcess } from '../helpers/run-knock.js';
 import { MAX_OPEN_FOR } from '../../src/rules/door.js';
@@ -97,10 +97,10 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
 
   test('an IPv6 open runs ip6tables with the IPv6 address, never iptables with it', async () => {
     await knock(d, ['open', 'door6']);
-    expect(await settlesTo(d.lab, SERVER_V6, true)).toBe(true);
+    expect(await until(() => serviceOpen(d.lab, SERVER_V6), 3000, 100)).toBe(true);
     expect(d.lab.exec(d.lab.server, 'ip6tables', ['-S', 'INPUT'])).toContain(`-A INPUT -s 2001:db8:0:1::1/128 -p tcp -m tcp --dport ${SERVICE} -j ACCEPT`);
     await knock(d, ['close', 'door6']);
-    expect(await settlesTo(d.lab, SERVER_V6, false)).toBe(false);
+    expect(await until(async () => !(await serviceOpen(d.lab, SERVER_V6)), 3000, 100)).toBe(true);
     expect(knockd.output).not.toMatch(/command returned non-zero status/);
   });
 
@@ -112,9 +112,9 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
     expect(knockd.output.slice(log)).not.toMatch(/only4: running command|command returned non-zero/);
     expect(await serviceOpen(d.lab, SERVER_V6)).toBe(false);
     await knock(d, ['open', 'only4']);
-    expect(await settlesTo(d.lab, SERVER_V4, true)).toBe(true);
+    expect(await until(() => serviceOpen(d.lab, SERVER_V4), 3000, 100)).toBe(true);
     await knock(d, ['close', 'only4']);
-    expect(await settlesTo(d.lab, SERVER_V4, false)).toBe(false);
+    expect(await until(async () => !(await serviceOpen(d.lab, SERVER_V4)), 3000, 100)).toBe(true);
   });
 
   test.each([
@@ -156,25 +156,33 @@ describeLab('knock rules --format knockd (netns, knockd -c)', ['knockd', 'iptabl
 
   test('the open command inserts at the top of INPUT, ahead of the DROP; close takes the same rule out', async () => {
     await knock(d, ['open', 'door']);
-    expect(await settlesTo(d.lab, SERVER_V4, true)).toBe(true);
+    expect(await until(() => serviceOpen(d.lab, SERVER_V4), 3000, 100)).toBe(true);
     const first = d.lab.exec(d.lab.server, 'iptables', ['-S', 'INPUT']).split('\n').filter((l) => l.startsWith('-A INPUT'))[0];
     expect(first).toBe(`-A INPUT -s 198.18.0.1/32 -p tcp -m tcp --dport ${SERVICE} -j ACCEPT`);
     // A second open does not stack a second rule, which one close would leave behind.
+    const since = knockd.mark();
     await knock(d, ['open', 'door']);
-    await new Promise((r) => setTimeout(r, 500));
+    // The events: knockd has judged the second open and started its command (the control: a
+    // knockd that ignored it would say it started nothing), and that command has finished.
+    expect(await server.startedNothing(SERVER_V4, since)).toBe(false);
+    expect(await knockd.commandsDone()).toBe(true);
+    const mine = () => d.lab.exec(d.lab.server, 'iptables', ['-S', 'INPUT']).split('\n').filter((l) => l.includes('198.18.0.1/32'));
+    expect(mine()).toEqual([first]);
     await knock(d, ['close', 'door']);
-    expect(await settlesTo(d.lab, SERVER_V4, false)).toBe(false);
+    expect(await until(async () => !(await serviceOpen(d.lab, SERVER_V4)), 3000, 100)).toBe(true);
     expect(d.lab.exec(d.lab.server, 'iptables', ['-S', 'INPUT'])).not.toContain('198.18.0.1');
   });
 
   test('open_for (start_command, cmd_timeout, stop_command): shut for new connections after it, an established one stays', async () => {
     expect(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)).toBe(false);
+    // The held connection's node is started before the knock: a slow start cannot miss the window.
+    const held = await connectionAhead(d.lab, SERVER_V4, 2500);
     await knock(d, ['open', 'slow']);
-    expect(await settlesTo(d.lab, SERVER_V4, true, ECHO_SERVICE)).toBe(true);
-    const held = holdsConnection(d.lab, SERVER_V4, 2500);
-    await new Promise((r) => setTimeout(r, 1800));
-    expect(await settlesTo(d.lab, SERVER_V4, false, ECHO_SERVICE)).toBe(false);
-    expect(await held).toBe('echo after 2500 ms');
+    expect(await until(() => serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE), 3000, 100)).toBe(true);
+    expect(await held.connect()).toBe('connected');
+    // The event: new connections are refused again once stop_command has run (polled, from open).
+    expect(await until(async () => !(await serviceOpen(d.lab, SERVER_V4, ECHO_SERVICE)), 3000, 100)).toBe(true);
+    expect(await held.answer).toBe('echo after 2500 ms');
   });
 
   test('a profile with an ICMP knock is refused, naming the knock (exit 2)', async () => {

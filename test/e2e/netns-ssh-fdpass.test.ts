@@ -5,13 +5,13 @@
 // counts the close knocks: exactly one per session, none while the connection lives.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KNOCK_BIN, TempHome, runProcess } from '../helpers/run-knock.js';
-import { eventually } from '../helpers/proxy-child.js';
 import { Capture, CLIENT_V4, describeLab, Lab, SERVER_V4, type Packet } from '../lab/netns.js';
 import { installRecentDoor, portAccepts } from '../lab/recent-firewall.js';
 import { sshClientOptions, startSshd, type Sshd } from '../lab/sshd.js';
+import { until } from '../helpers/until.js';
 
 const PROFILE = 'profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 50\n';
 
@@ -72,7 +72,7 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
   }
 
   async function closedOnceAfter(endedAt: number): Promise<void> {
-    expect(await eventually(() => closeKnocks() >= 1, 5000, 50)).toBe(true);
+    expect(await until(() => closeKnocks() >= 1, 5000, 50)).toBe(true);
     const knock = syns(capture.packets(), 3333)[0]!;
     // tcpdump's clock and ours are the same machine's.
     expect(knock.time * 1000 - endedAt).toBeLessThan(5000);
@@ -145,7 +145,7 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
     expect(sum(readFileSync(back))).toBe(sum(data));
     const cleanup = await runProcess('ip', sshArgs([`rm -f ${remote}`]), { env: home.env, timeoutMs: 30000 });
     expect(cleanup.code).toBe(0);
-    expect(await eventually(() => closeKnocks() >= 3, 5000, 50)).toBe(true);
+    expect(await until(() => closeKnocks() >= 3, 5000, 50)).toBe(true);
     await new Promise((r) => setTimeout(r, 1200));
     expect(closeKnocks()).toBe(3);
   });
@@ -167,7 +167,7 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
     expect(await new Promise((resolve) => ssh.once('exit', resolve))).toBe(0);
     // The ssh we started has exited; the connection lives on in its daemonised child.
     await expectOnlyWatchdog();
-    expect(await eventually(() => closeKnocks() >= 1, 10000, 50)).toBe(true);
+    expect(await until(() => closeKnocks() >= 1, 10000, 50)).toBe(true);
     await new Promise((r) => setTimeout(r, 1200));
     expect(closeKnocks()).toBe(1);
     expect(doorOpen()).toBe(false);
@@ -193,27 +193,38 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
     ['relay', 'no'],
     ['fd-pass', 'yes'],
   ])('%s mode: ssh killed before the session is up', (_mode, fdpass) => {
+    let runs = 0;
     const start = (profile: string) => {
       home.writeConfig(profile);
+      // ssh's stderr (the proxy's too) is a file: what a process has written is in it the moment
+      // its write() returns, so "what was said before the kill" is exact (a pipe's bytes can
+      // still be in flight when the test reads it).
+      const errFile = path.join(home.dir, `ssh-stderr-${++runs}`);
+      const fd = openSync(errFile, 'w', 0o600);
       const ssh = spawn('ip', sshArgs(['true'], ['-o', `ProxyUseFdpass=${fdpass}`, '-o', `ProxyCommand ${process.execPath} ${KNOCK_BIN} proxy -v %n %p --connect-timeout 10`]), {
         env: home.env,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: ['pipe', 'pipe', fd],
       });
-      let stderr = '';
-      ssh.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      // The pipe closes once every process writing to it (ssh, the proxy) is gone.
-      const closed = new Promise((resolve) => ssh.stderr!.once('close', resolve));
-      return { ssh, stderr: () => stderr, closed };
+      closeSync(fd);
+      const exited = new Promise((resolve) => ssh.once('exit', resolve));
+      // Every process writing to it (ssh, the proxy) is gone.
+      const closed = exited.then(() => until(() => !ours().some((p) => / proxy -v /.test(p.cmdline)), 10000, 20));
+      return { ssh, stderr: () => readFileSync(errFile, 'utf8'), exited, closed };
     };
 
     test('killed while connecting: no further connect attempt, the close knock at once, not a word after', async () => {
       // A wrong second knock: the door never opens and every connect is turned away.
-      const { ssh, stderr, closed } = start('profiles:\n  door:\n    open: [1111, 4444]\n    close: [3333]\n    delay: 50\n');
-      expect(await eventually(() => syns(capture.packets(), 22).length >= 2, 10000, 20)).toBe(true);
+      const { ssh, stderr, exited, closed } = start('profiles:\n  door:\n    open: [1111, 4444]\n    close: [3333]\n    delay: 50\n');
+      expect(await until(() => syns(capture.packets(), 22).length >= 2, 10000, 20)).toBe(true);
       expect(stderr()).toMatch(/proxy: connect attempt 1 to /);
-      const said = stderr().length;
+      // "After" starts once ssh has exited (its 'exit' event): a line written before, however
+      // late the test reads it, is in the file by then and not counted as after. (Stopping the
+      // proxy to cut exactly would not do: a stopped process whose group is orphaned by the
+      // kill gets SIGHUP, which ends it.)
       const killedAt = Date.now();
       ssh.kill('SIGKILL');
+      await exited;
+      const said = stderr().length;
       await closed;
       await new Promise((r) => setTimeout(r, 1500));
       const packets = capture.packets();
@@ -227,7 +238,7 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
 
     test('killed between the open knocks: the rest of the sequence never leaves, nor any connect; the close knock follows', async () => {
       const { ssh, closed } = start('profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 1500\n');
-      expect(await eventually(() => syns(capture.packets(), 1111).length >= 1, 10000, 20)).toBe(true);
+      expect(await until(() => syns(capture.packets(), 1111).length >= 1, 10000, 20)).toBe(true);
       ssh.kill('SIGKILL');
       await closed;
       await new Promise((r) => setTimeout(r, 2500));

@@ -3,10 +3,10 @@
 // session and is closed again however ssh ends.
 import { spawn } from 'node:child_process';
 import { KNOCK_BIN, TempHome, runKnock, runProcess } from '../helpers/run-knock.js';
-import { eventually } from '../helpers/proxy-child.js';
 import { describeLab, Lab, SERVER_V4 } from '../lab/netns.js';
 import { installRecentDoor, portAccepts } from '../lab/recent-firewall.js';
 import { sshClientOptions, startSshd, type Sshd } from '../lab/sshd.js';
+import { until } from '../helpers/until.js';
 
 describeLab('ssh through knock proxy (netns, sshd, iptables recent)', ['iptables', 'nc', 'ssh', 'sshd', 'ssh-keygen'], () => {
   let lab: Lab;
@@ -62,7 +62,7 @@ describeLab('ssh through knock proxy (netns, sshd, iptables recent)', ['iptables
     expect(result.stdout).toMatch(/^hello from \S+\n$/);
     // ssh passes on the remote command's status: the session really ran.
     expect(result.code).toBe(3);
-    expect(await eventually(() => !doorOpen(), 5000, 100)).toBe(true);
+    expect(await until(() => !doorOpen(), 5000, 100)).toBe(true);
   });
 
   test.each(['SIGTERM', 'SIGKILL'] as const)('ssh sent %s mid-session: the door is closed again', async (signal) => {
@@ -82,7 +82,7 @@ describeLab('ssh through knock proxy (netns, sshd, iptables recent)', ['iptables
     expect(doorOpen()).toBe(true);
     ssh.kill(signal);
     await exited;
-    expect(await eventually(() => !doorOpen(), 5000, 100)).toBe(true);
+    expect(await until(() => !doorOpen(), 5000, 100)).toBe(true);
   });
 
   test('a door that never opens: ssh fails, and the proxy says why in one line', async () => {

@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import path from 'node:path';
 import { KNOCK_BIN, ROOT, TempHome } from '../helpers/run-knock.js';
-import { closedPort, eventually, listen } from '../helpers/proxy-child.js';
+import { closedPort, listen } from '../helpers/proxy-child.js';
+import { until } from '../helpers/until.js';
+
 
 let home: TempHome;
 let closeHits: number;
@@ -58,7 +60,7 @@ test('passes the connection unread and exits; the close knock waits until the co
   await new Promise((r) => setTimeout(r, 1500));
   expect(closeHits).toBe(0);
   socket.destroy();
-  expect(await eventually(() => closeHits > 0, 5000)).toBe(true);
+  expect(await until(() => closeHits > 0, 5000)).toBe(true);
   await new Promise((r) => setTimeout(r, 700));
   expect(closeHits).toBe(1);
   server.close();
@@ -69,10 +71,10 @@ test('a Node that cannot pass a socket relays instead, and -v says so', async ()
   const env = { ...home.env, NODE_OPTIONS: `--require ${path.join(ROOT, 'test', 'fixtures', 'no-fork-child.cjs')}` };
   const { child, stderr, exited } = spawnFdPass(['proxy', 'lo', String(port), '-v'], env);
   child.on('error', () => {});
-  expect(await eventually(() => /proxy: connected to /.test(stderr()), 5000)).toBe(true);
+  expect(await until(() => /proxy: connected to /.test(stderr()), 5000)).toBe(true);
   expect(stderr()).toMatch(/^proxy: ssh wants the socket passed \(ProxyUseFdpass\), but this Node \(v[\d.]+\) has no IPC channel to pass a socket with: relaying instead$/m);
   child.kill('SIGHUP');
   await exited;
-  expect(await eventually(() => closeHits > 0, 5000)).toBe(true);
+  expect(await until(() => closeHits > 0, 5000)).toBe(true);
   server.close();
 });

@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net, { createServer } from 'node:net';
 import { TempHome } from '../helpers/run-knock.js';
-import { closedPort, eventually, listen, spawnKnock } from '../helpers/proxy-child.js';
+import { closedPort, listen, spawnKnock } from '../helpers/proxy-child.js';
+import { until } from '../helpers/until.js';
+
 
 let home: TempHome;
 /** Connections seen on the close-knock port: the watchdog's close knock lands there. */
@@ -37,7 +39,7 @@ function writeProfile(extra = '') {
 }
 
 async function closeKnocked(): Promise<boolean> {
-  return eventually(() => closeHits > 0, 5000);
+  return until(() => closeHits > 0, 5000);
 }
 
 test('carries 4 MiB both ways byte for byte; stdin EOF is a half-close, the echo still comes back', async () => {
@@ -170,7 +172,10 @@ test('-v: the knock lines come as the knocks leave, before the connection is tol
   expect(sent1).toBeGreaterThan(at(/^proxy: close watchdog/));
   expect(sent2).toBeGreaterThan(sent1);
   expect(connected).toBeGreaterThan(sent2);
-  expect(at(/^knock 1\/2 \d+: refused$/)).toBeGreaterThan(sent1);
+  // Its outcome line after it, whatever the outcome: refused as a rule, but a loaded machine may
+  // deliver the RST after the settle time (no-answer), or another program on it may have bound
+  // the closed port meanwhile (accepted). The order is what this checks.
+  expect(at(/^knock 1\/2 \d+: [a-z-]+/)).toBeGreaterThan(sent1);
   expect(await closeKnocked()).toBe(true);
 });
 

@@ -9,7 +9,8 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, TempHome } from '../helpers/run-knock.js';
-import { closedPort, eventually, listen } from '../helpers/proxy-child.js';
+import { closedPort, listen } from '../helpers/proxy-child.js';
+import { until } from '../helpers/until.js';
 
 let dir: string;
 let readable: string;
@@ -79,7 +80,7 @@ test('knock proxy (fd-pass) evaluates its side of the watchdog only, no other co
 
   // The session ends; the watchdog closes the door (and is done before the directory goes).
   socket.destroy();
-  expect(await eventually(() => closed > 0, 10000)).toBe(true);
+  expect(await until(() => closed > 0, 10000)).toBe(true);
   server.close();
   closer.server.close();
 }, 60000);

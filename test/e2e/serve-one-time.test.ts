@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
 import { freePorts, spawnServe, type ServeProcess } from '../helpers/serve-process.js';
+import { until } from '../helpers/until.js';
 
 const LOCAL = '127.0.0.1';
 
@@ -43,8 +44,7 @@ describe('knock serve with one_time_sequences (loopback)', () => {
     await serve.waitFor((e) => e.event === 'open' && opens() === 2, 'second open');
     const knocks = serve.events().filter((e) => e.event === 'knock');
     expect(knocks.map((e) => e.port)).toEqual([p[0], p[1], p[2], p[3]]);
-    const deadline = Date.now() + 3000;
-    while (readFileSync(serverList, 'utf8') !== readFileSync(clientList, 'utf8') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await until(() => readFileSync(serverList, 'utf8') === readFileSync(clientList, 'utf8'), 3000);
     expect(readFileSync(serverList, 'utf8')).toBe(`#${p[0]},${p[1]}:udp\n#${p[2]},${p[3]}:udp\n ${p[4]},${p[5]}\n`);
     expect(readFileSync(clientList, 'utf8')).toBe(readFileSync(serverList, 'utf8'));
   });

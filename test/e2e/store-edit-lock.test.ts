@@ -7,7 +7,10 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
 
-const ROUNDS = 20;
+// Six rounds make every pairing of 2, 3 or 4 adders with and without a remover; eight take in
+// two more. Twenty made 70 knock starts, which on a loaded 2-core machine outran the test's
+// time (a CI baseline failure): the count bounds the work, and what it proves is the same.
+const ROUNDS = 8;
 
 let home: TempHome;
 beforeEach(() => {

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { KNOCK_BIN, TempHome } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
 if (!hasTmux) console.warn('terminal e2e: tmux missing (scripts/install-lab-packages.sh installs it); skipped');
@@ -47,9 +48,9 @@ function start(args: string, redirect = '') {
   expect(r.status).toBe(0);
 }
 
-async function until(condition: () => boolean, limitMs = 15000): Promise<void> {
-  for (const end = Date.now() + limitMs; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (condition()) return;
-  throw new Error(`gave up waiting; the pane shows:\n${pane()}`);
+/** The suite's until(), with the pane shown when it gives up. */
+async function paneShows(condition: () => boolean, limitMs = 15000): Promise<void> {
+  if (!(await until(condition, limitMs))) throw new Error(`gave up waiting; the pane shows:\n${pane()}`);
 }
 
 (hasTmux ? describe : describe.skip)('at a terminal (tmux)', () => {
@@ -67,7 +68,7 @@ async function until(condition: () => boolean, limitMs = 15000): Promise<void> {
     expect(midway).toMatch(/^knock 2\/5 \d+:udp -> 127\.0\.0\.1 at \+/m);
     expect(midway).not.toMatch(/knock 5\/5/);
     expect(midway).toContain('knocking 127.0.0.1 (5 knocks over 2000 ms)');
-    await until(() => /exit=\d/.test(pane()));
+    await paneShows(() => /exit=\d/.test(pane()));
     const end = pane();
     expect(end).toMatch(/^knocked 127\.0\.0\.1: 5 knocks in [\d.]+ ms$/m);
     expect(end).toMatch(/^exit=0$/m);
@@ -78,7 +79,7 @@ async function until(condition: () => boolean, limitMs = 15000): Promise<void> {
   it('2>/dev/null leaves the results: knock, --dry-run and lint counts are stdout', async () => {
     home.writeConfig(`profiles:\n  p:\n    host: 127.0.0.1\n    open: ["${port}:udp", "${port + 1 > 65535 ? 1 : port + 1}:udp"]\n`);
     start(`-v -n p; '${process.execPath}' '${KNOCK_BIN}' lint p; '${process.execPath}' '${KNOCK_BIN}' nosuch`, '2>/dev/null');
-    await until(() => /exit=\d/.test(pane()));
+    await paneShows(() => /exit=\d/.test(pane()));
     const text = pane();
     expect(text).toMatch(/^open p: 127\.0\.0\.1 \(IPv4\), 2 knocks over 100 ms$/m);
     expect(text).toMatch(/^dry run: nothing was sent$/m);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { Clock } from '../../src/knock/clock.js';
+import type { Clock, Timers } from '../../src/knock/clock.js';
 import type { Io, OutStream } from '../../src/shared/io.js';
 import type { Knock } from '../../src/knock/tokens.js';
 import type { SshFs } from '../../src/ssh/include.js';
@@ -62,12 +62,57 @@ export function fakeIo(overrides: Partial<Io> = {}): FakeIo & { cleanup(): void 
 
 /**
  * A clock that moves only when asked: sleep(ms) jumps ahead by ms, and every now() moves it
- * by `stepNs` so that a spin loop on it ends.
+ * by `stepNs` so that a spin loop on it ends. Its timers (setTimer) fire only when a test
+ * moves the clock past them with runUntil() or pass().
  */
-export class FakeClock implements Clock {
+export class FakeClock implements Clock, Timers {
   t = 1_000_000_000n;
   sleeps: number[] = [];
+  private timers: { at: bigint; fn: () => void; live: boolean }[] = [];
   constructor(readonly stepNs = 10_000n) {}
+  nowMs(): number {
+    return Number(this.t) / 1e6;
+  }
+  setTimer(fn: () => void, ms: number): () => void {
+    const timer = { at: this.t + BigInt(Math.round(ms * 1e6)), fn, live: true };
+    this.timers.push(timer);
+    return () => (timer.live = false);
+  }
+  /** Timers set and neither fired nor cancelled. */
+  pending(): number {
+    return this.timers.filter((t) => t.live).length;
+  }
+  /** Fires the earliest pending timer (the clock jumps to it); false when none is pending. */
+  private fireNext(limit?: bigint): boolean {
+    const next = this.timers.filter((t) => t.live && (limit === undefined || t.at <= limit)).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))[0];
+    if (!next) return false;
+    next.live = false;
+    if (next.at > this.t) this.t = next.at;
+    next.fn();
+    return true;
+  }
+  /**
+   * Lets `promise` run, moving the clock from timer to timer only when everything else has
+   * settled: what the code does in between happens at once. For code whose I/O is fake too
+   * (a real socket's answer can come later than a turn of the event loop).
+   */
+  async runUntil<T>(promise: Promise<T>): Promise<T> {
+    let done = false;
+    const watched = promise.finally(() => (done = true));
+    watched.catch(() => {});
+    for (;;) {
+      await settle();
+      if (done) return watched;
+      if (!this.fireNext()) throw new Error('FakeClock.runUntil: the promise waits on something no timer will end');
+    }
+  }
+  /** Moves the clock by ms, firing the timers due meanwhile, in order, letting each one's work settle. */
+  async pass(ms: number): Promise<void> {
+    const end = this.t + BigInt(Math.round(ms * 1e6));
+    await settle();
+    while (this.fireNext(end)) await settle();
+    if (end > this.t) this.t = end;
+  }
   now(): bigint {
     const t = this.t;
     this.t += this.stepNs;

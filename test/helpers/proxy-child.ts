@@ -42,4 +42,3 @@ export async function closedPort(): Promise<number> {
 }
 
 /** The old name of until() (test/helpers/until.ts), kept for the tests that import it from here. */
-export { until as eventually } from './until.js';

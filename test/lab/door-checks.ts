@@ -49,13 +49,6 @@ export async function knockdClient(d: DoorLab, args: string[]): Promise<void> {
 
 export const hasKnockdClient = () => existsSync('/usr/bin/knock');
 
-/** Waits until the service answers as expected (knockd runs its command a moment after the knock). */
-export async function settlesTo(lab: Lab, address: string, expected: boolean, port = SERVICE, timeoutMs = 3000): Promise<boolean> {
-  let open = !expected;
-  await until(async () => (open = await serviceOpen(lab, address, port)) === expected, timeoutMs, 100);
-  return open;
-}
-
 /** A server that acts on a knock after its packets pass (knockd runs a command). */
 export interface ReactingServer {
   /** A place in the server's record, taken before the knocks. */
@@ -93,7 +86,10 @@ export function doorScenarios(get: () => DoorLab, options: ScenarioOptions): voi
   const seqTimeout = options.seqTimeout ?? SEQ_TIMEOUT;
   const is = async (expected: boolean) => {
     const d = get();
-    return options.eventual ? settlesTo(d.lab, address, expected) : serviceOpen(d.lab, address);
+    if (!options.eventual) return serviceOpen(d.lab, address);
+    // knockd runs its command a moment after the knock: polled until it answers as expected.
+    const settled = await until(async () => (await serviceOpen(d.lab, address)) === expected, 3000, 100);
+    return settled ? expected : !expected;
   };
   if (options.eventual && !options.server) throw new Error('an eventual door needs its server for the "does not open" checks');
   /** Runs the knocks, then says whether the door stayed closed (see staysClosed). */

@@ -1,7 +1,9 @@
 // A TCP echo service in the server namespace and a client that holds one connection open, for
 // checking that a door which stops taking new connections (open_for) keeps established ones.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type { Lab } from './netns.js';
-import { runProcess } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 import { knock, serviceOpen, type DoorLab } from './door-checks.js';
 
 export const ECHO_SERVICE = 2224;
@@ -27,15 +29,44 @@ export async function startEchoService(lab: Lab): Promise<void> {
   });
 }
 
-/** Connects now, writes after `ms`, and resolves with what came back ("echo after MS ms"), or the error. */
-export async function holdsConnection(lab: Lab, address: string, ms: number): Promise<string> {
-  const script = `const s = require('net').connect(${ECHO_SERVICE}, ${JSON.stringify(address)});
-s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); });
-s.on('connect', () => setTimeout(() => s.write('echo after ${ms} ms'), ${ms}));
-s.on('data', (d) => { console.log(String(d)); process.exit(0); });
-setTimeout(() => { console.log('no answer'); process.exit(0); }, ${ms + 3000});`;
-  const result = await runProcess('ip', ['netns', 'exec', lab.client, process.execPath, '-e', script], { timeoutMs: ms + 6000 });
-  return result.stdout.trim();
+/**
+ * A connection to the echo service, started ahead (node is running and ready before the knock,
+ * so a slow start under load cannot miss the door's window): connect() makes it at once and
+ * says whether it was accepted; answer() writes after `ms` and resolves with what came back.
+ */
+export async function connectionAhead(lab: Lab, address: string, ms: number): Promise<{ connect(): Promise<string>; answer: Promise<string> }> {
+  const script = `process.stdin.once('data', () => {
+  const s = require('net').connect(${ECHO_SERVICE}, ${JSON.stringify(address)});
+  s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); });
+  s.on('connect', () => { console.log('connected'); setTimeout(() => s.write('echo after ${ms} ms'), ${ms}); });
+  s.on('data', (d) => { console.log(String(d)); process.exit(0); });
+  setTimeout(() => { console.log('no answer'); process.exit(0); }, ${ms + 3000});
+});
+console.log('ready');`;
+  const child = spawn('ip', ['netns', 'exec', lab.client, process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  const rl = createInterface({ input: child.stdout! });
+  rl.on('line', (l) => {
+    lines.push(l.trim());
+    waiters.splice(0).forEach((w) => w());
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const line = async (n: number): Promise<string> => {
+    while (lines.length < n) {
+      const more = new Promise<void>((r) => waiters.push(r));
+      if (await Promise.race([more.then(() => false), exited.then(() => true)])) break;
+    }
+    return lines[n - 1] ?? 'exited';
+  };
+  if ((await line(1)) !== 'ready') throw new Error(`the connecting child did not start: ${lines.join(' ')}`);
+  return {
+    connect: () => {
+      child.stdin!.end('go\n');
+      return line(2);
+    },
+    answer: exited.then(() => lines[2] ?? lines[1] ?? 'exited'),
+  };
 }
 
 /** The doors of openForProfile at `address` (iptables and nftables; knockd has its own test). */
@@ -43,12 +74,14 @@ export function openForScenarios(get: () => DoorLab, address: string): void {
   test('open_for: new connections only within it; a connection made inside it stays up after', async () => {
     const d = get();
     expect(await serviceOpen(d.lab, address, ECHO_SERVICE)).toBe(false);
+    // The held connection's node is started before the knock: a slow start cannot miss the
+    // one-second window, and its being let in is the "open" check.
+    const held = await connectionAhead(d.lab, address, 2500);
     await knock(d, ['open', 'slow']);
-    const held = holdsConnection(d.lab, address, 2500);
-    expect(await serviceOpen(d.lab, address, ECHO_SERVICE)).toBe(true);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await serviceOpen(d.lab, address, ECHO_SERVICE)).toBe(false);
-    expect(await held).toBe('echo after 2500 ms');
+    expect(await held.connect()).toBe('connected');
+    // The event: new connections are refused again once the window has passed (polled).
+    expect(await until(async () => !(await serviceOpen(d.lab, address, ECHO_SERVICE)), 5000, 100)).toBe(true);
+    expect(await held.answer).toBe('echo after 2500 ms');
   });
 
   test('open_for: knocking the open sequence again opens a new window, also where the close sequence shares its knocks', async () => {

@@ -49,6 +49,24 @@ export class Knockd {
     return knockd;
   }
 
+  /**
+   * Resolves once no command knockd started is still running (none of its child processes is
+   * left). Together with startedNothing() (knockd has moved past the packets, so every command
+   * they start has been started) this says those commands have finished: an event, not a wait.
+   */
+  async commandsDone(timeoutMs = 5000): Promise<boolean> {
+    const pid = this.child.pid;
+    if (pid === undefined) throw new Error('knockd has no pid');
+    const children = () => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    };
+    return until(() => children() === '', timeoutMs);
+  }
+
   /** What knockd printed so far (config, packets, stages, commands). */
   get output(): string {
     return this.log;
@@ -81,12 +99,7 @@ export class Knockd {
   /** Waits until `file` (relative to the temp dir) exists, or gives up after `timeoutMs`. */
   async waitForFile(name: string, timeoutMs = 5000): Promise<boolean> {
     const file = path.join(this.dir, name);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (existsSync(file)) return true;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return existsSync(file);
+    return until(() => existsSync(file), timeoutMs);
   }
 
   read(name: string): string {

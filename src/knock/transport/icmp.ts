@@ -6,6 +6,7 @@ import { openIcmpSocket, type IcmpSocket } from './icmp-socket.js';
 import { openWindowsEcho, windowsIcmpCalls, type WinEcho, type WinIcmpCalls } from './icmp-windows.js';
 import { loadKoffi, posixSocketCalls, type KoffiLoader, type SocketCalls } from './libc.js';
 import type { Armed, Destination, Outcome } from './transport.js';
+import { systemTimers, type Timers } from '../clock.js';
 
 const REPLY_POLL_MS = 2;
 
@@ -18,6 +19,8 @@ export interface IcmpOptions {
   socketCalls?: () => Promise<SocketCalls | undefined>;
   windowsCalls?: () => Promise<WinIcmpCalls | undefined>;
   koffiLoader?: KoffiLoader;
+  /** The reply poll and its end after ICMP_SETTLE_MS (tests move a fake clock). */
+  timers?: Timers;
 }
 
 /**
@@ -36,7 +39,7 @@ export const PING_ARGV_WARNING = "ICMP knocks are sent by the system ping, whose
 export async function armIcmp(size: number, to: Destination, options: IcmpOptions): Promise<Armed> {
   const echo = await openEcho(size, to, options);
   // No socket (no koffi, or not allowed: Linux outside ping_group_range and not root): ping.
-  return echo ? armEcho(echo, to) : armPing(size, to, options.platform, options.env);
+  return echo ? armEcho(echo, options.timers ?? systemTimers) : armPing(size, to, options.platform, options.env);
 }
 
 async function openEcho(size: number, to: Destination, options: IcmpOptions): Promise<IcmpSocket | WinEcho | undefined> {
@@ -55,7 +58,7 @@ async function openEcho(size: number, to: Destination, options: IcmpOptions): Pr
   }
 }
 
-function armEcho(echo: IcmpSocket | WinEcho, to: Destination): Armed {
+function armEcho(echo: IcmpSocket | WinEcho, timers: Timers): Armed {
   return {
     cancel: () => echo.close(),
     fire() {
@@ -66,27 +69,27 @@ function armEcho(echo: IcmpSocket | WinEcho, to: Destination): Armed {
         const failed: Outcome = { result: 'not-sent', detail: errnoName(error) };
         return { sent: Promise.resolve(), outcome: Promise.resolve(failed), release() {} };
       }
-      let timer: NodeJS.Timeout | undefined;
+      let cancel: (() => void) | undefined;
       const detail = echo.kind === 'IcmpSendEcho2' ? 'from IcmpSendEcho2' : `from an ICMP ${echo.kind} socket`;
       const outcome = new Promise<Outcome>((resolve) => {
-        const started = Date.now();
+        const started = timers.nowMs();
         const poll = () => {
           if (echo.replied()) {
             echo.close();
             resolve({ result: 'reply', detail });
-          } else if (Date.now() - started >= ICMP_SETTLE_MS) {
+          } else if (timers.nowMs() - started >= ICMP_SETTLE_MS) {
             echo.close();
             resolve({ result: 'no-answer', detail });
-          } else timer = setTimeout(poll, REPLY_POLL_MS);
+          } else cancel = timers.setTimer(poll, REPLY_POLL_MS);
         };
-        timer = setTimeout(poll, REPLY_POLL_MS);
+        cancel = timers.setTimer(poll, REPLY_POLL_MS);
       });
       return {
         // sendto() has returned: the echo is in the kernel's hands.
         sent: Promise.resolve(),
         outcome,
         release() {
-          clearTimeout(timer);
+          cancel?.();
           echo.close();
         },
       };

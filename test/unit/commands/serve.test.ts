@@ -7,6 +7,7 @@ import { Context } from '../../../src/app/context.js';
 import type { Io } from '../../../src/shared/io.js';
 import type { ServeDeps } from '../../../src/serve/session.js';
 import { fakeProcess } from '../../helpers/fakes.js';
+import { until } from '../../helpers/until.js';
 
 function fakeIo(dir: string) {
   let stdout = '';
@@ -47,6 +48,9 @@ describe('knock serve (command, with fake sockets and signals)', () => {
       },
       startGuard: async () => ({ close: async () => {} }),
       runAction: () => ({ exit: Promise.resolve(0), release: () => {} }),
+      claimOneTime: async () => {
+        throw new Error('no one-time door here');
+      },
     };
     const { io, out, err } = fakeIo(dir);
     const ctx = new Context(io, { json: true });
@@ -54,7 +58,7 @@ describe('knock serve (command, with fake sockets and signals)', () => {
       stop = s;
       return () => (released = true);
     })({ knockdConf: 'knockd.conf', bind: '127.0.0.1', json: true }, ctx);
-    for (let i = 0; i < 1000 && !out().includes('listening'); i++) await new Promise((r) => setTimeout(r, 1));
+    expect(await until(() => out().includes('listening'))).toBe(true);
     knockers.get('tcp/7000')!('192.0.2.1');
     knockers.get('udp/8000')!('192.0.2.1');
     stop!();

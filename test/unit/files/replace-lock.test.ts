@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, RuntimeError } from '../../../src/shared/errors.js';
 import { acquireLockFile, withLockFile } from '../../../src/files/lock.js';
+import { FakeClock } from '../../helpers/fakes.js';
 import { NotDurableError, nodeReplaceFs, removeDeadTemps, replaceFile, TooBigError } from '../../../src/files/replace.js';
 import { readGuarded, resolveGuarded, STORE_RULES } from '../../../src/files/guard.js';
 import { thisProcess } from '../../helpers/fakes.js';
@@ -20,7 +21,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const busy = () => new RuntimeError('busy');
 const words = { busy };
-const quick = { waitMs: 50, sleep: async () => {}, ...thisProcess };
+// The wait on the FakeClock: 50 ms of pauses pass at once, whatever the machine's load.
+const clock = new FakeClock();
+const quick = { waitMs: 50, now: () => clock.nowMs(), sleep: (ms: number) => clock.sleep(ms), ...thisProcess };
 
 describe('the lock file', () => {
   it.each([

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { LockTimeoutError, lockDirectory, systemSequenceLock } from '../../../src/knock/sequence-lock.js';
+import { until } from '../../helpers/until.js';
 
 const to = { address: '198.18.0.2', family: 4 as const };
 const uid = process.getuid?.() ?? 0;
@@ -26,16 +27,15 @@ test('a second holder waits until the first lets go, and is told once that it wa
       second = true;
       return r;
     });
-  await new Promise((r) => setTimeout(r, 300));
+  // The event: the second has found the first alive and said it waits.
+  expect(await until(() => waits === 1)).toBe(true);
   expect(second).toBe(false);
-  expect(waits).toBe(1);
   release();
   (await next)();
   expect(second).toBe(true);
   expect(waits).toBe(1);
-  // Nothing is left behind once both are done.
-  await new Promise((r) => setTimeout(r, 50));
-  expect(readdirSync(path.join(tmp, `knock-${uid}`))).toEqual([]);
+  // Nothing is left behind once both are done (the socket file goes when its server has closed).
+  expect(await until(() => readdirSync(path.join(tmp, `knock-${uid}`)).length === 0)).toBe(true);
 });
 
 test('other addresses are not held up', async () => {
@@ -102,14 +102,15 @@ test.each([
       const release = await lockIn(10000).acquire(to);
       inside++;
       most = Math.max(most, inside);
-      await new Promise((r) => setTimeout(r, 5));
+      // Held across turns of the event loop, while the others try.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
       inside--;
       release();
     }),
   );
   expect(most).toBe(1);
-  await new Promise((r) => setTimeout(r, 50));
-  expect(readdirSync(path.join(tmp, `knock-${uid}`))).toEqual([]);
+  expect(await until(() => readdirSync(path.join(tmp, `knock-${uid}`)).length === 0)).toBe(true);
 });
 
 describe('the lock directory', () => {
@@ -197,6 +198,5 @@ test('a socket at the lock path always listens: a holder is never taken for dead
   };
   await Promise.all(Array.from({ length: 8 }, runOne));
   expect(most).toBe(1);
-  await new Promise((r) => setTimeout(r, 20));
-  expect(readdirSync(dir)).toEqual([]);
+  expect(await until(() => readdirSync(dir).length === 0)).toBe(true);
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { RuntimeError } from '../../../src/shared/errors.js';
 import type { KnockPlan } from '../../../src/knock/plan.js';
@@ -8,7 +9,7 @@ import type { Transport } from '../../../src/knock/transport/transport.js';
 import { parseWatchdogInput, parseWatchdogPlan, runWatchdog } from '../../../src/proxy/watchdog-run.js';
 import { watchdogArgs, WATCHDOG_COMMAND } from '../../../src/proxy/watchdog.js';
 import { procAddress } from '../../../src/proxy/connection-watch.js';
-import { FakeClock, FakeLock } from '../../helpers/fakes.js';
+import { FakeClock, FakeLock, settle } from '../../helpers/fakes.js';
 import { until } from '../../helpers/until.js';
 
 const plan: KnockPlan = {
@@ -40,8 +41,11 @@ test('sends the close plan only at EOF, to the address it was given (no resolvin
   const stdin = new PassThrough();
   const lines: string[] = [];
   const done = runWatchdog({ stdin, debug: (l: string) => lines.push(l), execute: { transport: fakeTransport(fired), lock: new FakeLock() } });
+  // The event: the watchdog has read the whole plan (its listener came first), and sends nothing.
+  const read = once(stdin, 'data');
   stdin.write(JSON.stringify(plan) + '\n');
-  await new Promise((r) => setTimeout(r, 50));
+  await read;
+  await settle();
   expect(fired).toEqual([]);
   stdin.end();
   expect(await done).toBe(0);
@@ -53,8 +57,9 @@ test('a broken pipe counts as EOF', async () => {
   const fired: string[] = [];
   const stdin = new PassThrough();
   const done = runWatchdog({ stdin, execute: { transport: fakeTransport(fired), lock: new FakeLock() } });
+  const read = once(stdin, 'data');
   stdin.write(JSON.stringify(plan) + '\n');
-  await new Promise((r) => setTimeout(r, 20));
+  await read;
   stdin.destroy(new Error('EPIPE'));
   await done;
   expect(fired).toHaveLength(1);

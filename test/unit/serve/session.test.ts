@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ServeSession, type ServeConfig, type ServeDeps, type ServeEvent } from '../../../src/serve/session.js';
 import { thisProcess } from '../../helpers/fakes.js';
+import { claimOneTime } from '../../../src/store/one-time.js';
 
 /** Fakes for every side effect: sockets, wall clock, timers, commands. */
 function fakes(options: { failPort?: number } = {}) {
@@ -14,6 +15,8 @@ function fakes(options: { failPort?: number } = {}) {
   const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
   const actions: { request: ActionRequest; finish: (code: number) => void; released: boolean }[] = [];
   let now = 1_700_000_000_000;
+  /** Every one-time claim the session started: the real claim (on a temporary file), watched. */
+  const claims: Promise<unknown>[] = [];
   const deps: ServeDeps = {
     wallMs: () => now,
     setTimer: (fn, ms) => {
@@ -35,12 +38,18 @@ function fakes(options: { failPort?: number } = {}) {
       actions.push(entry);
       return { exit, release: () => (entry.released = true) };
     },
+    claimOneTime: (file, trust, holder) => {
+      const claim = claimOneTime(file, trust, holder);
+      claims.push(claim.catch(() => {}));
+      return claim;
+    },
   };
   return {
     deps,
     listeners,
     closed,
     actions,
+    claims,
     knock: (key: string, src: string) => listeners.get(key)!(src),
     /** Advance the fake clock, firing due timers in order. */
     advance: async (ms: number) => {
@@ -217,7 +226,11 @@ describe('ServeSession with a one_time_sequences door (as knockd)', () => {
       f.knock('tcp/7002', '10.0.0.1');
       const opens = () => events.filter((e) => e.event === 'open').length;
       expect(opens()).toBe(1);
-      for (let i = 0; i < 200 && door.sequence.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      // The door takes no knocks until the claim is done; the event is the claim settling (the
+      // session's own handler was registered on it first, so it has run when this await ends).
+      expect(door.sequence).toEqual([]);
+      expect(f.claims).toHaveLength(1);
+      await f.claims[0];
       expect(readFileSync(file, 'utf8')).toBe('#7001,7002\n 7003,7004\n');
       expect(door.sequence).toEqual([tcp(7003), tcp(7004)]);
       f.knock('tcp/7001', '10.0.0.1');
@@ -226,7 +239,8 @@ describe('ServeSession with a one_time_sequences door (as knockd)', () => {
       f.knock('tcp/7003', '10.0.0.1');
       f.knock('tcp/7004', '10.0.0.1');
       expect(opens()).toBe(2);
-      for (let i = 0; i < 200 && warnings.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(f.claims).toHaveLength(2);
+      await f.claims[1];
       expect(warnings).toEqual([`[otp]: no more sequences left in ${file}: door disabled (as knockd does)`]);
       expect(door.sequence).toEqual([]);
       await s.stop();

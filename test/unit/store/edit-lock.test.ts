@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { lockPathOf, withStoreEditLock } from '../../../src/store/edit-lock.js';
-import { thisProcess } from '../../helpers/fakes.js';
+import { FakeClock, thisProcess } from '../../helpers/fakes.js';
 
 let dir: string;
 let store: string;
@@ -12,7 +12,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const noSleep = { sleep: async () => {}, ...thisProcess };
+// The wait on the FakeClock: its pauses pass at once, whatever the machine's load.
+const clock = new FakeClock();
+const noSleep = { now: () => clock.nowMs(), sleep: (ms: number) => clock.sleep(ms), ...thisProcess };
 
 test('the lock exists (with our pid) while the edit runs, and goes after, also when it throws', async () => {
   await withStoreEditLock(store, async () => {
@@ -29,7 +31,9 @@ test('edits run one at a time', async () => {
   const edit = async () => {
     inside++;
     most = Math.max(most, inside);
-    await new Promise((r) => setTimeout(r, 5));
+    // Held across turns of the event loop, while the others try.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
     inside--;
   };
   await Promise.all(Array.from({ length: 8 }, () => withStoreEditLock(store, edit, thisProcess)));

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, RuntimeError } from '../../../src/shared/errors.js';
 import { acquireLock, claimOneTime, parseOneTime, readOneTime } from '../../../src/store/one-time.js';
-import { thisProcess } from '../../helpers/fakes.js';
+import { FakeClock, thisProcess } from '../../helpers/fakes.js';
 
 let dir: string;
 beforeEach(() => {
@@ -154,11 +154,16 @@ describe('the lock beside the file', () => {
   it('waits for a live holder, then gives up with exit 1, naming the lock and the pid', async () => {
     const lock = path.join(dir, 'x.lock');
     const release = await acquireLock(lock, trust(), thisProcess);
-    const started = Date.now();
-    const error = await acquireLock(lock, trust(), { ...thisProcess, waitMs: 150 }).catch((e: unknown) => e);
+    // The wait on the FakeClock: its pauses are counted, not slept.
+    const clock = new FakeClock();
+    const started = clock.nowMs();
+    const error = await acquireLock(lock, trust(), { ...thisProcess, waitMs: 150, now: () => clock.nowMs(), sleep: (ms) => clock.sleep(ms) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeError);
     expect((error as Error).message).toBe(`${lock}: still held by pid ${process.pid} after 150 ms (another knock is taking a one-time sequence)`);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    // It gave up only once its clock had passed the wait, after pausing between tries.
+    expect(clock.nowMs() - started).toBeGreaterThan(150);
+    expect(clock.sleeps.length).toBeGreaterThan(1);
+    expect(clock.sleeps.every((ms) => ms > 0 && ms <= 60)).toBe(true);
     await release();
     await (await acquireLock(lock, trust(), { ...thisProcess, waitMs: 150 }))();
     expect(existsSync(lock)).toBe(false);

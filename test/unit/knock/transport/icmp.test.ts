@@ -1,6 +1,7 @@
 import { armIcmp } from '../../../../src/knock/transport/icmp.js';
 import { echoRequest } from '../../../../src/knock/transport/icmp-socket.js';
 import type { SocketCalls } from '../../../../src/knock/transport/libc.js';
+import { FakeClock } from '../../../helpers/fakes.js';
 
 const to = { address: '198.18.0.2', family: 4 as const };
 
@@ -28,23 +29,36 @@ function rawOnly(replyAfter?: number) {
 
 test('with a socket: the echo leaves in fire() itself, and its reply is the outcome', async () => {
   const { calls, sent } = rawOnly(3);
-  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, pid: 4242, socketCalls: async () => calls });
+  // The reply poll on the FakeClock: the third read answers, however slow the machine's turns.
+  const clock = new FakeClock();
+  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, pid: 4242, socketCalls: async () => calls, timers: clock });
   expect(sent).toHaveLength(0);
   const shot = armed.fire();
   expect(sent).toHaveLength(1);
   expect(sent[0]!.length).toBe(64);
   expect(sent[0]!.equals(echoRequest(4, 4242, 1, sent[0]!.subarray(8)))).toBe(true);
   await shot.sent;
-  await expect(shot.outcome).resolves.toEqual({ result: 'reply', detail: 'from an ICMP raw socket' });
+  await expect(clock.runUntil(shot.outcome)).resolves.toEqual({ result: 'reply', detail: 'from an ICMP raw socket' });
+  expect(clock.pending()).toBe(0);
 });
 
 test('released before a reply: no timer keeps the run alive, and the outcome is not waited for', async () => {
   const { calls } = rawOnly();
-  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, pid: 4242, socketCalls: async () => calls });
+  let closes = 0;
+  calls.close = () => (closes++, 0);
+  const clock = new FakeClock();
+  const armed = await armIcmp(56, to, { platform: 'linux', env: {}, pid: 4242, socketCalls: async () => calls, timers: clock });
   const shot = armed.fire();
+  let settled = false;
+  void shot.outcome.then(() => (settled = true));
+  // The control: fired, the reply poll's timer is pending.
+  expect(clock.pending()).toBe(1);
   shot.release?.();
-  // Nothing pending: jest would report an open handle; the outcome never settles.
-  const settled = await Promise.race([shot.outcome.then(() => true), new Promise((r) => setTimeout(() => r(false), 200))]);
+  // Released: the timer is gone and the socket closed, so nothing is left that could settle the
+  // outcome or keep the run alive, however far the clock moves.
+  expect(clock.pending()).toBe(0);
+  expect(closes).toBe(1);
+  await clock.pass(1000);
   expect(settled).toBe(false);
 });
 
