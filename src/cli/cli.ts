@@ -4,7 +4,7 @@ import yargs, { type Argv } from 'yargs';
 import { commands, defaultEntry, loadCommands, type CommandEntry } from '../commands/index.js';
 import { commandNames, type Command } from '../commands/command.js';
 import { COMPLETION_FLAG, completeWords, describeCandidates, optionFlags } from './completion.js';
-import { flagsByCommand, needsNormalizing, normalizeArgv, optionTable } from './argv.js';
+import { flagsByCommand, needsNormalizing, normalizeArgv, optionTable, settleParsed } from './argv.js';
 import type { Context, GlobalArgs, Services } from '../app/context.js';
 import { KnockError, UsageError } from '../shared/errors.js';
 import { reportError, usageErrorOf } from './report-error.js';
@@ -49,7 +49,7 @@ export function globalOptions(parser: Argv<GlobalArgs>): Argv<GlobalArgs> {
  */
 export function buildParser(
   declared: readonly (Command | CommandEntry)[],
-  onCommand: (run: (ctx: Context) => Promise<number>, args: GlobalArgs) => void,
+  onCommand: (run: (ctx: Context) => Promise<number>, args: GlobalArgs, command: Command) => void,
   columns = 100,
 ) {
   let parser = globalOptions(
@@ -58,7 +58,8 @@ export function buildParser(
       // Our messages are English; yargs' own would follow $LANG and break the translation below.
       .locale('en')
       // Words after `--` stay strings ("08" is not 8): the default command takes them as knocks.
-      .parserConfiguration({ 'parse-positional-numbers': false })
+      // No `--config.x` objects: knock has no nested options, so such a word is an unknown option.
+      .parserConfiguration({ 'parse-positional-numbers': false, 'dot-notation': false })
       .usage('$0 [command] [options]\n\nPort knocking: exactly one packet per knock, in order, on time.') as Argv<GlobalArgs>,
   );
   for (const command of declared) {
@@ -74,7 +75,7 @@ export function buildParser(
         if (!loaded) throw new Error(`the module of '${[command.command].flat()[0]}' was not loaded`);
         if (!loaded.takesRest) refuseRest(argv._, loaded);
         refuseRepeated(argv);
-        onCommand((ctx) => loaded.run(argv as never, ctx), argv as GlobalArgs);
+        onCommand((ctx) => loaded.run(argv as never, ctx), argv as GlobalArgs, loaded);
       },
     );
   }
@@ -104,7 +105,7 @@ function commandsOf(argv: readonly string[]): CommandEntry[] {
 /** Runs the command line and returns the exit code. Never exits; never throws for a user's mistake. */
 export async function run(argv: string[], processIo: Io, services: Services = {}): Promise<number> {
   const { io, stdoutFailure } = guardStreams(processIo);
-  let chosen: { run: (ctx: Context) => Promise<number>; args: GlobalArgs } | undefined;
+  let chosen: { run: (ctx: Context) => Promise<number>; args: GlobalArgs; command: Command } | undefined;
   let output = '';
   try {
     const flagAt = argv.indexOf(COMPLETION_FLAG);
@@ -126,8 +127,8 @@ export async function run(argv: string[], processIo: Io, services: Services = {}
     try {
       buildParser(
         commands.map((c) => loaded.get(c.command) ?? c),
-        (runCommand, args) => {
-          chosen = { run: runCommand, args };
+        (runCommand, args, command) => {
+          chosen = { run: runCommand, args, command };
         },
         // The terminal's width matters only to help (and asking makes stdout).
         (asksForHelp(argv) && (io.stdout as { columns?: number }).columns) || 120,
@@ -147,6 +148,7 @@ export async function run(argv: string[], processIo: Io, services: Services = {}
       io.stdout.write(output.endsWith('\n') ? output : output + '\n');
     }
     if (!chosen) return 0;
+    settleParsed(argv, chosen.args as Record<string, unknown>, chosen.command, globalParser);
     const code = await chosen.run(new (await context())(io, chosen.args, services));
     // A write that failed (stdout on a full disk) is reported once the stream has said so.
     await new Promise((resolve) => setImmediate(resolve));
