@@ -6,7 +6,7 @@
 // namespace of its own that has only a loopback interface, so whatever knock sends goes nowhere.
 // A case is pure data made from (seed, index): KNOCK_FUZZ_ONLY=INDEX replays one.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yargs from 'yargs';
@@ -449,10 +449,21 @@ export async function runCase(c: Case, prefix: string[], streams?: { stdout: Str
         }
       });
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+      // With stdout closed (node makes it /dev/null) serve says nothing we can read: its sockets
+      // in the namespace say it listens (a TCP listener, or UDP bound below the ephemeral range).
+      const watch = c.argv.includes('serve')
+        ? setInterval(() => {
+            if (!stopped && listensIn(child.pid!)) {
+              stopped = true;
+              kill('SIGTERM');
+            }
+          }, 100)
+        : undefined;
       const timer = setTimeout(() => kill('SIGKILL'), HANG_MS);
       child.on('error', reject);
       child.on('close', (code, signal) => {
         clearTimeout(timer);
+        clearInterval(watch);
         if (code === 97 || code === 98) reject(new Error(`the fuzz wrapper failed (${code}): ${err}`));
         else resolve({ code, signal, stdout: out, stderr: err, stopped });
       });
@@ -462,6 +473,30 @@ export async function runCase(c: Case, prefix: string[], streams?: { stdout: Str
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether the process has a TCP listener, or a UDP socket on a port below the ephemeral range (a knock's own is above). */
+function listensIn(pid: number): boolean {
+  // Not before it is in its own namespace: the machine's own listeners are not knock's.
+  try {
+    if (readlinkSync(`/proc/${pid}/ns/net`) === readlinkSync('/proc/self/ns/net')) return false;
+  } catch {
+    return false;
+  }
+  for (const table of ['tcp', 'tcp6', 'udp', 'udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      return false;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      const port = parseInt(local?.split(':')[1] ?? '', 16);
+      if (table.startsWith('tcp') ? state === '0A' : port > 0 && port < 32768) return true;
+    }
+  }
+  return false;
 }
 
 /** Lines knock writes to stderr that are not errors: warnings, and -v's line per knock. */
