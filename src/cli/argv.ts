@@ -148,3 +148,40 @@ export function flagsByCommand(commands: readonly Command[], global: Argv<Global
   }
   return byCommand;
 }
+
+/** The positionals a command declares (`add <name> <host> <knocks..>`), with whether each takes many words. */
+export function positionalsOf(command: CommandDeclaration): { name: string; variadic: boolean }[] {
+  return [...[command.command].flat()[0]!.matchAll(/[<[]([\w-]+)(\.\.)?[>\]]/g)].map((m) => ({ name: m[1]!, variadic: m[2] !== undefined }));
+}
+
+/**
+ * What yargs parsed, held to what the command declares, before it runs: a positional is a word,
+ * not an option (`knock show --name p`: yargs would take it, and `--name p --name q` as a list);
+ * a value-taking option is not negated (`--no-config` would be false); an option given twice
+ * that takes one value counts once, the last (`--wait 22 --wait 23`), as a number option does.
+ * The command's table of options is built only where a line has a `--no-` word or a list.
+ */
+export function settleParsed(words: readonly string[], args: Record<string, unknown>, command: Command, global: () => Argv<GlobalArgs>): void {
+  const end = words.indexOf('--');
+  const options = end < 0 ? words : words.slice(0, end);
+  const positionals = positionalsOf(command);
+  const see = `knock${commandNames(command)[0] ? ` ${commandNames(command)[0]}` : ''}`;
+  for (const word of options) {
+    const name = /^--(?:no-)?([^=]+)/.exec(word)?.[1];
+    if (name && positionals.some((p) => p.name === name)) throw new UsageError(`unknown option ${word.split('=')[0]} (see ${see} --help)`);
+  }
+  const variadic = new Set(positionals.filter((p) => p.variadic).map((p) => p.name));
+  const lists = Object.keys(args).filter((key) => key !== '_' && !variadic.has(key) && Array.isArray(args[key]));
+  const negated = options.filter((w) => w.startsWith('--no-'));
+  if (lists.length === 0 && negated.length === 0) return;
+  const declared = [global(), ...(command.builder ? [command.builder(yargs() as Argv<GlobalArgs>)] : [])].map(
+    (parser) => (parser as unknown as { getOptions(): { array: string[]; boolean: string[]; key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions(),
+  );
+  const has = (list: 'array' | 'boolean', key: string) => declared.some((o) => o[list].includes(key) || o[list].some((k) => (o.alias[k] ?? []).includes(key)));
+  for (const word of negated) {
+    const name = word.slice('--no-'.length).split('=')[0]!;
+    if (declared.some((o) => name in o.key) && !has('boolean', name)) throw new UsageError(`unknown option ${word.split('=')[0]} (--${name} takes a value; see ${see} --help)`);
+  }
+  const repeatable = (key: string) => (command.repeatable ?? []).some((r) => r === key || declared.some((o) => (o.alias[r] ?? []).includes(key)));
+  for (const key of lists) if (!has('array', key) && !repeatable(key)) args[key] = (args[key] as unknown[]).at(-1);
+}

@@ -5,7 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { commands, defaultEntry, loadCommands, type CommandEntry } from '../commands/index.js';
 import { commandNames, type Command } from '../commands/command.js';
 import { COMPLETION_FLAG, completeWords, describeCandidates, optionFlags } from './completion.js';
-import { flagsByCommand, needsNormalizing, normalizeArgv, optionTable } from './argv.js';
+import { flagsByCommand, needsNormalizing, normalizeArgv, optionTable, settleParsed } from './argv.js';
 import type { Context, GlobalArgs, Services } from '../app/context.js';
 import { KnockError, UsageError } from '../shared/errors.js';
 import { usageErrorOf } from './usage-error.js';
@@ -47,7 +47,7 @@ export function globalOptions(parser: Argv<GlobalArgs>): Argv<GlobalArgs> {
  */
 export function buildParser(
   declared: readonly (Command | CommandEntry)[],
-  onCommand: (run: (ctx: Context) => Promise<number>, args: GlobalArgs) => void,
+  onCommand: (run: (ctx: Context) => Promise<number>, args: GlobalArgs, command: Command) => void,
   columns = 100,
 ) {
   let parser = globalOptions(
@@ -56,7 +56,8 @@ export function buildParser(
       // Our messages are English; yargs' own would follow $LANG and break the translation below.
       .locale('en')
       // Words after `--` stay strings ("08" is not 8): the default command takes them as knocks.
-      .parserConfiguration({ 'parse-positional-numbers': false })
+      // No `--config.x` objects: knock has no nested options, so such a word is an unknown option.
+      .parserConfiguration({ 'parse-positional-numbers': false, 'dot-notation': false })
       .usage('$0 [command] [options]\n\nPort knocking: exactly one packet per knock, in order, on time.') as Argv<GlobalArgs>,
   );
   for (const command of declared) {
@@ -72,7 +73,7 @@ export function buildParser(
         if (!loaded) throw new Error(`the module of '${[command.command].flat()[0]}' was not loaded`);
         if (!loaded.takesRest) refuseRest(argv._, loaded);
         refuseRepeated(argv);
-        onCommand((ctx) => loaded.run(argv as never, ctx), argv as GlobalArgs);
+        onCommand((ctx) => loaded.run(argv as never, ctx), argv as GlobalArgs, loaded);
       },
     );
   }
@@ -124,15 +125,15 @@ export async function parseLine(argv: string[], io: Io, services: Services): Pro
     io.stdout.write(lines.map((c) => c + '\n').join(''));
     return { code: 0 };
   }
-  let chosen: Chosen | undefined;
+  let chosen: (Chosen & { command: Command }) | undefined;
   let output = '';
   if (needsNormalizing(argv, commands)) argv = normalizeArgv(argv, commands, optionTable(await loadCommands(), globalParser()));
   const loaded = new Map((await loadCommands(commandsOf(argv))).map((c) => [c.command, c]));
   try {
     buildParser(
       commands.map((c) => loaded.get(c.command) ?? c),
-      (runCommand, args) => {
-        chosen = { run: runCommand, args };
+      (runCommand, args, command) => {
+        chosen = { run: runCommand, args, command };
       },
       // The terminal's width matters only to help (and asking makes stdout).
       (asksForHelp(argv) && (io.stdout as { columns?: number }).columns) || 120,
@@ -151,7 +152,11 @@ export async function parseLine(argv: string[], io: Io, services: Services): Pro
     output = output.replace(/(\s+)(\[.*?) \[default: \[\]\]$/gm, (_m, space: string, rest: string) => `${space}${' '.repeat(14)}${rest}`);
     io.stdout.write(output.endsWith('\n') ? output : output + '\n');
   }
-  return chosen ? { chosen } : {};
+  if (!chosen) return {};
+  // What yargs let through that a command cannot take (a positional as --name, --no- on a value
+  // option, a single value given twice) is settled before anything runs.
+  settleParsed(argv, chosen.args as Record<string, unknown>, chosen.command, globalParser);
+  return { chosen: { run: chosen.run, args: chosen.args } };
 }
 
 /** `--help`, `-h`, or `-h` among other letters (`-vh`), before any `--`. */

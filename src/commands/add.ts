@@ -78,6 +78,7 @@ export const addCommand = defineCommand<AddArgs>({
       .option('description', { type: 'string', coerce: lastString, describe: 'a line for the reader, shown by show and list', requiresArg: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'replace a profile of the same name' }),
   takesRest: true,
+  repeatable: ['group'],
   async run(args, ctx) {
     const name = checkProfileName(String(args.name));
     // `add p h 1111 -- 2222`: words after `--` are knocks of the open sequence, checked like the rest.

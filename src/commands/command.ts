@@ -16,6 +16,8 @@ export interface CommandModule<A = Record<string, unknown>> {
   builder?: (yargs: Argv<GlobalArgs>) => Argv<GlobalArgs>;
   /** Shown by `knock COMMAND --help`: [command line, what it does]. */
   examples?: readonly (readonly [string, string])[];
+  /** Options that may be given more than once, each time adding a value (`add -g a -g b`); any other given twice counts once, the last. */
+  repeatable?: readonly string[];
   /** Words after `--` are the command's own (knocks); elsewhere they are refused. */
   takesRest?: boolean;
   run(args: A & GlobalArgs, ctx: Context): Promise<number>;

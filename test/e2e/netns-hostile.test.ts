@@ -1,5 +1,5 @@
 // Issue 9's hostile inputs on the wire: each one, aimed at a real server address in a
-// namespace, is answered (exit 2, one line) within 5 s, and tcpdump at the server sees not
+// namespace, is answered by itself (exit 2, one line), and tcpdump at the server sees not
 // one packet from the client for any of them; a good knock afterwards is seen (the check can fail).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,8 @@ import path from 'node:path';
 import { Capture, CLIENT_V4, describeLab, Lab, SERVER_V4 } from '../lab/netns.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
 
-const ANSWER_WITHIN_MS = 5000;
+/** A hang is a kill; generous, so a slow start on a loaded machine is no hang (how fast is not asserted). */
+const ANSWER_WITHIN_MS = 30_000;
 const KNOCKS = ['7000', '8000:udp', 'icmp:64', '9000'];
 const PROFILE = `  office:\n    host: ${SERVER_V4}\n    open: [${KNOCKS.map((k) => `"${k}"`).join(', ')}]\n`;
 
@@ -64,7 +65,7 @@ describeLab('hostile inputs send nothing (netns, tcpdump)', ['tcpdump', 'iptable
     ['a file that is not a store', () => ['--config', file('shadow', 'root:$y$j9T$hash:19700:0:99999:7:::\n'), 'office']],
   ];
 
-  test('each is refused within 5 s, in one line, and tcpdump sees no packet', async () => {
+  test('each is refused by itself, in one line, and tcpdump sees no packet', async () => {
     // Everything from the client, ARP included: nothing at all may leave for these.
     const capture = await Capture.start(lab, lab.server, `src host ${CLIENT_V4}`);
     const timings: string[] = [];
@@ -79,7 +80,7 @@ describeLab('hostile inputs send nothing (netns, tcpdump)', ['tcpdump', 'iptable
     }
     process.stderr.write(`hostile inputs (netns): ${timings.join('; ')}\n`);
     expect(await capture.stop(1500)).toEqual([]);
-  });
+  }, (cases.length + 2) * ANSWER_WITHIN_MS);
 
   test('the same knocks, not hostile, are seen by tcpdump (the check above can fail)', async () => {
     const capture = await Capture.start(lab, lab.server, `ip src host ${CLIENT_V4}`);
