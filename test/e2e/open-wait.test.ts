@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { TempHome, runKnock } from '../helpers/run-knock.js';
 import { closedPort, listen, spawnKnock } from '../helpers/proxy-child.js';
+import { until } from '../helpers/until.js';
 
 let home: TempHome;
 let accepted = 0;
@@ -109,8 +110,14 @@ test('a bad --wait is a usage error before any knock leaves', async () => {
   expect(bad.code).toBe(2);
   expect(bad.stdout).toBe('');
   expect(bad.stderr).toBe("knock: --wait: 'x' is not a port number (1-65535)\n");
-  await new Promise((r) => setTimeout(r, 200));
+  // knock has exited, so any knock it sent was connected before the sentinel below: the
+  // listener accepts in order, so once it has taken the sentinel it would have taken that too.
   expect(accepted).toBe(0);
+  const sentinel = net.connect(openPort, '127.0.0.1');
+  sentinel.on('error', () => {});
+  expect(await until(() => accepted >= 1, 5000)).toBe(true);
+  sentinel.destroy();
+  expect(accepted).toBe(1);
 });
 
 test('`knock NAME --wait` works as `knock open NAME --wait` does, and knock --help says so', async () => {
