@@ -3,7 +3,8 @@
 // watchdog waits for that connection to end before it knocks the door shut. Real ssh does
 // the same in netns-ssh-fdpass.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type net from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect as netConnect, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { KNOCK_BIN, ROOT, TempHome } from '../helpers/run-knock.js';
 import { closedPort, listen } from '../helpers/proxy-child.js';
@@ -12,7 +13,7 @@ import { until } from '../helpers/until.js';
 
 let home: TempHome;
 let closeHits: number;
-let closeServer: net.Server;
+let closeServer: Server;
 let closePort: number;
 
 beforeAll(() => {
@@ -28,6 +29,21 @@ beforeEach(async () => {
   home.writeConfig(`profiles:\n  lo:\n    host: 127.0.0.1\n    open: [${await closedPort()}, ${await closedPort()}]\n    close: [${closePort}]\n    delay: 5\n`);
 });
 afterEach(() => closeServer.close());
+
+/** The close watchdogs of this test's HOME still running. */
+function watchdogs(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+        return environ.includes(`HOME=${home.dir}`) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('knock-watchdog');
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
 
 /** The proxy with one socket as stdin and stdout, as ssh's ProxyUseFdpass gives it. */
 function spawnFdPass(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
@@ -48,7 +64,7 @@ test('passes the connection unread and exits; the close knock waits until the co
     s.write('banner\n');
   });
   const { child, stderr, exited } = spawnFdPass(['proxy', 'lo', String(port), '-v'], home.env);
-  const passed = new Promise<net.Socket>((resolve) => child.once('message', (_m, handle) => resolve(handle as net.Socket)));
+  const passed = new Promise<Socket>((resolve) => child.once('message', (_m, handle) => resolve(handle as Socket)));
   child.on('error', () => {});
   const socket = await passed;
   // The server's first bytes arrive here: the proxy read none of them.
@@ -57,12 +73,22 @@ test('passes the connection unread and exits; the close knock waits until the co
   expect(await exited).toBe(0);
   expect(stderr()).toMatch(/^proxy: ssh takes the socket \(ProxyUseFdpass\)/m);
   expect(stderr()).toMatch(/^proxy: connection passed to ssh/m);
+  // No close knock while the connection lives: a window (a bound, not a timed assertion),
+  // live because the watchdog is there at its end, still watching.
+  expect(watchdogs()).toHaveLength(1);
   await new Promise((r) => setTimeout(r, 1500));
+  expect(watchdogs()).toHaveLength(1);
   expect(closeHits).toBe(0);
   socket.destroy();
   expect(await until(() => closeHits > 0, 5000)).toBe(true);
-  await new Promise((r) => setTimeout(r, 700));
-  expect(closeHits).toBe(1);
+  // Exactly one: once the watchdog has exited it can send no more, and a sentinel connection
+  // taken after its knock's shows the listener has taken all that came before.
+  expect(await until(() => watchdogs().length === 0, 10000)).toBe(true);
+  const hits = closeHits;
+  const sentinel = netConnect(closePort, '127.0.0.1').on('error', () => {});
+  expect(await until(() => closeHits > hits, 5000)).toBe(true);
+  sentinel.destroy();
+  expect(closeHits).toBe(2);
   server.close();
 });
 
