@@ -65,12 +65,10 @@ describeLab('ICMP knocks (netns, tcpdump, raw / datagram / ping)', ['tcpdump', '
     expect(replies.map((p) => /id (\d+), seq (\d+)/.exec(p.line)?.slice(1))).toEqual(requests.map((p) => /id (\d+), seq (\d+)/.exec(p.line)?.slice(1)));
     const sent = packets.filter((p) => p.src === CLIENT_V4);
     expect(sent.map((p) => p.proto)).toEqual(['tcp', 'icmp', 'tcp', 'icmp', 'tcp']);
-    // Spacing, not speed: each gap is the schedule's 200 ms, give or take a loaded machine.
-    for (let i = 1; i < sent.length; i++) {
-      const gap = (sent[i]!.time - sent[i - 1]!.time) * 1000;
-      expect(gap).toBeGreaterThan(180);
-      expect(gap).toBeLessThan(250);
-    }
+    // On schedule by knock's own monotonic clock: none left before its deadline (0, 200, ... ms).
+    // The wire shows the order above; its gaps are not bounded here, since a knock that a busy
+    // machine sends late shortens the next gap (deadlines are absolute) with nothing wrong.
+    knocks.forEach((k, i) => expect(k.sentMs).toBeGreaterThanOrEqual(i * 200));
   });
 
   test('root, IPv6: a raw ICMPv6 socket; the kernel fills in the checksum and the server answers', async () => {
