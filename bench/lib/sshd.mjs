@@ -1,5 +1,6 @@
-// A throwaway sshd for the ssh benches: host and user keys in DIR, root logs in with the user
-// key only, started by `run(args)` (directly, or inside a namespace) and awaited until it listens.
+// A throwaway sshd for the ssh benches and the lab tests (test/lab/sshd.ts): host and user keys
+// in DIR, root logs in with the user key only, started by `run(args)` (directly, or inside a
+// namespace) and awaited until it listens.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,10 +24,14 @@ export async function startSshd(dir, { listen, port = 22, run }) {
       'PermitRootLogin prohibit-password',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      // scp speaks SFTP since OpenSSH 9.0.
+      'Subsystem sftp internal-sftp',
       'LogLevel INFO',
       '',
     ].join('\n'),
   );
+  // sshd's privilege separation needs this directory (Debian creates it at boot only).
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const child = run(['-D', '-e', '-f', config]);
   await new Promise((resolve, reject) => {
@@ -39,7 +44,10 @@ export async function startSshd(dir, { listen, port = 22, run }) {
         resolve();
       }
     });
-    child.once('exit', (code) => reject(new Error(`sshd exited (${code}): ${err}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sshd exited (${code}): ${err}`));
+    });
   });
   return child;
 }
