@@ -6,6 +6,7 @@ import { printable } from '../shared/printable.js';
 import { parseYaml, yamlError } from './store-yaml.js';
 import { quickStore, type QuickStore } from './quick-yaml.js';
 import type { StoreEdit, StoredProfile } from './store-edit.js';
+import { plainProfileLines } from './quick-write.js';
 
 /**
  * The file is handled as latin1 so that every byte maps to one character and back: bytes
@@ -29,8 +30,13 @@ export function parsed(file: string, text: string): Document {
   return doc;
 }
 
-/** A profile as YAML lines at `indent`: a block mapping with flow sequences, like the command line. */
+/**
+ * A profile as YAML lines at `indent`: a block mapping with flow sequences, like the command
+ * line; written directly where its values are plain words (quick-write.ts), else by yaml.
+ */
 function profileLines(name: string, profile: StoredProfile, indent: number, eol: string): string {
+  const plain = plainProfileLines(name, profile, indent, eol);
+  if (plain !== undefined) return plain;
   const doc = parseDocument('{}');
   const node = doc.createNode({ [name]: deepLatin1(profile) });
   const inner = (node.items[0]?.value ?? null) as YAMLMap | null;

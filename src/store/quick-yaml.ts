@@ -24,7 +24,7 @@ const KEYWORDS = new Set(['true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'nu
 const NUMBERS = [/^0o[0-7]+$/, /^0x[0-9a-fA-F]+$/, /^(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/];
 
 /** A plain word as yaml's core schema reads it, or undefined where this reader does not decide. */
-function scalar(word: string): string | number | undefined {
+export function scalar(word: string): string | number | undefined {
   if (!WORD.test(word) || word.endsWith(':')) return undefined;
   const first = word.charCodeAt(0);
   if (first >= 48 && first <= 57) {
@@ -54,6 +54,32 @@ interface Frame {
 /** A character of KEY after its first: letters, digits and _ . / @ + -. */
 function isKeyChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 47 || c === 64 || c === 43 || c === 45;
+}
+
+/** Whether the quick reader takes `key` as a mapping key (and yaml reads it as that string). */
+export function isQuickKey(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (!((first >= 97 && first <= 122) || (first >= 65 && first <= 90) || first === 95)) return false;
+  for (let i = 1; i < key.length; i++) if (!isKeyChar(key.charCodeAt(i))) return false;
+  return !KEYWORDS.has(key) && key !== '__proto__';
+}
+
+/**
+ * Lines of a block mapping's entries read on their own, as the quick reader reads them inside
+ * a mapping whose keys sit at `indent` (> 0): their entries in order, or undefined where the
+ * reader declines them or they are not exactly such entries (a first key at another
+ * indentation, a line shallower than `indent`). No lines but blank ones and comments: {}.
+ */
+export function quickEntries(lines: string, indent: number): Record<string, unknown> | undefined {
+  if (indent <= 0) return undefined;
+  const first = /^[ ]*[^ \n#]/m.exec(lines);
+  if (!first) return /[\t\r\0\ufeff]/.test(lines) ? undefined : {};
+  if (first[0].length - 1 !== indent) return undefined;
+  const read = quickStore('_:\n' + lines);
+  const value = read?.value;
+  if (!value || Object.keys(value).length !== 1) return undefined;
+  const entries = value._;
+  return entries && typeof entries === 'object' && !Array.isArray(entries) ? (entries as Record<string, unknown>) : undefined;
 }
 
 /**
