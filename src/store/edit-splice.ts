@@ -146,11 +146,26 @@ function outlineOf(file: string, text: string, known?: QuickStore): Outline | un
   return { kind: 'map', items };
 }
 
+/** Lines [from, to) of the old text replaced by `text` (new lines, or none). */
+export interface Cut {
+  from: number;
+  to: number;
+  text: string;
+}
+
 /**
  * The edit as cuts and insertions of whole lines; undefined where that is not safe. `quick`:
  * the quick reader's answer for `text` (its offsets are offsets in `text`), when known.
  */
 export function spliceYaml(file: string, text: string, edit: StoreEdit, quick?: QuickStore): string | undefined {
+  return spliceEdit(file, text, edit, quick)?.text;
+}
+
+/**
+ * spliceYaml's result with, where the store has profiles to cut between, the cuts it made (in
+ * the order of the text), so that a check can read only what changed (splice-check.ts).
+ */
+export function spliceEdit(file: string, text: string, edit: StoreEdit, quick?: QuickStore): { text: string; cuts?: Cut[] } | undefined {
   const outline = outlineOf(file, text, quick);
   if (!outline) return undefined;
   const eol = eolOf(text);
@@ -159,13 +174,13 @@ export function spliceYaml(file: string, text: string, edit: StoreEdit, quick?: 
   const cuts: { from: number; to: number; text: string }[] = [];
   const ending = text === '' || text.endsWith('\n') ? '' : eol;
   if (outline.kind !== 'map') {
-    if (removals.size > 0 && !sets.length) return text;
+    if (removals.size > 0 && !sets.length) return { text };
     const keyLine = outline.kind === 'empty' ? lineStartOf(text, outline.keyOffset) : 0;
     const keyIndent = outline.kind === 'empty' ? indentOf(text.slice(keyLine, nextLine(text, keyLine))) : 0;
     const added = sets.map(([, name, profile]) => profileLines(name, profile, keyIndent + 2, eol)).join('');
-    if (outline.kind === 'absent') return text + ending + 'profiles:' + eol + added;
+    if (outline.kind === 'absent') return { text: text + ending + 'profiles:' + eol + added };
     const at = nextLine(text, keyLine);
-    return text.slice(0, at) + (at === text.length ? ending : '') + added + text.slice(at);
+    return { text: text.slice(0, at) + (at === text.length ? ending : '') + added + text.slice(at) };
   }
   const bySet = new Map(sets.map((s) => [s[0], s] as const));
   // The key must open its line (`a: b` at the line's own indentation), every key: a line
@@ -192,8 +207,15 @@ export function spliceYaml(file: string, text: string, edit: StoreEdit, quick?: 
   const added = sets.filter(([n]) => !existing.has(n)).map(([, name, profile]) => profileLines(name, profile, indent, eol)).join('');
   const lastEnd = appendAt === text.length && !text.endsWith('\n') ? eol : '';
   if (added) cuts.push({ from: appendAt, to: appendAt, text: lastEnd + added });
-  let out = text;
-  for (const cut of cuts.sort((a, b) => b.from - a.from)) out = out.slice(0, cut.from) + cut.text + out.slice(cut.to);
-  return out;
+  // Cut and insertion at one place: the cut first, as the old text has them.
+  cuts.sort((a, b) => a.from - b.from || b.to - a.to);
+  const parts: string[] = [];
+  let at = 0;
+  for (const cut of cuts) {
+    parts.push(text.slice(at, cut.from), cut.text);
+    at = cut.to;
+  }
+  parts.push(text.slice(at));
+  return { text: parts.join(''), cuts };
 }
 
