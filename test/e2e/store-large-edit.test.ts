@@ -1,0 +1,58 @@
+// Edits of a large store (10000 profiles, about 780 KB) end to end: `knock add` writes exactly
+// the new profile's lines and `knock remove` cuts exactly them, every other byte as it was; an
+// edit checks only what it writes, so a broken profile elsewhere is left alone without a word,
+// while `list` still names it.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { runKnock, TempHome } from '../helpers/run-knock.js';
+
+let home: TempHome;
+beforeEach(() => {
+  home = new TempHome();
+});
+afterEach(() => home.cleanup());
+
+function largeStore(count: number): string {
+  let text = '# team\nprofiles:\n';
+  for (let i = 0; i < count; i++) text += `  p${i}:\n    host: 198.18.${(i >> 8) & 255}.${i & 255}\n    open: [${7000 + (i % 100)}, 8000:udp, 9000]\n    port: 22\n`;
+  return text + 'groups:\n  two: [p0, p1]\n';
+}
+
+test('add then remove on a 10000-profile store: exactly the new lines go in and come out again', async () => {
+  const text = largeStore(10000);
+  const file = home.writeConfig(text);
+  const added = await runKnock(['add', 'new-one', '198.18.0.1', '1', '2:udp', 'icmp', '-p', '22'], { env: home.env });
+  expect(added.stderr).toBe('');
+  expect(added.code).toBe(0);
+  const groups = text.indexOf('groups:\n');
+  const lines = '  new-one:\n    host: 198.18.0.1\n    port: 22\n    open: [1, 2:udp, icmp]\n';
+  expect(readFileSync(file, 'utf8')).toBe(text.slice(0, groups) + lines + text.slice(groups));
+  const read = parse(readFileSync(file, 'utf8')) as { profiles: Record<string, unknown> };
+  expect(Object.keys(read.profiles)).toHaveLength(10001);
+  expect(read.profiles['new-one']).toEqual({ host: '198.18.0.1', port: 22, open: [1, '2:udp', 'icmp'] });
+  const removed = await runKnock(['remove', 'new-one'], { env: home.env });
+  expect(removed.stderr).toBe('');
+  expect(removed.code).toBe(0);
+  expect(readFileSync(file, 'utf8')).toBe(text);
+  // A profile in the middle: only its lines go.
+  expect((await runKnock(['remove', 'p5000'], { env: home.env })).code).toBe(0);
+  const p5000 = text.indexOf('  p5000:\n');
+  expect(readFileSync(file, 'utf8')).toBe(text.slice(0, p5000) + text.slice(text.indexOf('  p5001:\n')));
+});
+
+test('an edit leaves a broken profile elsewhere alone and says nothing of it; list names it', async () => {
+  const broken = '  broken:\n    host: 127.0.0.1\n    open: [0]\n';
+  const text = largeStore(3).replace('groups:\n', `${broken}groups:\n`);
+  const file = home.writeConfig(text);
+  const added = await runKnock(['add', 'new-one', '127.0.0.1', '1', '2', '3'], { env: home.env });
+  expect(added.stderr).toBe('');
+  expect(added.code).toBe(0);
+  expect(readFileSync(file, 'utf8')).toContain(`${broken}  new-one:\n    host: 127.0.0.1\n    open: [1, 2, 3]\ngroups:\n`);
+  const list = await runKnock(['list'], { env: home.env });
+  expect(list.code).toBe(0);
+  expect(list.stderr).toMatch(/^knock: warning: \S+config\.yaml: profile 'broken': open\[0\]: port 0/);
+  // remove of a group member is still refused, naming the group, from the edit's own reading.
+  const member = await runKnock(['remove', 'p1'], { env: home.env });
+  expect(member.code).toBe(2);
+  expect(member.stderr).toMatch(/^knock: p1 is in group two; take it out first/);
+});
