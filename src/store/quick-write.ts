@@ -1,12 +1,15 @@
 // A profile written as lines of knock's plain shape (block mapping, flow lists of plain words)
 // without yaml, where the quick reader (quick-yaml.ts) reads exactly that value back; undefined
 // for anything else (quotes, spaces, keywords, payload objects, null), which yaml then writes.
-import { isQuickKey, scalar } from './quick-yaml.js';
+import { blockScalar, isQuickKey, scalar } from './quick-yaml.js';
 
-/** A value as one plain word, or undefined where it cannot be one that reads back the same. */
-function word(value: unknown): string | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && scalar(String(value)) === value ? String(value) : undefined;
-  if (typeof value === 'string') return scalar(value) === value ? value : undefined;
+/**
+ * A value as plain text (a word; in a mapping, also a phrase of words), or undefined where it
+ * cannot be one that reads back the same.
+ */
+function word(value: unknown, read: (raw: string) => string | number | undefined = scalar): string | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && read(String(value)) === value ? String(value) : undefined;
+  if (typeof value === 'string') return read(value) === value ? value : undefined;
   return undefined;
 }
 
@@ -19,7 +22,7 @@ function mappingLines(map: Record<string, unknown>, indent: number): string[] | 
     if (value === undefined) continue;
     if (!isQuickKey(key)) return undefined;
     if (Array.isArray(value)) {
-      const words = value.map(word);
+      const words = value.map((v) => word(v));
       if (words.some((w) => w === undefined)) return undefined;
       lines.push(`${pad}${key}: [${words.join(', ')}]`);
     } else if (value !== null && typeof value === 'object') {
@@ -28,7 +31,7 @@ function mappingLines(map: Record<string, unknown>, indent: number): string[] | 
       if (!inner || inner.length === 0) return undefined;
       lines.push(`${pad}${key}:`, ...inner);
     } else {
-      const w = word(value);
+      const w = word(value, blockScalar);
       if (w === undefined) return undefined;
       lines.push(`${pad}${key}: ${w}`);
     }

@@ -1,6 +1,6 @@
-// A store in the plain shape knock itself writes (block mappings of plain words, flow lists of
-// them, whole-line comments), read in one pass. yaml's full parser costs about a second per
-// MiB; this reader takes the common case in a few milliseconds and declines everything else
+// A store in the plain shape knock itself writes (block mappings of plain words or phrases of
+// them, flow lists of words, whole-line comments), read in one pass. yaml's full parser costs
+// about a second per MiB; this reader takes the common case in a few milliseconds and declines everything else
 // (quotes, anchors, tags, block lists, numbers other than plain integers, keywords, tabs,
 // documents), which then goes to yaml. Where it answers, it answers what yaml would.
 
@@ -32,6 +32,22 @@ export function scalar(word: string): string | number | undefined {
     return NUMBERS.some((re) => re.test(word)) ? undefined : word;
   }
   return KEYWORDS.has(word) ? undefined : word;
+}
+
+/** A later word of a phrase: no ':' or '#', which could start a mapping or a comment. */
+const PHRASE_WORD = /^[A-Za-z0-9_.\/@+-]+$/;
+
+/**
+ * A block value as yaml's core schema reads it: a plain word (scalar), or a phrase of such
+ * words one space apart (`the office door`), which is a string whatever its words are.
+ */
+export function blockScalar(raw: string): string | number | undefined {
+  if (!raw.includes(' ')) return scalar(raw);
+  const words = raw.split(' ');
+  const first = words[0]!;
+  if (!WORD.test(first) || first.endsWith(':')) return undefined;
+  for (let i = 1; i < words.length; i++) if (!PHRASE_WORD.test(words[i]!)) return undefined;
+  return raw;
 }
 
 function flowList(text: string): unknown[] | undefined {
@@ -145,7 +161,7 @@ export function quickStore(text: string): QuickStore | undefined {
       continue;
     }
     const rawValue = text.slice(valueStart, valueEnd);
-    const value = text.charCodeAt(valueStart) === 91 ? flowList(rawValue) : scalar(rawValue);
+    const value = text.charCodeAt(valueStart) === 91 ? flowList(rawValue) : blockScalar(rawValue);
     if (value === undefined) return undefined;
     top.obj[key] = value;
   }

@@ -40,6 +40,19 @@ test('add then remove on a 10000-profile store: exactly the new lines go in and 
   expect(readFileSync(file, 'utf8')).toBe(text.slice(0, p5000) + text.slice(text.indexOf('  p5001:\n')));
 });
 
+test('a description of several words is written plain on a large store, and list reads it back', async () => {
+  const text = largeStore(10000);
+  const file = home.writeConfig(text);
+  const added = await runKnock(['add', 'door', '198.18.0.1', '1', '2', '3', '--description', 'the office door'], { env: home.env });
+  expect(added.stderr).toBe('');
+  expect(added.code).toBe(0);
+  const groups = text.indexOf('groups:\n');
+  expect(readFileSync(file, 'utf8')).toBe(`${text.slice(0, groups)}  door:\n    host: 198.18.0.1\n    open: [1, 2, 3]\n    description: the office door\n${text.slice(groups)}`);
+  const show = await runKnock(['show', 'door'], { env: home.env });
+  expect(show.code).toBe(0);
+  expect(show.stdout).toMatch(/^description: the office door$/m);
+});
+
 test('an edit leaves a broken profile elsewhere alone and says nothing of it; list names it', async () => {
   const broken = '  broken:\n    host: 127.0.0.1\n    open: [0]\n';
   const text = largeStore(3).replace('groups:\n', `${broken}groups:\n`);
