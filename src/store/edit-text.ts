@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { parseStoreText } from './store-yaml.js';
-import { deepLatin1, parsed, spliceEdit, toBytesText } from './edit-splice.js';
+import { deepLatin1, parsed, spliceEdit, toBytesText, type GroupLists } from './edit-splice.js';
 import { readSplice } from './splice-check.js';
 import type { StoreEdit } from './store-edit.js';
 import { checkProfile, parseProfile, storeShape, type StoreShape } from './profiles.js';
@@ -72,7 +72,7 @@ function editReading(file: string, reading: EditReading, edit: StoreEdit): Buffe
   for (const [name, profile] of edit.set ?? []) parseProfile(name, profile, file, path.dirname(file));
   const done = (out: Buffer, proven?: Record<string, unknown>) => editDidExactly(file, before, out, edit, groupsBefore, groups, quick !== undefined, proven);
   const splice = () => {
-    const spliced = spliceEdit(file, text, edit, quick);
+    const spliced = spliceEdit(file, text, edit, quick, groups);
     if (spliced === undefined) return undefined;
     const out = Buffer.from(spliced.text, 'latin1');
     // Where the quick reader read the store, only the lines the splice changed are read again.
@@ -83,8 +83,7 @@ function editReading(file: string, reading: EditReading, edit: StoreEdit): Buffe
     const out = Buffer.from(make(), 'latin1');
     return done(out) ? out : undefined;
   };
-  // The line splice knows profiles only: an edit of groups goes through the Document API.
-  const yaml = groups ? [rewrite(() => rewriteYaml(file, text, edit, groups))] : [splice, rewrite(() => rewriteYaml(file, text, edit, groups))];
+  const yaml = [splice, rewrite(() => rewriteYaml(file, text, edit, groups))];
   const candidates = isJsonStore(file, text) ? [rewrite(() => editJson(file, text, edit, groups))] : yaml;
   for (const attempt of candidates) {
     const out = attempt();
@@ -133,9 +132,6 @@ function editDidExactly(file: string, before: Record<string, unknown>, out: Buff
   const where = printable(file);
   return (edit.set ?? []).every(([name]) => checkProfile(name, after[name], where, path.dirname(file)).profile !== undefined) && groupsDidExactly(groupsBefore, shape.groups, groups);
 }
-
-/** Each group the edit changes, with its members after the edit (null: the group goes). */
-type GroupLists = [string, string[] | null][];
 
 /** The edit's group changes applied to the groups as the store holds them now; undefined: none. */
 function groupsAfter(current: ReadonlyMap<string, string[]> | undefined, edit: StoreEdit): GroupLists | undefined {

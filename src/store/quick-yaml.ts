@@ -4,17 +4,26 @@
 // (quotes, anchors, tags, block lists, numbers other than plain integers, keywords, tabs,
 // documents), which then goes to yaml. Where it answers, it answers what yaml would.
 
-/** One key of the top-level `profiles` mapping, with the offset of its line. */
+/** One key of the top-level `profiles` (or `groups`) mapping, with the offset of its line. */
 export interface OutlineEntry {
   name: string;
   /** Offset of the line the key opens. */
   lineStart: number;
 }
 
+export interface MappingOutline {
+  lineStart: number;
+  indent: number;
+  /** Undefined where the key has no mapping below it (`profiles:` alone, or a value on its line). */
+  entries: OutlineEntry[] | undefined;
+}
+
 export interface QuickStore {
   value: Record<string, unknown>;
   /** Where `profiles:` is (its line's offset), and its entries; absent without that key. */
-  profiles?: { lineStart: number; indent: number; entries: OutlineEntry[] | undefined };
+  profiles?: MappingOutline;
+  /** The same for `groups:`. */
+  groups?: MappingOutline;
 }
 
 const WORD = /^[A-Za-z0-9_][A-Za-z0-9_.:\/@+-]*$/;
@@ -107,8 +116,10 @@ export function quickStore(text: string): QuickStore | undefined {
   const root: Record<string, unknown> = {};
   const stack: Frame[] = [{ indent: 0, obj: root }];
   let pending: { obj: Record<string, unknown>; key: string; indent: number } | undefined;
-  let profiles: QuickStore['profiles'];
+  let profiles: MappingOutline | undefined;
   let profilesObj: Record<string, unknown> | undefined;
+  let groups: MappingOutline | undefined;
+  let groupsObj: Record<string, unknown> | undefined;
   let any = false;
   const length = text.length;
   for (let lineStart = 0; lineStart <= length; ) {
@@ -145,6 +156,10 @@ export function quickStore(text: string): QuickStore | undefined {
           profilesObj = obj;
           profiles!.entries = [];
         }
+        if (pending.obj === root && pending.key === 'groups') {
+          groupsObj = obj;
+          groups!.entries = [];
+        }
       } else pending.obj[pending.key] = null;
       pending = undefined;
     }
@@ -155,6 +170,8 @@ export function quickStore(text: string): QuickStore | undefined {
     any = true;
     if (top.obj === root && key === 'profiles') profiles = { lineStart: start, indent, entries: undefined };
     if (top.obj === profilesObj) profiles!.entries!.push({ name: key, lineStart: start });
+    if (top.obj === root && key === 'groups') groups = { lineStart: start, indent, entries: undefined };
+    if (top.obj === groupsObj) groups!.entries!.push({ name: key, lineStart: start });
     if (valueStart === valueEnd) {
       pending = { obj: top.obj, key, indent };
       top.obj[key] = null;
@@ -166,5 +183,5 @@ export function quickStore(text: string): QuickStore | undefined {
     top.obj[key] = value;
   }
   if (!any) return undefined;
-  return profiles ? { value: root, profiles } : { value: root };
+  return { value: root, ...(profiles ? { profiles } : {}), ...(groups ? { groups } : {}) };
 }

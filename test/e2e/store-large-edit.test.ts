@@ -53,6 +53,26 @@ test('a description of several words is written plain on a large store, and list
   expect(show.stdout).toMatch(/^description: the office door$/m);
 });
 
+test('group edits on a large store change only the group lines; add -g writes the profile and its membership', async () => {
+  const text = largeStore(10000);
+  const file = home.writeConfig(text);
+  const grouped = await runKnock(['group', 'add', 'two', 'p9999'], { env: home.env });
+  expect(grouped.stderr).toBe('');
+  expect(grouped.code).toBe(0);
+  expect(readFileSync(file, 'utf8')).toBe(text.replace('  two: [p0, p1]\n', '  two: [p0, p1, p9999]\n'));
+  const added = await runKnock(['add', 'door', '198.18.0.1', '1', '2', '3', '-g', 'new'], { env: home.env });
+  expect(added.stderr).toBe('');
+  expect(added.code).toBe(0);
+  const groups = text.indexOf('groups:\n');
+  expect(readFileSync(file, 'utf8')).toBe(`${text.slice(0, groups)}  door:\n    host: 198.18.0.1\n    open: [1, 2, 3]\ngroups:\n  two: [p0, p1, p9999]\n  new: [door]\n`);
+  for (const args of [['group', 'remove', 'new', 'door'], ['remove', 'door'], ['group', 'remove', 'two', 'p9999']]) {
+    const r = await runKnock(args, { env: home.env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }
+  expect(readFileSync(file, 'utf8')).toBe(text);
+});
+
 test('an edit leaves a broken profile elsewhere alone and says nothing of it; list names it', async () => {
   const broken = '  broken:\n    host: 127.0.0.1\n    open: [0]\n';
   const text = largeStore(3).replace('groups:\n', `${broken}groups:\n`);

@@ -62,6 +62,10 @@ test('5000 seeded texts: the quick reader gives what yaml gives, or declines', (
       expect(quick.profiles.entries.map((e) => e.name)).toEqual(Object.keys(profiles as object));
       for (const e of quick.profiles.entries) expect(text.slice(e.lineStart).trimStart().startsWith(`${e.name}:`)).toBe(true);
     }
+    if (quick.groups?.entries) {
+      expect(quick.groups.entries.map((e) => e.name)).toEqual(Object.keys(quick.value.groups as object));
+      for (const e of quick.groups.entries) expect(text.slice(e.lineStart).trimStart().startsWith(`${e.name}:`)).toBe(true);
+    }
   }
   // The generator must reach both sides, or the comparison proves little.
   expect(answered).toBeGreaterThan(1500);
@@ -73,6 +77,7 @@ test('a store as knock writes it is read quickly, with its outline', () => {
   const quick = quickStore(text);
   expect(quick?.value).toEqual(parseDocument(text).toJS());
   expect(quick?.profiles).toEqual({ lineStart: 7, indent: 0, entries: [{ name: 'office', lineStart: 17 }, { name: 'lab', lineStart: text.indexOf('  lab:') }] });
+  expect(quick?.groups).toEqual({ lineStart: text.indexOf('groups:'), indent: 0, entries: [{ name: 'all', lineStart: text.indexOf('  all:') }] });
 });
 
 test('a phrase in a block mapping is read as the string yaml reads; anything else with a space is declined or read the same', () => {
