@@ -1,6 +1,6 @@
 // An edit of a store's bytes, checked in full: spliced line by line where that is safe
 // (edit-splice.ts), else rewritten through yaml's Document API, and refused if neither gives
-// exactly the profiles asked for with every other one as it was.
+// exactly the profiles and groups asked for with every other one as it was.
 import { isMap, visit, YAMLMap, type Node } from 'yaml';
 import { isAscii } from 'node:buffer';
 import path from 'node:path';

@@ -12,6 +12,12 @@ beforeEach(() => {
 });
 afterEach(() => home.cleanup());
 
+/** Runs an edit that must go through without a word. */
+async function edited(args: string[]): Promise<void> {
+  const result = await runKnock(args, { env: home.env });
+  expect({ args, stderr: result.stderr, code: result.code }).toEqual({ args, stderr: '', code: 0 });
+}
+
 function largeStore(count: number): string {
   let text = '# team\nprofiles:\n';
   for (let i = 0; i < count; i++) text += `  p${i}:\n    host: 198.18.${(i >> 8) & 255}.${i & 255}\n    open: [${7000 + (i % 100)}, 8000:udp, 9000]\n    port: 22\n`;
@@ -21,21 +27,17 @@ function largeStore(count: number): string {
 test('add then remove on a 10000-profile store: exactly the new lines go in and come out again', async () => {
   const text = largeStore(10000);
   const file = home.writeConfig(text);
-  const added = await runKnock(['add', 'new-one', '198.18.0.1', '1', '2:udp', 'icmp', '-p', '22'], { env: home.env });
-  expect(added.stderr).toBe('');
-  expect(added.code).toBe(0);
+  await edited(['add', 'new-one', '198.18.0.1', '1', '2:udp', 'icmp', '-p', '22']);
   const groups = text.indexOf('groups:\n');
   const lines = '  new-one:\n    host: 198.18.0.1\n    port: 22\n    open: [1, 2:udp, icmp]\n';
   expect(readFileSync(file, 'utf8')).toBe(text.slice(0, groups) + lines + text.slice(groups));
   const read = parse(readFileSync(file, 'utf8')) as { profiles: Record<string, unknown> };
   expect(Object.keys(read.profiles)).toHaveLength(10001);
   expect(read.profiles['new-one']).toEqual({ host: '198.18.0.1', port: 22, open: [1, '2:udp', 'icmp'] });
-  const removed = await runKnock(['remove', 'new-one'], { env: home.env });
-  expect(removed.stderr).toBe('');
-  expect(removed.code).toBe(0);
+  await edited(['remove', 'new-one']);
   expect(readFileSync(file, 'utf8')).toBe(text);
   // A profile in the middle: only its lines go.
-  expect((await runKnock(['remove', 'p5000'], { env: home.env })).code).toBe(0);
+  await edited(['remove', 'p5000']);
   const p5000 = text.indexOf('  p5000:\n');
   expect(readFileSync(file, 'utf8')).toBe(text.slice(0, p5000) + text.slice(text.indexOf('  p5001:\n')));
 });
@@ -43,9 +45,7 @@ test('add then remove on a 10000-profile store: exactly the new lines go in and 
 test('a description of several words is written plain on a large store, and list reads it back', async () => {
   const text = largeStore(10000);
   const file = home.writeConfig(text);
-  const added = await runKnock(['add', 'door', '198.18.0.1', '1', '2', '3', '--description', 'the office door'], { env: home.env });
-  expect(added.stderr).toBe('');
-  expect(added.code).toBe(0);
+  await edited(['add', 'door', '198.18.0.1', '1', '2', '3', '--description', 'the office door']);
   const groups = text.indexOf('groups:\n');
   expect(readFileSync(file, 'utf8')).toBe(`${text.slice(0, groups)}  door:\n    host: 198.18.0.1\n    open: [1, 2, 3]\n    description: the office door\n${text.slice(groups)}`);
   const show = await runKnock(['show', 'door'], { env: home.env });
@@ -56,20 +56,12 @@ test('a description of several words is written plain on a large store, and list
 test('group edits on a large store change only the group lines; add -g writes the profile and its membership', async () => {
   const text = largeStore(10000);
   const file = home.writeConfig(text);
-  const grouped = await runKnock(['group', 'add', 'two', 'p9999'], { env: home.env });
-  expect(grouped.stderr).toBe('');
-  expect(grouped.code).toBe(0);
+  await edited(['group', 'add', 'two', 'p9999']);
   expect(readFileSync(file, 'utf8')).toBe(text.replace('  two: [p0, p1]\n', '  two: [p0, p1, p9999]\n'));
-  const added = await runKnock(['add', 'door', '198.18.0.1', '1', '2', '3', '-g', 'new'], { env: home.env });
-  expect(added.stderr).toBe('');
-  expect(added.code).toBe(0);
+  await edited(['add', 'door', '198.18.0.1', '1', '2', '3', '-g', 'new']);
   const groups = text.indexOf('groups:\n');
   expect(readFileSync(file, 'utf8')).toBe(`${text.slice(0, groups)}  door:\n    host: 198.18.0.1\n    open: [1, 2, 3]\ngroups:\n  two: [p0, p1, p9999]\n  new: [door]\n`);
-  for (const args of [['group', 'remove', 'new', 'door'], ['remove', 'door'], ['group', 'remove', 'two', 'p9999']]) {
-    const r = await runKnock(args, { env: home.env });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-  }
+  for (const args of [['group', 'remove', 'new', 'door'], ['remove', 'door'], ['group', 'remove', 'two', 'p9999']]) await edited(args);
   expect(readFileSync(file, 'utf8')).toBe(text);
 });
 
@@ -77,9 +69,7 @@ test('an edit leaves a broken profile elsewhere alone and says nothing of it; li
   const broken = '  broken:\n    host: 127.0.0.1\n    open: [0]\n';
   const text = largeStore(3).replace('groups:\n', `${broken}groups:\n`);
   const file = home.writeConfig(text);
-  const added = await runKnock(['add', 'new-one', '127.0.0.1', '1', '2', '3'], { env: home.env });
-  expect(added.stderr).toBe('');
-  expect(added.code).toBe(0);
+  await edited(['add', 'new-one', '127.0.0.1', '1', '2', '3']);
   expect(readFileSync(file, 'utf8')).toContain(`${broken}  new-one:\n    host: 127.0.0.1\n    open: [1, 2, 3]\ngroups:\n`);
   const list = await runKnock(['list'], { env: home.env });
   expect(list.code).toBe(0);
