@@ -2,7 +2,7 @@
 // the new profile's lines and `knock remove` cuts exactly them, every other byte as it was; an
 // edit checks only what it writes, so a broken profile elsewhere is left alone without a word,
 // while `list` still names it.
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { parse } from 'yaml';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
 
@@ -78,4 +78,13 @@ test('an edit leaves a broken profile elsewhere alone and says nothing of it; li
   const member = await runKnock(['remove', 'p1'], { env: home.env });
   expect(member.code).toBe(2);
   expect(member.stderr).toMatch(/^knock: p1 is in group two; take it out first/);
+});
+
+test('an edit still warns, once, of a store that others can read (and keeps its mode)', async () => {
+  const file = home.writeConfig(largeStore(2));
+  chmodSync(file, 0o644);
+  const added = await runKnock(['add', 'new-one', '127.0.0.1', '1', '2', '3'], { env: home.env });
+  expect(added.code).toBe(0);
+  expect(added.stderr).toBe(`knock: warning: ${file} is readable by group and others (mode 0644); knock sequences are secrets: chmod 600 ${file}\n`);
+  expect(statSync(file).mode & 0o777).toBe(0o644);
 });
