@@ -43,6 +43,7 @@ const FILE = '/h/.config/knock/config.yaml';
 const list = (bytes: Buffer) => () => void parseStore(parseStoreText(FILE, bytes.toString('utf8')), FILE);
 const add = (bytes: Buffer) => () => void editStoreBytes(FILE, bytes, { set: [['new-one', { host: '198.18.0.1', open: [1, 2, 3] }]] });
 const remove = (bytes: Buffer) => () => void editStoreBytes(FILE, bytes, { remove: [`p${Math.floor(bytes.length / 200)}`] });
+const groupAdd = (bytes: Buffer) => () => void editStoreBytes(FILE, bytes, { groups: [['two', { add: [`p${Math.floor(bytes.length / 200)}`] }]] });
 
 function sshConfig(n: number): string {
   let text = 'Host *.corp\n  User me\n';
@@ -60,6 +61,7 @@ test.each([
   ['list (read and validate)', (n: number) => list(store(n))],
   ['add', (n: number) => add(store(n))],
   ['remove', (n: number) => remove(store(n))],
+  ['group add', (n: number) => groupAdd(store(n))],
   ['ssh config, unknown target', (n: number) => lookup(sshConfig(n))],
 ])('%s: 4x the size costs about 4x the counted reads, not 16x', (_name, make) => {
   const ratio = growth(make, 400);
