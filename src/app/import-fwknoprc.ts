@@ -63,8 +63,8 @@ export async function importFwknoprc(ctx: Context, file: string, text: string, a
     const taken = profiles.filter((p) => names.has(p.name)).map((p) => p.name);
     if (taken.length > 0 && !args.force) throw new UsageError(`${taken.map((n) => `'${n}'`).join(', ')} already in ${target.file} (--force replaces them); nothing imported`);
   };
-  check(new Set(target.store.profiles.keys()));
-  await editStore(ctx, target.file, { set: profiles.map((p) => [p.name, p.profile]), check });
+  check(target.names);
+  await editStore(ctx, target, { set: profiles.map((p) => [p.name, p.profile]), check });
   if (ctx.args.json) {
     ctx.json({ file: target.file, from: file, profiles: profiles.map(summary), skipped });
     return 0;

@@ -99,16 +99,17 @@ export const addCommand = defineCommand<AddArgs>({
       ...(args.description !== undefined ? { description: args.description } : {}),
     };
     const groups = [...new Set([args.group ?? []].flat().map((g) => checkGroupName(String(g).replace(/^@/, ''))))];
-    const { file, store } = await writableStore(ctx);
+    const store = await writableStore(ctx);
+    const { file } = store;
     const parsed = checkStoredProfile(name, profile, file);
-    let replacing = store.profiles.has(name) || Boolean(store.broken?.has(name));
+    let replacing = store.names.has(name);
     // Checked again on the store as read under the edit lock: another add may have won meanwhile.
     const check = (names: ReadonlySet<string>) => {
       replacing = names.has(name);
       if (replacing && !args.force) throw new UsageError(`profile '${name}' already exists in ${file} (--force replaces it)`);
     };
-    check(new Set([...store.profiles.keys(), ...(store.broken?.keys() ?? [])]));
-    await editStore(ctx, file, { set: [[name, profile]], check, ...(groups.length ? { groups: groups.map((g) => [g, { add: [name] }]) } : {}) });
+    check(store.names);
+    await editStore(ctx, store, { set: [[name, profile]], check, ...(groups.length ? { groups: groups.map((g) => [g, { add: [name] }]) } : {}) });
     if (COMMAND_NAMES.includes(name)) ctx.warn(`'${name}' is also a command: knock it with 'knock open ${name}'`);
     // What `knock lint NAME` would say of it, said now (the profile is added all the same).
     const findings = lintProfile(parsed).filter((f) => f.level === 'warning');

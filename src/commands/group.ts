@@ -24,9 +24,10 @@ export const groupCommand = defineCommand<GroupArgs>({
   async run(args, ctx) {
     const group = checkGroupName(String(args.group).replace(/^@/, ''));
     const names = [...new Set(args.profiles.map(String))];
-    const { file, store } = await writableStore(ctx);
+    const store = await writableStore(ctx);
+    const { file } = store;
     const members = store.groups?.get(group) ?? [];
-    const known = [...store.profiles.keys(), ...(store.broken?.keys() ?? [])];
+    const known = [...store.names];
     if (args.action === 'add') {
       for (const name of names) {
         if (known.includes(name)) continue;
@@ -40,7 +41,7 @@ export const groupCommand = defineCommand<GroupArgs>({
     }
     // Checked again under the edit lock: a profile removed meanwhile makes the store refuse the group.
     const change = args.action === 'add' ? { add: names } : { remove: names };
-    await editStore(ctx, file, { groups: [[group, change]] });
+    await editStore(ctx, store, { groups: [[group, change]] });
     const after = args.action === 'add' ? [...members, ...names.filter((n) => !members.includes(n))] : members.filter((m) => !names.includes(m));
     if (args.json) ctx.json({ file, group, members: after });
     else ctx.out(after.length > 0 ? `@${group}: ${after.join(' ')} (in ${file})` : `removed group @${group} from ${file} (no members left)`);

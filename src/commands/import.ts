@@ -80,8 +80,8 @@ export const importCommand = defineCommand<ImportArgs>({
         throw new UsageError(`${taken.map((n) => `'${n}'`).join(', ')} already in ${target.file} (--force replaces them); nothing imported`);
       }
     };
-    check(new Set(target.store.profiles.keys()));
-    await editStore(ctx, target.file, { set: profiles.map((p) => [p.name, p.profile]), check });
+    check(target.names);
+    await editStore(ctx, target, { set: profiles.map((p) => [p.name, p.profile]), check });
     const toCopy = copies.map((c) => ({ ...c, to: path.resolve(path.dirname(target.file), c.to) }));
     if (args.json) {
       ctx.json({

@@ -11,11 +11,12 @@ export const removeCommand = defineCommand<{ name: string }>({
   async run(args, ctx) {
     const name = String(args.name);
     // A broken profile can be removed: that is one way to fix it.
-    const { file, store } = await writableStore(ctx, name);
+    const store = await writableStore(ctx);
+    const { file } = store;
     const check = (names: ReadonlySet<string>) => {
-      if (!names.has(name)) throw new ConfigError(`unknown profile '${name}'${store.file ? ` in ${store.file}` : ' (no profile store found)'}`);
+      if (!names.has(name)) throw new ConfigError(`unknown profile '${name}'${store.found ? ` in ${file}` : ' (no profile store found)'}`);
     };
-    check(new Set([...store.profiles.keys(), ...(store.broken?.keys() ?? [])]));
+    check(store.names);
     // A group member cannot go first: say which group holds it (the store would otherwise be
     // refused as a group naming a missing profile, which reads backwards).
     const holders = [...(store.groups ?? new Map<string, string[]>())].filter(([, members]) => members.includes(name)).map(([group]) => group);
@@ -24,7 +25,7 @@ export const removeCommand = defineCommand<{ name: string }>({
       const how = holders.map((g) => `knock group remove ${g} ${name}`).join('; ');
       throw new ConfigError(`${name} is in ${which}; take it out first (${how}), in ${file}`);
     }
-    await editStore(ctx, file, { remove: [name], check });
+    await editStore(ctx, store, { remove: [name], check });
     if (args.json) ctx.json({ file, profile: name, removed: true });
     else ctx.out(`removed profile ${name} from ${file}`);
     return 0;

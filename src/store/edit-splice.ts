@@ -4,8 +4,9 @@ import { isMap, parseDocument, visit, YAMLMap, type Document, type Node } from '
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { parseYaml, yamlError } from './store-yaml.js';
-import { quickStore, type QuickStore } from './quick-yaml.js';
+import { isQuickKey, quickStore, scalar, type QuickStore } from './quick-yaml.js';
 import type { StoreEdit, StoredProfile } from './store-edit.js';
+import { plainProfileLines } from './quick-write.js';
 
 /**
  * The file is handled as latin1 so that every byte maps to one character and back: bytes
@@ -29,8 +30,13 @@ export function parsed(file: string, text: string): Document {
   return doc;
 }
 
-/** A profile as YAML lines at `indent`: a block mapping with flow sequences, like the command line. */
+/**
+ * A profile as YAML lines at `indent`: a block mapping with flow sequences, like the command
+ * line; written directly where its values are plain words (quick-write.ts), else by yaml.
+ */
 function profileLines(name: string, profile: StoredProfile, indent: number, eol: string): string {
+  const plain = plainProfileLines(name, profile, indent, eol);
+  if (plain !== undefined) return plain;
   const doc = parseDocument('{}');
   const node = doc.createNode({ [name]: deepLatin1(profile) });
   const inner = (node.items[0]?.value ?? null) as YAMLMap | null;
@@ -140,26 +146,92 @@ function outlineOf(file: string, text: string, known?: QuickStore): Outline | un
   return { kind: 'map', items };
 }
 
+/** Each group an edit changes, with its members after the edit (null: the group goes). */
+export type GroupLists = [string, string[] | null][];
+
+/**
+ * The group changes as cuts of whole lines (`  name: [a, b]`), or undefined where that is not
+ * plain: a name or member the quick reader would not read back, or a `groups:` without entries.
+ */
+function spliceGroups(text: string, quick: QuickStore, lists: GroupLists, eol: string): Cut[] | undefined {
+  const line = (name: string, members: string[], indent: number) =>
+    isQuickKey(name) && members.every((m) => scalar(m) === m) ? `${' '.repeat(indent)}${name}: [${members.join(', ')}]${eol}` : undefined;
+  const outline = quick.groups;
+  const ending = text === '' || text.endsWith('\n') ? '' : eol;
+  if (!outline) {
+    const lines = lists.filter(([, members]) => members !== null).map(([name, members]) => line(name, members!, 2));
+    if (lines.length === 0) return [];
+    if (lines.includes(undefined)) return undefined;
+    return [{ from: text.length, to: text.length, text: ending + 'groups:' + eol + lines.join('') }];
+  }
+  const entries = outline.entries;
+  if (!entries?.length) return undefined;
+  const byName = new Map(entries.map((e) => [e.name, e] as const));
+  const indent = indentOf(text.slice(entries[0]!.lineStart, nextLine(text, entries[0]!.lineStart)));
+  const cuts: Cut[] = [];
+  let left = entries.length;
+  let added = '';
+  for (const [name, members] of lists) {
+    const entry = byName.get(name);
+    const lines = members === null ? '' : line(name, members, indent);
+    if (lines === undefined) return undefined;
+    if (!entry) {
+      added += lines;
+      if (lines) left++;
+      continue;
+    }
+    if (members === null) left--;
+    const [from, to] = entrySpan(text, entry.lineStart);
+    cuts.push({ from, to, text: lines });
+  }
+  // Every group gone: the `groups:` line goes too (comments between the groups stay).
+  if (left === 0) cuts.push({ from: outline.lineStart, to: nextLine(text, outline.lineStart), text: '' });
+  if (added) {
+    const at = entrySpan(text, entries[entries.length - 1]!.lineStart)[1];
+    cuts.push({ from: at, to: at, text: (at === text.length ? ending : '') + added });
+  }
+  return cuts;
+}
+
+/** Lines [from, to) of the old text replaced by `text` (new lines, or none). */
+export interface Cut {
+  from: number;
+  to: number;
+  text: string;
+}
+
 /**
  * The edit as cuts and insertions of whole lines; undefined where that is not safe. `quick`:
  * the quick reader's answer for `text` (its offsets are offsets in `text`), when known.
  */
 export function spliceYaml(file: string, text: string, edit: StoreEdit, quick?: QuickStore): string | undefined {
+  return spliceEdit(file, text, edit, quick)?.text;
+}
+
+/**
+ * spliceYaml's result with, where the store has profiles to cut between, the cuts it made (in
+ * the order of the text), so that a check can read only what changed (splice-check.ts).
+ */
+export function spliceEdit(file: string, text: string, edit: StoreEdit, quick?: QuickStore, groups?: GroupLists): { text: string; cuts?: Cut[] } | undefined {
   const outline = outlineOf(file, text, quick);
   if (!outline) return undefined;
+  // Groups are spliced only beside profiles in the plain shape, where the quick reader has
+  // the outline of both; elsewhere yaml's Document API edits them.
+  const groupCuts = groups?.length ? (quick && outline.kind === 'map' ? spliceGroups(text, quick, groups, eolOf(text)) : undefined) : [];
+  if (!groupCuts) return undefined;
   const eol = eolOf(text);
   const removals = new Set((edit.remove ?? []).map(toBytesText));
   const sets = (edit.set ?? []).map(([name, profile]) => [toBytesText(name), name, profile] as const);
   const cuts: { from: number; to: number; text: string }[] = [];
   const ending = text === '' || text.endsWith('\n') ? '' : eol;
   if (outline.kind !== 'map') {
-    if (removals.size > 0 && !sets.length) return text;
+    if (removals.size > 0 && !sets.length) return { text };
     const keyLine = outline.kind === 'empty' ? lineStartOf(text, outline.keyOffset) : 0;
     const keyIndent = outline.kind === 'empty' ? indentOf(text.slice(keyLine, nextLine(text, keyLine))) : 0;
     const added = sets.map(([, name, profile]) => profileLines(name, profile, keyIndent + 2, eol)).join('');
-    if (outline.kind === 'absent') return text + ending + 'profiles:' + eol + added;
+    if (outline.kind === 'absent') return { text: text + ending + 'profiles:' + eol + added };
     const at = nextLine(text, keyLine);
-    return text.slice(0, at) + (at === text.length ? ending : '') + added + text.slice(at);
+    return { text: text.slice(0, at) + (at === text.length ? ending : '') + added + text.slice(at) };
   }
   const bySet = new Map(sets.map((s) => [s[0], s] as const));
   // The key must open its line (`a: b` at the line's own indentation), every key: a line
@@ -186,8 +258,18 @@ export function spliceYaml(file: string, text: string, edit: StoreEdit, quick?: 
   const added = sets.filter(([n]) => !existing.has(n)).map(([, name, profile]) => profileLines(name, profile, indent, eol)).join('');
   const lastEnd = appendAt === text.length && !text.endsWith('\n') ? eol : '';
   if (added) cuts.push({ from: appendAt, to: appendAt, text: lastEnd + added });
-  let out = text;
-  for (const cut of cuts.sort((a, b) => b.from - a.from)) out = out.slice(0, cut.from) + cut.text + out.slice(cut.to);
-  return out;
+  // The groups' lines are after or before the profiles', never among them; at the text's end
+  // the profiles' lines go first (the sort keeps that order).
+  cuts.push(...groupCuts);
+  // Cut and insertion at one place: the cut first, as the old text has them.
+  cuts.sort((a, b) => a.from - b.from || b.to - a.to);
+  const parts: string[] = [];
+  let at = 0;
+  for (const cut of cuts) {
+    parts.push(text.slice(at, cut.from), cut.text);
+    at = cut.to;
+  }
+  parts.push(text.slice(at));
+  return { text: parts.join(''), cuts };
 }
 

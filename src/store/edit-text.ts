@@ -1,6 +1,6 @@
 // An edit of a store's bytes, checked in full: spliced line by line where that is safe
 // (edit-splice.ts), else rewritten through yaml's Document API, and refused if neither gives
-// exactly the profiles asked for with every other one as it was.
+// exactly the profiles and groups asked for with every other one as it was.
 import { isMap, visit, YAMLMap, type Node } from 'yaml';
 import { isAscii } from 'node:buffer';
 import path from 'node:path';
@@ -8,7 +8,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { parseStoreText } from './store-yaml.js';
-import { deepLatin1, parsed, spliceYaml, toBytesText } from './edit-splice.js';
+import { deepLatin1, parsed, spliceEdit, toBytesText, type GroupLists } from './edit-splice.js';
+import { readSplice } from './splice-check.js';
 import type { StoreEdit } from './store-edit.js';
 import { checkProfile, parseProfile, storeShape, type StoreShape } from './profiles.js';
 import { quickStore, type QuickStore } from './quick-yaml.js';
@@ -22,49 +23,93 @@ export function isJsonStore(file: string, text: string): boolean {
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-/** Applies `edit` to a store's bytes and returns the new bytes, checked in full. */
-export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit): Buffer {
-  // A UTF-8 byte order mark (an editor's) is kept as it was, and the text after it edited.
-  if (bytes.subarray(0, 3).equals(BOM)) return Buffer.concat([BOM, editWithoutBom(file, bytes.subarray(3), edit)]);
-  return editWithoutBom(file, bytes, edit);
+/**
+ * A store's bytes as an edit reads them: the text (one character per byte), the quick reader's
+ * answer where it takes the text, and the store's shape. Kept by whoever read the store before
+ * taking the edit lock, so that an edit of the very same bytes reads them once.
+ */
+export interface EditReading {
+  /** The name the bytes were read under: a store's kind (YAML, JSON, package.json) comes from it. */
+  file: string;
+  bytes: Buffer;
+  /** The bytes after a UTF-8 byte order mark (an editor's), which an edit keeps as it was. */
+  body: Buffer;
+  text: string;
+  quick?: QuickStore;
+  shape: StoreShape;
 }
 
-function editWithoutBom(file: string, bytes: Buffer, edit: StoreEdit): Buffer {
-  // Read once, and only the store's shape checked (a mapping, its keys, its groups): the
-  // profiles the edit does not touch stay as they are, broken ones too (remove fixes those).
-  // An ASCII file is the same text as UTF-8 and as bytes: one quick reading gives its
-  // contents and the splice's line offsets.
-  const text = bytes.toString('latin1');
-  const quick = isAscii(bytes) && !isJsonStore(file, text) ? quickStore(text) : undefined;
-  const contents = parseStoreText(file, quick ? text : bytes.toString('utf8'), quick);
-  const { entries: before, groups: groupsBefore } = storeShape(contents, file);
+/**
+ * Reads a store's bytes for an edit: the store's shape checked (a mapping, its keys, its
+ * groups), the profiles left as they are, broken ones too (remove fixes those). An ASCII file
+ * is the same text as UTF-8 and as bytes: one quick reading gives its contents and the
+ * splice's line offsets.
+ */
+export function readForEdit(file: string, bytes: Buffer): EditReading {
+  const body = bytes.subarray(0, 3).equals(BOM) ? bytes.subarray(3) : bytes;
+  const text = body.toString('latin1');
+  const quick = isAscii(body) && !isJsonStore(file, text) ? quickStore(text) : undefined;
+  const shape = storeShape(parseStoreText(file, quick ? text : body.toString('utf8'), quick), file);
+  return { file, bytes, body, text, ...(quick ? { quick } : {}), shape };
+}
+
+/**
+ * Applies `edit` to a store's bytes and returns the new bytes, checked in full. `known`: a
+ * reading made earlier, used only if it is of these very bytes under a name of the same kind
+ * (else, another run having written meanwhile, the bytes are read again).
+ */
+export function editStoreBytes(file: string, bytes: Buffer, edit: StoreEdit, known?: EditReading): Buffer {
+  const reading = known && path.basename(known.file) === path.basename(file) && known.bytes.equals(bytes) ? known : readForEdit(file, bytes);
+  const out = editReading(file, reading, edit);
+  return reading.body === reading.bytes ? out : Buffer.concat([BOM, out]);
+}
+
+function editReading(file: string, reading: EditReading, edit: StoreEdit): Buffer {
+  const { body, text, quick } = reading;
+  const { entries: before, groups: groupsBefore } = reading.shape;
   edit.check?.(new Set(Object.keys(before)));
   const groups = groupsAfter(groupsBefore, edit);
   for (const [name, profile] of edit.set ?? []) parseProfile(name, profile, file, path.dirname(file));
-  // The line splice knows profiles only: an edit of groups goes through the Document API.
-  const yaml = groups ? [() => rewriteYaml(file, text, edit, groups)] : [() => spliceYaml(file, text, edit, quick), () => rewriteYaml(file, text, edit, groups)];
-  const candidates = isJsonStore(file, text) ? [() => editJson(file, text, edit, groups)] : yaml;
+  const done = (out: Buffer, proven?: Record<string, unknown>) => editDidExactly(file, before, out, edit, groupsBefore, groups, quick !== undefined, proven);
+  const splice = () => {
+    const spliced = spliceEdit(file, text, edit, quick, groups);
+    if (spliced === undefined) return undefined;
+    const out = Buffer.from(spliced.text, 'latin1');
+    // Where the quick reader read the store, only the lines the splice changed are read again.
+    const proven = quick && spliced.cuts ? readSplice(body, text, quick, spliced.cuts, out) : undefined;
+    return done(out, proven) ? out : undefined;
+  };
+  const rewrite = (make: () => string) => () => {
+    const out = Buffer.from(make(), 'latin1');
+    return done(out) ? out : undefined;
+  };
+  const yaml = [splice, rewrite(() => rewriteYaml(file, text, edit, groups))];
+  const candidates = isJsonStore(file, text) ? [rewrite(() => editJson(file, text, edit, groups))] : yaml;
   for (const attempt of candidates) {
-    const next = attempt();
-    if (next === undefined) continue;
-    const out = Buffer.from(next, 'latin1');
-    if (editDidExactly(file, before, out, edit, groupsBefore, groups, quick !== undefined)) return out;
+    const out = attempt();
+    if (out !== undefined) return out;
   }
   throw new ConfigError(`${printable(file)}: this edit cannot be made safely here; edit the file by hand`);
 }
 
 /**
- * The new store holds what the edit asked for and every other profile exactly as before: read
- * again in full (one pass), its shape checked, and the profiles the edit set checked as a load
- * would check them; the others are compared with what they were, not validated again.
+ * The new store holds what the edit asked for and every other profile exactly as before: its
+ * contents (`proven` by splice-check.ts from the changed lines, else the new bytes read again
+ * in full, one pass), its shape checked, and the profiles the edit set checked as a load would
+ * check them; the others are compared with what they were, not validated again.
  */
-function editDidExactly(file: string, before: Record<string, unknown>, out: Buffer, edit: StoreEdit, groupsBefore: ReadonlyMap<string, string[]> | undefined, groups: GroupLists | undefined, quickBefore: boolean): boolean {
+function editDidExactly(file: string, before: Record<string, unknown>, out: Buffer, edit: StoreEdit, groupsBefore: ReadonlyMap<string, string[]> | undefined, groups: GroupLists | undefined, quickBefore: boolean, proven?: Record<string, unknown>): boolean {
   let shape: StoreShape;
-  let quickAfter: QuickStore | undefined;
+  let quickAfter = proven !== undefined;
   try {
-    const text = out.toString('utf8');
-    quickAfter = quickBefore ? quickStore(text) : undefined;
-    shape = storeShape(parseStoreText(file, text, quickAfter), file);
+    let contents: unknown = proven;
+    if (!proven) {
+      const text = out.toString('utf8');
+      const quick = quickBefore ? quickStore(text) : undefined;
+      quickAfter = quick !== undefined;
+      contents = parseStoreText(file, text, quick);
+    }
+    shape = storeShape(contents, file);
   } catch {
     return false;
   }
@@ -73,21 +118,20 @@ function editDidExactly(file: string, before: Record<string, unknown>, out: Buff
   for (const name of edit.remove ?? []) expected.delete(name);
   for (const [name, profile] of edit.set ?? []) expected.set(name, JSON.parse(JSON.stringify(profile)));
   if (Object.keys(after).length !== expected.size) return false;
-  // Both read by the quick reader, whose values are strings, integers, null, lists and
+  // Proven from the changed lines: an untouched profile is the very value read before. Read
+  // again in full by the quick reader, whose values are strings, integers, null, lists and
   // mappings, which JSON writes one way each: equal JSON (the same order, too) is equal
   // profiles, compared in one pass. Otherwise each profile is compared as yaml made it.
-  const same = quickAfter !== undefined && JSON.stringify(after) === JSON.stringify(Object.fromEntries(expected));
+  const same = !proven && quickAfter && JSON.stringify(after) === JSON.stringify(Object.fromEntries(expected));
   if (!same) {
     for (const [name, value] of expected) {
-      if (!Object.hasOwn(after, name) || !isDeepStrictEqual(after[name], value)) return false;
+      if (!Object.hasOwn(after, name)) return false;
+      if (after[name] !== value && !isDeepStrictEqual(after[name], value)) return false;
     }
   }
   const where = printable(file);
   return (edit.set ?? []).every(([name]) => checkProfile(name, after[name], where, path.dirname(file)).profile !== undefined) && groupsDidExactly(groupsBefore, shape.groups, groups);
 }
-
-/** Each group the edit changes, with its members after the edit (null: the group goes). */
-type GroupLists = [string, string[] | null][];
 
 /** The edit's group changes applied to the groups as the store holds them now; undefined: none. */
 function groupsAfter(current: ReadonlyMap<string, string[]> | undefined, edit: StoreEdit): GroupLists | undefined {

@@ -31,7 +31,8 @@ export interface FoundStore {
   config: unknown;
 }
 
-export async function findStoreFile(configOption: string | undefined, io: Io, trust: Trust = { uid: io.uid, home: io.homedir }): Promise<FoundStore> {
+/** The store's path (as given; symlinks not resolved) and bytes, or {} when none is found. */
+export async function findStoreBytes(configOption: string | undefined, io: Io, trust: Trust = { uid: io.uid, home: io.homedir }): Promise<{ file?: string; bytes?: Buffer }> {
   const explicit = explicitStorePath(configOption, io);
   if (explicit) {
     const read = await readStoreBytes(explicit, trust);
@@ -39,15 +40,21 @@ export async function findStoreFile(configOption: string | undefined, io: Io, tr
       const source = configOption !== undefined ? '--config' : 'KNOCK_CONFIG';
       throw new ConfigError(`config file not found: ${printable(explicit)} (from ${source})`);
     }
-    return { file: explicit, config: await readContents(explicit, read.bytes.toString('utf8')) };
+    return { file: explicit, bytes: read.bytes };
   }
   const dir = path.dirname(defaultStorePath(io));
   for (const place of XDG_PLACES) {
     const file = path.join(dir, place);
     const read = await readStoreBytes(file, trust);
-    if (read) return { file, config: await readContents(file, read.bytes.toString('utf8')) };
+    if (read) return { file, bytes: read.bytes };
   }
-  return { config: undefined };
+  return {};
+}
+
+export async function findStoreFile(configOption: string | undefined, io: Io, trust?: Trust): Promise<FoundStore> {
+  const { file, bytes } = await findStoreBytes(configOption, io, trust);
+  if (file === undefined || bytes === undefined) return { config: undefined };
+  return { file, config: await readContents(file, bytes.toString('utf8')) };
 }
 
 /** A store's contents: knock's own plain shape read at once; anything else by yaml, loaded only then. */

@@ -1,20 +1,29 @@
-// A store in the plain shape knock itself writes (block mappings of plain words, flow lists of
-// them, whole-line comments), read in one pass. yaml's full parser costs about a second per
-// MiB; this reader takes the common case in a few milliseconds and declines everything else
+// A store in the plain shape knock itself writes (block mappings of plain words or phrases of
+// them, flow lists of words, whole-line comments), read in one pass. yaml's full parser costs
+// about a second per MiB; this reader takes the common case in a few milliseconds and declines everything else
 // (quotes, anchors, tags, block lists, numbers other than plain integers, keywords, tabs,
 // documents), which then goes to yaml. Where it answers, it answers what yaml would.
 
-/** One key of the top-level `profiles` mapping, with the offset of its line. */
+/** One key of the top-level `profiles` (or `groups`) mapping, with the offset of its line. */
 export interface OutlineEntry {
   name: string;
   /** Offset of the line the key opens. */
   lineStart: number;
 }
 
+export interface MappingOutline {
+  lineStart: number;
+  indent: number;
+  /** Undefined where the key has no mapping below it (`profiles:` alone, or a value on its line). */
+  entries: OutlineEntry[] | undefined;
+}
+
 export interface QuickStore {
   value: Record<string, unknown>;
   /** Where `profiles:` is (its line's offset), and its entries; absent without that key. */
-  profiles?: { lineStart: number; indent: number; entries: OutlineEntry[] | undefined };
+  profiles?: MappingOutline;
+  /** The same for `groups:`. */
+  groups?: MappingOutline;
 }
 
 const WORD = /^[A-Za-z0-9_][A-Za-z0-9_.:\/@+-]*$/;
@@ -24,7 +33,7 @@ const KEYWORDS = new Set(['true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'nu
 const NUMBERS = [/^0o[0-7]+$/, /^0x[0-9a-fA-F]+$/, /^(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/];
 
 /** A plain word as yaml's core schema reads it, or undefined where this reader does not decide. */
-function scalar(word: string): string | number | undefined {
+export function scalar(word: string): string | number | undefined {
   if (!WORD.test(word) || word.endsWith(':')) return undefined;
   const first = word.charCodeAt(0);
   if (first >= 48 && first <= 57) {
@@ -32,6 +41,22 @@ function scalar(word: string): string | number | undefined {
     return NUMBERS.some((re) => re.test(word)) ? undefined : word;
   }
   return KEYWORDS.has(word) ? undefined : word;
+}
+
+/** A later word of a phrase: no ':' or '#', which could start a mapping or a comment. */
+const PHRASE_WORD = /^[A-Za-z0-9_.\/@+-]+$/;
+
+/**
+ * A block value as yaml's core schema reads it: a plain word (scalar), or a phrase of such
+ * words one space apart (`the office door`), which is a string whatever its words are.
+ */
+export function blockScalar(raw: string): string | number | undefined {
+  if (!raw.includes(' ')) return scalar(raw);
+  const words = raw.split(' ');
+  const first = words[0]!;
+  if (!WORD.test(first) || first.endsWith(':')) return undefined;
+  for (let i = 1; i < words.length; i++) if (!PHRASE_WORD.test(words[i]!)) return undefined;
+  return raw;
 }
 
 function flowList(text: string): unknown[] | undefined {
@@ -56,6 +81,32 @@ function isKeyChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 47 || c === 64 || c === 43 || c === 45;
 }
 
+/** Whether the quick reader takes `key` as a mapping key (and yaml reads it as that string). */
+export function isQuickKey(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (!((first >= 97 && first <= 122) || (first >= 65 && first <= 90) || first === 95)) return false;
+  for (let i = 1; i < key.length; i++) if (!isKeyChar(key.charCodeAt(i))) return false;
+  return !KEYWORDS.has(key) && key !== '__proto__';
+}
+
+/**
+ * Lines of a block mapping's entries read on their own, as the quick reader reads them inside
+ * a mapping whose keys sit at `indent` (> 0): their entries in order, or undefined where the
+ * reader declines them or they are not exactly such entries (a first key at another
+ * indentation, a line shallower than `indent`). No lines but blank ones and comments: {}.
+ */
+export function quickEntries(lines: string, indent: number): Record<string, unknown> | undefined {
+  if (indent <= 0) return undefined;
+  const first = /^[ ]*[^ \n#]/m.exec(lines);
+  if (!first) return /[\t\r\0\ufeff]/.test(lines) ? undefined : {};
+  if (first[0].length - 1 !== indent) return undefined;
+  const read = quickStore('_:\n' + lines);
+  const value = read?.value;
+  if (!value || Object.keys(value).length !== 1) return undefined;
+  const entries = value._;
+  return entries && typeof entries === 'object' && !Array.isArray(entries) ? (entries as Record<string, unknown>) : undefined;
+}
+
 /**
  * The store's contents and outline, or undefined where yaml must read it. One pass over the
  * characters, no regular expression per line: a 1 MiB store costs milliseconds, not a second.
@@ -65,8 +116,10 @@ export function quickStore(text: string): QuickStore | undefined {
   const root: Record<string, unknown> = {};
   const stack: Frame[] = [{ indent: 0, obj: root }];
   let pending: { obj: Record<string, unknown>; key: string; indent: number } | undefined;
-  let profiles: QuickStore['profiles'];
+  let profiles: MappingOutline | undefined;
   let profilesObj: Record<string, unknown> | undefined;
+  let groups: MappingOutline | undefined;
+  let groupsObj: Record<string, unknown> | undefined;
   let any = false;
   const length = text.length;
   for (let lineStart = 0; lineStart <= length; ) {
@@ -103,6 +156,10 @@ export function quickStore(text: string): QuickStore | undefined {
           profilesObj = obj;
           profiles!.entries = [];
         }
+        if (pending.obj === root && pending.key === 'groups') {
+          groupsObj = obj;
+          groups!.entries = [];
+        }
       } else pending.obj[pending.key] = null;
       pending = undefined;
     }
@@ -113,16 +170,18 @@ export function quickStore(text: string): QuickStore | undefined {
     any = true;
     if (top.obj === root && key === 'profiles') profiles = { lineStart: start, indent, entries: undefined };
     if (top.obj === profilesObj) profiles!.entries!.push({ name: key, lineStart: start });
+    if (top.obj === root && key === 'groups') groups = { lineStart: start, indent, entries: undefined };
+    if (top.obj === groupsObj) groups!.entries!.push({ name: key, lineStart: start });
     if (valueStart === valueEnd) {
       pending = { obj: top.obj, key, indent };
       top.obj[key] = null;
       continue;
     }
     const rawValue = text.slice(valueStart, valueEnd);
-    const value = text.charCodeAt(valueStart) === 91 ? flowList(rawValue) : scalar(rawValue);
+    const value = text.charCodeAt(valueStart) === 91 ? flowList(rawValue) : blockScalar(rawValue);
     if (value === undefined) return undefined;
     top.obj[key] = value;
   }
   if (!any) return undefined;
-  return profiles ? { value: root, profiles } : { value: root };
+  return { value: root, ...(profiles ? { profiles } : {}), ...(groups ? { groups } : {}) };
 }

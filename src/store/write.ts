@@ -8,10 +8,10 @@ import { resolveGuarded, checkDirectories, STORE_RULES, MAX_STORE_BYTES, type Tr
 import { nodeReplaceFs, removeDeadTemps, replaceFile, type ReplaceFs } from '../files/replace.js';
 import { withStoreEditLock, type EditLockOptions } from './edit-lock.js';
 import type { LockHolder } from '../files/lock.js';
-import { editStoreBytes, type StoreEdit } from './edit-text.js';
+import { editStoreBytes, type EditReading, type StoreEdit } from './edit-text.js';
 import { readStoreBytes } from './read-store.js';
 
-export { editStoreBytes, isJsonStore, type StoreEdit, type StoredProfile } from './edit-text.js';
+export { editStoreBytes, isJsonStore, readForEdit, type EditReading, type StoreEdit, type StoredProfile } from './edit-text.js';
 
 /** The file system calls the writer makes, replaceable so tests can fail a write. */
 export type StoreFs = ReplaceFs;
@@ -34,6 +34,11 @@ export interface WriteOptions {
   lock?: EditLockOptions;
   /** The bound the store is read with (tests make it small). */
   maxBytes?: number;
+  /**
+   * The store as read before the lock was taken: the edit reuses that reading if the bytes
+   * under the lock are the same, and reads them again if another run wrote meanwhile.
+   */
+  known?: EditReading;
 }
 
 /**
@@ -58,7 +63,7 @@ export async function writeStore(given: string, edit: StoreEdit, options: WriteO
     async () => {
       await removeDeadTemps(file);
       const read = await readStoreBytes(file, trust);
-      const next = editStoreBytes(file, read?.bytes ?? Buffer.alloc(0), edit);
+      const next = editStoreBytes(file, read?.bytes ?? Buffer.alloc(0), edit, options.known);
       try {
         await replaceFile(file, next, { mode: read?.mode ?? NEW_STORE_MODE, maxBytes: options.maxBytes ?? MAX_STORE_BYTES, fs: fsx, pid: holder.pid });
       } catch (error) {

@@ -145,3 +145,39 @@ test('a byte that is not UTF-8 in a comment (not the quick path) gives the same 
 test('removing the first profile leaves the next one byte for byte', () => {
   expect(edit('profiles:\n  a:\n    open: [1]\n  b:\n    open: [2]\n', { remove: ['a'] })).toBe('profiles:\n  b:\n    open: [2]\n');
 });
+
+describe('groups in the plain shape are spliced line by line', () => {
+  const STORE_G = '# doors\nprofiles:\n  a:\n    open: [1]\n  b:\n    open: [2]\n  c:\n    open: [3]\n# the groups\ngroups:\n  two: [a, b]\n  # kept\n  one: [c]\n';
+  const groupsEdit = (groups: [string, { add?: string[]; remove?: string[] }][]) => edit(STORE_G, { groups });
+
+  test('a member added: only its group line changes', () => {
+    expect(groupsEdit([['two', { add: ['c'] }]])).toBe(STORE_G.replace('  two: [a, b]\n', '  two: [a, b, c]\n'));
+  });
+  test('a new group goes after the last one', () => {
+    expect(groupsEdit([['new', { add: ['b', 'a'] }]])).toBe(`${STORE_G}  new: [b, a]\n`);
+  });
+  test('a group whose last member goes is cut; the comment stays', () => {
+    expect(groupsEdit([['one', { remove: ['c'] }]])).toBe(STORE_G.replace('  one: [c]\n', ''));
+  });
+  test('the last group gone takes the groups key with it; a comment among the groups stays', () => {
+    const out = edit('profiles:\n  a:\n    open: [1]\ngroups:\n  g: [a]\n', { groups: [['g', { remove: ['a'] }]] });
+    expect(out).toBe('profiles:\n  a:\n    open: [1]\n');
+    expect(groupsEdit([['one', { remove: ['c'] }], ['two', { remove: ['a', 'b'] }]])).toBe(STORE_G.replace('groups:\n  two: [a, b]\n', '').replace('  one: [c]\n', ''));
+  });
+  test('a store without groups gets the key at its end', () => {
+    const text = '# doors\nprofiles:\n  a:\n    open: [1]\n';
+    expect(edit(text, { groups: [['g', { add: ['a'] }]] })).toBe(`${text}groups:\n  g: [a]\n`);
+    expect(edit(text.slice(0, -1), { groups: [['g', { add: ['a'] }]] })).toBe(`${text}groups:\n  g: [a]\n`);
+  });
+  test('a profile and its group in one edit (add -g)', () => {
+    const out = edit(STORE_G, { set: [['d', { host: 'h', open: [4] }]], groups: [['two', { add: ['d'] }]] });
+    expect(out).toBe(STORE_G.replace('  c:\n    open: [3]\n', '  c:\n    open: [3]\n  d:\n    host: h\n    open: [4]\n').replace('  two: [a, b]\n', '  two: [a, b, d]\n'));
+  });
+  test('a group name or member the quick reader would not read back goes through yaml, and reads back right', () => {
+    const out = edit(STORE_G.replace('  c:\n', '  "123":\n').replace('one: [c]', 'one: ["123"]'), { groups: [['2x', { add: ['123'] }]] });
+    expect(out).toMatch(/^ {2}"?2x"?: \[ ?"123" ?\]$/m);
+  });
+  test('a group naming a profile that is not there is refused, as before (the result would not read)', () => {
+    expect(() => groupsEdit([['two', { add: ['zz'] }]])).toThrow(/this edit cannot be made safely here/);
+  });
+});

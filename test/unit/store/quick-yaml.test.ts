@@ -7,6 +7,9 @@ import { seeded } from '../../helpers/fakes.js';
 
 const GOOD_KEYS = ['profiles', 'groups', 'office', 'a', 'b', 'web-1', 'x.y', 'host', 'open', 'close', 'port', 'y', 'on', '_u', 'a@b', 'a/b', 'a+b'];
 const BAD_KEYS = ['true', 'Null', 'null', '1door', '12', 'a:b', '__proto__', "'q'", '"q"', '~', '-a', '.inf', '&x a', '? a', 'a#b', 'é', 'a b'];
+// Phrases: words one space apart, a string in a block mapping whatever the words are.
+const PHRASES = ['two words', 'the office door', '22 x', 'true x', 'null null', 'a-b c.d', 'x /y', '1e3 b', 'a b@c d+e', 'a:b c', 'ssh - via bastion', 'a ...'];
+const BAD_PHRASES = ['a  b', 'a: b', 'a :b', 'a b:', 'a b:c', 'a ,b', 'a [b]', 'a b]', 'a {b}', "a 'b'", 'a "b"', 'a *b', 'a &b', 'a !b', 'a |', 'a >', '-a b', '@a b', 'a\u00a0b', 'é b', 'a é', 'a %b', 'a `b`', '? a', 'a ? b'];
 const GOOD_WORDS = ['1', '22', '007', '198.18.0.1', '2001:db8::1', '8000:udp', 'icmp:56', 'icmp', 'a:b', 'yes', 'no', 'on', 'off', 'gw.example.com', 'x_y', '1194/udp', '123456789012345', 'a-b'];
 const BAD_WORDS = ['1e3', '0x1f', '0o7', '0o8', '1.5', '1.', '.5', '.inf', '.nan', '::1', 'a:', '-1', '+1', '~', 'True', 'FALSE', 'null', '"q"', "'q'", '&a x', '*a', '!t x', 'a#b', 'a #c', '9'.repeat(16), 'a,b', 'a]', 'é', '|', '>', '{a: 1}', '- x'];
 const GOOD_FLOWS = ['[1, 8000:udp, 9000]', '[]', '[ 1 ,2 ]', '[1,2]', '[a, b]', '[1, 2] # c', '[8000:udp]', '[icmp:56,icmp]'];
@@ -33,7 +36,8 @@ function randomText(random: () => number): string {
     else if (roll < 0.4) {
       lines.push(`${indent}${key()}:${odd() ? pick(TAILS) : ''}`);
       open = true;
-    } else if (roll < 0.7) lines.push(`${indent}${key()}: ${odd() ? pick(BAD_WORDS) : pick(GOOD_WORDS)}${odd() ? pick(TAILS) : ''}`);
+    } else if (roll < 0.6) lines.push(`${indent}${key()}: ${odd() ? pick(BAD_WORDS) : pick(GOOD_WORDS)}${odd() ? pick(TAILS) : ''}`);
+    else if (roll < 0.7) lines.push(`${indent}${key()}: ${random() < 0.3 ? pick(BAD_PHRASES) : pick(PHRASES)}${odd() ? pick(TAILS) : ''}`);
     else lines.push(`${indent}${key()}: ${odd() ? pick(BAD_FLOWS) : pick(GOOD_FLOWS)}${odd() ? pick(TAILS) : ''}`);
   }
   return lines.join(random() < 0.05 ? '\r\n' : '\n') + pick(['', '\n', '\n\n']);
@@ -58,6 +62,10 @@ test('5000 seeded texts: the quick reader gives what yaml gives, or declines', (
       expect(quick.profiles.entries.map((e) => e.name)).toEqual(Object.keys(profiles as object));
       for (const e of quick.profiles.entries) expect(text.slice(e.lineStart).trimStart().startsWith(`${e.name}:`)).toBe(true);
     }
+    if (quick.groups?.entries) {
+      expect(quick.groups.entries.map((e) => e.name)).toEqual(Object.keys(quick.value.groups as object));
+      for (const e of quick.groups.entries) expect(text.slice(e.lineStart).trimStart().startsWith(`${e.name}:`)).toBe(true);
+    }
   }
   // The generator must reach both sides, or the comparison proves little.
   expect(answered).toBeGreaterThan(1500);
@@ -69,4 +77,20 @@ test('a store as knock writes it is read quickly, with its outline', () => {
   const quick = quickStore(text);
   expect(quick?.value).toEqual(parseDocument(text).toJS());
   expect(quick?.profiles).toEqual({ lineStart: 7, indent: 0, entries: [{ name: 'office', lineStart: 17 }, { name: 'lab', lineStart: text.indexOf('  lab:') }] });
+  expect(quick?.groups).toEqual({ lineStart: text.indexOf('groups:'), indent: 0, entries: [{ name: 'all', lineStart: text.indexOf('  all:') }] });
+});
+
+test('a phrase in a block mapping is read as the string yaml reads; anything else with a space is declined or read the same', () => {
+  for (const phrase of PHRASES) {
+    const text = `profiles:\n  p:\n    description: ${phrase}\n`;
+    expect({ phrase, value: quickStore(text)?.value }).toEqual({ phrase, value: viaYaml(text) });
+    expect((quickStore(text)?.value.profiles as { p: { description: string } }).p.description).toBe(phrase);
+  }
+  for (const phrase of BAD_PHRASES) {
+    const text = `profiles:\n  p:\n    description: ${phrase}\n`;
+    const quick = quickStore(text);
+    if (quick) expect({ phrase, value: quick.value }).toEqual({ phrase, value: viaYaml(text) });
+  }
+  // In a flow list a phrase is not taken.
+  expect(quickStore('profiles:\n  p:\n    open: [a b]\n')).toBeUndefined();
 });

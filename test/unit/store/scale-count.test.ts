@@ -3,7 +3,7 @@
 // trim..., and the elements includes/indexOf walk) is counted while a store of n and 4n
 // profiles is read, added to and removed from, and while an ssh config of n and 4n Host blocks
 // is read for an unknown target. Linear work is about 4x; a scan from the top per entry is 16x.
-import { editStoreBytes } from '../../../src/store/edit-text.js';
+import { editStoreBytes, readForEdit, type StoreEdit } from '../../../src/store/edit-text.js';
 import { parseStoreText } from '../../../src/store/store-yaml.js';
 import { parseStore } from '../../../src/store/profiles.js';
 import { parseSshLines } from '../../../src/ssh/config-lines.js';
@@ -43,6 +43,7 @@ const FILE = '/h/.config/knock/config.yaml';
 const list = (bytes: Buffer) => () => void parseStore(parseStoreText(FILE, bytes.toString('utf8')), FILE);
 const add = (bytes: Buffer) => () => void editStoreBytes(FILE, bytes, { set: [['new-one', { host: '198.18.0.1', open: [1, 2, 3] }]] });
 const remove = (bytes: Buffer) => () => void editStoreBytes(FILE, bytes, { remove: [`p${Math.floor(bytes.length / 200)}`] });
+const groupAdd = (bytes: Buffer) => () => void editStoreBytes(FILE, bytes, { groups: [['two', { add: [`p${Math.floor(bytes.length / 200)}`] }]] });
 
 function sshConfig(n: number): string {
   let text = 'Host *.corp\n  User me\n';
@@ -60,6 +61,7 @@ test.each([
   ['list (read and validate)', (n: number) => list(store(n))],
   ['add', (n: number) => add(store(n))],
   ['remove', (n: number) => remove(store(n))],
+  ['group add', (n: number) => groupAdd(store(n))],
   ['ssh config, unknown target', (n: number) => lookup(sshConfig(n))],
 ])('%s: 4x the size costs about 4x the counted reads, not 16x', (_name, make) => {
   const ratio = growth(make, 400);
@@ -81,4 +83,27 @@ test('the count sees quadratic work: a scan from the top for each line counts ab
     for (let i = 0; i < n; i++) if (!list.includes(i)) list.push(i);
   };
   expect(growth(members, 100)).toBeGreaterThan(12);
+});
+
+describe('an edit reads the store once', () => {
+  // The reading made before the edit lock (writable-store.ts) is the one the edit uses when
+  // the bytes under the lock are the same: the edit then costs a fraction of one reading.
+  const bytes = store(2000);
+  const onePass = counted(() => void readForEdit(FILE, bytes));
+  const edits: [string, StoreEdit][] = [
+    ['add', { set: [['new-one', { host: '198.18.0.1', open: [1, 2, 3] }]] }],
+    ['remove', { remove: ['p1000'] }],
+    ['replace', { set: [['p5', { host: '198.18.0.5', open: [4] }]] }],
+  ];
+  test.each(edits)('%s with the earlier reading: well under one more pass over the store', (_name, edit) => {
+    const reading = readForEdit(FILE, bytes);
+    const work = counted(() => void editStoreBytes(FILE, Buffer.from(bytes), edit, reading));
+    expect(work / onePass).toBeLessThan(0.2);
+  });
+  test.each(edits)('%s when another run wrote meanwhile: the new bytes are read again (one pass more)', (_name, edit) => {
+    const reading = readForEdit(FILE, store(1999));
+    const work = counted(() => void editStoreBytes(FILE, bytes, edit, reading));
+    expect(work / onePass).toBeGreaterThan(0.95);
+    expect(work / onePass).toBeLessThan(1.35);
+  });
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../../../src/shared/errors.js';
-import { editStoreBytes, editStoreText, nodeStoreFs, writeStore, type StoreFs } from '../../../src/store/write.js';
+import { editStoreBytes, editStoreText, nodeStoreFs, readForEdit, writeStore, type StoreFs } from '../../../src/store/write.js';
 import { thisProcess } from '../../helpers/fakes.js';
 
 const STORE = `# my knock profiles
@@ -135,6 +135,40 @@ describe('writeStore', () => {
     writeFileSync(file, STORE, { mode: 0o600 });
     await expect(writeStore(file, { set: [['x', { open: [70000] }]] }, { trust: trust(), holder: thisProcess })).rejects.toThrow(/profile 'x': open\[0\]: port 70000/);
     expect(readFileSync(file, 'utf8')).toBe(STORE);
+  });
+});
+
+describe('writeStore: the reading made before the lock', () => {
+  const PLAIN = 'profiles:\n  office:\n    host: office.example\n    open: [7000, 8000:udp, 9000]\n  lab:\n    host: 198.18.0.2\n    open: [1111, 2222]\n';
+
+  it('is used when the bytes under the lock are the same', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, PLAIN, { mode: 0o600 });
+    const known = readForEdit(file, readFileSync(file));
+    await writeStore(file, { set: [['new', { host: 'h', open: [1] }]] }, { trust: trust(), holder: thisProcess, known });
+    expect(readFileSync(file, 'utf8')).toBe(`${PLAIN}  new:\n    host: h\n    open: [1]\n`);
+  });
+
+  it('is not used when another run wrote in between: its profile stays, and its removal too', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, PLAIN, { mode: 0o600 });
+    const known = readForEdit(file, readFileSync(file));
+    // Another knock adds a profile and removes one after we read, before we take the lock.
+    await writeStore(file, { set: [['theirs', { host: 't', open: [5] }]], remove: ['lab'] }, { trust: trust(), holder: thisProcess });
+    await writeStore(file, { set: [['mine', { host: 'm', open: [6] }]] }, { trust: trust(), holder: thisProcess, known });
+    expect(parse(readFileSync(file, 'utf8')).profiles).toEqual({ office: { host: 'office.example', open: [7000, '8000:udp', 9000] }, theirs: { host: 't', open: [5] }, mine: { host: 'm', open: [6] } });
+  });
+
+  it("refuses what the other run's write makes impossible, as read under the lock", async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, PLAIN, { mode: 0o600 });
+    const known = readForEdit(file, readFileSync(file));
+    await writeStore(file, { set: [['mine', { host: 'x', open: [1] }]] }, { trust: trust(), holder: thisProcess });
+    const check = (names: ReadonlySet<string>) => {
+      if (names.has('mine')) throw new ConfigError('mine already exists');
+    };
+    await expect(writeStore(file, { set: [['mine', { host: 'm', open: [6] }]], check }, { trust: trust(), holder: thisProcess, known })).rejects.toThrow('mine already exists');
+    expect(parse(readFileSync(file, 'utf8')).profiles.mine).toEqual({ host: 'x', open: [1] });
   });
 });
 
