@@ -5,8 +5,7 @@ import { ConfigError, KnockError, reasonOf } from '../shared/errors.js';
 import { executePlans } from '../knock/execute-many.js';
 import { countKnocks, formatPlan, planToJson, type KnockPlan, type PlanAction } from '../knock/plan.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from './target.js';
-import { INTERRUPTED_EXIT, interruptedError, notSentError, reportLine, reportToJson, sentLine } from './send-plan.js';
-import { abortableClock, abortableTransport } from '../knock/abortable.js';
+import { INTERRUPTED_EXIT, interruptedError, notSentError, reportLine, reportToJson, sentLine, stopOnInterrupt } from './send-plan.js';
 import { formatSpaPlan, sendSpaPlan, spaPlanToJson, spaReportLine, spaSentLine, type SpaPlan } from '../spa/plan.js';
 import { isSpaPlan } from '../spa/kind.js';
 import type { KnockReport } from '../knock/execute.js';
@@ -89,24 +88,15 @@ export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun
   const spaPlans = plans.filter(isSpaPlan);
   const spaSends = Promise.allSettled(spaPlans.map((plan) => sendSpaPlan(plan)));
   // Ctrl-C half-way: no further knock leaves, and each member's host hears how far it got.
-  const interrupt = new AbortController();
-  const stopOnSigint = () => interrupt.abort(new Error('SIGINT'));
+  const interrupt = stopOnInterrupt(ctx.executeOptions());
   const sent = knockPlans.map(() => 0);
-  const execute = ctx.executeOptions();
   let knockResults: PromiseSettledResult<KnockReport>[] | undefined;
-  process.once('SIGINT', stopOnSigint);
   try {
-    knockResults = await executePlans(knockPlans, {
-      ...execute,
-      transport: abortableTransport(execute.transport, interrupt.signal),
-      clock: abortableClock(execute.clock, interrupt.signal),
-      outcomes: Boolean(ctx.args.verbose || ctx.args.json),
-      onSent: (p) => sent[p]!++,
-    });
+    knockResults = await executePlans(knockPlans, { ...interrupt.options, outcomes: Boolean(ctx.args.verbose || ctx.args.json), onSent: (p) => sent[p]!++ });
   } catch (error) {
-    if (!interrupt.signal.aborted) throw error;
+    if (!interrupt.interrupted()) throw error;
   } finally {
-    process.removeListener('SIGINT', stopOnSigint);
+    interrupt.release();
   }
   const spaResults = await spaSends;
   const json: Record<string, unknown>[] = [];
