@@ -6,6 +6,7 @@
 import { describeLab, Capture, Lab, sh, type Packet } from '../lab/netns.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
 import { until } from '../helpers/until.js';
+import { spawnServe } from '../helpers/serve-process.js';
 
 const SERVER_LL = 'fe80::2';
 const CLIENT_LL = { veth0: 'fe80::10', veth1: 'fe80::11' } as const;
@@ -14,6 +15,7 @@ describeLab('an IPv6 zone given as an interface index (netns, two links, tcpdump
   let lab: Lab;
   const home = new TempHome();
   const index: Record<'veth0' | 'veth1', string> = { veth0: '', veth1: '' };
+  const serverIndex: Record<'veth0' | 'veth1', string> = { veth0: '', veth1: '' };
   beforeAll(async () => {
     lab = Lab.create('ktl-');
     sh(undefined, 'ip', ['link', 'add', 'veth1', 'netns', lab.client, 'type', 'veth', 'peer', 'name', 'veth1', 'netns', lab.server]);
@@ -27,11 +29,12 @@ describeLab('an IPv6 zone given as an interface index (netns, two links, tcpdump
       lab.exec(lab.server, 'ip', ['link', 'set', dev, 'up']);
       lab.exec(lab.client, 'ip', ['link', 'set', dev, 'up']);
       index[dev] = lab.exec(lab.client, 'cat', [`/sys/class/net/${dev}/ifindex`]).trim();
+      serverIndex[dev] = lab.exec(lab.server, 'cat', [`/sys/class/net/${dev}/ifindex`]).trim();
     }
     // The two links have different indexes, neither of them lo's: a test that proves a choice.
     expect(new Set([index.veth0, index.veth1, '1']).size).toBe(3);
     // An interface counts as this machine's (a zone's, by name or index) once it is running.
-    const running = () => ['veth0', 'veth1'].every((dev) => lab.exec(lab.client, 'cat', [`/sys/class/net/${dev}/operstate`]).trim() === 'up');
+    const running = () => [lab.client, lab.server].every((ns) => ['veth0', 'veth1'].every((dev) => lab.exec(ns, 'cat', [`/sys/class/net/${dev}/operstate`]).trim() === 'up'));
     expect(await until(running, 10000)).toBe(true);
   });
   afterAll(() => {
@@ -86,5 +89,20 @@ describeLab('an IPv6 zone given as an interface index (netns, two links, tcpdump
     expect(dry.stdout).toContain(`${SERVER_LL}%veth0`);
     const json = await runKnock(['--json', '-n', `${SERVER_LL}%${index.veth0}`, '7000:udp'], { netns: lab.client, env: home.env });
     expect(JSON.parse(json.stdout)).toMatchObject({ address: `${SERVER_LL}%veth0`, dryRun: true });
+  }, 30000);
+
+  test('serve --bind fe80::2%INDEX listens on that interface, by its name; a knock through the zone by index opens the door', async () => {
+    home.writeConfig('profiles:\n  door:\n    open: ["7100:udp", "7101:udp"]\n');
+    const serve = spawnServe(['door', '--json', '--bind', `${SERVER_LL}%${serverIndex.veth1}`], { env: home.env, netns: lab.server });
+    try {
+      const listening = await serve.waitFor((e) => e.event === 'listening', 'listening');
+      expect(JSON.stringify(listening)).toContain(`${SERVER_LL}%veth1`);
+      const r = await runKnock([`${SERVER_LL}%${index.veth1}`, '7100:udp', '7101:udp'], { netns: lab.client, env: home.env });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const open = await serve.waitFor((e) => e.event === 'open', 'open');
+      expect(open.src).toBe(`${CLIENT_LL.veth1}%veth1`);
+    } finally {
+      await serve.stop('SIGKILL');
+    }
   }, 30000);
 });
