@@ -14,7 +14,7 @@ import type { Trust } from '../files/guard.js';
 import type { LockHolder } from '../files/lock.js';
 import type { Transport } from '../knock/transport/transport.js';
 import type { SequenceLock } from '../knock/sequence-lock.js';
-import type { Interfaces } from '../knock/source.js';
+import { machineOf, type InterfaceIndex, type Interfaces, type Machine } from '../shared/zone.js';
 
 export interface GlobalArgs {
   config?: string;
@@ -31,8 +31,10 @@ export interface Services {
   clock?: Clock;
   lookup?: Lookup;
   lock?: SequenceLock;
-  /** This machine's network interfaces, for --source. */
+  /** This machine's network interfaces, for --source and an address's %zone. */
   interfaces?: Interfaces;
+  /** An interface's index, for a zone given as one (fe80::1%2). */
+  interfaceIndex?: InterfaceIndex;
 }
 
 export class Context {
@@ -73,6 +75,11 @@ export class Context {
   /** Who takes lock files and writes temporary files: this process, on this host. */
   get holder(): LockHolder {
     return { pid: this.io.pid, hostname: this.io.hostname };
+  }
+
+  /** This machine's interfaces, as a %zone and --source read them. */
+  machine(): Machine {
+    return machineOf(this.services.interfaces, this.services.interfaceIndex);
   }
 
   /** The transport, clock and lock to send with: the services given, else the system's. */

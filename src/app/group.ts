@@ -3,9 +3,9 @@
 import type { Context } from './context.js';
 import { ConfigError, KnockError, reasonOf } from '../shared/errors.js';
 import { executePlans } from '../knock/execute-many.js';
-import { formatPlan, planToJson, type KnockPlan, type PlanAction } from '../knock/plan.js';
+import { countKnocks, formatPlan, planToJson, type KnockPlan, type PlanAction } from '../knock/plan.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from './target.js';
-import { notSentError, reportLine, reportToJson, sentLine } from './send-plan.js';
+import { INTERRUPTED_EXIT, interruptedError, notSentError, reportLine, reportToJson, sentLine, stopOnInterrupt } from './send-plan.js';
 import { formatSpaPlan, sendSpaPlan, spaPlanToJson, spaReportLine, spaSentLine, type SpaPlan } from '../spa/plan.js';
 import { isSpaPlan } from '../spa/kind.js';
 import type { KnockReport } from '../knock/execute.js';
@@ -86,10 +86,19 @@ export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun
   // Knock members on one common start; SPA members' packets at that start too (one each).
   const knockPlans = plans.filter((plan) => !isSpaPlan(plan));
   const spaPlans = plans.filter(isSpaPlan);
-  const [knockResults, spaResults] = await Promise.all([
-    executePlans(knockPlans, { ...ctx.executeOptions(), outcomes: Boolean(ctx.args.verbose || ctx.args.json) }),
-    Promise.allSettled(spaPlans.map((plan) => sendSpaPlan(plan))),
-  ]);
+  const spaSends = Promise.allSettled(spaPlans.map((plan) => sendSpaPlan(plan)));
+  // Ctrl-C half-way: no further knock leaves, and each member's host hears how far it got.
+  const interrupt = stopOnInterrupt(ctx.executeOptions());
+  const sent = knockPlans.map(() => 0);
+  let knockResults: PromiseSettledResult<KnockReport>[] | undefined;
+  try {
+    knockResults = await executePlans(knockPlans, { ...interrupt.options, outcomes: Boolean(ctx.args.verbose || ctx.args.json), onSent: (p) => sent[p]!++ });
+  } catch (error) {
+    if (!interrupt.interrupted()) throw error;
+  } finally {
+    interrupt.release();
+  }
+  const spaResults = await spaSends;
   const json: Record<string, unknown>[] = [];
   const failedNames = new Set<string | undefined>();
   const failed = (plan: KnockPlan, error: unknown) => {
@@ -107,6 +116,18 @@ export async function sendGroup(ctx: Context, prepared: PreparedTarget[], dryRun
     ctx.debug(`${plan.profile}: ${spaSentLine(plan, result.value)}`);
     if (ctx.args.json) json.push({ ...spaPlanToJson(plan), dryRun: false, elapsedMs: Math.round(result.value.elapsedMs * 1000) / 1000, bytes: result.value.bytes });
     else ctx.out(spaReportLine(plan));
+  }
+  if (!knockResults) {
+    // Per host, what left before the interrupt: one line each, and in --json as data.
+    knockPlans.forEach((plan, i) => {
+      const done = sent[i] === plan.knocks.length;
+      const who = plan.profile ? ` (${plan.action} ${plan.profile})` : '';
+      const why = done ? `interrupted: all ${countKnocks(plan.knocks.length)}${who} sent to ${plan.address} before it` : interruptedError(plan, sent[i]!).message;
+      ctx.io.stderr.write(`knock: ${why}\n`);
+      if (ctx.args.json) json.push({ ...planToJson(plan), dryRun: false, interrupted: true, sent: sent[i], notSent: plan.knocks.length - sent[i]! });
+    });
+    if (ctx.args.json) ctx.json([...json, ...noteJson]);
+    return INTERRUPTED_EXIT;
   }
   const results: PromiseSettledResult<KnockReport>[] = knockResults;
   for (const [i, result] of results.entries()) {

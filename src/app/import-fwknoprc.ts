@@ -7,7 +7,7 @@ import { checkStoredProfile, editStore, writableStore } from './writable-store.j
 import { editStoreText } from '../store/write.js';
 import type { StoredProfile } from '../store/store-edit.js';
 import { parseFwknoprc, type FwknoprcStanza } from '../spa/fwknoprc.js';
-import { SPA_DEFAULT_PORT } from '../spa/packet.js';
+import { SPA_DEFAULT_DIGEST, SPA_DEFAULT_PORT } from '../spa/packet.js';
 import { stat } from 'node:fs/promises';
 
 export interface FwknoprcImportArgs {
@@ -53,7 +53,17 @@ export async function importFwknoprc(ctx: Context, file: string, text: string, a
   const profiles = stanzas.map((s) => ({ name: s.name, stanza: s, profile: storedSpaProfile(s) }));
   // Each with the loader's own parser: a stanza it would refuse (identical keys, a 40-byte key) stops the import, naming it.
   for (const p of profiles) checkStoredProfile(p.name, p.profile, target.file);
-  const summary = (p: (typeof profiles)[number]) => ({ name: p.name, kind: 'spa', host: p.stanza.host, spaPort: p.stanza.port, access: p.stanza.access, allow: p.stanza.allow });
+  // The digest and HMAC types the packet will use (named, as fwknop -v names them; never the keys).
+  const summary = (p: (typeof profiles)[number]) => ({
+    name: p.name,
+    kind: 'spa',
+    host: p.stanza.host,
+    spaPort: p.stanza.port,
+    access: p.stanza.access,
+    allow: p.stanza.allow,
+    digestType: p.stanza.digestType ?? SPA_DEFAULT_DIGEST,
+    hmacDigestType: p.stanza.hmacDigestType ?? SPA_DEFAULT_DIGEST,
+  });
   if (args.dryRun) {
     if (ctx.args.json) ctx.json({ dryRun: true, file: target.file, from: file, profiles: profiles.map(summary), skipped });
     else ctx.io.stdout.write(withoutKeys(editStoreText('import.yaml', '', { set: profiles.map((p) => [p.name, p.profile]) }), stanzas));
@@ -69,7 +79,7 @@ export async function importFwknoprc(ctx: Context, file: string, text: string, a
     ctx.json({ file: target.file, from: file, profiles: profiles.map(summary), skipped });
     return 0;
   }
-  for (const p of profiles) ctx.out(`${p.name}: [${p.name}] SPA to ${p.stanza.host} udp/${p.stanza.port}: ${p.stanza.access.join(',')}`);
+  for (const p of profiles) ctx.out(`${p.name}: [${p.name}] SPA to ${p.stanza.host} udp/${p.stanza.port}: ${p.stanza.access.join(',')}, digest ${p.stanza.digestType ?? SPA_DEFAULT_DIGEST}, HMAC ${p.stanza.hmacDigestType ?? SPA_DEFAULT_DIGEST}`);
   ctx.out(`imported ${profiles.length} profile${profiles.length === 1 ? '' : 's'} from ${file} into ${target.file}${skipped.length ? ` (${skipped.length} stanza${skipped.length === 1 ? '' : 's'} skipped)` : ''}`);
   return 0;
 }

@@ -1,6 +1,6 @@
 // Sends a plan (or prints it for --dry-run) and reports the result as text or JSON.
 import type { Context } from './context.js';
-import { executePlan, type KnockReport } from '../knock/execute.js';
+import { executePlan, type ExecuteOptions, type KnockReport } from '../knock/execute.js';
 import { formatKnock, type Knock } from '../knock/tokens.js';
 import type { Outcome } from '../knock/transport/transport.js';
 import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } from '../knock/plan.js';
@@ -55,16 +55,11 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   const say = (line: string) => (spinner ? spinner.log(line) : ctx.debug(line));
   let report: KnockReport;
   // Ctrl-C half-way: no further knock leaves, and the user hears how far the sequence got.
-  const interrupt = new AbortController();
-  const stopOnSigint = () => interrupt.abort(new Error('SIGINT'));
-  const execute = ctx.executeOptions();
+  const interrupt = stopOnInterrupt(ctx.executeOptions(), !options.silent);
   let sent = 0;
-  if (!options.silent) process.once('SIGINT', stopOnSigint);
   try {
     report = await executePlan(plan, {
-      ...execute,
-      transport: abortableTransport(execute.transport, interrupt.signal),
-      clock: abortableClock(execute.clock, interrupt.signal),
+      ...interrupt.options,
       // Only these show what came back; otherwise the run ends as the last knock leaves.
       outcomes: Boolean(ctx.args.verbose || ctx.args.json),
       onSent: (i, knock, sentMs) => {
@@ -75,10 +70,10 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
       ...(verbose ? { onOutcome: (i: number, outcome: Outcome) => say(outcomeLine(plan, i, outcome)) } : {}),
     });
   } catch (error) {
-    if (interrupt.signal.aborted) throw interruptedError(plan, sent);
+    if (interrupt.interrupted()) throw interruptedError(plan, sent);
     throw error;
   } finally {
-    process.removeListener('SIGINT', stopOnSigint);
+    interrupt.release();
     spinner?.stop();
   }
   // After the fact: a ping that never ran (not on PATH: the run failed before it) showed nothing.
@@ -96,6 +91,21 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
   else if (!unsent) ctx.out(reportLine(plan, report));
   if (unsent) throw unsent;
   return result;
+}
+
+/**
+ * Ctrl-C (SIGINT) heard while `execute`'s knocks go (when `listen`): its transport and clock
+ * stop at it, so no further knock leaves; `interrupted` says whether it came; `release` stops listening.
+ */
+export function stopOnInterrupt(execute: ExecuteOptions, listen = true): { options: ExecuteOptions; interrupted: () => boolean; release: () => void } {
+  const interrupt = new AbortController();
+  const stop = () => interrupt.abort(new Error('SIGINT'));
+  if (listen) process.once('SIGINT', stop);
+  return {
+    options: { ...execute, transport: abortableTransport(execute.transport, interrupt.signal), clock: abortableClock(execute.clock, interrupt.signal) },
+    interrupted: () => interrupt.signal.aborted,
+    release: () => process.removeListener('SIGINT', stop),
+  };
 }
 
 /** The shell's code for a run ended by SIGINT (128 + 2). */

@@ -7,8 +7,7 @@ import { brokenProfileMessage, formatServicePort, type Profile } from '../store/
 import { resolveEveryFamily, resolveHost, type FamilyOption } from '../knock/resolve.js';
 import { localSource } from '../knock/source.js';
 import net from 'node:net';
-import os from 'node:os';
-import { zoneOf } from '../shared/address.js';
+import { scopedAddress, splitZone } from '../shared/zone.js';
 import { UnreadableSshConfig } from '../ssh/unreadable.js';
 import { printable } from '../shared/printable.js';
 import { findProfile, hostOfProfile } from './find-profile.js';
@@ -205,6 +204,8 @@ interface PlanInput extends PacketOptions {
 /** One plan per family, each resolved, its source checked, before anything is sent. */
 async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
   checkSequence(input.knocks, input.delay, input.profile ? `profile '${input.profile}'` : undefined);
+  // A zone Node would not take as one (fe80::1%, fe80::1%%) is refused here, not looked up as a name.
+  if (splitZone(input.host)) scopedAddress(input.host, ctx.machine());
   const plans: KnockPlan[] = [];
   let resolvedAll: Awaited<ReturnType<typeof resolveFamilies>>;
   try {
@@ -218,12 +219,9 @@ async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
     return [unresolvedPlan(ctx, input, reason)];
   }
   for (const resolved of resolvedAll) {
-    // fe80::1%eth9: a zone that names no interface here would be ignored by the socket; refused.
-    const zone = zoneOf(resolved.address);
-    if (zone !== undefined) {
-      const names = Object.keys((ctx.services.interfaces ?? os.networkInterfaces)());
-      if (!names.includes(zone)) throw new ConfigError(`'${printable(resolved.address, 64)}': no interface '${printable(zone, 32)}' on this machine (interfaces: ${names.join(', ') || 'none'})`);
-    }
+    // fe80::1%2 knocks through the interface of index 2, named (as the socket takes a zone);
+    // fe80::1%eth9, a zone that names no interface here, would be ignored by the socket: refused.
+    resolved.address = scopedAddress(resolved.address, ctx.machine());
     const result: KnockPlan = {
       action: input.action,
       target: input.target,
@@ -232,7 +230,7 @@ async function plan(ctx: Context, input: PlanInput): Promise<KnockPlan[]> {
       family: resolved.family,
       knocks: scheduleKnocks(input.knocks, input.delay),
     };
-    if (input.source !== undefined) result.source = localSource(input.source, resolved.family, ctx.services.interfaces);
+    if (input.source !== undefined) result.source = localSource(input.source, resolved.family, ctx.machine());
     if (input.ttl !== undefined) result.ttl = input.ttl;
     if (input.profile) result.profile = input.profile;
     if (input.seqTimeout) result.seqTimeout = input.seqTimeout;
@@ -268,7 +266,7 @@ function sourceOfEitherFamily(ctx: Context, source: string, asked: readonly (4 |
   let failure: unknown;
   for (const family of families) {
     try {
-      return localSource(source, family, ctx.services.interfaces);
+      return localSource(source, family, ctx.machine());
     } catch (error) {
       failure ??= error;
     }
@@ -313,7 +311,7 @@ async function prepareSpa(ctx: Context, request: TargetRequest, profile: Profile
     throw error;
   });
   const sourceText = request.source ?? profile.source;
-  const source = sourceText === undefined ? undefined : localSource(sourceText, 4, ctx.services.interfaces);
+  const source = sourceText === undefined ? undefined : localSource(sourceText, 4, ctx.machine());
   const packet = await planSpaPacket({
     settings,
     address: resolved.address,

@@ -6,6 +6,7 @@ import type { Profile } from '../store/profiles.js';
 import { ONE_TIME_LOW, readOneTime } from '../store/one-time.js';
 import type { Trust } from '../files/guard.js';
 import { notOneHost } from '../shared/address.js';
+import { machineOf, scopedAddress, splitZone, type Machine } from '../shared/zone.js';
 import { shownValue } from '../shared/printable.js';
 import { resolveEveryFamily, type Lookup } from '../knock/resolve.js';
 import net from 'node:net';
@@ -34,7 +35,8 @@ export interface Finding {
     | 'spa-weak-digest'
     | 'not-one-host'
     | 'dual-stack'
-    | 'not-resolved';
+    | 'not-resolved'
+    | 'zone';
   message: string;
 }
 
@@ -115,16 +117,27 @@ export async function lintOneTime(profile: Profile, trust: Trust): Promise<Findi
  * both, so the door must guard both (a note). Resolved as a knock resolves it (`hostOf`: the
  * profile's host or its ssh HostName); a name that does not resolve here is a note too, never a
  * failure. A literal is one family (no lookup); `family` set, or an SPA profile (IPv4 only), is
- * not looked up either.
+ * not looked up either. A host with a %zone is checked as the knock checks it (an error when it
+ * names no interface here).
  */
-export async function lintFamilies(profile: Profile, hostOf: (profile: Profile) => Promise<string>, lookup?: Lookup): Promise<Finding[]> {
-  if (profile.family !== undefined || profile.spa) return [];
+export async function lintFamilies(profile: Profile, hostOf: (profile: Profile) => Promise<string>, lookup?: Lookup, machine: Machine = machineOf()): Promise<Finding[]> {
+  if (profile.spa) return [];
   let host: string;
   try {
     host = await hostOf(profile);
   } catch (error) {
-    return [notResolved((error as Error).message)];
+    return profile.family !== undefined ? [] : [notResolved((error as Error).message)];
   }
+  // An address with a %zone: the knock path's check (by name or index), said before a knock; never looked up.
+  if (splitZone(host)) {
+    try {
+      scopedAddress(host, machine);
+      return [];
+    } catch (error) {
+      return [{ level: 'error', code: 'zone', message: `host ${(error as Error).message}` }];
+    }
+  }
+  if (profile.family !== undefined) return [];
   // A literal needs no lookup; a control character is lintProfile's not-one-host error.
   // eslint-disable-next-line no-control-regex
   if (net.isIP(host.replace(/^\[(.*)\]$/, '$1')) || /[\u0000-\u001f\u007f]/.test(host)) return [];

@@ -49,7 +49,7 @@ export const lintCommand = defineCommand<LintArgs>({
     }
     // Every host looked up at once, each name once: a dead DNS server costs one timeout, not one per profile.
     const lookup = onceEach(ctx.services.lookup ?? systemLookup);
-    const families = await Promise.all(profiles.map((p) => lintFamilies(p, async (q) => (await hostOfProfile(q, ctx.ssh)).host, lookup)));
+    const families = await Promise.all(profiles.map((p) => lintFamilies(p, async (q) => (await hostOfProfile(q, ctx.ssh)).host, lookup, ctx.machine())));
     for (const [i, profile] of profiles.entries()) {
       results.push({ name: profile.name, findings: [...lintProfile(profile, verbose), ...families[i]!, ...(await lintOneTime(profile, ctx.trust)), ...(profile.spa ? lintSpa(profile.spa) : []), ...(probed.get(profile.name) ?? [])] });
     }

@@ -3,6 +3,8 @@ import { spaAccessOf } from '../spa/profile.js';
 import { KNOCKD_CONF_RULES, readGuardedText } from '../files/guard.js';
 import net from 'node:net';
 import { notOneHost } from '../shared/address.js';
+import { scopedAddress, splitZone } from '../shared/zone.js';
+import { printable } from '../shared/printable.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
@@ -88,7 +90,9 @@ async function bindHint(ctx: Context, profile: Profile, bind: string): Promise<s
 
 export function serveWith(deps: ServeDeps, signals: StopSignal) {
   return async (args: ServeArgs & GlobalArgs, ctx: Context): Promise<number> => {
-    if (net.isIP(args.bind) === 0) throw new UsageError(`--bind '${args.bind}' is not an IP address`);
+    // fe80::1%2 listens on the interface of index 2, by its name; a zone naming none here is refused.
+    if (splitZone(args.bind)) args.bind = scopedAddress(args.bind, ctx.machine());
+    if (net.isIP(args.bind) === 0) throw new UsageError(`--bind '${printable(args.bind, 64)}' is not an IP address`);
     const notHost = notOneHost(args.bind);
     // 0.0.0.0 and :: mean every local address here, which is what a server may want.
     if (notHost && !/unspecified/.test(notHost)) throw new UsageError(`--bind ${args.bind} is ${notHost.split(':')[0]}: a knock server listens on an address of its own`);

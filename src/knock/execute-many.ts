@@ -12,7 +12,12 @@ import type { Armed, Shot } from './transport/transport.js';
  * rejected; the others still go. Knocks due at the same instant leave in plan order; within a
  * plan a knock never leaves before the one ahead of it has (as in executePlan).
  */
-export async function executePlans(plans: readonly KnockPlan[], options: Omit<ExecuteOptions, 'onSent'>): Promise<PromiseSettledResult<KnockReport>[]> {
+export interface ExecuteManyOptions extends Omit<ExecuteOptions, 'onSent'> {
+  /** Told as each knock leaves: which plan, which of its knocks (an interrupted group says how far each got). */
+  onSent?: (plan: number, index: number) => void;
+}
+
+export async function executePlans(plans: readonly KnockPlan[], options: ExecuteManyOptions): Promise<PromiseSettledResult<KnockReport>[]> {
   // Each member's address held as a single run holds it (taken in address order, so two group
   // runs never wait on each other in a circle), until every knock has left.
   const { lock } = options;
@@ -27,7 +32,7 @@ export async function executePlans(plans: readonly KnockPlan[], options: Omit<Ex
   }
 }
 
-async function sendAll(plans: readonly KnockPlan[], options: Omit<ExecuteOptions, 'onSent'>, released: () => void): Promise<PromiseSettledResult<KnockReport>[]> {
+async function sendAll(plans: readonly KnockPlan[], options: ExecuteManyOptions, released: () => void): Promise<PromiseSettledResult<KnockReport>[]> {
   const { transport } = options;
   const clock = options.clock ?? systemClock;
   const armed: (Armed[] | { error: unknown })[] = [];
@@ -55,6 +60,7 @@ async function sendAll(plans: readonly KnockPlan[], options: Omit<ExecuteOptions
     await waitUntil(clock, base + msToNs(offsetMs));
     sentAt[p]!.push(clock.now());
     shots[p]!.push((armed[p] as Armed[])[i]!.fire());
+    options.onSent?.(p, i);
     // A TCP knock's connect(2) runs on the next tick, and ticks wait while this loop goes on from
     // one resolved await to the next: let it out now, before another plan's knock is fired.
     await new Promise<void>((resolve) => process.nextTick(resolve));

@@ -4,8 +4,9 @@ import os from 'node:os';
 import { isIP } from 'node:net';
 import { RuntimeError } from '../shared/errors.js';
 import { canonicalAddress } from '../shared/address.js';
+import { machineOf, scopedAddress, splitZone, type Interfaces, type Machine } from '../shared/zone.js';
 
-export type Interfaces = () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+export type { Interfaces } from '../shared/zone.js';
 
 const isLinkLocal = (info: os.NetworkInterfaceInfo) => info.family === 'IPv6' && /^fe[89ab]/i.test(info.address);
 
@@ -14,9 +15,12 @@ const isLinkLocal = (info: os.NetworkInterfaceInfo) => info.family === 'IPv6' &&
  * machine's interfaces, or the first usable address of the interface named `source`. IPv6
  * link-local addresses are skipped: they need a scope, and knock targets are routed.
  */
-export function localSource(source: string, family: 4 | 6, interfaces: Interfaces = os.networkInterfaces): string {
-  const all = interfaces();
-  const literal = source.replace(/^\[(.*)\]$/, '$1');
+export function localSource(source: string, family: 4 | 6, machine: Machine | Interfaces = machineOf()): string {
+  const m = typeof machine === 'function' ? machineOf(machine) : machine;
+  const all = m.interfaces();
+  const written = source.replace(/^\[(.*)\]$/, '$1');
+  // A link-local source needs its zone, read as every zone is (by name or index, named after).
+  const literal = splitZone(written) ? scopedAddress(written, m) : written;
   const ipFamily = isIP(literal);
   if (ipFamily) {
     if (ipFamily !== family) {
@@ -24,7 +28,9 @@ export function localSource(source: string, family: 4 | 6, interfaces: Interface
     }
     // Compared in one spelling (case, zero padding, '::'): 2001:db8::1 written long is still ours.
     // The interface's own spelling is what gets bound.
-    const mine = Object.values(all)
+    // With a zone, the address must be that interface's own.
+    const zone = splitZone(literal)?.zone;
+    const mine = (zone === undefined ? Object.values(all) : [all[zone]])
       .flatMap((infos) => infos ?? [])
       .find((info) => canonicalAddress(info.address) === canonicalAddress(literal) && isIP(info.address) === family);
     if (!mine) throw new RuntimeError(`source ${literal} is not an address of this machine (see ip addr, or give an interface name)`);

@@ -75,9 +75,3 @@ export function notOneHost(address: string): string | undefined {
   if (bytes.every((b) => b === 0)) return 'the unspecified address (::): it names no host';
   return undefined;
 }
-
-/** The %zone of an IPv6 literal (fe80::1%eth0: 'eth0'), or undefined. */
-export function zoneOf(address: string): string | undefined {
-  const at = address.indexOf('%');
-  return isIP(address) === 6 && at >= 0 ? address.slice(at + 1) : undefined;
-}

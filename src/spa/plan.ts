@@ -185,7 +185,8 @@ export async function sendSpaPlan(plan: SpaPlan, nowMs: number = Date.now()): Pr
 
 /** -v: the packet as it left. */
 export function spaSentLine(plan: SpaPlan, sent: SpaSent): string {
-  return `spa packet -> ${plan.address} udp/${plan.spa.port} (${sent.bytes} bytes) at +${sent.elapsedMs.toFixed(2)} ms: open ${plan.spa.request.access.join(',')} for ${plan.spa.request.allowIp}`;
+  // The digest and HMAC types named as fwknop -v names them (Digest Type, HMAC Type); never a key.
+  return `spa packet -> ${plan.address} udp/${plan.spa.port} (${sent.bytes} bytes) at +${sent.elapsedMs.toFixed(2)} ms: open ${plan.spa.request.access.join(',')} for ${plan.spa.request.allowIp}, digest ${plan.spa.digests.digest}, HMAC ${plan.spa.digests.hmac}`;
 }
 
 /** The one result line: "sent SPA vault (198.18.0.2 udp/62201): tcp/22 for 198.18.0.1". */

@@ -33,6 +33,9 @@ test.each([
   ['0.0.0.0', /unspecified/],
   ['::', /unspecified/],
   ['fe80::1%no-such-if', /no interface 'no-such-if'/],
+  ['fe80::1%4294967297', /no interface with index 4294967297/],
+  ['fe80::1%', /an empty zone/],
+  ['fe80::1%%', /no interface '%'/],
 ])('knock %s 7000 is refused (exit 2) before any packet', async (host, why) => {
   for (const args of [[host, '7000'], ['-n', host, '7000:udp']]) {
     const result = await runKnock(args, { env: home.env });
@@ -127,9 +130,10 @@ function randomCase(random: () => number): Case {
       if (/::ffff:2[23]\d\./.test(host) && Number(host.split(':').pop()!.split('.')[0]) >= 224) expected = 'not-one';
   }
   if (host.includes(':') && random() < 0.25) {
-    const zone = pick(['lo', 'no-such-if', 'eth99', '1']);
+    // Index 1 is lo on Linux; 2^32 + 1 is no index at all (never taken as 1), nor an empty zone.
+    const zone = pick(['lo', 'no-such-if', 'eth99', '1', '001', '4294967297', '', '%']);
     host = `fe80::${hex()}%${zone}`;
-    expected = zone === 'lo' ? 'ok' : 'zone';
+    expected = zone === 'lo' || zone === '1' || zone === '001' ? 'ok' : 'zone';
   }
   if (random() < 0.2) {
     // Inside the host: a store's surrounding whitespace is trimmed, as any value's is.
@@ -157,7 +161,7 @@ test('60 seeded hostile hosts from a store: each ends as its parts say, in one c
           ? 'control'
           : result.code === 2 && /one host/.test(result.stderr)
             ? 'not-one'
-            : result.code === 2 && /no interface/.test(result.stderr)
+            : result.code === 2 && /no interface|an empty zone/.test(result.stderr)
               ? 'zone'
               : `exit ${result.code}: ${result.stderr}`;
     if (got !== c.expect) outcomes.push(`${JSON.stringify(c.host)}: expected ${c.expect}, got ${got}`);
@@ -166,3 +170,18 @@ test('60 seeded hostile hosts from a store: each ends as its parts say, in one c
   }
   expect(outcomes).toEqual([]);
 }, 60 * KILL_MS);
+
+test('a zone read by lint and serve --bind as by the knock: an index lo has is its, one no interface has an error', async () => {
+  const file = home.writeFile('zones.yaml', 'profiles:\n  byindex:\n    host: fe80::1%1\n    open: [7000, 7001]\n  noindex:\n    host: fe80::1%4294967297\n    open: [7000, 7001]\n  empty:\n    host: "fe80::1%"\n    family: 6\n    open: [7000, 7001]\n');
+  const lint = await runKnock(['--config', file, 'lint'], { env: home.env });
+  expect(lint.code).toBe(2);
+  expect(lint.stdout).not.toMatch(/byindex: error/);
+  expect(lint.stdout).toMatch(/noindex: error: host 'fe80::1%4294967297': no interface with index 4294967297 on this machine .*\[zone\]/);
+  expect(lint.stdout).toMatch(/empty: error: host 'fe80::1%': an empty zone .*\[zone\]/);
+  for (const bind of ['fe80::1%4294967297', 'fe80::1%', 'fe80::1%no-such-if']) {
+    const serve = await runKnock(['--config', file, 'serve', 'byindex', '--bind', bind], { env: home.env, timeoutMs: 10000 });
+    expect({ bind, code: serve.code }).toEqual({ bind, code: 2 });
+    expect(serve.stderr).toMatch(/no interface|an empty zone/);
+    expectOneCleanLine(serve.stderr);
+  }
+});

@@ -73,3 +73,35 @@ test('Ctrl-C after the first knock: says how many were sent and how many not, ex
   expect(result.stdout.toString()).toBe('');
   expect(labels(await peers.settle(300))).toEqual([`udp 127.0.0.1:${a} 00`]);
 });
+
+test('Ctrl-C during a group: per host, how many knocks were sent and how many not, exit 130 (in --json as data), nothing more leaves', async () => {
+  const [a1, a2, a3] = ports as [number, number, number];
+  // A second host on loopback (a group's members knock distinct addresses).
+  const b = [await peers.udp('127.0.0.2'), await peers.udp('127.0.0.2'), await peers.udp('127.0.0.2')] as const;
+  const udp = (list: readonly number[]) => list.map((p) => `"${p}:udp"`).join(', ');
+  home.writeConfig(
+    `profiles:\n  a:\n    host: 127.0.0.1\n    open: [${udp([a1, a2, a3])}]\n    delay: 3000\n    seq_timeout: 60\n` +
+      `  b:\n    host: 127.0.0.2\n    open: [${udp(b)}]\n    delay: 3000\n    seq_timeout: 60\n` +
+      'groups:\n  fleet: [a, b]\n',
+  );
+  const line = (who: string, address: string) => `knock: interrupted: 1 of 3 knocks (open ${who}) sent to ${address}, 2 not sent (the server saw part of the sequence only)\n`;
+  for (const json of [false, true]) {
+    peers.clear();
+    const knock = spawnKnock([...(json ? ['--json'] : []), '@fleet'], home.env);
+    // Both members' first knocks are due at once: the interrupt comes once both have arrived.
+    expect(await until(() => peers.arrivals.length >= 2, 15000)).toBe(true);
+    knock.child.kill('SIGINT');
+    const result = await knock.done;
+    expect({ json, code: result.code, stderr: result.stderr }).toEqual({ json, code: 130, stderr: line('a', '127.0.0.1') + line('b', '127.0.0.2') });
+    if (json) {
+      const data = JSON.parse(result.stdout.toString()) as Record<string, unknown>[];
+      expect(data.map((d) => [d.profile, d.address, d.interrupted, d.sent, d.notSent])).toEqual([
+        ['a', '127.0.0.1', true, 1, 2],
+        ['b', '127.0.0.2', true, 1, 2],
+      ]);
+    } else {
+      expect(result.stdout.toString()).toBe('');
+    }
+    expect(labels(await peers.settle(300)).sort()).toEqual([`udp 127.0.0.1:${a1} 00`, `udp 127.0.0.2:${b[0]} 00`].sort());
+  }
+}, 60000);

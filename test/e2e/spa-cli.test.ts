@@ -113,7 +113,22 @@ test('--json and -v of a real send', async () => {
   expect(typeof json.bytes).toBe('number');
   const v = await knock(['-v', 'vault']);
   expect(v.code).toBe(0);
-  expect(v.stderr).toMatch(new RegExp(`^spa packet -> 127\\.0\\.0\\.1 udp/${spaPort} \\(\\d+ bytes\\) at \\+[\\d.]+ ms: open tcp/2222 for 127\\.0\\.0\\.1\\n$`));
+  // The digest and HMAC types named, as fwknop -v names them; never a key.
+  expect(v.stderr).toMatch(new RegExp(`^spa packet -> 127\\.0\\.0\\.1 udp/${spaPort} \\(\\d+ bytes\\) at \\+[\\d.]+ ms: open tcp/2222 for 127\\.0\\.0\\.1, digest SHA256, HMAC SHA256\\n$`));
+});
+
+test('-v names the digest and HMAC types a profile sets, in a single knock and in a group', async () => {
+  store(['  strong:', '    host: 127.0.0.1', '    spa:', `      key_base64: "${KEY}"`, `      hmac_key_base64: "${HMAC}"`, `      port: ${spaPort}`, '      digest_type: SHA384', '      hmac_digest_type: SHA512'].join('\n'));
+  try {
+    const v = await knock(['-v', 'strong']);
+    expect([v.code, v.stdout]).toEqual([0, expect.stringContaining('sent SPA strong')]);
+    expect(v.stderr).toMatch(/^spa packet -> 127\.0\.0\.1 .*, digest SHA384, HMAC SHA512\n$/);
+    const g = await knock(['-v', '@both']);
+    expect(g.code).toBe(0);
+    expect(g.stderr).toMatch(/^vault: spa packet -> 127\.0\.0\.1 .*, digest SHA256, HMAC SHA256$/m);
+  } finally {
+    store();
+  }
 });
 
 test('--source and --ttl: the packet leaves from the source, which is then the allow address; the TTL is shown', async () => {

@@ -116,3 +116,23 @@ test('an rc file with nothing knock can send is an error naming the skipped stan
   expect(r.stderr).toContain('[only] skipped: GPG encryption');
   expect(r.stderr).toContain('no fwknop stanza knock can send (1 skipped)');
 });
+
+test('--dry-run --json names the digest and HMAC types each profile will use (SHA256 by default), never the keys', async () => {
+  const file = home.writeFile(
+    '.fwknoprc',
+    [rc(62201), '[strong]', 'SPA_SERVER 127.0.0.2', 'ACCESS tcp/22', `KEY_BASE64 ${KEY}`, 'DIGEST_TYPE sha384', 'HMAC_DIGEST_TYPE SHA3_512', ''].join('\n'),
+  );
+  const json = await knock(['--json', 'import', '-n', file]);
+  expect(json.code).toBe(0);
+  const profiles = (JSON.parse(json.stdout) as { profiles: Record<string, unknown>[] }).profiles;
+  expect(profiles.map((p) => [p.name, p.digestType, p.hmacDigestType])).toEqual([
+    ['vault', 'SHA256', 'SHA256'],
+    ['strong', 'SHA384', 'SHA3_512'],
+  ]);
+  const real = await knock(['import', file]);
+  expect(real.code).toBe(0);
+  expect(real.stdout).toContain('strong: [strong] SPA to 127.0.0.2 udp/62201: tcp/22, digest SHA384, HMAC SHA3_512\n');
+  for (const out of [json.stdout + json.stderr, real.stdout + real.stderr]) {
+    for (const secret of [KEY, HMAC, KEY.replace(/=+$/, ''), HMAC.replace(/=+$/, '')]) expect(out).not.toContain(secret);
+  }
+});

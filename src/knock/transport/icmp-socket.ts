@@ -13,6 +13,7 @@ import {
   type SocketCalls,
 } from './libc.js';
 import type { Destination } from './transport.js';
+import { zoneOf } from '../../shared/zone.js';
 
 /**
  * Echo data as iputils ping writes it: byte i is i (mod 256), and when there is room for it,
@@ -62,6 +63,8 @@ export function parseEchoReply(family: 4 | 6, bytes: Buffer): { identifier: numb
 }
 
 const MAX_READS_PER_POLL = 64;
+/** No such device: the errno for a zone's interface that is gone. */
+const ENODEV = 19;
 
 export interface IcmpSocket {
   kind: 'datagram' | 'raw';
@@ -105,8 +108,20 @@ export function openIcmpSocket(calls: SocketCalls, to: Destination, size: number
     const [level, name] = to.family === 6 ? [IPPROTO_IPV6, c.IPV6_UNICAST_HOPS] : [IPPROTO_IP, c.IP_TTL];
     if (calls.setsockoptInt(fd, level, name, to.ttl) < 0) throw fail();
   }
-  if (to.source !== undefined && calls.bind(fd, sockaddr(calls.platform, to.source)) < 0) throw fail();
-  const destination = sockaddr(calls.platform, to.address);
+  // A zone (by now an interface name) goes in as its index, or a link-local echo takes the
+  // first link the kernel finds; none by that name now (it went away): not this way.
+  const scope = (address: string) => {
+    const zone = zoneOf(address);
+    if (zone === undefined || !calls.ifIndex) return 0;
+    const index = calls.ifIndex(zone);
+    if (index === 0) {
+      calls.close(fd);
+      throw new IcmpSocketError(ENODEV);
+    }
+    return index;
+  };
+  if (to.source !== undefined && calls.bind(fd, sockaddr(calls.platform, to.source, 0, scope(to.source))) < 0) throw fail();
+  const destination = sockaddr(calls.platform, to.address, 0, scope(to.address));
   // ping's identifier is its pid; a Linux datagram socket puts its own in (its "port").
   const identifier = pid & 0xffff;
   const sequence = 1;

@@ -14,6 +14,8 @@ export interface SocketCalls {
   recvNow(fd: number, into: Buffer): number;
   close(fd: number): number;
   errno(): number;
+  /** if_nametoindex(3): an interface's index, 0 when there is none by that name. */
+  ifIndex?(name: string): number;
 }
 
 /** The numbers differ between Linux and macOS (BSD). */
@@ -65,6 +67,7 @@ export function posixSocketCalls(platform: NodeJS.Platform, loader?: KoffiLoader
       const sendto = lib.func('intptr_t sendto(int, const void *, size_t, int, const void *, uint32_t)');
       const recv = lib.func('intptr_t recv(int, _Out_ void *, size_t, int)');
       const close = lib.func('int close(int)');
+      const ifNameToIndex = lib.func('unsigned int if_nametoindex(const char *)');
       const c = CONSTANTS[platform];
       return {
         platform,
@@ -75,6 +78,7 @@ export function posixSocketCalls(platform: NodeJS.Platform, loader?: KoffiLoader
         recvNow: (fd, into) => Number(recv(fd, into, into.length, c.MSG_DONTWAIT)),
         close: (fd) => close(fd) as number,
         errno: () => koffi.errno(),
+        ifIndex: (name) => Number(ifNameToIndex(name)),
       };
     } catch {
       return undefined;
@@ -86,8 +90,11 @@ export function posixSocketCalls(platform: NodeJS.Platform, loader?: KoffiLoader
   return cached;
 }
 
-/** A struct sockaddr_in / sockaddr_in6 for `address`:`port` (macOS has sin_len first). */
-export function sockaddr(platform: 'linux' | 'darwin', address: string, port = 0): Buffer {
+/**
+ * A struct sockaddr_in / sockaddr_in6 for `address`:`port` (macOS has sin_len first); an IPv6
+ * one carries `scopeId`, the index of the interface a link-local address is reached through.
+ */
+export function sockaddr(platform: 'linux' | 'darwin', address: string, port = 0, scopeId = 0): Buffer {
   const bytes = addressBytes(address);
   const v6 = bytes.length === 16;
   const out = Buffer.alloc(v6 ? 28 : 16);
@@ -101,5 +108,7 @@ export function sockaddr(platform: 'linux' | 'darwin', address: string, port = 0
   }
   out.writeUInt16BE(port, 2);
   bytes.copy(out, v6 ? 8 : 4);
+  // sin6_scope_id, in host order (little-endian wherever this runs).
+  if (v6) out.writeUInt32LE(scopeId, 24);
   return out;
 }

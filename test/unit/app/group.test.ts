@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setupCli } from '../../helpers/run-cli.js';
+import { until } from '../../helpers/until.js';
 
 const STORE = `
 profiles:
@@ -131,4 +132,41 @@ test('a dry run previews a member whose name does not resolve, saying so; exit 0
   expect(r.stdout).toMatch(/^open d: nowhere\.invalid \(not resolved\), 2 knocks over 100 ms$/m);
   expect(r.stdout).toMatch(/^open a: 198\.18\.0\.2 \(IPv4\)/m);
   expect(cli.transport.armed).toEqual([]);
+});
+
+test('SIGINT half-way: no further knock leaves; per member, how many were sent, in text and --json; exit 130', async () => {
+  // Only this run's handler hears the signal (the test runner's own, if any, is put back after).
+  const others = process.listeners('SIGINT');
+  others.forEach((l) => process.removeListener('SIGINT', l));
+  try {
+    for (const json of [false, true]) {
+      cli.transport.fired.length = 0;
+      cli.transport.armed.length = 0;
+      // b's first knock (armed third, after a's two) does not finish leaving until the signal.
+      const gate = cli.transport.sentGate(2);
+      const run = cli.knock(...(json ? ['--json'] : []), '@ab');
+      expect(await until(() => fired().includes('198.18.0.2:1002') && fired().includes('198.18.0.3:2001'), 10000, 5)).toBe(true);
+      expect(process.listenerCount('SIGINT')).toBe(1);
+      process.emit('SIGINT');
+      gate.resolve();
+      const r = await run;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toBe(
+        'knock: interrupted: all 2 knocks (open a) sent to 198.18.0.2 before it\n' +
+          'knock: interrupted: 1 of 3 knocks (open b) sent to 198.18.0.3, 2 not sent (the server saw part of the sequence only)\n',
+      );
+      expect(fired()).toEqual(['198.18.0.2:1001', '198.18.0.3:2001', '198.18.0.2:1002']);
+      if (json) {
+        expect((JSON.parse(r.stdout) as Record<string, unknown>[]).map((m) => [m.profile, m.interrupted, m.sent, m.notSent])).toEqual([
+          ['a', true, 2, 0],
+          ['b', true, 1, 2],
+        ]);
+      } else {
+        expect(r.stdout).toBe('');
+      }
+      expect(process.listenerCount('SIGINT')).toBe(0);
+    }
+  } finally {
+    others.forEach((l) => process.on('SIGINT', l));
+  }
 });

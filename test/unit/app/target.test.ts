@@ -80,3 +80,22 @@ test('refused before anything is sent: no target, close with knocks, an unknown 
   expect(sourced.plan.source).toBe('198.18.0.1');
   await expect(prepareTarget(context({ '6': true }), { target: 'v4only.example', action: 'open', tokens: ['1'] })).rejects.toBeInstanceOf(RuntimeError);
 });
+
+test('a zone given as an interface index: knocked through that interface, named in the plan; one naming none refused before any lookup', async () => {
+  const io = fakeIo();
+  ios.push(io);
+  const looked: string[] = [];
+  const counting: Lookup = async (host, family) => {
+    looked.push(host);
+    return lookup(host, family);
+  };
+  const ctx = new Context(io, {}, { lookup: counting, interfaces, interfaceIndex: (name) => ({ lo: 1, eth0: 2 })[name] });
+  const scoped = await prepareTarget(ctx, { target: 'fe80::2%2', action: 'open', tokens: ['1'] });
+  expect(scoped.plan).toMatchObject({ address: 'fe80::2%eth0', family: 6 });
+  const named = await prepareTarget(ctx, { target: 'fe80::2%eth0', action: 'open', tokens: ['1'] });
+  expect(named.plan.address).toBe('fe80::2%eth0');
+  await expect(prepareTarget(ctx, { target: 'fe80::2%3', action: 'open', tokens: ['1'] })).rejects.toThrow('no interface with index 3 on this machine (interfaces: lo 1, eth0 2)');
+  await expect(prepareTarget(ctx, { target: 'fe80::2%', action: 'open', tokens: ['1'] })).rejects.toBeInstanceOf(ConfigError);
+  await expect(prepareTarget(ctx, { target: 'fe80::2%%', action: 'open', tokens: ['1'] })).rejects.toBeInstanceOf(ConfigError);
+  expect(looked).toEqual([]);
+});

@@ -25,3 +25,13 @@ test.each([
 ] as const)('%s for IPv%d is refused: %s', (source, family, message) => {
   expect(() => localSource(source, family, interfaces)).toThrow(message);
 });
+
+test('a link-local source with its zone: read as every zone is (name or index), and it must be that interface\'s own', () => {
+  const machine = { interfaces, indexOf: (name: string) => ({ lo: 1, eth0: 2, wg0: 3 })[name] };
+  expect(localSource('fe80::1%eth0', 6, machine)).toBe('fe80::1%eth0');
+  expect(localSource('fe80::1%2', 6, machine)).toBe('fe80::1%eth0');
+  expect(localSource('[fe80::2%3]', 6, machine)).toBe('fe80::2%wg0');
+  expect(() => localSource('fe80::1%3', 6, machine)).toThrow('source fe80::1%wg0 is not an address of this machine');
+  expect(() => localSource('fe80::1%9', 6, machine)).toThrow('no interface with index 9');
+  expect(() => localSource('fe80::1%', 6, machine)).toThrow('an empty zone');
+});

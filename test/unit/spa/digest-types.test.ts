@@ -155,3 +155,15 @@ test('the access.conf stanza names the HMAC type; an fwknoprc stanza maps DIGEST
     expect(() => decodeSpaPacket(wire, keys, wrong)).toThrow();
   });
 });
+
+test('-v names the digest and HMAC types the packet uses, never a key', async () => {
+  const { planSpaPacket, spaSentLine } = await import('../../../src/spa/plan.js');
+  const errors: string[] = [];
+  const settings = parseSpaSettings({ key_base64: keys.key.toString('base64'), hmac_key_base64: keys.hmacKey.toString('base64'), digest_type: 'SHA3_256', hmac_digest_type: 'SHA384', allow: '198.18.0.1' }, errors)!;
+  expect(errors).toEqual([]);
+  const spa = await planSpaPacket({ settings, address: '198.18.0.2', servicePort: 22, serviceProtocol: 'tcp', defaultUser: 'tester', nowSeconds: NOW });
+  const plan = { action: 'open' as const, target: 'v', host: '198.18.0.2', address: '198.18.0.2', family: 4 as const, knocks: [], spa };
+  const line = spaSentLine(plan, { bytes: 200, elapsedMs: 0.5 });
+  expect(line).toMatch(/, digest SHA3_256, HMAC SHA384$/);
+  for (const secret of [keys.key, keys.hmacKey]) for (const form of ['base64', 'hex'] as const) expect(line).not.toContain(secret.toString(form).replace(/=+$/, ''));
+});

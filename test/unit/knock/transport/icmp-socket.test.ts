@@ -1,4 +1,4 @@
-import { echoRequest, internetChecksum, openIcmpSocket, parseEchoReply, pingPayload } from '../../../../src/knock/transport/icmp-socket.js';
+import { echoRequest, IcmpSocketError, internetChecksum, openIcmpSocket, parseEchoReply, pingPayload } from '../../../../src/knock/transport/icmp-socket.js';
 import { CONSTANTS, type SocketCalls } from '../../../../src/knock/transport/libc.js';
 
 test('an echo request is byte for byte what iputils ping sent (captured: id 0x6216, seq 1, 8 data bytes)', () => {
@@ -119,4 +119,24 @@ test('a flood of other ICMP on a raw socket: each poll reads a bounded number of
   socket.send();
   expect(socket.replied()).toBe(false);
   expect(reads).toBe(64);
+});
+
+test("a link-local address's zone goes in as the interface's index (sin6_scope_id), for the source too; a zone whose interface is gone: no socket", () => {
+  const { calls, log } = fakeCalls('linux');
+  calls.ifIndex = (name) => ({ eth0: 2, wg0: 0x01020304 })[name] ?? 0;
+  const socket = openIcmpSocket(calls, { address: 'fe80::2%wg0', family: 6, source: 'fe80::1%eth0' }, 8, 1);
+  const bound = log.find((l) => l[0] === 'bind')![2] as string;
+  expect(bound.slice(48)).toBe('02000000');
+  socket.send();
+  const to = log.find((l) => l[0] === 'sendto')![3] as string;
+  expect(to.slice(16, 48)).toBe('fe800000000000000000000000000002');
+  expect(to.slice(48)).toBe('04030201');
+  socket.close();
+  expect(() => openIcmpSocket(calls, { address: 'fe80::2%gone0', family: 6 }, 8, 1)).toThrow(IcmpSocketError);
+  expect(log.filter((l) => l[0] === 'close')).toHaveLength(2);
+  // No zone: scope 0, as before.
+  const plain = fakeCalls('linux');
+  plain.calls.ifIndex = () => 99;
+  openIcmpSocket(plain.calls, { address: '2001:db8::2', family: 6 }, 8, 1).send();
+  expect((plain.log.find((l) => l[0] === 'sendto')![3] as string).slice(48)).toBe('00000000');
 });
