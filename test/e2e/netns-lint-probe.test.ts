@@ -64,8 +64,10 @@ describeLab('lint --probe forms no sequence (netns, real knockd)', ['knockd', 't
     await new Promise((r) => setTimeout(r, 5500));
 
     const capture = await Capture.start(lab, lab.server, `src host ${CLIENT_V4} and tcp`);
+    const since = knockd.mark();
     const probe = await runKnock(['lint', 'door', '--probe', '-v'], { netns: lab.client, env: home.env, timeoutMs: 30000 });
-    const packets = await capture.stop(1500);
+    // The probe has exited: every SYN it sent reached the capture before the sentinel.
+    const packets = await capture.stopAfterSentinel(lab.client, SERVER_V4);
     expect(probe.code).toBe(0);
     const said = /^knock: probed 198\.18\.0\.2: 6 SYNs, one to each TCP knock port of door, in an order that forms none of the sequences for that address \(([\d ]+)\)$/m.exec(probe.stderr);
     expect(said).not.toBeNull();
@@ -74,7 +76,10 @@ describeLab('lint --probe forms no sequence (netns, real knockd)', ['knockd', 't
     // Exactly one SYN per port, in the order stated.
     expect(packets.map((p) => [p.dport, p.flags])).toEqual(ports.map((p) => [p, 'S']));
 
-    await new Promise((r) => setTimeout(r, 500));
+    // knockd has judged every probe (it printed a marker knock sent after them) and ran nothing:
+    // a door it opened late would be caught by its decision, not missed by a short wait. 9400
+    // completes no sequence (it ends none) and starts none (it begins none).
+    expect(await knockd.startedNothing(lab, home.env, SERVER_V4, 9400, since)).toBe(true);
     expect(knockd.output).not.toMatch(/closessh: OPEN SESAME|side: OPEN SESAME/);
     expect(knockd.exists(`close-${CLIENT_V4}`)).toBe(false);
     expect(knockd.exists(`side-${CLIENT_V4}`)).toBe(false);

@@ -71,7 +71,7 @@ profiles:
       expect(r.stdout).toMatch(/^knocked otp: 3 knocks in/);
       expect(r.stderr).toContain(`marked used; ${3 - i} left`);
       expect(await until(() => opens() === i + 1)).toBe(true);
-      const packets = await capture.stop(300);
+      const packets = await capture.stopAfterSentinel(lab.client, SERVER_V4);
       expect(summary(packets)).toEqual(knocksOf(lines[i]!));
       // knockd marks the line after it opened; the client marked it before the first knock.
       expect(await until(() => knockd.read('server-list') === readFileSync(clientList, 'utf8'))).toBe(true);
@@ -80,10 +80,13 @@ profiles:
   });
 
   test("knock(1) replaying a used line does not open; the fourth line does", async () => {
+    const since = knockd.mark();
     const replay = await runProcess('ip', ['netns', 'exec', lab.client, '/usr/bin/knock', '-d', '100', SERVER_V4, '7301', '7302:udp', '7303']);
     expect(replay.code).toBe(0);
     expect(await until(() => knockd.output.includes(`${SERVER_V4}:7303`))).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
+    // knockd has judged the replay (it printed a marker knock sent after it) and ran nothing for
+    // it. The marker, 7403, ends the fourth line and so starts nothing.
+    expect(await knockd.startedNothing(lab, home.env, SERVER_V4, 7403, since)).toBe(true);
     expect(opens()).toBe(3);
     const r = await runKnock(['otp'], { netns: lab.client, env: home.env });
     expect(r.code).toBe(0);
@@ -98,7 +101,7 @@ profiles:
     const r = await runKnock(['otp'], { netns: lab.client, env: home.env });
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toBe(`knock: ${clientList}: no unused one-time sequence left (every line starts with '#'); get a fresh list from the server\n`);
-    expect((await capture.stop(300)).filter((p) => !p.line.includes(' ARP, '))).toEqual([]);
+    expect((await capture.stopAfterSentinel(lab.client, SERVER_V4)).filter((p) => !p.line.includes(' ARP, '))).toEqual([]);
     expect(readFileSync(clientList, 'utf8')).toBe(before);
     const lint = await runKnock(['lint', 'otp'], { env: home.env });
     expect(lint.code).toBe(1);
@@ -111,7 +114,7 @@ profiles:
     expect([a!.code, b!.code]).toEqual([0, 0]);
     const taken = [a!, b!].map((r) => Number(/line (\d+) of/.exec(r.stderr)?.[1])).sort();
     expect(taken).toEqual([1, 2]);
-    const packets = await capture.stop(300);
+    const packets = await capture.stopAfterSentinel(lab.client, SERVER_V4);
     const spare = SPARE.split('\n').filter(Boolean);
     for (const line of spare.slice(0, 2)) {
       const want = knocksOf(line);

@@ -3,6 +3,7 @@
 import { Capture, CLIENT_V4, CLIENT_V6, describeLab, Lab, SERVER_V4, SERVER_V6, type Packet } from '../lab/netns.js';
 import { removeNetnsHosts, writeNetnsHosts } from '../lab/netns-hosts.js';
 import { runKnock, TempHome } from '../helpers/run-knock.js';
+import { until } from '../helpers/until.js';
 
 const SOURCE_V4 = '198.18.0.11';
 const SOURCE_V6 = '2001:db8:0:1::11';
@@ -167,8 +168,13 @@ describeLab('packet options on the wire (netns, tcpdump)', ['tcpdump', 'iptables
     expect(dry.stdout).toContain('udp 9500, 4 bytes hex:deadbeef');
     const result = await runKnock(['--config', config, 'p'], { netns: lab.client });
     expect([result.code, result.stderr]).toEqual([0, '']);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(out.split('\n').filter((l) => l && l !== 'up')).toEqual(['deadbeef', Buffer.from('open sesame').toString('hex'), '00']);
+    // knock has exited; a sentinel datagram sent now to the same listener comes after all it
+    // sent, so once the listener prints the sentinel, what it printed before is all there was.
+    const sentinel = Buffer.from('sentinel').toString('hex');
+    lab.exec(lab.client, process.execPath, ['-e', `const s = require('dgram').createSocket('udp4'); s.send('sentinel', 9500, '${SERVER_V4}', () => s.close())`]);
+    expect(await until(() => out.includes(`${sentinel}\n`), 10000)).toBe(true);
+    const seen = out.split('\n').filter((l) => l && l !== 'up');
+    expect(seen.slice(0, seen.indexOf(sentinel))).toEqual(['deadbeef', Buffer.from('open sesame').toString('hex'), '00']);
     listener.kill();
   });
 });

@@ -44,22 +44,8 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
   // Every SYN from the client: knocks, connects, and the nc -z probes of doorOpen (to 22).
   const syns = (packets: Packet[], port: number) => packets.filter((p) => p.src === CLIENT_V4 && p.dport === port && p.flags === 'S');
   const closeKnocks = () => syns(capture.packets(), 3333).length;
-  const SENTINEL_PORT = 9;
-
-  /**
-   * The packets the capture saw before a sentinel SYN (to a port nothing else uses) sent now:
-   * once the sentinel is printed, whatever left the client before it is printed too, so "not in
-   * this list" means "not sent before the sentinel". The positive control for every "no such
-   * packet" below: a capture that had stopped working would never show the sentinel.
-   */
-  async function packetsBeforeSentinel(): Promise<Packet[]> {
-    const sentBefore = syns(capture.packets(), SENTINEL_PORT).length;
-    expect(portAccepts(lab, lab.client, SERVER_V4, SENTINEL_PORT)).toBe(false);
-    expect(await until(() => syns(capture.packets(), SENTINEL_PORT).length > sentBefore, 5000, 20)).toBe(true);
-    const packets = capture.packets();
-    const sentinel = syns(packets, SENTINEL_PORT)[sentBefore]!;
-    return packets.slice(0, packets.indexOf(sentinel));
-  }
+  /** The capture's sentinel (see Capture.beforeSentinel): the control for every "no such packet". */
+  const packetsBeforeSentinel = () => capture.beforeSentinel(lab.client, SERVER_V4);
 
   /** Waits until none of our processes (proxy, watchdog) is left: nothing more can come from us. */
   async function allOursGone(): Promise<void> {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { CLIENT_V4, describeLab, Lab, SERVER_V4 } from '../lab/netns.js';
 import { TempHome } from '../helpers/run-knock.js';
 import { spawnServe, type ServeProcess } from '../helpers/serve-process.js';
+import { until } from '../helpers/until.js';
 
 const KNOCKD_KNOCK = '/usr/bin/knock';
 
@@ -116,16 +117,17 @@ describeLab('knock serve with knockd peers (netns)', ['knock', 'knockd', 'iptabl
     const said = await s.waitFor((e) => e.event === 'command' && e.door === 'openSSH', 'openSSH command');
     expect(said).toMatchObject({ ran: false, command: `/sbin/iptables -A INPUT -s ${CLIENT_V4} -p tcp --dport 22 -j ACCEPT` });
     expect(said).not.toHaveProperty('code');
-    await new Promise((r) => setTimeout(r, 300));
+    // Serve has exited (it runs a command and waits for it before it says so, as the test above
+    // shows): nothing of it is left to touch the firewall, so "untouched" is read after its end.
+    expect((await s.stop()).code).toBe(0);
     expect(lab.exec(lab.server, 'iptables', ['-S', 'INPUT'])).toBe(before);
-    await s.stop();
   });
 
   test('knockd and knock serve, watching the same knocks, agree (a wrong knock equal to the first does not restart)', async () => {
     const knockdLog = path.join(home.dir, 'knockd.log');
     const serveLog = path.join(home.dir, 'serve.log');
     const conf = (log: string) => `[door]\n\tsequence = 7000,8000:udp,9000\n\tseq_timeout = 5\n\ttcpflags = syn\n\tcommand = echo %IP% >> ${log}\n`;
-    const daemon = lab.spawn(lab.server, 'knockd', ['-i', 'veth0', '-v', '-c', home.writeFile('knockd-real.conf', conf(knockdLog))]);
+    const daemon = lab.spawn(lab.server, 'knockd', ['-i', 'veth0', '-v', '-D', '-c', home.writeFile('knockd-real.conf', conf(knockdLog))]);
     let daemonOut = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`knockd did not start: ${daemonOut}`)), 10000);
@@ -155,10 +157,18 @@ describeLab('knock serve with knockd peers (netns)', ['knock', 'knockd', 'iptabl
       knocks += seq.length;
       await s.waitFor(() => s.events().filter((e) => e.event === 'knock').length === knocks, `${knocks} knocks`);
     }
-    // knockd runs its command from a forked child: give it a moment after the last packet.
-    await new Promise((r) => setTimeout(r, 500));
+    // The sentinel for both: a stray 8000/udp (it neither starts nor ends the sequence) after the
+    // last scenario. Once knockd has printed it and serve has reported it, each has judged every
+    // knock before it: knockd prints "running command" as it decides, before it reads on, so a
+    // late open is counted here by its decision, not missed by a short wait.
+    knockd('-u', '8000');
+    expect(await until(() => daemonOut.includes(`-> ${SERVER_V4}:8000 `), 10000)).toBe(true);
+    await s.waitFor(() => s.events().filter((e) => e.event === 'knock').length === knocks + 1, 'the sentinel knock');
     const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
     const expected = scenarios.filter(([, opens]) => opens).map(() => CLIENT_V4);
+    expect(daemonOut.match(/: running command: /g) ?? []).toHaveLength(expected.length);
+    // The commands run in forked children: each line appears once its command has run.
+    expect(await until(() => lines(knockdLog).length >= expected.length)).toBe(true);
     expect(lines(knockdLog)).toEqual(expected);
     expect(lines(serveLog)).toEqual(expected);
     expect(s.events().filter((e) => e.event === 'open')).toHaveLength(expected.length);

@@ -2,11 +2,14 @@
 // addressed in 198.18.0.0/15 and 2001:db8::/32, with no default route, so nothing can leave.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { until } from '../helpers/until.js';
 
 export const CLIENT_V4 = '198.18.0.1';
 export const SERVER_V4 = '198.18.0.2';
 export const CLIENT_V6 = '2001:db8:0:1::1';
 export const SERVER_V6 = '2001:db8:0:1::2';
+/** Where Capture's sentinel SYN goes by default (discard: no test knocks or serves there). */
+export const SENTINEL_PORT = 9;
 
 let counter = 0;
 
@@ -165,6 +168,37 @@ export class Capture {
   /** The packets captured so far, while the capture goes on. */
   packets(): Packet[] {
     return this.output.split('\n').slice(0, -1).filter(Boolean).map(parsePacket);
+  }
+
+  /**
+   * The packets captured before a sentinel SYN from `ns` to host:`port` (a port nothing else in
+   * the test uses) sent now, once the capture has shown it. tcpdump prints packets in the order
+   * it took them, so whatever reached the capture before the sentinel is in the list, and "not
+   * in this list" means "not sent before the sentinel". The positive control for every "no such
+   * packet": a capture that had not yet, or no longer, been seeing would never show the sentinel.
+   * Send it once nothing under test can still send (its process has exited).
+   */
+  async beforeSentinel(ns: string, host: string, port = SENTINEL_PORT, timeoutMs = 10000): Promise<Packet[]> {
+    const isSentinel = (p: Packet) => p.dport === port && p.flags === 'S';
+    const sentBefore = this.packets().filter(isSentinel).length;
+    try {
+      // One SYN: refused, dropped or accepted, the capture sees it all the same.
+      sh(ns, 'nc', ['-z', '-w', '1', host, String(port)]);
+    } catch {
+      // refused or timed out
+    }
+    if (!(await until(() => this.packets().filter(isSentinel).length > sentBefore, timeoutMs, 20))) {
+      throw new Error(`the capture never showed the sentinel SYN to ${host}:${port}:\n${this.output}`);
+    }
+    const packets = this.packets();
+    return packets.slice(0, packets.indexOf(packets.filter(isSentinel)[sentBefore]!));
+  }
+
+  /** beforeSentinel(), then the capture stopped: the packets, with no wait for stragglers. */
+  async stopAfterSentinel(ns: string, host: string, port = SENTINEL_PORT): Promise<Packet[]> {
+    const packets = await this.beforeSentinel(ns, host, port);
+    await this.stop(0);
+    return packets;
   }
 
   async stop(settleMs = 300): Promise<Packet[]> {
