@@ -7,7 +7,7 @@ import { checkStoredProfile, editStore, writableStore } from './writable-store.j
 import { editStoreText } from '../store/write.js';
 import type { StoredProfile } from '../store/store-edit.js';
 import { parseFwknoprc, type FwknoprcStanza } from '../spa/fwknoprc.js';
-import { SPA_DEFAULT_DIGEST, SPA_DEFAULT_PORT } from '../spa/packet.js';
+import { SPA_DEFAULT_PORT } from '../spa/packet.js';
 import { stat } from 'node:fs/promises';
 
 export interface FwknoprcImportArgs {
@@ -50,10 +50,13 @@ export async function importFwknoprc(ctx: Context, file: string, text: string, a
   for (const s of skipped) ctx.warn(`${file}: [${s.name}] skipped: ${s.reason}`);
   if (stanzas.length === 0) throw new ConfigError(`${file}: no fwknop stanza knock can send${skipped.length ? ` (${skipped.length} skipped)` : ''}`);
   const target = await writableStore(ctx);
-  const profiles = stanzas.map((s) => ({ name: s.name, stanza: s, profile: storedSpaProfile(s) }));
-  // Each with the loader's own parser: a stanza it would refuse (identical keys, a 40-byte key) stops the import, naming it.
-  for (const p of profiles) checkStoredProfile(p.name, p.profile, target.file);
-  // The digest and HMAC types the packet will use (named, as fwknop -v names them; never the keys).
+  // Each read back by the loader's own parser: a stanza it would refuse (identical keys, a 40-byte
+  // key) stops the import, naming it; its reading gives the digest and HMAC types the packet will
+  // use (named, as fwknop -v names them; never the keys), defaults as the knock fills them in.
+  const profiles = stanzas.map((s) => {
+    const profile = storedSpaProfile(s);
+    return { name: s.name, stanza: s, profile, digests: checkStoredProfile(s.name, profile, target.file).spa!.digests };
+  });
   const summary = (p: (typeof profiles)[number]) => ({
     name: p.name,
     kind: 'spa',
@@ -61,8 +64,8 @@ export async function importFwknoprc(ctx: Context, file: string, text: string, a
     spaPort: p.stanza.port,
     access: p.stanza.access,
     allow: p.stanza.allow,
-    digestType: p.stanza.digestType ?? SPA_DEFAULT_DIGEST,
-    hmacDigestType: p.stanza.hmacDigestType ?? SPA_DEFAULT_DIGEST,
+    digestType: p.digests.digest,
+    hmacDigestType: p.digests.hmac,
   });
   if (args.dryRun) {
     if (ctx.args.json) ctx.json({ dryRun: true, file: target.file, from: file, profiles: profiles.map(summary), skipped });
@@ -79,7 +82,7 @@ export async function importFwknoprc(ctx: Context, file: string, text: string, a
     ctx.json({ file: target.file, from: file, profiles: profiles.map(summary), skipped });
     return 0;
   }
-  for (const p of profiles) ctx.out(`${p.name}: [${p.name}] SPA to ${p.stanza.host} udp/${p.stanza.port}: ${p.stanza.access.join(',')}, digest ${p.stanza.digestType ?? SPA_DEFAULT_DIGEST}, HMAC ${p.stanza.hmacDigestType ?? SPA_DEFAULT_DIGEST}`);
+  for (const p of profiles) ctx.out(`${p.name}: [${p.name}] SPA to ${p.stanza.host} udp/${p.stanza.port}: ${p.stanza.access.join(',')}, digest ${p.digests.digest}, HMAC ${p.digests.hmac}`);
   ctx.out(`imported ${profiles.length} profile${profiles.length === 1 ? '' : 's'} from ${file} into ${target.file}${skipped.length ? ` (${skipped.length} stanza${skipped.length === 1 ? '' : 's'} skipped)` : ''}`);
   return 0;
 }

@@ -4,9 +4,7 @@ import os from 'node:os';
 import { isIP } from 'node:net';
 import { RuntimeError } from '../shared/errors.js';
 import { canonicalAddress } from '../shared/address.js';
-import { machineOf, scopedAddress, splitZone, type Interfaces, type Machine } from '../shared/zone.js';
-
-export type { Interfaces } from '../shared/zone.js';
+import { machineOf, scopedAddress, splitZone, type Machine } from '../shared/zone.js';
 
 const isLinkLocal = (info: os.NetworkInterfaceInfo) => info.family === 'IPv6' && /^fe[89ab]/i.test(info.address);
 
@@ -15,12 +13,11 @@ const isLinkLocal = (info: os.NetworkInterfaceInfo) => info.family === 'IPv6' &&
  * machine's interfaces, or the first usable address of the interface named `source`. IPv6
  * link-local addresses are skipped: they need a scope, and knock targets are routed.
  */
-export function localSource(source: string, family: 4 | 6, machine: Machine | Interfaces = machineOf()): string {
-  const m = typeof machine === 'function' ? machineOf(machine) : machine;
-  const all = m.interfaces();
+export function localSource(source: string, family: 4 | 6, machine: Machine = machineOf()): string {
+  const all = machine.interfaces();
   const written = source.replace(/^\[(.*)\]$/, '$1');
   // A link-local source needs its zone, read as every zone is (by name or index, named after).
-  const literal = splitZone(written) ? scopedAddress(written, m) : written;
+  const literal = splitZone(written) ? scopedAddress(written, machine) : written;
   const ipFamily = isIP(literal);
   if (ipFamily) {
     if (ipFamily !== family) {

@@ -1,5 +1,6 @@
 import type os from 'node:os';
 import { localSource } from '../../../src/knock/source.js';
+import { machineOf } from '../../../src/shared/zone.js';
 
 const info = (address: string, family: 'IPv4' | 'IPv6') => ({ address, family, netmask: '', mac: '', internal: false, cidr: null }) as os.NetworkInterfaceInfo;
 const interfaces = () => ({
@@ -7,13 +8,14 @@ const interfaces = () => ({
   eth0: [info('fe80::1', 'IPv6'), info('198.18.0.1', 'IPv4'), info('2001:db8::1', 'IPv6')],
   wg0: [info('fe80::2', 'IPv6')],
 });
+const here = machineOf(interfaces);
 
 test('an address of this machine is used as given; an interface gives its first address of the family', () => {
-  expect(localSource('198.18.0.1', 4, interfaces)).toBe('198.18.0.1');
-  expect(localSource('[2001:DB8::1]', 6, interfaces)).toBe('2001:DB8::1');
-  expect(localSource('eth0', 4, interfaces)).toBe('198.18.0.1');
+  expect(localSource('198.18.0.1', 4, here)).toBe('198.18.0.1');
+  expect(localSource('[2001:DB8::1]', 6, here)).toBe('2001:DB8::1');
+  expect(localSource('eth0', 4, here)).toBe('198.18.0.1');
   // Link-local skipped: it needs a scope, and a knock target is routed.
-  expect(localSource('eth0', 6, interfaces)).toBe('2001:db8::1');
+  expect(localSource('eth0', 6, here)).toBe('2001:db8::1');
 });
 
 test.each([
@@ -23,7 +25,7 @@ test.each([
   ['wg0', 6, 'interface wg0 has no IPv6 address to knock from (link-local ones are not used)'],
   ['wg0', 4, 'interface wg0 has no IPv4 address to knock from'],
 ] as const)('%s for IPv%d is refused: %s', (source, family, message) => {
-  expect(() => localSource(source, family, interfaces)).toThrow(message);
+  expect(() => localSource(source, family, here)).toThrow(message);
 });
 
 test('a link-local source with its zone: read as every zone is (name or index), and it must be that interface\'s own', () => {
