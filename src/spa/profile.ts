@@ -12,7 +12,7 @@
 //   (digest types: MD5, SHA1, SHA256, SHA384, SHA512, SHA3_256, SHA3_512, as fwknop names them)
 
 import { isIPv4 } from 'node:net';
-import { SPA_DEFAULT_DIGEST, SPA_DEFAULT_PORT, SPA_DIGEST_TYPES, spaDigestType, validateKeys, type SpaDigests, type SpaKeys } from './packet.js';
+import { SPA_DEFAULT_DIGESTS, SPA_DEFAULT_PORT, SPA_DIGEST_TYPES, spaDigestType, validateKeys, type SpaDigests, type SpaKeys } from './packet.js';
 
 export interface SpaSettings {
   keys: SpaKeys;
@@ -70,7 +70,7 @@ export function parseSpaSettings(value: unknown, errors: string[]): SpaSettings 
     port: int('port', 1, 65535, SPA_DEFAULT_PORT),
     clientTimeout: int('client_timeout', 0, 65535, 0),
     timeOffset: int('time_offset', -86400 * 365, 86400 * 365, 0),
-    digests: { digest: SPA_DEFAULT_DIGEST, hmac: SPA_DEFAULT_DIGEST },
+    digests: { ...SPA_DEFAULT_DIGESTS },
   };
   for (const [name, field] of [['digest_type', 'digest'], ['hmac_digest_type', 'hmac']] as const) {
     const raw = v[name];
