@@ -6,7 +6,7 @@ import { scheduleKnocks, type KnockPlan, type PlanAction } from '../knock/plan.j
 import { brokenProfileMessage, formatServicePort, type Profile } from '../store/profiles.js';
 import { resolveEveryFamily, resolveHost, type FamilyOption } from '../knock/resolve.js';
 import { localSource } from '../knock/source.js';
-import net from 'node:net';
+import { isIP } from '../shared/ip.js';
 import { scopedAddress, splitZone } from '../shared/zone.js';
 import { UnreadableSshConfig } from '../ssh/unreadable.js';
 import { printable } from '../shared/printable.js';
@@ -115,7 +115,7 @@ export async function prepareTarget(ctx: Context, request: TargetRequest): Promi
     const knocks = request.tokens.map((t) => parseKnockToken(String(t), request.udp ? 'udp' : 'tcp'));
     const viaSsh = await ctx.ssh.lookup(target).catch((error: unknown) => {
       // ssh skips a config file it cannot read; for a literal address nothing else is needed.
-      if (!(error instanceof UnreadableSshConfig) || net.isIP(target.replace(/^\[(.*)\]$/, '$1')) === 0) throw error;
+      if (!(error instanceof UnreadableSshConfig) || isIP(target.replace(/^\[(.*)\]$/, '$1')) === 0) throw error;
       ctx.debug(`knock: ${printable(error.file)} cannot be read: skipped, as ssh skips it (${printable(target, 64)} is an address)`);
       return undefined;
     });
@@ -304,7 +304,7 @@ async function prepareSpa(ctx: Context, request: TargetRequest, profile: Profile
   const base = { action: request.action, target: request.target, host, address: host, family: 4 as const, knocks: [], profile: profile.name };
   if (request.action === 'close') return { plan: base, plans: [], profile, delay: 0, trust: ctx.trust, holder: ctx.holder, spaClose: spaCloseNote(profile.name, settings) };
   if (ctx.args['6'] && !ctx.args['4']) throw spaNeedsIpv4(profile.name, host, 'was asked for with -6');
-  const literal = net.isIP(host.replace(/^\[(.*)\]$/, '$1'));
+  const literal = isIP(host.replace(/^\[(.*)\]$/, '$1'));
   if (literal === 6) throw spaNeedsIpv4(profile.name, host, 'is an IPv6 address');
   const resolved = await resolveHost(host, 4, ctx.services.lookup).catch((error: unknown) => {
     if (error instanceof RuntimeError && /has no IPv4 address/.test(error.message)) throw spaNeedsIpv4(profile.name, host, 'has no IPv4 address');

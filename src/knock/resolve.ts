@@ -1,6 +1,6 @@
 // Resolves a host once, the way ssh does (getaddrinfo, honouring /etc/hosts and -4/-6).
 import { lookup as dnsLookup } from 'node:dns/promises';
-import net from 'node:net';
+import { isIP } from '../shared/ip.js';
 import { ConfigError, RuntimeError, UsageError, reasonOf } from '../shared/errors.js';
 import { notOneHost } from '../shared/address.js';
 import { printable } from '../shared/printable.js';
@@ -28,7 +28,7 @@ export async function resolveHost(
   // and shown escaped and cut, never raw (a store's host may be anything).
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(host)) throw new ConfigError(`host '${printable(host, 64)}' holds a control character; not a host name or address`);
-  if (!net.isIP(host.replace(/^\[(.*)\]$/, '$1'))) {
+  if (!isIP(host.replace(/^\[(.*)\]$/, '$1'))) {
     const tooLong = dnsNameTooLong(host);
     if (tooLong) throw new ConfigError(`host '${printable(host, 64)}' is not a host name: ${tooLong}`);
   }
@@ -58,13 +58,13 @@ export const OTHER_FAMILY_TIMEOUT_MS = 2000;
  */
 export async function resolveEveryFamily(host: string, lookup: Lookup = systemLookup): Promise<[Resolved] | [Resolved, Resolved]> {
   const first = await resolveHost(host, 0, lookup);
-  if (net.isIP(host.replace(/^\[(.*)\]$/, '$1'))) return [first];
+  if (isIP(host.replace(/^\[(.*)\]$/, '$1'))) return [first];
   const other = await resolveHost(host, first.family === 4 ? 6 : 4, lookup, OTHER_FAMILY_TIMEOUT_MS).catch(() => undefined);
   return other && other.family !== first.family ? [first, other] : [first];
 }
 
 async function resolveOnce(host: string, family: FamilyOption, lookup: Lookup, timeoutMs: number): Promise<Resolved> {
-  const literal = net.isIP(host.replace(/^\[(.*)\]$/, '$1'));
+  const literal = isIP(host.replace(/^\[(.*)\]$/, '$1'));
   if (literal) {
     const address = host.replace(/^\[(.*)\]$/, '$1');
     if (family !== 0 && family !== literal) {

@@ -1,7 +1,7 @@
 // Where knocks leave from: `--source ADDRESS|INTERFACE` made into a local address of the
 // plan's family, refused before any packet when this machine has no such address.
 import os from 'node:os';
-import { isIP } from 'node:net';
+import { isIP } from '../shared/ip.js';
 import { RuntimeError } from '../shared/errors.js';
 import { canonicalAddress } from '../shared/address.js';
 import { machineOf, scopedAddress, splitZone, type Machine } from '../shared/zone.js';

@@ -4,7 +4,7 @@
 // Linux: /proc/net/tcp{,6}, by 4-tuple and socket inode. macOS: netstat, by 4-tuple and state.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '../shared/ip.js';
 import os from 'node:os';
 import { addressBytes } from '../shared/address.js';
 import type { ConnectionId } from './connection-id.js';

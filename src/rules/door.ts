@@ -2,7 +2,7 @@
 // chain, set and section names; service ports; whole seconds within every tool's range; the
 // families) and the header they all print.
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
+import { isIP } from '../shared/ip.js';
 import { ConfigError } from '../shared/errors.js';
 import { formatKnock, type Knock, type Protocol } from '../knock/tokens.js';
 import type { Profile } from '../store/profiles.js';

@@ -1,12 +1,12 @@
 // --on-open / --on-close and knockd.conf commands: %IP% replaced by the knocking address.
 //
 // The address is substituted literally, as knockd does, but only after a strict check: it must be
-// an IP literal (net.isIP) made of hex digits, dots and colons only, none of which a shell treats
+// an IP literal (isIP) made of hex digits, dots and colons only, none of which a shell treats
 // specially. Literal substitution keeps knockd.conf commands working as written, including
 // '%IP%' inside single quotes, where a "$KNOCK_IP" reference would not expand. The command also
 // gets KNOCK_IP (and KNOCK_DOOR) in its environment for scripts that prefer that.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
+import { isIP } from '../shared/ip.js';
 import { RuntimeError } from '../shared/errors.js';
 
 export interface ActionRequest {
@@ -28,7 +28,7 @@ export type ActionRunner = (request: ActionRequest) => RunningAction;
 
 /** Throws unless `address` is an IP literal of the safe characters. */
 export function checkAddress(address: string): string {
-  if (net.isIP(address) === 0 || !/^[0-9A-Fa-f.:]+$/.test(address)) {
+  if (isIP(address) === 0 || !/^[0-9A-Fa-f.:]+$/.test(address)) {
     throw new RuntimeError(`refusing to put '${address}' into a command: not a plain IP address`);
   }
   return address;

@@ -2,6 +2,7 @@
 // turned into messages that name the protocol, address and port.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { isIPv6 } from '../shared/ip.js';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
 import { hostPort } from '../shared/address.js';
 import type { DoorKnock } from './doors.js';
@@ -68,7 +69,7 @@ export function listenTcp(host: string, port: number, onKnock: (src: string) => 
 }
 
 export function listenUdp(host: string, port: number, onDatagram: (src: string, payload: Buffer) => void): Promise<Closable> {
-  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+  const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
   socket.on('message', (msg, rinfo) => onDatagram(normalizeAddress(rinfo.address), msg));
   return new Promise((resolve, reject) => {
     socket.once('error', (error) => {

@@ -1,5 +1,5 @@
 // IP addresses as bytes and in one spelling: the wire, /proc/net and the sequence lock agree.
-import { isIP } from 'node:net';
+import { isIP } from './ip.js';
 
 /** `host:port` as messages and URLs write it: an IPv6 address (with or without %zone) in brackets. */
 export function hostPort(host: string, port: number): string {

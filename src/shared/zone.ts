@@ -4,7 +4,7 @@
 // layer below Node reads a zone as a name only and silently drops one it cannot find.
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP } from './ip.js';
 import { ConfigError } from './errors.js';
 import { printable } from './printable.js';
 

@@ -3,7 +3,7 @@
 // transport, a digest type fwknop does not know, no HMAC key, ALLOW_IP resolve) are named with the
 // reason and skipped.
 
-import { isIPv4 } from 'node:net';
+import { isIPv4 } from '../shared/ip.js';
 import { SPA_DIGEST_TYPES, spaDigestType, type SpaDigestType } from './packet.js';
 
 export interface FwknoprcStanza {

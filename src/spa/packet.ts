@@ -5,7 +5,7 @@
 // fwknopd drops a payload it has seen before as a replay.
 
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { isIPv4 } from 'node:net';
+import { isIPv4 } from '../shared/ip.js';
 import { ConfigError } from '../shared/errors.js';
 
 export const SPA_VERSION = '3.0.0';

@@ -11,7 +11,7 @@
 //   hmac_digest_type the HMAC appended to it (HMAC_DIGEST_TYPE)                   default SHA256
 //   (digest types: MD5, SHA1, SHA256, SHA384, SHA512, SHA3_256, SHA3_512, as fwknop names them)
 
-import { isIPv4 } from 'node:net';
+import { isIPv4 } from '../shared/ip.js';
 import { SPA_DEFAULT_DIGESTS, SPA_DEFAULT_PORT, SPA_DIGEST_TYPES, spaDigestType, validateKeys, type SpaDigests, type SpaKeys } from './packet.js';
 
 export interface SpaSettings {

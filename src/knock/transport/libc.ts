@@ -1,6 +1,6 @@
 // The few socket calls Node has no API for (ICMP sockets, IP_TTL before a TCP connect), made
 // through koffi (prebuilt FFI, no compile step), which is loaded only when a knock needs them.
-import { isIP } from 'node:net';
+import { isIP } from '../../shared/ip.js';
 import { addressBytes } from '../../shared/address.js';
 
 /** socket(2) and friends as plain functions: -1 and errno() on failure, as in C. */
