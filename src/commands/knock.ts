@@ -9,7 +9,7 @@ import { defineCommand } from './command.js';
 import { parseDelayOption, parseTtlOption } from './options.js';
 import { splitKnockList } from '../knock/tokens.js';
 import { COMMAND_NAMES } from '../app/command-names.js';
-import { stat } from 'node:fs/promises';
+import { fs } from '../files/fs-calls.js';
 import path from 'node:path';
 import { ConfigError, UsageError, reasonOf } from '../shared/errors.js';
 import { ONE_TIME_LOW } from '../store/one-time.js';
@@ -52,7 +52,7 @@ async function checkConfigFile(file: string, cwd: string): Promise<void> {
   const where = path.resolve(cwd, file);
   let isFile: boolean;
   try {
-    isFile = (await stat(where)).isFile();
+    isFile = (await fs.stat(where)).isFile();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(code === 'ENOENT' ? `config file not found: ${where} (from --config)` : `${where}: cannot read: ${reasonOf(error)} (from --config)`);

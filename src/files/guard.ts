@@ -10,7 +10,12 @@
 //   writer) and without adopting a tty, then fstat'ed: only a regular file is read, and never more
 //   than its bound + 1 bytes, so a FIFO, a device or a file that grows cannot hang or exhaust knock.
 // A caller that needs a stricter rule says so by a named option of its FileRules.
-import { constants, lstatSync, promises as fs, type Stats } from 'node:fs';
+// The checks and the read are synchronous calls: a few dozen microseconds in all for a store,
+// where a trip through libuv's pool for each would cost a knock's start-up a millisecond and
+// more, and nothing else runs meanwhile (the files are read before any packet leaves). The
+// descriptor an open gives stays open for the caller's own calls (a one-time list's write).
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
+import { handleOf, type FileHandle } from './fs-calls.js';
 import path from 'node:path';
 import { ConfigError, reasonOf } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
@@ -143,7 +148,7 @@ export async function checkDirectories(file: string, trust: Trust, rules: Pick<F
   const home = path.resolve(trust.home);
   let dir = path.dirname(path.resolve(file));
   for (;;) {
-    const st = await fs.stat(dir);
+    const st = statSync(dir);
     const problem = directoryProblem(dir, st, trust.uid, `a directory above ${rules.short} ${printable(file)}`);
     if (problem) throw new ConfigError(problem);
     const up = path.dirname(dir);
@@ -212,7 +217,7 @@ export async function resolveGuarded(given: string, trust: Trust, rules: FileRul
     const next = path.join(cur, part);
     let st: Stats;
     try {
-      st = await fs.lstat(next);
+      st = lstatSync(next);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -242,7 +247,7 @@ export async function resolveGuarded(given: string, trust: Trust, rules: FileRul
         });
       }
     }
-    const target = await fs.readlink(next);
+    const target = readlinkSync(next);
     if (queue.length === 0) via = next;
     queue.unshift(...target.split(path.sep).filter(Boolean));
     if (path.isAbsolute(target)) cur = path.parse(target).root;
@@ -260,7 +265,7 @@ function checkKindAndSize(file: string, st: Stats, rules: FileRules): void {
 }
 
 export interface Opened {
-  handle: fs.FileHandle;
+  handle: FileHandle;
   /** The file opened: the given path with symlinks resolved. */
   real: string;
   stat: Stats;
@@ -276,9 +281,9 @@ export async function openGuarded(given: string, trust: Trust, rules: FileRules,
   if (!resolved.exists) return undefined;
   const { real } = resolved;
   const name = printable(given);
-  let handle: fs.FileHandle;
+  let handle: FileHandle;
   try {
-    handle = await fs.open(real, flags | constants.O_NONBLOCK | constants.O_NOCTTY | (constants.O_NOFOLLOW ?? 0));
+    handle = handleOf(openSync(real, flags | constants.O_NONBLOCK | constants.O_NOCTTY | (constants.O_NOFOLLOW ?? 0)));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -286,7 +291,7 @@ export async function openGuarded(given: string, trust: Trust, rules: FileRules,
     throw new ConfigError(`${name}: cannot read: ${reasonOf(error)}`);
   }
   try {
-    const st = await handle.stat();
+    const st = fstatSync(handle.fd);
     checkKindAndSize(given, st, rules);
     // A link is named with what it points to: that is the file to fix.
     const linked = real !== path.resolve(given);
@@ -294,19 +299,19 @@ export async function openGuarded(given: string, trust: Trust, rules: FileRules,
     await checkDirectories(real, trust, rules);
     return { handle, real, stat: st };
   } catch (error) {
-    await handle.close().catch(() => {});
+    closeQuietly(handle.fd);
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${name}: cannot read: ${reasonOf(error)}`);
   }
 }
 
 /** Reads an opened file from offset 0, at most `maxBytes` (one byte more is an error: it grew). */
-export async function readBounded(handle: fs.FileHandle, file: string, maxBytes: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max((await handle.stat()).size + 1, 4096)));
+export async function readBounded(handle: FileHandle, file: string, maxBytes: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(fstatSync(handle.fd).size + 1, 4096)));
   let chunks: Buffer[] = [];
   let length = 0;
   for (;;) {
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, length);
+    const bytesRead = readSync(handle.fd, buffer, 0, buffer.length, length);
     if (bytesRead === 0) break;
     chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
     length += bytesRead;
@@ -337,7 +342,7 @@ export async function readGuarded(given: string, trust: Trust, rules: FileRules)
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${printable(given)}: cannot read: ${reasonOf(error)}`);
   } finally {
-    await opened.handle.close().catch(() => {});
+    closeQuietly(opened.handle.fd);
   }
 }
 
@@ -346,12 +351,20 @@ export async function readGuarded(given: string, trust: Trust, rules: FileRules)
  * judged the owner already (ssh's Include files: their owner rule is checked on the path).
  */
 export async function readRegularText(file: string, rules: FileRules): Promise<string> {
-  const handle = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  const handle = handleOf(openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY));
   try {
-    checkKindAndSize(file, await handle.stat(), rules);
+    checkKindAndSize(file, fstatSync(handle.fd), rules);
     return (await readBounded(handle, file, rules.maxBytes)).toString('utf8');
   } finally {
-    await handle.close().catch(() => {});
+    closeQuietly(handle.fd);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // closed already
   }
 }
 

@@ -6,7 +6,8 @@
 // staleMs; a stale lock is renamed aside first (only one breaker can rename a given inode), then
 // removed only if it is still the inode that was judged stale.
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { constants } from 'node:fs';
+import { fs, type FileHandle } from './fs-calls.js';
 import { ConfigError, KnockError, RuntimeError, reasonOf } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { kindOf } from './guard.js';
@@ -129,7 +130,7 @@ export async function acquireLockFile(lock: string, words: LockWords, options: L
   const now = options.now ?? Date.now;
   const started = now();
   for (let attempt = 0; ; attempt++) {
-    let handle: fs.FileHandle | undefined;
+    let handle: FileHandle | undefined;
     try {
       handle = await fs.open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0), 0o600);
     } catch (error) {

@@ -4,7 +4,8 @@
 // the rename removes the temp file and leaves the old file as it was. Nothing is written that
 // would be bigger than the bound the file is read with, and the bytes go out exactly as given.
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { constants } from 'node:fs';
+import { fs, type FileHandle } from './fs-calls.js';
 import path from 'node:path';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';

@@ -1,7 +1,7 @@
 // knockd's one_time_sequences files: one sequence per line, a used line disabled by a '#' in its
 // first byte. Read and marked exactly as knockd does, under a lock, after the store's trust checks.
 import { constants } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import type { FileHandle } from '../files/fs-calls.js';
 import { ConfigError, RuntimeError } from '../shared/errors.js';
 import { printable } from '../shared/printable.js';
 import { ONE_TIME_RULES, openGuarded, readBounded, type Trust } from '../files/guard.js';

@@ -73,9 +73,9 @@ describe('the lock file', () => {
   it('a lock whose contents cannot be written is removed, so the next run is not blocked', async () => {
     // /dev/full: every write fails with ENOSPC, as on a full disk.
     const lock = path.join(dir, 'x.lock');
-    const { promises } = await import('node:fs');
-    const realOpen = promises.open;
-    const spy = jest.spyOn(promises, 'open').mockImplementation(async (...args: Parameters<typeof promises.open>) => {
+    const { fs } = await import('../../../src/files/fs-calls.js');
+    const realOpen = fs.open;
+    const spy = jest.spyOn(fs, 'open').mockImplementation(async (...args: Parameters<typeof fs.open>) => {
       const handle = await realOpen(...args);
       if (args[0] === lock) {
         jest.spyOn(handle, 'writeFile').mockRejectedValue(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
