@@ -6,7 +6,7 @@ import type { Outcome } from '../knock/transport/transport.js';
 import { countKnocks, formatPlan, planDurationMs, planToJson, type KnockPlan } from '../knock/plan.js';
 import { startSpinner } from './spinner.js';
 import { KnockError, RuntimeError } from '../shared/errors.js';
-import { abortableClock, abortableTransport } from '../knock/abortable.js';
+import { abortableClock, abortableTransport, stopSignal } from '../knock/abortable.js';
 import type { SpaPlan } from '../spa/plan.js';
 import { isSpaPlan } from '../spa/kind.js';
 
@@ -98,7 +98,7 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
  * stop at it, so no further knock leaves; `interrupted` says whether it came; `release` stops listening.
  */
 export function stopOnInterrupt(execute: ExecuteOptions, listen = true): { options: ExecuteOptions; interrupted: () => boolean; release: () => void } {
-  const interrupt = new AbortController();
+  const interrupt = stopSignal();
   const stop = () => interrupt.abort(new Error('SIGINT'));
   if (listen) process.once('SIGINT', stop);
   return {
