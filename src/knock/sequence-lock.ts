@@ -14,6 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { canonicalAddress } from '../shared/address.js';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
+import { unixListen, type UnixListener } from '../shared/handles.js';
 import type { Destination } from './transport/transport.js';
 
 export interface SequenceLock {
@@ -135,12 +136,8 @@ async function tryLock(file: string, depth: number, pid: number): Promise<Attemp
   // fails, atomically): a socket at the lock path is always listening, or its holder is dead.
   // pid and the monotonic clock: unique on this host without loading crypto on every knock.
   const own = path.join(path.dirname(file), `.${pid.toString(36)}${(process.hrtime.bigint() % 36n ** 8n).toString(36)}`);
-  const server = net.createServer();
-  const listened = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
-    server.once('error', resolve);
-    server.listen(own, () => resolve(undefined));
-  });
-  if (listened) throw new RuntimeError(`cannot take the lock ${file}: ${reasonOf(listened)}`);
+  const listening = await listenAt(own);
+  if ('error' in listening) throw new RuntimeError(`cannot take the lock ${file}: ${reasonOf(listening.error)}`);
   let linked: NodeJS.ErrnoException | undefined;
   try {
     linkSync(own, file);
@@ -154,17 +151,8 @@ async function tryLock(file: string, depth: number, pid: number): Promise<Attemp
   }
   if (!linked) {
     const mine = identity(file);
-    // Waiters connect to see that we live; their connection closing tells them we are done.
-    const waiters = new Set<net.Socket>();
-    server.on('connection', (s) => {
-      s.on('error', () => {});
-      s.unref();
-      waiters.add(s);
-    });
-    server.on('error', () => {});
-    server.unref();
     // The lock path goes first, while we still listen (so while it exists it is ours and
-    // alive); then the socket (libuv unlinks our own name with it).
+    // alive); then the socket (libuv unlinks our own name with it) and the waiters' connections.
     let released = false;
     return {
       held: true,
@@ -176,12 +164,11 @@ async function tryLock(file: string, depth: number, pid: number): Promise<Attemp
         } catch {
           // already gone
         }
-        server.close();
-        for (const s of waiters) s.destroy();
+        listening.close();
       },
     };
   }
-  server.close();
+  listening.close();
   if (linked.code !== 'EEXIST') throw new RuntimeError(`cannot take the lock ${file}: ${reasonOf(linked)}`);
   const kind = kindOf(file);
   if (kind !== undefined && kind !== 'socket') {
@@ -224,6 +211,36 @@ async function tryLock(file: string, depth: number, pid: number): Promise<Attemp
     reaper.release();
   }
   return retryNow;
+}
+
+/**
+ * A socket listening at `file` that keeps waiters' connections open until closed (their
+ * connection closing tells them we are done) and does not keep the process alive: libuv's own
+ * handle where it can be had (no net, no cluster: shared/handles.ts), else net's server.
+ */
+async function listenAt(file: string): Promise<UnixListener | { error: NodeJS.ErrnoException }> {
+  const handle = unixListen(file);
+  if (handle) return 'error' in handle ? handle : handle.listener;
+  const server = net.createServer();
+  const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    server.once('error', resolve);
+    server.listen(file, () => resolve(undefined));
+  });
+  if (error) return { error };
+  const waiters = new Set<net.Socket>();
+  server.on('connection', (s) => {
+    s.on('error', () => {});
+    s.unref();
+    waiters.add(s);
+  });
+  server.on('error', () => {});
+  server.unref();
+  return {
+    close() {
+      server.close();
+      for (const s of waiters) s.destroy();
+    },
+  };
 }
 
 const retryNow: Attempt = { held: false, live: false, wait: () => Promise.resolve() };

@@ -2,6 +2,7 @@
 // or with `:connect` the whole handshake and a FIN.
 import net from 'node:net';
 import { RuntimeError } from '../../shared/errors.js';
+import { haveHandles, isRefused, tcpConnect, statusCode, type TcpAttempt } from '../../shared/handles.js';
 import { AF_INET, CONSTANTS, IPPROTO_IP, IPPROTO_IPV6, SOCK_STREAM, type SocketCalls } from './libc.js';
 import type { Armed, Destination, Outcome } from './transport.js';
 
@@ -16,13 +17,20 @@ export const CONNECT_KNOCK_MS = 900;
 let warmedUp: Promise<void> | undefined;
 
 /**
- * A process's first TCP connect runs cold code (~1.5 ms on Linux) between net.connect() and
- * the SYN, which made the first knock leave late. Run that code once before the sequence with
- * a connect to 255.255.255.255, which Linux refuses at once (ENETUNREACH) without sending
- * anything. Linux only: that is where "nothing is sent" has been checked.
+ * A process's first TCP connect runs cold code (~1.5 ms on Linux through net) between the
+ * call and the SYN, which made the first knock leave late. Run that code once before the
+ * sequence with a connect to 255.255.255.255, which Linux refuses at once (ENETUNREACH) without
+ * sending anything, by the way the knocks will take (libuv's handle, else net). Linux only:
+ * that is where "nothing is sent" has been checked.
  */
 export function warmUpTcp(): Promise<void> {
   warmedUp ??= new Promise<void>((resolve) => {
+    const to: Destination = { address: '255.255.255.255', family: 4 };
+    if (haveHandles()) {
+      // Refused within the call; its status is not looked at.
+      tcpConnect(to, 9, () => {})!.close();
+      return resolve();
+    }
     const socket = new net.Socket();
     const done = () => {
       clearTimeout(timer);
@@ -31,7 +39,7 @@ export function warmUpTcp(): Promise<void> {
     };
     const timer = setTimeout(done, 50);
     socket.once('error', done).once('connect', done);
-    socket.connect({ host: '255.255.255.255', port: 9, family: 4, autoSelectFamily: false });
+    socket.connect({ host: to.address, port: 9, family: 4, autoSelectFamily: false });
   });
   return warmedUp;
 }
@@ -61,7 +69,52 @@ export interface TcpOptions {
   calls?: SocketCalls;
 }
 
+/** What a TCP knock's answer (a code, none: connected) says; `local`: refused before anything left. */
+function outcomeOf(code: string | undefined, local: boolean): Outcome {
+  if (code === undefined) return { result: 'accepted', detail: 'the port accepted the connection; a FIN followed the SYN' };
+  if (local) return { result: 'not-sent', detail: code };
+  return code === 'ECONNREFUSED' ? { result: 'refused' } : { result: 'unreachable', detail: code };
+}
+
+/**
+ * A SYN by libuv's TCP handle (shared/handles.ts): connect(2) runs within fire(), so the SYN has
+ * left (or the kernel refused it there and then) when fire() returns.
+ */
+function armHandle(port: number, to: Destination): Armed {
+  let attempt: TcpAttempt | undefined;
+  return {
+    cancel: () => attempt?.close(),
+    fire() {
+      let timer: NodeJS.Timeout | undefined;
+      let settle!: (outcome: Outcome) => void;
+      const outcome = new Promise<Outcome>((resolve) => (settle = resolve));
+      const done = (result: Outcome) => {
+        clearTimeout(timer);
+        attempt?.close();
+        settle(result);
+      };
+      const answered = (status: number) => {
+        if (status === 0) done(outcomeOf(undefined, false));
+        else done(isRefused(status) ? { result: 'refused' } : outcomeOf(statusCode(status), false));
+      };
+      attempt = tcpConnect(to, port, answered)!;
+      if (attempt.refused !== undefined) done(outcomeOf(statusCode(attempt.refused), true));
+      else timer = setTimeout(() => done({ result: 'no-answer' }), TCP_SETTLE_MS);
+      return {
+        sent: Promise.resolve(),
+        outcome,
+        release() {
+          clearTimeout(timer);
+          attempt?.close();
+        },
+      };
+    },
+  };
+}
+
 export function armTcp(port: number, to: Destination, options: TcpOptions = {}): Armed {
+  // A SYN alone, without a TTL: no net needed.
+  if (!options.connect && to.ttl === undefined && haveHandles()) return armHandle(port, to);
   // Made ahead: the process's first net.Socket costs milliseconds (lazy initialisation), which
   // would otherwise make the first TCP knock leave late.
   let socket: net.Socket;
@@ -103,14 +156,9 @@ export function armTcp(port: number, to: Destination, options: TcpOptions = {}):
           resolve(outcome);
         };
         timer = setTimeout(() => done({ result: 'no-answer' }), handshake ? CONNECT_KNOCK_MS : TCP_SETTLE_MS);
-        socket.once('connect', () =>
-          done(handshake ? { result: 'accepted' } : { result: 'accepted', detail: 'the port accepted the connection; a FIN followed the SYN' }),
-        );
+        socket.once('connect', () => done(handshake ? { result: 'accepted' } : outcomeOf(undefined, false)));
         socket.once('error', (error: NodeJS.ErrnoException) => {
-          if (released) return;
-          if (refusedLocally) done({ result: 'not-sent', detail: error.code ?? error.message });
-          else if (error.code === 'ECONNREFUSED') done({ result: 'refused' });
-          else done({ result: 'unreachable', detail: error.code ?? error.message });
+          if (!released) done(outcomeOf(error.code ?? error.message, refusedLocally));
         });
       });
       return {
