@@ -1,6 +1,6 @@
 // The one place a spinner is made: ora on stderr, loaded only when it will show (a TTY,
 // not CI, not --json/-q, never in proxy mode), since importing it costs tens of ms.
-import type { Io } from '../shared/io.js';
+import { nodeStream, type Io } from '../shared/io.js';
 
 export interface Spinner {
   update(text: string): void;
@@ -47,7 +47,7 @@ export async function startSpinner(io: Pick<Io, 'stderr' | 'env'>, text: string,
   const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '';
   const spinner = ora({
     text,
-    stream: io.stderr as NodeJS.WritableStream,
+    stream: nodeStream(io.stderr),
     discardStdin: false,
     color: noColor ? false : 'cyan',
     ...(noColor ? { spinner: 'line' as const } : {}),

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { notOneHost } from '../shared/address.js';
 import { scopedAddress, splitZone } from '../shared/zone.js';
 import { printable } from '../shared/printable.js';
+import { nodeStream } from '../shared/io.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import type { Context, GlobalArgs } from '../app/context.js';
@@ -131,7 +132,7 @@ async function serveUntilStopped(ctx: Context, session: { start(): Promise<void>
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
   const release = signals(() => stopRequested());
   // `knock serve ... | head`: once stdout is gone there is no one to report to; stop quietly.
-  const stdout = ctx.io.stdout as Partial<NodeJS.WritableStream>;
+  const stdout = nodeStream(ctx.io.stdout);
   const onStdoutError = () => stopRequested();
   stdout.on?.('error', onStdoutError);
   try {
@@ -191,7 +192,8 @@ function sessionWiring<E extends { event: string }>(
       ...(guard ? { guard } : {}),
     },
     emit: boundedEmitter<E>(
-      ctx.io.stdout,
+      // Node's stream: what is not read yet waits in it (and counts), not in write(2).
+      nodeStream(ctx.io.stdout),
       (event: E) => (args.json ? ctx.json(event) : ctx.out(formatText(event))),
       (count) => ctx.warn(`${count} events not reported: stdout was not being read`),
     ),

@@ -10,6 +10,7 @@ import { notSentError, outcomeLine, sentLine, warnIfPingShowsSizes } from '../ap
 import { scheduleKnocks, type KnockPlan } from '../knock/plan.js';
 import { connectFirstReady, connectWhenReady } from '../knock/ready.js';
 import { hostPort } from '../shared/address.js';
+import { nodeStream } from '../shared/io.js';
 import { abortableClock, abortableTransport } from '../knock/abortable.js';
 import type net from 'node:net';
 import { connectionIdOf } from './connection-id.js';
@@ -96,7 +97,7 @@ export async function runProxy(ctx: Context, request: ProxyRequest): Promise<num
     const { relay } = await import('./relay.js');
     const result = await relay(socket, {
       input: ctx.io.stdin as NodeJS.ReadableStream & { destroy?(): void },
-      output: ctx.io.stdout as unknown as NodeJS.WritableStream,
+      output: nodeStream(ctx.io.stdout),
     });
     ctx.debug(`proxy: session ended (${result.end})`);
     if (result.end === 'connection-failed') {

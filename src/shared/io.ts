@@ -1,6 +1,7 @@
 // The process's side of the world, read here once and passed in, so that commands can be run
 // with fakes: nothing else under src/ reads the environment, the working directory, the user,
 // the pid or the host name (test/unit/shared/process-reads.test.ts holds that).
+import { writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -34,14 +35,20 @@ export interface Io {
 }
 
 export function processIo(): Io {
+  // Windows writes pipes asynchronously: its streams keep the order there.
+  const direct = process.platform !== 'win32';
+  const stdout = direct ? new DescriptorOut(1, () => process.stdout) : undefined;
+  const stderr = direct ? new DescriptorOut(2, () => process.stderr) : undefined;
+  let user: string | undefined;
+  let hostname: string | undefined;
   return {
     // Each stream is made on first use (stdin, a pipe or a terminal, costs a few ms to set up,
     // and a knock never reads it).
     get stdout() {
-      return process.stdout;
+      return stdout ?? process.stdout;
     },
     get stderr() {
-      return process.stderr;
+      return stderr ?? process.stderr;
     },
     get stdin() {
       return process.stdin;
@@ -51,11 +58,16 @@ export function processIo(): Io {
     homedir: process.env.HOME || homeDirectory(),
     uid: process.platform === 'win32' ? undefined : process.getuid?.(),
     tmpdir: os.tmpdir(),
-    user: userName(),
+    // Asked of the system (the passwd entry, uname) once, when first wanted: a knock wants neither.
+    get user() {
+      return (user ??= userName());
+    },
     platform: process.platform,
     pid: process.pid,
     ppid: () => process.ppid,
-    hostname: os.hostname(),
+    get hostname() {
+      return (hostname ??= os.hostname());
+    },
     self: { node: process.execPath, script: path.resolve(process.argv[1] ?? 'knock') },
   };
 }
@@ -86,5 +98,83 @@ function userName(): string {
     return os.userInfo().username;
   } catch {
     return process.env.USER ?? process.env.USERNAME ?? '';
+  }
+}
+
+type Listener = (...args: unknown[]) => void;
+
+/** The stream itself, for what needs one (ora, the proxy's relay, serve's bounded output): Node's for a descriptor. */
+export function nodeStream(out: OutStream): NodeJS.WritableStream {
+  return out instanceof DescriptorOut ? out.stream : (out as unknown as NodeJS.WritableStream);
+}
+
+/**
+ * stdout or stderr as knock's lines reach it: each write goes to the descriptor at once
+ * (write(2), all of it), as Node's own stream writes a file, a terminal or a pipe on POSIX,
+ * but without loading Node's stream modules, milliseconds of every knock's start-up. Anything
+ * else asked of it (isTTY, columns, a listener other than 'error', the stream itself for ora or
+ * the relay) makes Node's stream, and from then on every write goes there, in order; so does
+ * the rest of a write the descriptor refused with EAGAIN (a non-blocking pipe that is full).
+ * A failed write is told to the 'error' listeners on the next tick, as the stream tells it;
+ * later writes are dropped, as a stream that failed drops them.
+ */
+export class DescriptorOut implements OutStream {
+  private real: NodeJS.WriteStream | undefined;
+  private failed = false;
+  private readonly onError: Listener[] = [];
+
+  constructor(
+    private readonly fd: number,
+    private readonly open: () => NodeJS.WriteStream,
+  ) {}
+
+  /** Node's stream for this descriptor, made now if it was not. */
+  get stream(): NodeJS.WriteStream {
+    if (!this.real) {
+      this.real = this.open();
+      for (const listener of this.onError) this.real.on('error', listener);
+    }
+    return this.real;
+  }
+
+  get isTTY(): boolean {
+    return Boolean(this.stream.isTTY);
+  }
+
+  get columns(): number | undefined {
+    return this.stream.columns;
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this.real) return this.real.write(chunk);
+    if (this.failed) return false;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let done = 0;
+    try {
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return this.stream.write(bytes.subarray(done));
+      this.failed = true;
+      process.nextTick(() => {
+        for (const listener of this.onError) listener(error);
+      });
+      return false;
+    }
+  }
+
+  on(event: string, listener: Listener): this {
+    if (event === 'error' && !this.real) this.onError.push(listener);
+    else this.stream.on(event, listener);
+    return this;
+  }
+
+  once(event: string, listener: Listener): this {
+    this.stream.once(event, listener);
+    return this;
+  }
+
+  listenerCount(event: string): number {
+    return this.real ? this.real.listenerCount(event) : event === 'error' ? this.onError.length : 0;
   }
 }
