@@ -109,7 +109,7 @@ const yargsPlatform = {
  * whose functions (and default export) forward to the real one, required the first time one
  * is called.
  */
-const LAZY_BUILTINS = ['crypto', 'child_process', 'dgram', 'dns/promises'];
+const LAZY_BUILTINS = ['crypto', 'child_process', 'dgram', 'dns/promises', 'net'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
@@ -139,9 +139,8 @@ const readable = readableAt >= 0;
 const dist = readable ? path.resolve(process.argv[readableAt + 1] ?? 'dist-readable') + path.sep : fileURLToPath(new URL('../dist/', import.meta.url));
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
-rmSync(dist, { recursive: true, force: true });
-await build({
-  entryPoints: { 'knock-core': 'src/main.ts' },
+/** What both CLI bundles share. */
+const cliBundle = {
   outdir: dist,
   bundle: true,
   // CommonJS, so that dist/knock.cjs can compile it with vm.Script and a code cache (Node 20
@@ -156,16 +155,56 @@ await build({
   // Error subclasses and yargs rely on constructor and function names.
   keepNames: true,
   outExtension: { '.js': '.cjs' },
-  plugins: [yargsPlatform, lazyBuiltins],
   // ora is ESM-only and loaded with import() only when a spinner shows (see src/app/spinner.ts).
   // koffi is native (prebuilt) and loaded only for ICMP knocks and TTLs on TCP (src/knock/transport/libc.ts).
   external: ['ora', 'koffi'],
-  // import.meta.url (where the completion scripts are, beside dist/) as CommonJS has it.
-  banner: { js: "var __knockImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  define: { 'import.meta.url': '__knockImportMetaUrl', __KNOCK_VERSION__: JSON.stringify(version) },
+  // import.meta.url (where the completion scripts are, beside dist/) as CommonJS has it, made
+  // when first read.
+  banner: { js: "var __knockImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+  define: { 'import.meta.url': '__knockImportMeta.url', __KNOCK_VERSION__: JSON.stringify(version) },
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
+
+/**
+ * The knock path's bundle (dist/knock-fast.cjs) holds what the plain lines run (src/fast-main.ts):
+ * of the command table's modules only the knock and proxy commands, and not yargs (the parser
+ * that cli.ts loads for any other line). fast-main.ts takes no other line, so none of these is
+ * ever asked for there; were one, the run would end with an internal error, not run a stand-in.
+ */
+const FAST_COMMANDS = ['./knock.js', './proxy.js'];
+const knockPathOnly = {
+  name: 'knock-path-only',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const from = path.relative(process.cwd(), args.importer).split(path.sep).join('/');
+      const left = (from === 'src/commands/index.ts' && !FAST_COMMANDS.includes(args.path)) || (from === 'src/cli/cli.ts' && args.path === './parser.js');
+      return left ? { path: `${from} ${args.path}`, namespace: 'knock-not-fast' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'knock-not-fast' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`internal error: ${args.path} is not in dist/knock-fast.cjs`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * The yaml package, which the knock path needs only for a store not in the plain shape
+ * (src/store/load.ts), is left out of dist/knock-fast.cjs, a third of its size, and required
+ * from dist/knock-yaml.cjs when needed (the whole CLI keeps its own copy).
+ */
+const yamlApart = {
+  name: 'yaml-apart',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: './knock-yaml.cjs', external: true }));
+  },
+};
+
+rmSync(dist, { recursive: true, force: true });
+await build({ ...cliBundle, entryPoints: { 'knock-core': 'src/main.ts' }, plugins: [yargsPlatform, lazyBuiltins] });
+await build({ ...cliBundle, entryPoints: { 'knock-fast': 'src/fast-main.ts' }, plugins: [knockPathOnly, yamlApart, lazyBuiltins] });
+await build({ ...cliBundle, entryPoints: { 'knock-yaml': 'node_modules/yaml/dist/index.js' }, banner: {}, plugins: [] });
 
 // The close watchdog of `knock proxy` (bin/knock-watchdog): a small entry of its own, without
 // yargs or config loading, so that the child each ssh session leaves behind starts quickly.
@@ -192,22 +231,24 @@ await build({
  * from dist/ as it would unbundled. (esbuild turns the import() of a bundled module into a
  * call of its lazy initialiser, so none of those is left.)
  */
-const corePath = path.join(dist, 'knock-core.cjs');
-writeFileSync(corePath, readFileSync(corePath, 'utf8').replace(/(?<![\w$.])import\(/g, '__knockImport('));
+for (const name of ['knock-core.cjs', 'knock-fast.cjs']) {
+  const file = path.join(dist, name);
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/(?<![\w$.])import\(/g, '__knockImport('));
+}
 
 /**
- * dist/knock.cjs: compiles knock-core.cjs with V8's code cache when the cache fits this node
- * (V8 checks its version, flags and the source; otherwise it compiles as usual, a little
- * slower).
+ * dist/knock.cjs: compiles knock-fast.cjs, and knock-core.cjs where that does not take the line,
+ * each with V8's code cache when the cache fits this node (V8 checks its version, flags and the
+ * source; otherwise it compiles as usual, a little slower).
  */
-const LOADER = `// Generated by scripts/build.mjs: loads knock-core.cjs with V8's code cache (faster start-up).
+const LOADER = `// Generated by scripts/build.mjs: loads knock-fast.cjs or knock-core.cjs with V8's code cache (faster start-up).
 'use strict';
 const VERSION = ${JSON.stringify(version)};
-let core;
+const bundles = {};
 
-/** The bundle, compiled (with the cache when it fits this node) and run once, on first use. */
-function loadCore() {
-  if (core) return core;
+/** A bundle, compiled (with its cache when it fits this node) and run once, on first use. */
+function load(name) {
+  if (bundles[name]) return bundles[name];
   // A deleted working directory (uv_cwd fails): stand at / first, where io.ts resolves
   // relative paths then too.
   try {
@@ -218,7 +259,7 @@ function loadCore() {
   const { readFileSync } = require('node:fs');
   const path = require('node:path');
   const vm = require('node:vm');
-  const file = path.join(__dirname, 'knock-core.cjs');
+  const file = path.join(__dirname, name + '.cjs');
   let cachedData;
   try {
     cachedData = readFileSync(file + '.v8cache');
@@ -230,9 +271,14 @@ function loadCore() {
   const bundle = { exports: {} };
   // This file's require and import() resolve from dist/, as the bundle's own would.
   script.runInThisContext().call(bundle.exports, bundle.exports, require, bundle, file, __dirname, (specifier) => import(specifier));
-  core = { script, main: bundle.exports.main };
-  return core;
+  bundles[name] = { script, main: bundle.exports.main };
+  return bundles[name];
 }
+
+/** The whole CLI: every line. */
+const loadCore = () => load('knock-core');
+/** The knock path: the plain lines only (its main returns undefined for any other). */
+const loadFast = () => load('knock-fast');
 
 /**
  * \`knock --version\` (or -V) alone prints what yargs would print (the version and a newline)
@@ -241,7 +287,7 @@ function loadCore() {
  */
 function main(argv) {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return Promise.resolve(printVersion());
-  return loadCore().main(argv);
+  return loadFast().main(argv) ?? loadCore().main(argv);
 }
 
 /** Exit code as the CLI's: 0, also when the reader has gone (EPIPE); 1 with one line when stdout cannot be written. */
@@ -264,7 +310,7 @@ function printVersion() {
   return 0;
 }
 
-module.exports = { main, loadCore };
+module.exports = { main, loadCore, loadFast };
 `;
 writeFileSync(path.join(dist, 'knock.cjs'), LOADER);
 
@@ -274,30 +320,46 @@ const date = new Date(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_
 writeFileSync(path.join(dist, 'knock.1'), readmeToMan(readme, { version, date }));
 
 /**
- * The code cache holds what V8 compiled, so make it after a run that touches the common path:
- * a --dry-run of a loopback profile (parse the command line, find and read the store, plan;
- * nothing is sent), in a child process with this node and no extra flags.
+ * A code cache holds what V8 compiled, so each is made after runs that touch its common path:
+ * dry runs of a loopback profile (read the command line, find and read the store, plan; nothing
+ * is sent) and, for the knock path, one SYN to a closed loopback port, in a child process with
+ * this node and no extra flags.
  */
 const home = mkdtempSync(path.join(os.tmpdir(), 'knock-build-'));
 try {
   mkdirSync(path.join(home, '.config', 'knock'), { recursive: true });
   writeFileSync(path.join(home, '.config', 'knock', 'config.yaml'), 'profiles:\n  lo:\n    host: 127.0.0.1\n    open: [7000, "8000:udp", 9000]\n');
+  const cache = (name) => JSON.stringify(path.join(dist, `${name}.cjs.v8cache`));
   const maker = [
-    `const { loadCore } = require(${JSON.stringify(path.join(dist, 'knock.cjs'))});`,
-    'const { main, script } = loadCore();',
+    `const { loadCore, loadFast } = require(${JSON.stringify(path.join(dist, 'knock.cjs'))});`,
+    'const fs = require("node:fs");',
     '(async () => {',
-    "  await main(['--dry-run', 'lo']);",
-    "  await main(['--dry-run', '127.0.0.1', '7000']);",
-    `  require('node:fs').writeFileSync(${JSON.stringify(path.join(dist, 'knock-core.cjs.v8cache'))}, script.createCachedData());`,
+    '  const fast = loadFast();',
+    "  await fast.main(['--dry-run', 'lo']);",
+    "  await fast.main(['--dry-run', '127.0.0.1', '7000']);",
+    // And one real knock: a SYN to a loopback port nothing listens on (bound and let go just
+    // before), answered by the kernel's RST; the lock directory is in this temporary home.
+    "  const net = require('node:net');",
+    "  const server = net.createServer();",
+    "  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));",
+    '  const { port } = server.address();',
+    '  await new Promise((resolve) => server.close(resolve));',
+    "  await fast.main(['-q', '127.0.0.1', String(port)]);",
+    `  fs.writeFileSync(${cache('knock-fast')}, fast.script.createCachedData());`,
+    // The whole CLI runs the lines yargs reads.
+    '  const core = loadCore();',
+    "  await core.main(['show', 'lo']);",
+    "  await core.main(['--dry-run', '--', 'lo']);",
+    `  fs.writeFileSync(${cache('knock-core')}, core.script.createCachedData());`,
     '})();',
   ].join('\n');
-  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_RUNTIME_DIR: home, TMPDIR: home };
   delete env.KNOCK_CONFIG;
   delete env.NODE_OPTIONS;
   execFileSync(process.execPath, ['-e', maker], { cwd: home, env, stdio: ['ignore', 'ignore', 'pipe'] });
 } catch (error) {
   // Without the cache knock works the same, only starts slower: warn, don't fail the install.
-  console.warn(`build: no V8 code cache for dist/knock-core.cjs (knock will start slower): ${String(error.stderr || error.message).trim()}`);
+  console.warn(`build: no V8 code cache for dist/knock-fast.cjs and knock-core.cjs (knock will start slower): ${String(error.stderr || error.message).trim()}`);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

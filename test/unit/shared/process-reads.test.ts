@@ -11,7 +11,7 @@ const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..
 /** The one file that reads the process. */
 const READER = 'shared/io.ts';
 /** The entries: the only callers of processIo(), once each, at start. */
-const ENTRIES = ['main.ts', 'watchdog-main.ts'];
+const ENTRIES = ['main.ts', 'fast-main.ts', 'watchdog-main.ts'];
 
 const READS: [RegExp, string][] = [
   [/\bprocess\s*\.\s*(env|cwd|chdir|getuid|geteuid|getgid|getegid|getgroups|pid|ppid|argv|execPath|execArgv|umask)\b/, 'process.$1'],
