@@ -4,7 +4,7 @@
 // (files/replace.ts), nothing written if the file changed meanwhile. Bytes that are not UTF-8
 // (a Latin-1 comment) stay exactly as they were.
 import path from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { fs } from '../files/fs-calls.js';
 import { ConfigError, KnockError, RuntimeError, reasonOf } from '../shared/errors.js';
 import { readGuarded, resolveGuarded, SSH_CONFIG_RULES, type Trust } from '../files/guard.js';
 import { replaceFile } from '../files/replace.js';
@@ -76,7 +76,7 @@ export async function addToSshConfigFile(file: string, block: HostBlock, options
   };
   try {
     if (!read) {
-      await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+      await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
       await replaceFile(target, next, { mode: 0o600, maxBytes: SSH_CONFIG_RULES.maxBytes, pid: options.pid, beforeRename: () => unchangedSince('appeared') });
       return { outcome: result, ...via };
     }

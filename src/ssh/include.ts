@@ -1,6 +1,6 @@
 // ~/.ssh/config with its Include files, read as ssh reads them: patterns relative to ~/.ssh,
 // globbed and sorted, nested up to ssh's depth of 16, every file held to ssh's ownership rule.
-import { readdir, stat } from 'node:fs/promises';
+import { fs as files } from '../files/fs-calls.js';
 import { readRegularText, SSH_CONFIG_RULES } from '../files/guard.js';
 import path from 'node:path';
 import { UnreadableSshConfig } from './unreadable.js';
@@ -28,8 +28,8 @@ export interface SshFs {
 export const nodeSshFs: SshFs = {
   // Without blocking, a regular file only, bounded: a FIFO swapped in after the stat cannot hang knock.
   readFile: (file) => readRegularText(file, SSH_CONFIG_RULES),
-  stat: (file) => stat(file),
-  readdir: (dir) => readdir(dir),
+  stat: (file) => files.stat(file),
+  readdir: (dir) => files.readdir(dir),
 };
 
 export interface TreeOptions {

@@ -61,7 +61,7 @@ test('knock proxy (fd-pass) evaluates its side of the watchdog only, no other co
     (file) => (JSON.parse(readFileSync(path.join(coverage, file), 'utf8')) as { result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[] }).result,
   );
   const modules = scripts
-    .filter((script) => script.url.endsWith('knock-core.cjs'))
+    .filter((script) => script.url.endsWith('knock-fast.cjs'))
     .flatMap((script) => script.functions.filter((f) => f.ranges[0]!.count > 0 && /^(src|node_modules)\//.test(f.functionName)).map((f) => f.functionName));
   // The check can fail: the proxy's modules are named.
   expect(modules).toContain('src/proxy/session.ts');

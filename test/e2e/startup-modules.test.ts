@@ -48,28 +48,44 @@ test.each([['--version'], ['-V']])('knock %s prints the version without compilin
   for (const unneeded of ['crypto', 'dgram', 'child_process', 'dns', 'os', 'readline', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
 });
 
-test('the knock path (a dry run and an ad-hoc knock) loads neither koffi, ora, crypto, child_process nor dgram', async () => {
+/** What a knock has no use for: Node's streams (stdout a pipe here: its lines go by write(2)), net and what listening with it brings, fs/promises and readline. */
+const NOT_ON_THE_KNOCK_PATH = ['crypto', 'child_process', 'dgram', 'zlib', 'http', 'net', 'stream', 'cluster', 'fs/promises', 'internal/readline/interface', 'tty'];
+
+test('the knock path (a dry run and an ad-hoc knock) reads knock-fast.cjs only and loads none of koffi, ora, net, streams, fs/promises', async () => {
   home.writeConfig('profiles:\n  door:\n    host: 127.0.0.1\n    open: [1]\n');
   for (const args of [['-n', 'door'], ['-n', '127.0.0.1', '1']]) {
     const t = await traced(args);
     expect(t.code).toBe(0);
     expect(t.stdout).toContain('dry run: nothing was sent');
-    // The check can fail: the bundle was read.
-    expect(t.files.some((f) => f.endsWith('knock-core.cjs'))).toBe(true);
+    // The check can fail: the knock path's bundle was read, and not the whole CLI's.
+    expect(t.files.some((f) => f.endsWith('knock-fast.cjs'))).toBe(true);
+    expect(t.files.filter((f) => /knock-(core|yaml)\.cjs/.test(f))).toEqual([]);
     expect(t.files.filter((f) => /node_modules[\\/](koffi|ora|@koromix)/.test(f))).toEqual([]);
     expect(t.modules.filter((m) => /koffi|ora/.test(m))).toEqual([]);
-    for (const unneeded of ['crypto', 'child_process', 'dgram', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
+    for (const unneeded of NOT_ON_THE_KNOCK_PATH) expect(builtins(t.modules)).not.toContain(unneeded);
   }
 });
 
-test('a real TCP knock (sequence lock taken, one SYN to a closed loopback port) loads neither koffi, ora nor crypto', async () => {
+test('a real TCP knock (sequence lock taken, one SYN to a closed loopback port) loads none of them either: libuv handles, not net', async () => {
   const t = await traced(['127.0.0.1', '1']);
   expect(t.code).toBe(0);
   expect(t.stdout).toContain('knocked 127.0.0.1');
   expect(t.modules.filter((m) => /koffi|ora/.test(m))).toEqual([]);
-  // The lock's name is made without crypto. (Node's net.Server.listen loads cluster, and with it
-  // child_process and dgram, for the lock's socket: not ours to spare here.)
-  for (const unneeded of ['crypto', 'zlib', 'http']) expect(builtins(t.modules)).not.toContain(unneeded);
+  for (const unneeded of NOT_ON_THE_KNOCK_PATH) expect(builtins(t.modules)).not.toContain(unneeded);
+  // The check can fail: the handles are Node's bindings, which it lists.
+  expect(t.modules).toContain('Internal Binding tcp_wrap');
+  expect(t.modules).toContain('Internal Binding pipe_wrap');
+});
+
+test('where process.binding warns (--pending-deprecation), the same knock goes by net, without a warning', async () => {
+  const t = await runProcess(process.execPath, ['--pending-deprecation', '-r', path.join(dir, 'trace.cjs'), KNOCK_BIN, '127.0.0.1', '1'], {
+    env: { ...home.env, KNOCK_TRACE: path.join(dir, 'pending.json') },
+  });
+  expect(t.code).toBe(0);
+  expect(t.stdout).toContain('knocked 127.0.0.1');
+  expect(t.stderr).toBe('');
+  const { modules } = JSON.parse(readFileSync(path.join(dir, 'pending.json'), 'utf8')) as { modules: string[] };
+  expect(builtins(modules)).toContain('net');
 });
 
 /**
@@ -84,16 +100,18 @@ describe('modules the bundle evaluates', () => {
     execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--readable', readable], { cwd: ROOT, stdio: 'ignore' });
   }, 120000);
 
-  async function evaluated(args: string[]): Promise<{ code: number | null; modules: string[] }> {
+  /** The functions each run evaluated, from whichever of the bundles it ran (`bundles`: which). */
+  async function evaluated(args: string[]): Promise<{ code: number | null; modules: string[]; bundles: string[] }> {
     const coverage = mkdtempSync(path.join(dir, 'coverage-'));
     const script = `require(${JSON.stringify(path.join(readable, 'knock.cjs'))}).main(${JSON.stringify(args)}).then((c) => (process.exitCode = c))`;
     const result = await runProcess(process.execPath, ['-e', script], { env: { ...home.env, NODE_V8_COVERAGE: coverage } });
-    const modules = readdirSync(coverage).flatMap((file) =>
-      (JSON.parse(readFileSync(path.join(coverage, file), 'utf8')) as { result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[] }).result
-        .filter((script) => script.url.endsWith('knock-core.cjs'))
-        .flatMap((script) => script.functions.filter((f) => f.ranges[0]!.count > 0 && /^(src|node_modules)\//.test(f.functionName)).map((f) => f.functionName)),
-    );
-    return { code: result.code, modules };
+    const scripts = readdirSync(coverage).flatMap(
+      (file) =>
+        (JSON.parse(readFileSync(path.join(coverage, file), 'utf8')) as { result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[] }).result,
+    ).filter((script) => /knock-(core|fast|yaml)\.cjs$/.test(script.url));
+    const modules = scripts.flatMap((script) => script.functions.filter((f) => f.ranges[0]!.count > 0 && /^(src|node_modules)\//.test(f.functionName)).map((f) => f.functionName));
+    const bundles = [...new Set(scripts.filter((script) => script.functions.some((f) => f.ranges[0]!.count > 0)).map((script) => path.basename(script.url)))].sort();
+    return { code: result.code, modules, bundles };
   }
 
   /** What a plain knock has no use for: yargs and the rest of the command line, yaml (the store is in the plain shape), the ssh config reader, SPA, the rules writers, serve, other commands, store editing, groups, ICMP. */
@@ -120,8 +138,9 @@ describe('modules the bundle evaluates', () => {
     mkdirSync(path.join(home.dir, '.ssh'), { mode: 0o700 });
     execFileSync('mkfifo', [path.join(home.dir, '.ssh', 'config')]);
     for (const args of [['-n', 'door'], ['door'], ['-q', 'door']]) {
-      const { code, modules } = await evaluated(args);
+      const { code, modules, bundles } = await evaluated(args);
       expect(code).toBe(0);
+      expect(bundles).toEqual(['knock-fast.cjs']);
       // The check can fail: the modules are named.
       expect(modules).toContain('src/commands/knock.ts');
       expect(modules).toContain('src/knock/plan.ts');
@@ -132,8 +151,9 @@ describe('modules the bundle evaluates', () => {
   test('the names it checks are there to see: yargs, yaml, the ssh config reader and SPA, where a line needs them', async () => {
     home.writeConfig('profiles:\n  door:\n    host: 127.0.0.1\n    open: [1]\n  "quoted":\n    host: 127.0.0.1\n    open: [2]\n');
     // -nq: grouped letters go to yargs; a quoted key to yaml; a name that is no profile to ~/.ssh/config.
-    const { code, modules } = await evaluated(['-nq', 'door']);
+    const { code, modules, bundles } = await evaluated(['-nq', 'door']);
     expect(code).toBe(0);
+    expect(bundles).toEqual(['knock-core.cjs', 'knock-fast.cjs']);
     expect(modules.some((m) => m.startsWith('node_modules/yargs/'))).toBe(true);
     expect(modules.some((m) => m.startsWith('node_modules/yaml/'))).toBe(true);
     const ssh = await evaluated(['-n', 'elsewhere.invalid']);
@@ -143,6 +163,12 @@ describe('modules the bundle evaluates', () => {
     const spa = await evaluated(['-n', 'door']);
     expect(spa.code).toBe(0);
     expect(spa.modules).toContain('src/spa/plan.ts');
+    // A store not in the plain shape on the knock path: yaml from its own file.
+    home.writeConfig('profiles:\n  "door": # quoted\n    host: 127.0.0.1\n    open: [1]\n');
+    const quoted = await evaluated(['-n', 'door']);
+    expect(quoted.code).toBe(0);
+    expect(quoted.bundles).toEqual(['knock-fast.cjs', 'knock-yaml.cjs']);
+    expect(quoted.modules.some((m) => m.startsWith('node_modules/yaml/'))).toBe(true);
   });
 
   test('knock proxy HOST PORT does not load yargs', async () => {
