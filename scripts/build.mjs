@@ -105,11 +105,13 @@ const yargsPlatform = {
 /**
  * Builtins that most runs never use (crypto for a store edit's temporary name and the rules'
  * hashes, child_process for ping and ssh -V, dgram for serve, dns/promises where the host is a
- * name, not an address) are required on first use, not at start-up: each becomes a module
+ * name, not an address, net and its streams where no libuv handle does (shared/handles.ts), os
+ * for a source address, a zone, the home, user or host name) are required on first use, not at
+ * start-up: each becomes a module
  * whose functions (and default export) forward to the real one, required the first time one
  * is called.
  */
-const LAZY_BUILTINS = ['crypto', 'child_process', 'dgram', 'dns/promises', 'net'];
+const LAZY_BUILTINS = ['crypto', 'child_process', 'dgram', 'dns/promises', 'net', 'os'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
@@ -164,6 +166,8 @@ const cliBundle = {
   define: { 'import.meta.url': '__knockImportMeta.url', __KNOCK_VERSION__: JSON.stringify(version) },
   legalComments: 'none',
   logLevel: 'warning',
+  // Non-ASCII escaped (\u...): the loader reads the bundles as latin1.
+  charset: 'ascii',
 };
 
 /**
@@ -233,7 +237,10 @@ await build({
  */
 for (const name of ['knock-core.cjs', 'knock-fast.cjs']) {
   const file = path.join(dist, name);
-  writeFileSync(file, readFileSync(file, 'utf8').replace(/(?<![\w$.])import\(/g, '__knockImport('));
+  const text = readFileSync(file, 'utf8');
+  // The loader reads the bundles as latin1, which is their text only while it is ASCII.
+  if (/[^\x00-\x7f]/.test(text)) throw new Error(`${name} is not ASCII: the loader would misread it`);
+  writeFileSync(file, text.replace(/(?<![\w$.])import\(/g, '__knockImport('));
 }
 
 /**
@@ -266,7 +273,8 @@ function load(name) {
   } catch {
     // no cache: compile as usual
   }
-  const wrapped = '(function (exports, require, module, __filename, __dirname, __knockImport) {' + readFileSync(file, 'utf8') + '\\n})';
+  // esbuild writes ASCII only (its default charset): read as latin1, the text is the same, made sooner.
+  const wrapped = '(function (exports, require, module, __filename, __dirname, __knockImport) {' + readFileSync(file, 'latin1') + '\\n})';
   const script = new vm.Script(wrapped, { filename: file, cachedData });
   const bundle = { exports: {} };
   // This file's require and import() resolve from dist/, as the bundle's own would.

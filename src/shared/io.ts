@@ -39,6 +39,7 @@ export function processIo(): Io {
   const direct = process.platform !== 'win32';
   const stdout = direct ? new DescriptorOut(1, () => process.stdout) : undefined;
   const stderr = direct ? new DescriptorOut(2, () => process.stderr) : undefined;
+  let tmpdir: string | undefined;
   let user: string | undefined;
   let hostname: string | undefined;
   return {
@@ -57,7 +58,9 @@ export function processIo(): Io {
     cwd: currentDirectory(),
     homedir: process.env.HOME || homeDirectory(),
     uid: process.platform === 'win32' ? undefined : process.getuid?.(),
-    tmpdir: os.tmpdir(),
+    get tmpdir() {
+      return (tmpdir ??= os.tmpdir());
+    },
     // Asked of the system (the passwd entry, uname) once, when first wanted: a knock wants neither.
     get user() {
       return (user ??= userName());

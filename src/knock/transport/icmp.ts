@@ -1,6 +1,6 @@
 // An ICMP knock: one echo request of the asked payload size, from our own ICMP socket where the
 // OS gives one (sent by a synchronous call at the deadline), else from the system ping.
-import { constants as osConstants } from 'node:os';
+import os from 'node:os';
 import { armPing, ICMP_SETTLE_MS } from './icmp-ping.js';
 import { openIcmpSocket, type IcmpSocket } from './icmp-socket.js';
 import { openWindowsEcho, windowsIcmpCalls, type WinEcho, type WinIcmpCalls } from './icmp-windows.js';
@@ -99,6 +99,6 @@ function armEcho(echo: IcmpSocket | WinEcho, timers: Timers): Armed {
 
 /** ENETUNREACH for 101 (Linux), as Node names errors; the number where the name is unknown. */
 export function errnoName(errno: number): string {
-  const name = Object.entries(osConstants.errno).find(([, value]) => value === errno)?.[0];
+  const name = Object.entries(os.constants.errno).find(([, value]) => value === errno)?.[0];
   return name ?? `errno ${errno}`;
 }
