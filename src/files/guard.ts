@@ -215,18 +215,19 @@ export async function resolveGuarded(given: string, trust: Trust, rules: FileRul
       continue;
     }
     const next = path.join(cur, part);
-    let st: Stats;
+    let st: Stats | undefined;
     try {
-      st = lstatSync(next);
+      // A missing file is no error object (whose making costs more than the call): the store's
+      // search tries names that do not exist on every run.
+      st = lstatSync(next, { throwIfNoEntry: false });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        if (via !== undefined) {
-          throw new ConfigError(`${printable(via)} is a symlink to ${printable(path.join(next, ...queue))}, which does not exist: create it or point the link elsewhere`);
-        }
-        return { real: path.join(next, ...queue), exists: false, ...(via ? { via } : {}) };
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw new ConfigError(`${printable(next)}: cannot read: ${reasonOf(error)}`);
+    }
+    if (!st) {
+      if (via !== undefined) {
+        throw new ConfigError(`${printable(via)} is a symlink to ${printable(path.join(next, ...queue))}, which does not exist: create it or point the link elsewhere`);
       }
-      throw new ConfigError(`${printable(next)}: cannot read: ${reasonOf(error)}`);
+      return { real: path.join(next, ...queue), exists: false, ...(via ? { via } : {}) };
     }
     if (!st.isSymbolicLink()) {
       cur = next;

@@ -106,7 +106,8 @@ export function lockDirectory(env: NodeJS.ProcessEnv, uid: number, tmpdir: strin
   const dir = usable ? path.join(usable, 'knock') : path.join(tmpdir, `knock-${uid}`);
   if (!usable) checkParent(tmpdir);
   try {
-    mkdirSync(dir, { mode: 0o700 });
+    // Made once; every later run finds it (and a run that finds nothing makes it, or loses the race).
+    if (!lstatSync(dir, { throwIfNoEntry: false })) mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntimeError(`cannot make the lock directory ${dir}: ${reasonOf(error)}`);
   }
