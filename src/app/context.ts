@@ -46,7 +46,7 @@ export class Context {
     readonly args: GlobalArgs,
     readonly services: Services = {},
   ) {
-    this.ssh = lazySshConfig(io.homedir, io.uid, io.user);
+    this.ssh = lazySshConfig(io.homedir, io.uid, () => io.user);
   }
 
   /**

@@ -6,9 +6,10 @@ import { sshConfigPath } from './config-path.js';
 /** What commands ask of the ssh config. */
 export type SshLookup = Pick<SshConfig, 'file' | 'lookup' | 'evaluate' | 'aliases'>;
 
-export function lazySshConfig(homedir: string, uid: number | undefined, localUser: string): SshLookup {
+/** `localUser` is asked for on the first lookup too (the passwd entry: a knock to a profile needs none). */
+export function lazySshConfig(homedir: string, uid: number | undefined, localUser: () => string): SshLookup {
   let real: Promise<SshConfig> | undefined;
-  const config = () => (real ??= import('./config.js').then(({ SshConfig }) => SshConfig.forHome(homedir, uid, localUser)));
+  const config = () => (real ??= import('./config.js').then(({ SshConfig }) => SshConfig.forHome(homedir, uid, localUser())));
   return {
     file: sshConfigPath(homedir),
     lookup: async (alias) => (await config()).lookup(alias),
