@@ -1,6 +1,7 @@
 // Finds and reads the profile store: --config, then $KNOCK_CONFIG, then
 // $XDG_CONFIG_HOME/knock/config{,.json,.yaml,.yml}. There is no search from the working
 // directory: a file of secrets picked by where you stand is what a planted store exploits.
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import type { Io } from '../shared/io.js';
@@ -45,10 +46,22 @@ export async function findStoreBytes(configOption: string | undefined, io: Io, t
   const dir = path.dirname(defaultStorePath(io));
   for (const place of XDG_PLACES) {
     const file = path.join(dir, place);
+    // A name with nothing at it is passed over with one lstat; what is there is read through
+    // the trusted open, every rule of it (a dangling link there is refused by it).
+    if (!there(file)) continue;
     const read = await readStoreBytes(file, trust);
     if (read) return { file, bytes: read.bytes };
   }
   return {};
+}
+
+/** Whether lstat finds something at `file`; where it fails otherwise (EACCES, ENOTDIR), the trusted open says why. */
+function there(file: string): boolean {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 export async function findStoreFile(configOption: string | undefined, io: Io, trust?: Trust): Promise<FoundStore> {
