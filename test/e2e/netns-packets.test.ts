@@ -47,6 +47,24 @@ describeLab('one packet per knock (netns, tcpdump)', ['tcpdump', 'iptables', 'ip
     ]);
   });
 
+  test('by net where libuv handles are not used (--pending-deprecation): the same single SYNs, IPv4 and IPv6, no warning', async () => {
+    const env = { ...process.env, NODE_OPTIONS: '--pending-deprecation' };
+    for (const [server, filter] of [
+      [SERVER_V4, `src host ${CLIENT_V4} and tcp`],
+      [SERVER_V6, 'ip6 and tcp'],
+    ] as const) {
+      const capture = await Capture.start(lab, lab.server, filter);
+      const result = await runKnock(['-d', '20', server, '7000', '7001'], { netns: lab.client, env });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const packets = fromClient(await capture.stop(1500), server);
+      expect(packets.map((p) => [p.proto, p.dport ?? null, p.flags ?? null])).toEqual([
+        ['tcp', 7000, 'S'],
+        ['tcp', 7001, 'S'],
+      ]);
+    }
+  });
+
   test('a bad token at the end means nothing is sent', async () => {
     const capture = await Capture.start(lab, lab.server, `src host ${CLIENT_V4}`);
     const result = await runKnock([SERVER_V4, '7000', '8000:udp', '70000'], { netns: lab.client });
