@@ -1,7 +1,9 @@
-// Bundles the CLI into dist/ with esbuild for a fast start-up, which every ssh ProxyCommand
-// pays: one minified CommonJS file (dist/knock-core.cjs) in which each command's module is
-// evaluated only when a run needs it, V8's code cache for it made here
-// (dist/knock-core.cjs.v8cache), and dist/knock.cjs, which loads the two (see LOADER).
+// Bundles the CLI into dist/ with esbuild for a fast start-up, which every knock and every ssh
+// ProxyCommand pays: minified CommonJS files in which each command's module is evaluated only
+// when a run needs it: dist/knock-fast.cjs for the plain lines (the knock path), dist/knock-core.cjs
+// for every line, dist/knock-yaml.cjs (the yaml package, for the knock path's rare need of it);
+// V8's code cache for the first two, made here (*.v8cache); and dist/knock.cjs, which loads them
+// (see LOADER).
 // bin/ is CommonJS (bin/package.json): node starts a CommonJS entry sooner than an ES module.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
