@@ -1,7 +1,10 @@
-// The file calls of the guarded-file layer, shaped as fs.promises (the part it uses) but made of
-// Node's callback fs: requiring fs/promises loads Node's streams and readline with it, about a
-// millisecond and a half of every knock's start-up. Each call still runs in libuv's pool, off
-// the event loop, so a slow disk delays no knock of a group in flight.
+// The asynchronous file calls of the files layer (lock files, the atomic replace, a one-time
+// list's in-place mark on the descriptor the guarded open gives) and of the ssh config reader,
+// shaped as fs.promises (the part they use) but made of Node's callback fs: requiring
+// fs/promises loads Node's streams and readline with it, about a millisecond and a half of every
+// knock's start-up. Each call still runs in libuv's pool, off the event loop, so a slow disk
+// delays no knock of a group in flight. (The guarded open's checks and reads are synchronous:
+// files/guard.ts says why.)
 import { close, fchmod, fstat, fsync, link, lstat, mkdir, open, read, readdir, readlink, rename, stat, unlink, write, type Stats } from 'node:fs';
 
 /** An open file, as fs.promises.FileHandle for the calls used here. */

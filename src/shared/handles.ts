@@ -42,7 +42,7 @@ interface Bindings {
 
 let bindings: Bindings | null | undefined;
 
-/** The two bindings, or null where they cannot be used as they are here. */
+/** The bindings (uv for its refused status, tcp_wrap, pipe_wrap), or null where they cannot be used as they are here. */
 function load(): Bindings | null {
   if (bindings !== undefined) return bindings;
   bindings = null;
