@@ -2,7 +2,7 @@
 import { systemClock, msToNs, nsToMs, waitUntil, type Clock } from './clock.js';
 import type { KnockPlan, PlannedKnock } from './plan.js';
 import { RuntimeError } from '../shared/errors.js';
-import { LockTimeoutError, type SequenceLock } from './sequence-lock.js';
+import { LOCK_TIMEOUT_MS, LockTimeoutError, type SequenceLock } from './sequence-lock.js';
 import type { Armed, Destination, KnockResult, Outcome, Shot, Transport } from './transport/transport.js';
 
 export type SentKnock = PlannedKnock & {
@@ -31,6 +31,12 @@ export interface ExecuteOptions {
   /** Told once when another sequence to the same address is under way and this one waits. */
   onWait?: (plan: KnockPlan) => void;
   /**
+   * Keeps the address held after the last knock has left, until this settles (at most
+   * HOLD_AFTER_MS): what the sequence opened the door for (the proxy's connect) belongs to it.
+   * Another session's close waiting for the address would otherwise shut the door in between.
+   */
+  holdUntil?: Promise<unknown>;
+  /**
    * Wait (bounded) for what comes back to every knock, for -v, --json and lint. Otherwise the
    * run ends once the last knock has left, and a knock's result is 'sent' unless its answer
    * was already in: a server that drops knocks never answers, and waiting for it is dead time.
@@ -43,11 +49,40 @@ export async function executePlan(plan: KnockPlan, options: ExecuteOptions): Pro
   const clock = options.clock ?? systemClock;
 
   const release = await holdAddress(plan, lock, options.onWait);
+  const sequenceOut = options.holdUntil ? holdAfter(options.holdUntil, release) : release;
   try {
-    return await fire(plan, transport, clock, options, release);
-  } finally {
+    const report = await fire(plan, transport, clock, options, sequenceOut);
+    sequenceOut();
+    return report;
+  } catch (error) {
+    // Nothing goes on after a sequence that failed: the address is free at once.
     release();
+    throw error;
   }
+}
+
+/**
+ * How long an address stays held past its sequence's last knock, at most: under half the
+ * bound a waiter gives one holder (LOCK_TIMEOUT_MS), so a close waiting behind a connect that
+ * never succeeds is still sent.
+ */
+export const HOLD_AFTER_MS = LOCK_TIMEOUT_MS / 2;
+
+/** `release`, once `until` settles or HOLD_AFTER_MS have passed, whichever comes first. */
+function holdAfter(until: Promise<unknown>, release: () => void): () => void {
+  let armed = false;
+  return () => {
+    if (armed) return;
+    armed = true;
+    const timer = setTimeout(release, HOLD_AFTER_MS);
+    // The bound never keeps a process alive that has nothing else to do.
+    timer.unref?.();
+    const done = () => {
+      clearTimeout(timer);
+      release();
+    };
+    until.then(done, done);
+  };
 }
 
 /**

@@ -149,14 +149,18 @@ async function handOver(socket: net.Socket, channel: FdPassChannel, watchdog: Wa
  * waiting for the knocks' outcomes (a dropped TCP knock settles only after 150 ms).
  */
 async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyRequest, signal: AbortSignal, say: (line: string) => void) {
+  const connect = settledLater();
   // An SPA profile: its one packet, then the same connect as after a knock sequence.
   const { sent, checked } = isSpaPlan(plan)
     ? (() => {
         const packet = sendSpaPlan(plan).then((done) => say(spaSentLine(plan, done)));
         return { sent: packet, checked: packet };
       })()
-    : fireSequence(ctx, plan, signal, say);
-  await sent;
+    : fireSequence(ctx, plan, signal, say, connect.settled);
+  await sent.catch((error: unknown) => {
+    connect.settle();
+    throw error;
+  });
   const connecting = connectWhenReady({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, request.port, {
     windowMs: request.connectTimeoutMs,
     highWaterMark: PROXY_HIGH_WATER_MARK,
@@ -164,16 +168,33 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
     signal,
     onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
   });
+  connecting.then(connect.settle, connect.settle);
   const [, socket] = await Promise.all([checked, connecting]);
   return socket;
+}
+
+/** A promise settled from outside: the connect's end, for the sequences that wait on it. */
+function settledLater(): { settled: Promise<void>; settle: () => void } {
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  return { settled, settle: () => settle() };
 }
 
 /**
  * One plan's sequence, fired: `sent` settles as its last knock leaves (or arming failed:
  * then nothing was sent), `checked` with its report, rejected when a knock could not leave,
- * so that the session fails at once rather than after the connect window.
+ * so that the session fails at once rather than after the connect window. The address stays
+ * held until `connected` settles: another session's close waiting for it (its watchdog, as
+ * `scp f door: && ssh door` ends one and starts the next) goes after our connect, which an
+ * established connection outlives, not between our last knock and it.
  */
-function fireSequence(ctx: Context, plan: KnockPlan, signal: AbortSignal, say: (line: string) => void): { sent: Promise<void>; checked: Promise<unknown> } {
+function fireSequence(
+  ctx: Context,
+  plan: KnockPlan,
+  signal: AbortSignal,
+  say: (line: string) => void,
+  connected: Promise<void>,
+): { sent: Promise<void>; checked: Promise<unknown> } {
   let lastSent!: () => void;
   const allSent = new Promise<void>((resolve) => (lastSent = resolve));
   const execute = ctx.executeOptions();
@@ -188,6 +209,7 @@ function fireSequence(ctx: Context, plan: KnockPlan, signal: AbortSignal, say: (
       if (i === plan.knocks.length - 1) lastSent();
     },
     onOutcome: (i, outcome) => say(outcomeLine(plan, i, outcome)),
+    holdUntil: connected,
   });
   // Rejected later only by ssh going away, which the caller learns from the connect.
   execution.catch(() => {});
@@ -215,10 +237,14 @@ async function knockDualStack(ctx: Context, plans: readonly KnockPlan[], request
   // source's attempt in progress when it clears a completed attempt at the head of its list
   // (sniff() in knockd.c), so an IPv4 sequence under way when the IPv6 one completes is lost.
   const checks: Promise<unknown>[] = [];
+  const connect = settledLater();
   for (const plan of plans) {
-    const { sent, checked } = fireSequence(ctx, plan, signal, say);
+    const { sent, checked } = fireSequence(ctx, plan, signal, say, connect.settled);
     checks.push(checked);
-    await sent;
+    await sent.catch((error: unknown) => {
+      connect.settle();
+      throw error;
+    });
   }
   const connecting = connectFirstReady(
     plans.map((plan) => ({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) })),
@@ -232,6 +258,7 @@ async function knockDualStack(ctx: Context, plans: readonly KnockPlan[], request
       onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt}: ${reason}; retrying`),
     },
   );
+  connecting.then(connect.settle, connect.settle);
   const [, won] = await Promise.all([Promise.all(checks), connecting]);
   return won;
 }

@@ -166,6 +166,58 @@ describeLab('ssh with ProxyUseFdpass through knock proxy (netns, sshd, iptables 
     expect(syns(await packetsBeforeSentinel(), 3333)).toHaveLength(3);
   });
 
+  // `scp f door: && ssh door cmd`: the first session's watchdog closes the door while the next
+  // session knocks. Its close waits on the address's sequence lock; were the lock let go at the
+  // last open knock, the close would slip in between that knock and the connect, and the second
+  // ssh would find the door shut (exit 255).
+  test.each([
+    ['fd-pass', 'yes'],
+    ['relay', 'no'],
+  ])("back to back (%s): one session's close knock waits until the next session has connected", async (_mode, fdpass) => {
+    const mode = ['-o', `ProxyUseFdpass=${fdpass}`];
+    const first = await session(mode);
+    // The second session's sequence is slow: the first ends, and its watchdog comes to the lock,
+    // while the second still holds it between its knocks.
+    home.writeConfig('profiles:\n  door:\n    open: [1111, 2222]\n    close: [3333]\n    delay: 4000\n');
+    const second = spawn('ip', sshArgs(['echo second; exec sleep 60'], mode), { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const secondExited = new Promise<unknown>((resolve) => second.once('exit', resolve));
+    let secondOut = '';
+    let secondErr = '';
+    second.stdout!.setEncoding('utf8').on('data', (d: string) => (secondOut += d));
+    second.stderr!.setEncoding('utf8').on('data', (d: string) => (secondErr += d));
+    expect(await until(() => syns(capture.packets(), 1111).length >= 2, 10000, 20)).toBe(true);
+    first.ssh.kill('SIGTERM');
+    await first.exited;
+    // The first watchdog is queued on the lock: the lock's listener has accepted it (an
+    // accepted Unix socket carries its listener's path, the name it was bound under in the lock
+    // directory), and the second's 2222 has not left yet.
+    const queued = () => {
+      const paths = lab.exec(lab.client, 'cat', ['/proc/net/unix']).split('\n').map((l) => l.trim().split(/\s+/)[7] ?? '').filter((p) => /\/knock[^/]*\/\.[0-9a-z]+$/.test(p));
+      return paths.some((p, i) => paths.indexOf(p) !== i);
+    };
+    expect(await until(queued, 10000, 20)).toBe(true);
+    expect(syns(capture.packets(), 2222)).toHaveLength(1);
+    expect(await until(() => secondOut.includes('second') || second.exitCode !== null, 20000, 20)).toBe(true);
+    expect(secondErr).toBe('');
+    expect(secondOut).toBe('second\n');
+    // The first session's close went once the second's connection was up: after its connect.
+    expect(await until(() => closeKnocks() >= 1, 10000, 20)).toBe(true);
+    const packets = capture.packets();
+    const close = packets.indexOf(syns(packets, 3333)[0]!);
+    const lastKnock = packets.indexOf(syns(packets, 2222)[1]!);
+    const connect = packets.findIndex((p, i) => i > lastKnock && p.src === CLIENT_V4 && p.dport === 22 && p.flags === 'S');
+    expect(connect).toBeGreaterThan(lastKnock);
+    expect(close).toBeGreaterThan(connect);
+    // The established session outlives the close (the firewall keeps ESTABLISHED), then ends.
+    second.stdin!.end();
+    lab.exec(lab.server, 'pkill', ['-f', '^sleep 60$']);
+    await secondExited;
+    expect(await until(() => closeKnocks() >= 2, 10000, 50)).toBe(true);
+    await allOursGone();
+    expect(syns(await packetsBeforeSentinel(), 3333)).toHaveLength(2);
+    expect(doorOpen()).toBe(false);
+  });
+
   test.each(['exit', 'SIGTERM', 'SIGKILL'] as const)('session ended by %s: the door stays open while it lives, then closes once', async (how) => {
     const { ssh, exited } = await session();
     await expectOnlyWatchdog();

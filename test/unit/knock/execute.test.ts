@@ -1,5 +1,7 @@
 import { msToNs } from '../../../src/knock/clock.js';
-import { executePlan } from '../../../src/knock/execute.js';
+import { jest } from '@jest/globals';
+import { executePlan, HOLD_AFTER_MS } from '../../../src/knock/execute.js';
+import { LOCK_TIMEOUT_MS } from '../../../src/knock/sequence-lock.js';
 import { scheduleKnocks, type KnockPlan } from '../../../src/knock/plan.js';
 import { FakeClock, FakeLock, FakeTransport, settle } from '../../helpers/fakes.js';
 
@@ -125,6 +127,54 @@ describe('the per-destination lock', () => {
     );
     expect(waited).toEqual(['198.18.0.2']);
     expect(transport.armed).toHaveLength(0);
+  });
+
+  test('asked to hold on (the proxy connects): kept past the last knock until the connect settles', async () => {
+    for (const outcome of ['connected', 'failed'] as const) {
+      const clock = new FakeClock();
+      const transport = new FakeTransport(clock);
+      const lock = new FakeLock();
+      let settleConnect!: () => void;
+      const connect = new Promise<void>((resolve, reject) => (settleConnect = outcome === 'connected' ? resolve : () => reject(new Error('refused'))));
+      connect.catch(() => {});
+      const report = await executePlan(planOf(10, 7000, 8000), { transport, clock, lock, holdUntil: connect });
+      expect(report.knocks).toHaveLength(2);
+      expect(lock.events).toEqual(['acquire 198.18.0.2']);
+      settleConnect();
+      await settle();
+      expect(lock.events).toEqual(['acquire 198.18.0.2', 'release 198.18.0.2']);
+    }
+  });
+
+  test('held on for a connect that never settles: let go after HOLD_AFTER_MS, once, under a waiter\'s bound', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const clock = new FakeClock();
+      const transport = new FakeTransport(clock);
+      const lock = new FakeLock();
+      let settleConnect!: () => void;
+      const connect = new Promise<void>((resolve) => (settleConnect = resolve));
+      await executePlan(planOf(10, 7000), { transport, clock, lock, holdUntil: connect });
+      jest.advanceTimersByTime(HOLD_AFTER_MS - 1);
+      expect(lock.events).toEqual(['acquire 198.18.0.2']);
+      jest.advanceTimersByTime(1);
+      expect(lock.events).toEqual(['acquire 198.18.0.2', 'release 198.18.0.2']);
+      settleConnect();
+      await settle();
+      expect(lock.events).toEqual(['acquire 198.18.0.2', 'release 198.18.0.2']);
+      expect(HOLD_AFTER_MS).toBeLessThan(LOCK_TIMEOUT_MS);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('asked to hold on, but the sequence fails: let go at once', async () => {
+    const clock = new FakeClock();
+    const transport = new FakeTransport(clock);
+    transport.failArmAt = 1;
+    const lock = new FakeLock();
+    await expect(executePlan(planOf(10, 7000, 8000), { transport, clock, lock, holdUntil: new Promise<void>(() => {}) })).rejects.toThrow('cannot arm knock 1');
+    expect(lock.events).toEqual(['acquire 198.18.0.2', 'release 198.18.0.2']);
   });
 
   test('is released when arming fails', async () => {
