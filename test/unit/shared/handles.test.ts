@@ -41,6 +41,10 @@ test('a connect to a closed loopback port is refused (the kernel RST), told once
   expect(statuses.length).toBe(1);
   expect(isRefused(statuses[0]!)).toBe(true);
   expect(statusCode(statuses[0]!)).toBe('ECONNREFUSED');
+  // isRefused reads the errno, not libuv's table: the two agree, and no other status is refused.
+  expect(statuses[0]).toBe((process as unknown as { binding(name: string): { UV_ECONNREFUSED: number } }).binding('uv').UV_ECONNREFUSED);
+  expect(isRefused(-os.constants.errno.ETIMEDOUT)).toBe(false);
+  expect(isRefused(-os.constants.errno.ECONNRESET)).toBe(false);
 });
 
 test('a connect to a listening port is accepted (status 0), and the peer sees it', async () => {
