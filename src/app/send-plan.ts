@@ -16,6 +16,8 @@ export interface SendOptions {
   silent?: boolean;
   /** --json with more to say after the knocks (--wait): the object is returned, not printed. */
   holdJson?: boolean;
+  /** The address stays held past the last knock until this settles (--wait: the wait's end; see executePlan). */
+  holdUntil?: Promise<unknown>;
 }
 
 export interface SendResult {
@@ -62,6 +64,7 @@ export async function sendPlan(ctx: Context, plan: KnockPlan, options: SendOptio
       ...interrupt.options,
       // Only these show what came back; otherwise the run ends as the last knock leaves.
       outcomes: Boolean(ctx.args.verbose || ctx.args.json),
+      ...(options.holdUntil ? { holdUntil: options.holdUntil } : {}),
       onSent: (i, knock, sentMs) => {
         sent++;
         if (verbose) say(sentLine(plan, i, knock, sentMs));

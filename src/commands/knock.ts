@@ -4,6 +4,7 @@ import type { Context, GlobalArgs } from '../app/context.js';
 import { prepareTarget, takeOneTime, type PreparedTarget } from '../app/target.js';
 import { isGroupTarget } from '../store/groups.js';
 import { sendPlan, type SendResult } from '../app/send-plan.js';
+import { settledLater } from '../knock/execute.js';
 import { planWait, waitOptions, waitUntilOpen, type WaitArgs } from '../app/wait-open.js';
 import { defineCommand } from './command.js';
 import { parseDelayOption, parseTtlOption } from './options.js';
@@ -113,11 +114,18 @@ async function runKnock(action: 'open' | 'close' | undefined, args: KnockArgs & 
   // With --json and --wait, the objects wait for the wait's result (on the first plan's address).
   const holdJson = Boolean(ctx.args.json && wait && !args.dryRun);
   const sent: SendResult[] = [];
-  // Both families: each sequence whole, IPv4 then IPv6, each on its own schedule.
-  for (const each of plans) sent.push(await sendPlan(ctx, each, { dryRun: Boolean(args.dryRun), holdJson }));
-  reportOneTime(ctx, ready);
-  if (!args.dryRun) {
-    await waitUntilOpen(ctx, ready.dualStack ? plans : plan, wait, (result) => sent.forEach(({ json }, i) => json && ctx.json(i === 0 ? { ...json, wait: result } : json)));
+  // --wait: each address stays held until the wait has ended, as the proxy's connect holds it:
+  // another session's close waiting for it goes after, not between our last knock and the wait.
+  const waited = wait && !args.dryRun ? settledLater() : undefined;
+  try {
+    // Both families: each sequence whole, IPv4 then IPv6, each on its own schedule.
+    for (const each of plans) sent.push(await sendPlan(ctx, each, { dryRun: Boolean(args.dryRun), holdJson, ...(waited ? { holdUntil: waited.settled } : {}) }));
+    reportOneTime(ctx, ready);
+    if (!args.dryRun) {
+      await waitUntilOpen(ctx, ready.dualStack ? plans : plan, wait, (result) => sent.forEach(({ json }, i) => json && ctx.json(i === 0 ? { ...json, wait: result } : json)));
+    }
+  } finally {
+    waited?.settle();
   }
   return 0;
 }

@@ -68,6 +68,13 @@ export async function executePlan(plan: KnockPlan, options: ExecuteOptions): Pro
  */
 export const HOLD_AFTER_MS = LOCK_TIMEOUT_MS / 2;
 
+/** A promise settled from outside, for holdUntil: the end of what the sequence opened the door for. */
+export function settledLater(): { settled: Promise<void>; settle: () => void } {
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  return { settled, settle: () => settle() };
+}
+
 /** `release`, once `until` settles or HOLD_AFTER_MS have passed, whichever comes first. */
 function holdAfter(until: Promise<unknown>, release: () => void): () => void {
   let armed = false;

@@ -3,7 +3,7 @@
 // door however the session ends.
 import type { Context } from '../app/context.js';
 import { RuntimeError, reasonOf } from '../shared/errors.js';
-import { executePlan } from '../knock/execute.js';
+import { executePlan, settledLater } from '../knock/execute.js';
 import { formatKnock } from '../knock/tokens.js';
 import { prepareTarget } from '../app/target.js';
 import { notSentError, outcomeLine, sentLine, warnIfPingShowsSizes } from '../app/send-plan.js';
@@ -171,13 +171,6 @@ async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyReq
   connecting.then(connect.settle, connect.settle);
   const [, socket] = await Promise.all([checked, connecting]);
   return socket;
-}
-
-/** A promise settled from outside: the connect's end, for the sequences that wait on it. */
-function settledLater(): { settled: Promise<void>; settle: () => void } {
-  let settle!: () => void;
-  const settled = new Promise<void>((resolve) => (settle = resolve));
-  return { settled, settle: () => settle() };
 }
 
 /**

@@ -58,6 +58,34 @@ test('waits for a port that opens late (no spinner off a terminal)', async () =>
   expect(Number(after![1])).toBeGreaterThan(0);
 });
 
+test('the address stays held while --wait waits: another knock to it goes after the wait, not between', async () => {
+  // `knock open door --wait 22 && ssh door` beside another session's close: were the address
+  // let go at the last knock, that close could shut the door before the wait saw it open.
+  const port = await closedPort();
+  const first = spawnKnock(['open', 'lo', '--wait', String(port), '-v'], home.env);
+  let firstErr = '';
+  first.child.stderr!.on('data', (d: Buffer | string) => (firstErr += d.toString()));
+  expect(await until(() => /wait: attempt 2: /.test(firstErr), 10000, 10)).toBe(true);
+  const second = spawnKnock(['lo', '-v'], home.env);
+  let secondErr = '';
+  second.child.stderr!.on('data', (d: Buffer | string) => (secondErr += d.toString()));
+  expect(await until(() => secondErr.includes('waiting: another knock sequence to 127.0.0.1 is under way'), 10000, 10)).toBe(true);
+  // Two more failed attempts of the wait, and the second has still sent nothing.
+  const attempts = () => firstErr.match(/wait: attempt \d+: /g)?.length ?? 0;
+  const seen = attempts();
+  expect(await until(() => attempts() >= seen + 2, 10000, 10)).toBe(true);
+  expect(secondErr).not.toMatch(/knock 1\/1 /);
+  expect(second.child.exitCode).toBeNull();
+  const late = net.createServer((s) => s.destroy());
+  await new Promise<void>((resolve) => late.listen(port, '127.0.0.1', resolve));
+  const [one, two] = await Promise.all([first.done, second.done]);
+  late.close();
+  expect(one.code).toBe(0);
+  expect(one.stdout.toString()).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}: open after`));
+  expect(two.code).toBe(0);
+  expect(two.stderr).toMatch(/knock 1\/1 /);
+});
+
 test('--json: one object with the knocks and the wait result, also when the wait gives up', async () => {
   const ok = await runKnock(['open', 'lo', '--wait', String(openPort), '--json'], { env: home.env });
   expect(ok.stderr).toBe('');
