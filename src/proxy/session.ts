@@ -149,28 +149,29 @@ async function handOver(socket: net.Socket, channel: FdPassChannel, watchdog: Wa
  * waiting for the knocks' outcomes (a dropped TCP knock settles only after 150 ms).
  */
 async function knockThenConnect(ctx: Context, plan: KnockPlan, request: ProxyRequest, signal: AbortSignal, say: (line: string) => void) {
+  // The address is held until the connect has ended (see fireSequence), however it ends.
   const connect = settledLater();
-  // An SPA profile: its one packet, then the same connect as after a knock sequence.
-  const { sent, checked } = isSpaPlan(plan)
-    ? (() => {
-        const packet = sendSpaPlan(plan).then((done) => say(spaSentLine(plan, done)));
-        return { sent: packet, checked: packet };
-      })()
-    : fireSequence(ctx, plan, signal, say, connect.settled);
-  await sent.catch((error: unknown) => {
+  try {
+    // An SPA profile: its one packet, then the same connect as after a knock sequence.
+    const { sent, checked } = isSpaPlan(plan)
+      ? (() => {
+          const packet = sendSpaPlan(plan).then((done) => say(spaSentLine(plan, done)));
+          return { sent: packet, checked: packet };
+        })()
+      : fireSequence(ctx, plan, signal, say, connect.settled);
+    await sent;
+    const connecting = connectWhenReady({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, request.port, {
+      windowMs: request.connectTimeoutMs,
+      highWaterMark: PROXY_HIGH_WATER_MARK,
+      noRead: request.noRead ?? false,
+      signal,
+      onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
+    });
+    const [, socket] = await Promise.all([checked, connecting]);
+    return socket;
+  } finally {
     connect.settle();
-    throw error;
-  });
-  const connecting = connectWhenReady({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) }, request.port, {
-    windowMs: request.connectTimeoutMs,
-    highWaterMark: PROXY_HIGH_WATER_MARK,
-    noRead: request.noRead ?? false,
-    signal,
-    onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt} to ${hostPort(plan.address, request.port)}: ${reason}; retrying`),
-  });
-  connecting.then(connect.settle, connect.settle);
-  const [, socket] = await Promise.all([checked, connecting]);
-  return socket;
+  }
 }
 
 /**
@@ -230,15 +231,22 @@ async function knockDualStack(ctx: Context, plans: readonly KnockPlan[], request
   // source's attempt in progress when it clears a completed attempt at the head of its list
   // (sniff() in knockd.c), so an IPv4 sequence under way when the IPv6 one completes is lost.
   const checks: Promise<unknown>[] = [];
+  // Every family's address is held until the race for the connection has ended, however it ends.
   const connect = settledLater();
-  for (const plan of plans) {
-    const { sent, checked } = fireSequence(ctx, plan, signal, say, connect.settled);
-    checks.push(checked);
-    await sent.catch((error: unknown) => {
-      connect.settle();
-      throw error;
-    });
+  try {
+    for (const plan of plans) {
+      const { sent, checked } = fireSequence(ctx, plan, signal, say, connect.settled);
+      checks.push(checked);
+      await sent;
+    }
+    return await connectAny(plans, request, signal, say, checks);
+  } finally {
+    connect.settle();
   }
+}
+
+/** The families' race for the connection (connectFirstReady), once every sequence has left. */
+async function connectAny(plans: readonly KnockPlan[], request: ProxyRequest, signal: AbortSignal, say: (line: string) => void, checks: Promise<unknown>[]) {
   const connecting = connectFirstReady(
     plans.map((plan) => ({ address: plan.address, family: plan.family, ...(plan.source ? { source: plan.source } : {}) })),
     request.port,
@@ -251,7 +259,6 @@ async function knockDualStack(ctx: Context, plans: readonly KnockPlan[], request
       onRetry: (attempt, reason) => say(`proxy: connect attempt ${attempt}: ${reason}; retrying`),
     },
   );
-  connecting.then(connect.settle, connect.settle);
   const [, won] = await Promise.all([Promise.all(checks), connecting]);
   return won;
 }
