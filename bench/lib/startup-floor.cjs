@@ -1,8 +1,10 @@
 // The start-up bench's floor (bench/sections/30-startup.mjs): the system calls of `knock PROFILE`
 // (one TCP knock to a closed loopback port) in the order knock makes them, through the same libuv
 // handles (src/shared/handles.ts), with none of knock's own code around them: no command line, no
-// trust rules, no validation, no plan. Its time above `node -e 0` is what the kernel and Node's
-// bindings take for that work; what knock takes above this is its own code.
+// trust rules, no validation, no plan. (knock makes about a dozen more, all repeats of these: its
+// store name probes, a second look at the directories, the warm-up connect of knock/transport/tcp.ts.)
+// Its time above `node -e 0` is what the kernel and Node's bindings take for that work; what knock
+// takes above this is its own code.
 //
 // node startup-floor.cjs STORE LOCKDIR: STORE is a file whose first `open: [PORT]` names the port;
 // LOCKDIR a private directory for the lock's socket. Exits 0 once the knock is answered.
