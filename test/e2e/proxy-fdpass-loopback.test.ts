@@ -3,11 +3,10 @@
 // watchdog waits for that connection to end before it knocks the door shut. Real ssh does
 // the same in netns-ssh-fdpass.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { KNOCK_BIN, ROOT, TempHome } from '../helpers/run-knock.js';
-import { closedPort, listen } from '../helpers/proxy-child.js';
+import { closedPort, listen, watchdogsOf } from '../helpers/proxy-child.js';
 import { until } from '../helpers/until.js';
 
 
@@ -31,19 +30,7 @@ beforeEach(async () => {
 afterEach(() => closeServer.close());
 
 /** The close watchdogs of this test's HOME still running. */
-function watchdogs(): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-        return environ.includes(`HOME=${home.dir}`) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('knock-watchdog');
-      } catch {
-        return false; // gone meanwhile
-      }
-    })
-    .map(Number);
-}
+const watchdogs = (): number[] => watchdogsOf(home.dir);
 
 /** The proxy with one socket as stdin and stdout, as ssh's ProxyUseFdpass gives it. */
 function spawnFdPass(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
