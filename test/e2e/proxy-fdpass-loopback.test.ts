@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, type Server, type Socket } from 'node:net';
 import path from 'node:path';
-import { KNOCK_BIN, ROOT, TempHome } from '../helpers/run-knock.js';
-import { closedPort, listen, watchdogsOf } from '../helpers/proxy-child.js';
+import { KNOCK_BIN, ROOT, TempHome, watchdogsOf } from '../helpers/run-knock.js';
+import { closedPort, listen } from '../helpers/proxy-child.js';
 import { until } from '../helpers/until.js';
 
 

@@ -8,8 +8,8 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, TempHome } from '../helpers/run-knock.js';
-import { closedPort, listen, watchdogsOf } from '../helpers/proxy-child.js';
+import { ROOT, TempHome, watchdogsOf } from '../helpers/run-knock.js';
+import { closedPort, listen } from '../helpers/proxy-child.js';
 import { until } from '../helpers/until.js';
 
 let dir: string;

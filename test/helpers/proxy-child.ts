@@ -1,6 +1,5 @@
 // Runs the built bin/knock as a long-lived child with binary stdout, for proxy tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { KNOCK_BIN, ROOT } from './run-knock.js';
 
@@ -40,25 +39,6 @@ export async function closedPort(): Promise<number> {
   const { port, server } = await listen(() => {});
   await new Promise((r) => server.close(r));
   return port;
-}
-
-/**
- * The close watchdogs (bin/knock-watchdog) still running with this HOME (Linux: from /proc). A
- * watchdog outlives the proxy that started it, so a test that removes what it writes to (its
- * V8 coverage, its HOME) waits for this to be empty first. A zombie has no environment: gone.
- */
-export function watchdogsOf(homeDir: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-        return environ.includes(`HOME=${homeDir}`) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('knock-watchdog');
-      } catch {
-        return false; // gone meanwhile
-      }
-    })
-    .map(Number);
 }
 
 /** The old name of until() (test/helpers/until.ts), kept for the tests that import it from here. */

@@ -1,6 +1,6 @@
 // Runs the built bin/knock as a child process with a temporary HOME, as a user would.
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,9 +85,44 @@ export class TempHome {
     return file;
   }
 
+  /**
+   * Removes the HOME. A close watchdog a test's proxy left (it outlives the proxy by design, and
+   * takes its lock in this HOME's runtime directory) is ended first and waited for, so that it
+   * cannot write into the directory while it goes.
+   */
   cleanup(): void {
+    const deadline = Date.now() + 5000;
+    for (let left = watchdogsOf(this.dir); left.length > 0 && Date.now() < deadline; left = watchdogsOf(this.dir)) {
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The close watchdogs (bin/knock-watchdog) still running with this HOME (Linux: from /proc). A
+ * watchdog outlives the proxy that started it, so a test that removes what it writes to (its
+ * V8 coverage, its HOME) waits for this to be empty first. A zombie has no environment: gone.
+ */
+export function watchdogsOf(homeDir: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+        return environ.includes(`HOME=${homeDir}`) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('knock-watchdog');
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
 }
 
 export function runKnock(args: string[], options: RunOptions = {}): Promise<RunResult> {
